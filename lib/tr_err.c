@@ -1,0 +1,64 @@
+/* tr_err: names of error codes and their mapping to wire statuses. */
+#include "tr_err.h"
+
+#include "ticketrush.pb-c.h"
+
+const char *
+tr_strerror(int err)
+{
+	switch (err) {
+	case TR_OK: return "ok";
+	case TR_ESOLD_OUT: return "sold_out";
+	case TR_ELIMIT: return "limit_exceeded";
+	case TR_EDUPLICATE: return "duplicate";
+	case TR_ENOT_FOUND: return "not_found";
+	case TR_EEXPIRED: return "expired";
+	case TR_ENOT_OWNER: return "not_owner";
+	case TR_ENOT_OPEN: return "not_open";
+	case TR_EINVALID: return "invalid";
+	case TR_EUNAVAILABLE: return "unavailable";
+	case TR_EOVERLOADED: return "overloaded";
+	case TR_EFORBIDDEN: return "forbidden";
+	case TR_EINTERNAL: return "internal";
+	case TR_ECONFLICT: return "conflict";
+	case TR_ENOMEM: return "out_of_memory";
+	case TR_EEMPTY: return "lease_empty";
+	case TR_EFENCED: return "fenced";
+	case TR_ETIMEDOUT: return "timed_out";
+	case TR_EIO: return "io_error";
+	case TR_EPENDING: return "pending";
+	case TR_EPROTO: return "protocol_error";
+	}
+	return "unknown_error";
+}
+
+int
+tr_err_to_status(int err)
+{
+	if (err == TR_OK)
+		return TICKETRUSH__STATUS__STATUS_OK;
+	if (err <= TR_ESOLD_OUT && err >= TR_ECONFLICT)
+		return -err;
+	switch (err) {
+	case TR_ETIMEDOUT:
+	case TR_EIO:
+	case TR_EFENCED:
+		return TICKETRUSH__STATUS__STATUS_UNAVAILABLE;
+	case TR_EPROTO:
+		return TICKETRUSH__STATUS__STATUS_INVALID;
+	case TR_EEMPTY:
+		return TICKETRUSH__STATUS__STATUS_SOLD_OUT;
+	default:
+		return TICKETRUSH__STATUS__STATUS_INTERNAL;
+	}
+}
+
+int
+tr_err_from_status(int status)
+{
+	if (status == TICKETRUSH__STATUS__STATUS_OK)
+		return TR_OK;
+	if (status >= -TR_ESOLD_OUT && status <= -TR_ECONFLICT)
+		return -status;
+	return TR_EPROTO;
+}
