@@ -442,6 +442,12 @@ tr_ledger_find(const tr_ledger *l, const char *rid, const char *user_id,
 	return 0;
 }
 
+tr_hold *
+tr_ledger_hold_get(const tr_ledger *l, const char *rid)
+{
+	return tr_map_get(l->holds, rid);
+}
+
 int
 tr_ledger_confirm_begin(tr_ledger *l, const char *rid, const char *user_id,
     int64_t now_mono_ms, tr_hold **out)
@@ -521,8 +527,8 @@ tr_ledger_confirm_end(tr_ledger *l, tr_hold *h, int outcome,
 		return;
 	case TR_ETIMEDOUT:
 	case TR_EIO:
-	case TR_EUNAVAILABLE:
-		/* The script may have run: the order may exist. */
+		/* Sent but unanswered: the script may have run, so the order
+		 * may exist. (TR_EUNAVAILABLE means never sent: definite.) */
 		h->confirm_unknown = true;
 		break;
 	default:

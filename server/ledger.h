@@ -161,6 +161,11 @@ int tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
 int tr_ledger_find(const tr_ledger *l, const char *rid, const char *user_id,
     tr_hold **out);
 
+/* The hold with this reservation id (any owner), or NULL. Completions look
+ * holds up again by id rather than keep pointers: a tombstone may be
+ * forgotten while a call is in flight. */
+tr_hold *tr_ledger_hold_get(const tr_ledger *l, const char *rid);
+
 /* First half of Confirm. Returns:
  *   0             already CONFIRMED: answer from *out, no coordinator call;
  *   TR_EPENDING   HELD: *out is marked confirming; send it to the
@@ -177,8 +182,10 @@ int tr_ledger_confirm_begin(tr_ledger *l, const char *rid,
  *   0           the order exists: CONFIRMED, lease and held shrink by qty;
  *   TR_ELIMIT   the user bought elsewhere: the hold is RELEASED;
  *   TR_EEXPIRED the coordinator voided the hold: EXPIRED, ticket returned;
- *   anything else (timeout, I/O, fenced): outcome unknown, the hold stays
- *               HELD and will be resolved instead of expired.
+ *   TR_ETIMEDOUT, TR_EIO: sent but unanswered, outcome unknown: the hold
+ *               stays HELD and will be resolved instead of expired;
+ *   anything else (not sent, fenced, unknown event): a definite refusal,
+ *               the hold stays HELD as it was.
  * payment_ref and confirmed_wall_ms are stored on success. */
 void tr_ledger_confirm_end(tr_ledger *l, tr_hold *h, int outcome,
     const char *payment_ref, int64_t confirmed_wall_ms, int64_t now_mono_ms);

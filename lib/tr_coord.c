@@ -1,0 +1,775 @@
+/* tr_coord: hiredis connection, script loading, pipelined script calls. */
+#include "tr_coord.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <hiredis/hiredis.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "tr_err.h"
+#include "tr_log.h"
+
+struct tr_coord {
+	char host[256];
+	int port;
+	int timeout_ms;
+	redisContext *ctx; /* NULL while down */
+	char sha[TR_SCRIPT_COUNT][41];
+	uint64_t commands;
+};
+
+static struct timeval
+ms_to_tv(int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	return tv;
+}
+
+/* A context that reported an error is dead: free it, never reuse it. */
+static void
+drop_ctx(tr_coord *c, const char *why)
+{
+	if (c->ctx == NULL)
+		return;
+	tr_warn("coordinator %s:%d connection dropped: %s", c->host, c->port,
+	    why);
+	redisFree(c->ctx);
+	c->ctx = NULL;
+}
+
+static int
+io_error_code(const redisContext *ctx)
+{
+	/* hiredis reports a socket timeout as an I/O error with EAGAIN. */
+	if (ctx->err == REDIS_ERR_IO &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		return TR_ETIMEDOUT;
+	return TR_EIO;
+}
+
+static int
+load_scripts(tr_coord *c)
+{
+	for (int i = 0; i < TR_SCRIPT_COUNT; i++) {
+		const char *argv[3] = {"SCRIPT", "LOAD", tr_script_source[i]};
+		redisReply *r = redisCommandArgv(c->ctx, 3, argv, NULL);
+		c->commands++;
+		if (r == NULL) {
+			drop_ctx(c, c->ctx->errstr);
+			return TR_EUNAVAILABLE;
+		}
+		if (r->type != REDIS_REPLY_STRING || r->len != 40) {
+			tr_error("SCRIPT LOAD %s failed: %s", tr_script_name[i],
+			    r->type == REDIS_REPLY_ERROR ? r->str : "?");
+			freeReplyObject(r);
+			drop_ctx(c, "script load failed");
+			return TR_EUNAVAILABLE;
+		}
+		memcpy(c->sha[i], r->str, 40);
+		c->sha[i][40] = '\0';
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+int
+tr_coord_reconnect(tr_coord *c)
+{
+	redisContext *ctx;
+
+	drop_ctx(c, "reconnecting");
+	ctx = redisConnectWithTimeout(c->host, c->port, ms_to_tv(c->timeout_ms));
+	if (ctx == NULL)
+		return TR_EUNAVAILABLE;
+	if (ctx->err) {
+		tr_debug("coordinator %s:%d: %s", c->host, c->port, ctx->errstr);
+		redisFree(ctx);
+		return TR_EUNAVAILABLE;
+	}
+	if (redisSetTimeout(ctx, ms_to_tv(c->timeout_ms)) != REDIS_OK) {
+		redisFree(ctx);
+		return TR_EUNAVAILABLE;
+	}
+	(void)redisEnableKeepAlive(ctx);
+	c->ctx = ctx;
+	if (load_scripts(c) != 0)
+		return TR_EUNAVAILABLE;
+	tr_info("coordinator %s:%d connected, %d scripts loaded", c->host,
+	    c->port, TR_SCRIPT_COUNT);
+	return 0;
+}
+
+int
+tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out)
+{
+	tr_coord *c = calloc(1, sizeof(*c));
+	int rv;
+
+	*out = NULL;
+	if (c == NULL)
+		return TR_ENOMEM;
+	snprintf(c->host, sizeof(c->host), "%s", o->host ? o->host :
+	    "127.0.0.1");
+	c->port = o->port ? o->port : 6379;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 500;
+	rv = tr_coord_reconnect(c);
+	if (rv != 0 && !allow_down) {
+		free(c);
+		return rv;
+	}
+	*out = c;
+	return rv;
+}
+
+void
+tr_coord_close(tr_coord *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ctx)
+		redisFree(c->ctx);
+	free(c);
+}
+
+bool
+tr_coord_connected(const tr_coord *c)
+{
+	return c->ctx != NULL;
+}
+
+uint64_t
+tr_coord_commands(const tr_coord *c)
+{
+	return c->commands;
+}
+
+/* ---- building calls ---------------------------------------------------- */
+
+static void
+call_push(tr_call *k, const char *s, size_t len)
+{
+	/* Strings are copied into the call, so builders may take temporaries.
+	 * Inputs are bounded by the id shapes; the assert guards the sum. */
+	if (k->used + len + 1 > sizeof(k->buf) ||
+	    k->argc >= (int)(sizeof(k->argv) / sizeof(k->argv[0]))) {
+		tr_error("script call %s too large", tr_script_name[k->script]);
+		abort();
+	}
+	memcpy(k->buf + k->used, s, len);
+	k->buf[k->used + len] = '\0';
+	k->argv[k->argc] = k->buf + k->used;
+	k->argvlen[k->argc] = len;
+	k->argc++;
+	k->used += len + 1;
+}
+
+static void
+call_pushf(tr_call *k, const char *fmt, ...) __attribute__((format(printf, 2,
+    3)));
+
+static void
+call_pushf(tr_call *k, const char *fmt, ...)
+{
+	char tmp[256];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	call_push(k, tmp, (size_t)(n < (int)sizeof(tmp) ? n : (int)sizeof(tmp)
+	    - 1));
+}
+
+static void
+call_begin(tr_call *k, enum tr_script script, const char *event_id)
+{
+	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
+	    "sold", "lease", "epoch", "buyers", "orders", "stream", "void"};
+
+	memset(k, 0, offsetof(tr_call, buf));
+	k->used = 0;
+	k->reply = NULL;
+	k->rv = 0;
+	k->detail[0] = '\0';
+	k->fenced_epoch = 0;
+	k->script = script;
+	call_push(k, "EVALSHA", 7);
+	call_push(k, "", 0); /* sha: filled in at run time */
+	call_pushf(k, "%d", TR_EVENT_KEY_COUNT);
+	for (int i = 0; i < TR_EVENT_KEY_COUNT; i++)
+		call_pushf(k, "tr:{%s}:%s", event_id, suffix[i]);
+}
+
+static void
+call_arg(tr_call *k, const char *s)
+{
+	call_push(k, s, strlen(s));
+}
+
+void
+tr_call_create_event(tr_call *k, const char *event_id, uint64_t total,
+    uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms)
+{
+	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id);
+	call_pushf(k, "%" PRIu64, total);
+	call_pushf(k, "%" PRIu32, limit_per_user);
+	call_pushf(k, "%" PRIu64, hold_ms);
+	call_pushf(k, "%" PRId64, opens_at_ms);
+}
+
+void
+tr_call_register(tr_call *k, const char *event_id, const char *node)
+{
+	call_begin(k, TR_SCRIPT_REGISTER, event_id);
+	call_arg(k, node);
+}
+
+void
+tr_call_grant(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch, uint64_t want)
+{
+	call_begin(k, TR_SCRIPT_GRANT, event_id);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
+	call_pushf(k, "%" PRIu64, want);
+}
+
+void
+tr_call_confirm(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch, const char *rid, const char *user, uint32_t qty,
+    const char *payment_ref)
+{
+	call_begin(k, TR_SCRIPT_CONFIRM, event_id);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
+	call_arg(k, rid);
+	call_arg(k, user);
+	call_pushf(k, "%" PRIu32, qty);
+	call_arg(k, payment_ref ? payment_ref : "");
+	call_arg(k, event_id);
+}
+
+void
+tr_call_give_back(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch, uint64_t n)
+{
+	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
+	call_pushf(k, "%" PRIu64, n);
+}
+
+void
+tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
+    uint64_t seen_epoch)
+{
+	call_begin(k, TR_SCRIPT_RECLAIM, event_id);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, seen_epoch);
+}
+
+void
+tr_call_resolve(tr_call *k, const char *event_id, const char *rid)
+{
+	call_begin(k, TR_SCRIPT_RESOLVE, event_id);
+	call_arg(k, rid);
+}
+
+void
+tr_call_sync(tr_call *k, const char *event_id, const char *node)
+{
+	call_begin(k, TR_SCRIPT_SYNC, event_id);
+	call_arg(k, node);
+}
+
+void
+tr_call_audit(tr_call *k, const char *event_id)
+{
+	call_begin(k, TR_SCRIPT_AUDIT, event_id);
+}
+
+void
+tr_call_done(tr_call *k)
+{
+	if (k->reply != NULL) {
+		freeReplyObject(k->reply);
+		k->reply = NULL;
+	}
+}
+
+/* ---- running ----------------------------------------------------------- */
+
+static int
+script_error_code(tr_call *k, const char *msg)
+{
+	static const struct {
+		const char *code;
+		int err;
+	} codes[] = {
+	    {"TR_NOEVENT", TR_ENOT_FOUND}, {"TR_FENCED", TR_EFENCED},
+	    {"TR_LIMIT", TR_ELIMIT}, {"TR_VOID", TR_EEXPIRED},
+	    {"TR_DUPLICATE", TR_EDUPLICATE}, {"TR_INVALID", TR_EINVALID},
+	    {"TR_NOLEASE", TR_EINTERNAL},
+	};
+	const char *p;
+
+	snprintf(k->detail, sizeof(k->detail), "%s", msg);
+	/* Redis prefixes Lua errors with "ERR " in some versions, and may
+	 * append script context: find our code anywhere at a word start. */
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		if ((p = strstr(msg, codes[i].code)) != NULL) {
+			if (codes[i].err == TR_EFENCED)
+				k->fenced_epoch = strtoull(p + 10, NULL, 10);
+			return codes[i].err;
+		}
+	}
+	tr_error("script %s failed: %s", tr_script_name[k->script], msg);
+	return TR_EINTERNAL;
+}
+
+static int
+run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
+{
+	size_t i;
+
+	*noscript = false;
+	for (i = 0; i < n; i++) {
+		tr_call *k = calls[i];
+		k->argv[1] = c->sha[k->script];
+		k->argvlen[1] = 40;
+		if (redisAppendCommandArgv(c->ctx, k->argc, k->argv,
+		    k->argvlen) != REDIS_OK) {
+			drop_ctx(c, "append failed (out of memory)");
+			for (; i < n; i++)
+				calls[i]->rv = TR_EUNAVAILABLE;
+			return TR_EUNAVAILABLE;
+		}
+	}
+	c->commands += n;
+	for (i = 0; i < n; i++) {
+		tr_call *k = calls[i];
+		redisReply *r = NULL;
+		if (redisGetReply(c->ctx, (void **)&r) != REDIS_OK ||
+		    r == NULL) {
+			/* Sent but unanswered: the outcome of this call and of
+			 * every later one is unknown. */
+			int code = io_error_code(c->ctx);
+			drop_ctx(c, c->ctx->errstr[0] ? c->ctx->errstr :
+			    "no reply");
+			for (; i < n; i++)
+				calls[i]->rv = code;
+			return code;
+		}
+		tr_call_done(k);
+		k->reply = r;
+		if (r->type == REDIS_REPLY_ERROR) {
+			if (strncmp(r->str, "NOSCRIPT", 8) == 0) {
+				k->rv = TR_EPENDING; /* retried below */
+				*noscript = true;
+			} else {
+				k->rv = script_error_code(k, r->str);
+			}
+		} else {
+			k->rv = 0;
+		}
+	}
+	return 0;
+}
+
+int
+tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n)
+{
+	bool noscript;
+	int rv;
+
+	if (c->ctx == NULL) {
+		for (size_t i = 0; i < n; i++)
+			calls[i]->rv = TR_EUNAVAILABLE;
+		return TR_EUNAVAILABLE;
+	}
+	if ((rv = run_once(c, calls, n, &noscript)) != 0 || !noscript)
+		return rv;
+	/* Redis lost its script cache (restart, SCRIPT FLUSH): load again
+	 * and retry the refused calls, which had no effect. */
+	tr_warn("coordinator answered NOSCRIPT: reloading scripts");
+	if ((rv = load_scripts(c)) != 0) {
+		for (size_t i = 0; i < n; i++)
+			if (calls[i]->rv == TR_EPENDING)
+				calls[i]->rv = TR_EUNAVAILABLE;
+		return rv;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (calls[i]->rv != TR_EPENDING)
+			continue;
+		if ((rv = run_once(c, &calls[i], 1, &noscript)) != 0)
+			return rv;
+		if (noscript)
+			calls[i]->rv = TR_EUNAVAILABLE;
+	}
+	return 0;
+}
+
+/* ---- reading answers --------------------------------------------------- */
+
+static bool
+int_at(const redisReply *r, size_t i, int64_t *out)
+{
+	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return false;
+	const redisReply *e = r->element[i];
+	if (e->type == REDIS_REPLY_INTEGER) {
+		*out = e->integer;
+		return true;
+	}
+	if (e->type == REDIS_REPLY_STRING) {
+		char *end;
+		errno = 0;
+		*out = strtoll(e->str, &end, 10);
+		return errno == 0 && end != e->str && *end == '\0';
+	}
+	return false;
+}
+
+static bool
+uint_at(const redisReply *r, size_t i, uint64_t *out)
+{
+	int64_t v;
+	if (!int_at(r, i, &v) || v < 0)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
+static bool
+str_at(const redisReply *r, size_t i, char *out, size_t cap)
+{
+	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return false;
+	const redisReply *e = r->element[i];
+	if (e->type == REDIS_REPLY_STRING && e->len < cap) {
+		memcpy(out, e->str, e->len);
+		out[e->len] = '\0';
+		return true;
+	}
+	if (e->type == REDIS_REPLY_INTEGER) {
+		snprintf(out, cap, "%lld", e->integer);
+		return true;
+	}
+	return false;
+}
+
+static int
+check(const tr_call *k, enum tr_script script, size_t min_elements)
+{
+	if (k->rv != 0)
+		return k->rv;
+	if (k->script != script || k->reply == NULL ||
+	    k->reply->type != REDIS_REPLY_ARRAY ||
+	    k->reply->elements < min_elements)
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_create_event(const tr_call *k, bool *created)
+{
+	int64_t v;
+	int rv = check(k, TR_SCRIPT_CREATE_EVENT, 1);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &v))
+		return TR_EPROTO;
+	*created = v == 1;
+	return 0;
+}
+
+int
+tr_result_register(const tr_call *k, uint64_t *epoch, uint64_t *returned,
+    uint64_t *total, uint32_t *limit_per_user, uint64_t *hold_ms,
+    int64_t *opens_at_ms)
+{
+	uint64_t limit;
+	int rv = check(k, TR_SCRIPT_REGISTER, 6);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, epoch) || !uint_at(k->reply, 1, returned) ||
+	    !uint_at(k->reply, 2, total) || !uint_at(k->reply, 3, &limit) ||
+	    !uint_at(k->reply, 4, hold_ms) ||
+	    !int_at(k->reply, 5, opens_at_ms) || limit > UINT32_MAX)
+		return TR_EPROTO;
+	*limit_per_user = (uint32_t)limit;
+	return 0;
+}
+
+int
+tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool)
+{
+	int rv = check(k, TR_SCRIPT_GRANT, 2);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, granted) || !uint_at(k->reply, 1, pool))
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_confirm(const tr_call *k, tr_order_info *out)
+{
+	int64_t created, at, qty;
+	int rv = check(k, TR_SCRIPT_CONFIRM, 6);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &created) || !int_at(k->reply, 1, &at) ||
+	    !str_at(k->reply, 2, out->payment_ref, sizeof(out->payment_ref)) ||
+	    !str_at(k->reply, 3, out->user, sizeof(out->user)) ||
+	    !int_at(k->reply, 4, &qty) ||
+	    !str_at(k->reply, 5, out->node, sizeof(out->node)) || qty < 1 ||
+	    qty > UINT32_MAX)
+		return TR_EPROTO;
+	out->created = created == 1;
+	out->confirmed_at_ms = at;
+	out->qty = (uint32_t)qty;
+	return 0;
+}
+
+int
+tr_result_give_back(const tr_call *k, uint64_t *lease_left, uint64_t *pool)
+{
+	int rv = check(k, TR_SCRIPT_GIVE_BACK, 2);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, lease_left) || !uint_at(k->reply, 1, pool))
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned)
+{
+	int64_t r;
+	int rv = check(k, TR_SCRIPT_RECLAIM, 2);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &r) || !uint_at(k->reply, 1, returned))
+		return TR_EPROTO;
+	*reclaimed = r == 1;
+	return 0;
+}
+
+int
+tr_result_resolve(const tr_call *k, bool *confirmed, int64_t *confirmed_at_ms,
+    char *payment_ref, size_t ref_cap)
+{
+	int64_t c;
+	int rv = check(k, TR_SCRIPT_RESOLVE, 1);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &c))
+		return TR_EPROTO;
+	*confirmed = c == 1;
+	if (*confirmed && (!int_at(k->reply, 1, confirmed_at_ms) ||
+	    !str_at(k->reply, 2, payment_ref, ref_cap)))
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_sync(const tr_call *k, tr_sync_info *out)
+{
+	int rv = check(k, TR_SCRIPT_SYNC, 5);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, &out->pool) ||
+	    !uint_at(k->reply, 1, &out->sold) ||
+	    !uint_at(k->reply, 2, &out->epoch) ||
+	    !uint_at(k->reply, 3, &out->lease) ||
+	    !uint_at(k->reply, 4, &out->total))
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_audit(const tr_call *k, tr_audit *out)
+{
+	const redisReply *r = k->reply, *nodes;
+	int rv = check(k, TR_SCRIPT_AUDIT, 15);
+	if (rv != 0)
+		return rv;
+	memset(out, 0, sizeof(*out));
+	if (!uint_at(r, 0, &out->total) || !uint_at(r, 1, &out->limit_per_user)
+	    || !uint_at(r, 2, &out->pool) || !uint_at(r, 3, &out->sold) ||
+	    !uint_at(r, 4, &out->lease_sum))
+		return TR_EPROTO;
+	nodes = r->element[5];
+	if (nodes->type != REDIS_REPLY_ARRAY)
+		return TR_EPROTO;
+	for (size_t i = 0; i < nodes->elements && i < TR_AUDIT_NODES_MAX;
+	    i++) {
+		const redisReply *e = nodes->element[i];
+		if (!str_at(e, 0, out->nodes[i].node,
+		    sizeof(out->nodes[i].node)) ||
+		    !int_at(e, 1, &out->nodes[i].lease) ||
+		    !uint_at(e, 2, &out->nodes[i].epoch))
+			return TR_EPROTO;
+		out->node_count++;
+	}
+	if (!uint_at(r, 6, &out->buyers_sum) ||
+	    !uint_at(r, 7, &out->buyers_count) ||
+	    !uint_at(r, 8, &out->max_per_user) ||
+	    !uint_at(r, 9, &out->users_over_limit) ||
+	    !uint_at(r, 10, &out->orders_count) ||
+	    !uint_at(r, 11, &out->orders_qty) ||
+	    !uint_at(r, 12, &out->stream_len) ||
+	    !uint_at(r, 13, &out->negative_values) ||
+	    !uint_at(r, 14, &out->buyer_order_mismatches))
+		return TR_EPROTO;
+	return 0;
+}
+
+/* ---- plain commands ---------------------------------------------------- */
+
+static int
+plain(tr_coord *c, int argc, const char **argv, redisReply **out)
+{
+	redisReply *r;
+
+	*out = NULL;
+	if (c->ctx == NULL)
+		return TR_EUNAVAILABLE;
+	c->commands++;
+	r = redisCommandArgv(c->ctx, argc, argv, NULL);
+	if (r == NULL) {
+		int code = io_error_code(c->ctx);
+		drop_ctx(c, c->ctx->errstr);
+		return code;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		tr_error("coordinator: %s: %s", argv[0], r->str);
+		freeReplyObject(r);
+		return TR_EINTERNAL;
+	}
+	*out = r;
+	return 0;
+}
+
+int
+tr_coord_event_publish(tr_coord *c, const char *event_id)
+{
+	const char *argv[] = {"SADD", "tr:events", event_id};
+	redisReply *r;
+	int rv = plain(c, 3, argv, &r);
+	if (r)
+		freeReplyObject(r);
+	return rv;
+}
+
+int
+tr_coord_event_list(tr_coord *c, void (*fn)(const char *, void *), void *arg)
+{
+	const char *argv[] = {"SMEMBERS", "tr:events"};
+	redisReply *r;
+	int rv = plain(c, 2, argv, &r);
+	if (rv != 0)
+		return rv;
+	if (r->type == REDIS_REPLY_ARRAY)
+		for (size_t i = 0; i < r->elements; i++)
+			if (r->element[i]->type == REDIS_REPLY_STRING &&
+			    tr_event_id_valid(r->element[i]->str))
+				fn(r->element[i]->str, arg);
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+tr_coord_heartbeat(tr_coord *c, const char *node, uint64_t ttl_ms)
+{
+	char key[64], ttl[24];
+	const char *argv[] = {"SET", key, "1", "PX", ttl};
+	redisReply *r;
+	int rv;
+	snprintf(key, sizeof(key), "tr:node:%s:alive", node);
+	snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_ms);
+	rv = plain(c, 5, argv, &r);
+	if (r)
+		freeReplyObject(r);
+	return rv;
+}
+
+int
+tr_coord_alive(tr_coord *c, const char *node, bool *alive)
+{
+	char key[64];
+	const char *argv[] = {"EXISTS", key};
+	redisReply *r;
+	int rv;
+	snprintf(key, sizeof(key), "tr:node:%s:alive", node);
+	if ((rv = plain(c, 2, argv, &r)) != 0)
+		return rv;
+	*alive = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+tr_coord_event_leases(tr_coord *c, const char *event_id, tr_lease_entry *out,
+    size_t cap, size_t *n)
+{
+	char lease_key[96], epoch_key[96];
+	const char *largv[] = {"HGETALL", lease_key};
+	const char *eargv[] = {"HGETALL", epoch_key};
+	redisReply *lr, *er;
+	int rv;
+
+	*n = 0;
+	snprintf(lease_key, sizeof(lease_key), "tr:{%s}:lease", event_id);
+	snprintf(epoch_key, sizeof(epoch_key), "tr:{%s}:epoch", event_id);
+	if ((rv = plain(c, 2, largv, &lr)) != 0)
+		return rv;
+	if ((rv = plain(c, 2, eargv, &er)) != 0) {
+		freeReplyObject(lr);
+		return rv;
+	}
+	for (size_t i = 0; lr->type == REDIS_REPLY_ARRAY &&
+	    i + 1 < lr->elements && *n < cap; i += 2) {
+		tr_lease_entry *e = &out[*n];
+		if (!tr_node_id_valid(lr->element[i]->str))
+			continue;
+		snprintf(e->node, sizeof(e->node), "%s", lr->element[i]->str);
+		e->lease = strtoll(lr->element[i + 1]->str, NULL, 10);
+		e->epoch = 0;
+		for (size_t j = 0; er->type == REDIS_REPLY_ARRAY &&
+		    j + 1 < er->elements; j += 2)
+			if (strcmp(er->element[j]->str, e->node) == 0)
+				e->epoch = strtoull(er->element[j + 1]->str,
+				    NULL, 10);
+		(*n)++;
+	}
+	freeReplyObject(lr);
+	freeReplyObject(er);
+	return 0;
+}
+
+int
+tr_coord_server_commands(tr_coord *c, uint64_t *out)
+{
+	const char *argv[] = {"INFO", "stats"};
+	redisReply *r;
+	const char *p;
+	int rv = plain(c, 2, argv, &r);
+	if (rv != 0)
+		return rv;
+	p = r->type == REDIS_REPLY_STRING ?
+	    strstr(r->str, "total_commands_processed:") : NULL;
+	if (p == NULL) {
+		freeReplyObject(r);
+		return TR_EPROTO;
+	}
+	*out = strtoull(p + strlen("total_commands_processed:"), NULL, 10);
+	freeReplyObject(r);
+	return 0;
+}

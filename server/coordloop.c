@@ -1,0 +1,503 @@
+/* coordloop: stockd's coordinator thread (every Redis call, pipelined) and
+ * its ticker thread (hold expiry, waiter timeouts, prefetch, idle returns).
+ *
+ * The coordinator thread owns the tr_coord connection. Besides the jobs the
+ * request path queues, it keeps the node's liveness key, discovers new
+ * events, syncs global figures and the node's epoch, and reclaims the
+ * leases of nodes whose liveness lapsed.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_impl.h"
+#include "tr_clock.h"
+#include "tr_envelope.h"
+#include "tr_err.h"
+#include "tr_log.h"
+
+#define TICK_MS 10
+#define DISCOVER_MS 1000
+#define RECONNECT_MIN_MS 50
+#define RECONNECT_MAX_MS 2000
+
+struct loop_state {
+	int64_t next_reconnect, reconnect_backoff;
+	int64_t next_heartbeat, next_discover, next_sync, next_sweep;
+};
+
+int
+coord_submit(tr_node *n, struct job *j)
+{
+	pthread_mutex_lock(&n->qlock);
+	if (n->qlen >= n->conf.coord_queue_max ||
+	    atomic_load(&n->quit)) {
+		pthread_mutex_unlock(&n->qlock);
+		return TR_EOVERLOADED;
+	}
+	j->next = NULL;
+	if (n->qtail)
+		n->qtail->next = j;
+	else
+		n->qhead = j;
+	n->qtail = j;
+	n->qlen++;
+	pthread_cond_signal(&n->qcond);
+	pthread_mutex_unlock(&n->qlock);
+	return 0;
+}
+
+/* Take up to max jobs, waiting at most until deadline (monotonic ms). */
+static size_t
+take_jobs(tr_node *n, struct job **out, size_t max, int64_t deadline)
+{
+	size_t k = 0;
+
+	pthread_mutex_lock(&n->qlock);
+	while (n->qhead == NULL && !atomic_load(&n->quit)) {
+		int64_t wait = deadline - tr_mono_ms();
+		struct timespec ts;
+		if (wait <= 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += wait / 1000;
+		ts.tv_nsec += (wait % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&n->qcond, &n->qlock, &ts);
+	}
+	while (n->qhead != NULL && k < max) {
+		out[k++] = n->qhead;
+		n->qhead = n->qhead->next;
+		n->qlen--;
+	}
+	if (n->qhead == NULL)
+		n->qtail = NULL;
+	pthread_mutex_unlock(&n->qlock);
+	return k;
+}
+
+/* ---- known events (snapshot for the loop) ------------------------------ */
+
+struct ev_ref {
+	tr_event *ev;
+	char id[TR_EVENT_ID_MAX + 1];
+	uint64_t epoch;
+};
+
+struct ev_list {
+	struct ev_ref *v;
+	size_t n, cap;
+};
+
+static void
+collect_cb(tr_event *ev, void *arg)
+{
+	struct ev_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct ev_ref *v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].ev = ev;
+	l->v[l->n].epoch = ev->epoch;
+	memcpy(l->v[l->n].id, ev->conf.id, sizeof(l->v[l->n].id));
+	l->n++;
+}
+
+static void
+events_snapshot(tr_node *n, struct ev_list *l)
+{
+	l->n = 0;
+	pthread_mutex_lock(&n->lock);
+	tr_ledger_each_event(n->ledger, collect_cb, l);
+	pthread_mutex_unlock(&n->lock);
+}
+
+/* ---- registration and discovery --------------------------------------- */
+
+/* Register this node for an event and add it to the ledger. The answer of
+ * register carries the event's settings, so one call is enough. */
+static int
+register_event(tr_node *n, const char *id, tr_event **out)
+{
+	tr_call k, *kp = &k;
+	tr_event_conf conf = {0};
+	uint64_t epoch, returned;
+	tr_event *ev;
+	int rv;
+
+	tr_call_register(&k, id, n->conf.node_id);
+	tr_coord_run(n->coord, &kp, 1);
+	atomic_fetch_add(&n->coord_calls, 1);
+	snprintf(conf.id, sizeof(conf.id), "%s", id);
+	rv = tr_result_register(&k, &epoch, &returned, &conf.total,
+	    &conf.limit_per_user, &conf.hold_ms, &conf.opens_at_ms);
+	tr_call_done(&k);
+	if (rv != 0)
+		return rv;
+	pthread_mutex_lock(&n->lock);
+	rv = tr_ledger_event_add(n->ledger, &conf, &ev);
+	if (rv == 0)
+		rv = ops_event_attach(n, ev);
+	if (rv == 0) {
+		tr_ledger_event_reset(n->ledger, ev, epoch);
+		evs_reset_after_register(ev);
+		*out = ev;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (rv == 0)
+		tr_info("event %s: registered, epoch %" PRIu64 ", %" PRIu64
+		    " ticket(s) of an earlier incarnation back to the pool", id,
+		    epoch, returned);
+	else
+		tr_error("event %s: cannot add: %s", id, tr_strerror(rv));
+	return rv;
+}
+
+struct id_list {
+	char (*v)[TR_EVENT_ID_MAX + 1];
+	size_t n, cap;
+};
+
+static void
+id_cb(const char *id, void *arg)
+{
+	struct id_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		void *v = realloc(l->v, cap * sizeof(*l->v));
+		if (v == NULL)
+			return;
+		l->v = v;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], TR_EVENT_ID_MAX + 1, "%s", id);
+}
+
+static void
+discover(tr_node *n)
+{
+	struct id_list ids = {0};
+	tr_event *ev;
+
+	if (tr_coord_event_list(n->coord, id_cb, &ids) == 0) {
+		for (size_t i = 0; i < ids.n; i++) {
+			pthread_mutex_lock(&n->lock);
+			ev = tr_ledger_event_get(n->ledger, ids.v[i]);
+			pthread_mutex_unlock(&n->lock);
+			if (ev == NULL)
+				(void)register_event(n, ids.v[i], &ev);
+		}
+	}
+	free(ids.v);
+}
+
+/* ---- create event (admin) ----------------------------------------------- */
+
+static void
+create_event(tr_node *n, struct job *j, struct finish_list *f)
+{
+	struct slot *s = j->slot;
+	bool created = false;
+	tr_event *ev = NULL;
+	int rv = tr_result_create_event(&j->call, &created);
+
+	if (rv == 0)
+		rv = tr_coord_event_publish(n->coord, j->event_id);
+	if (rv == 0) {
+		pthread_mutex_lock(&n->lock);
+		ev = tr_ledger_event_get(n->ledger, j->event_id);
+		pthread_mutex_unlock(&n->lock);
+		if (ev == NULL)
+			rv = register_event(n, j->event_id, &ev);
+	}
+	pthread_mutex_lock(&n->lock);
+	if (rv == 0) {
+		ops_fill_event(n, s, ev);
+		snprintf(s->detail, sizeof(s->detail), "%s", created ?
+		    "created" : "exists with the same settings");
+	} else {
+		snprintf(s->detail, sizeof(s->detail), "%s",
+		    rv == TR_EDUPLICATE ? "event exists with other settings" :
+		    j->call.detail[0] ? j->call.detail :
+		    "coordinator unavailable");
+		if (rv == TR_EIO || rv == TR_ETIMEDOUT)
+			rv = TR_EUNAVAILABLE;
+	}
+	tr_reply_set(&s->reply, rv, s->detail);
+	pthread_mutex_unlock(&n->lock);
+	finish_add(f, s);
+	if (created)
+		tr_info("event %s created: %" PRIu64 " tickets", j->event_id,
+		    j->conf.total);
+}
+
+/* ---- periodic work ------------------------------------------------------ */
+
+static void
+heartbeat(tr_node *n)
+{
+	int64_t sent = tr_mono_ms();
+	uint64_t ttl = n->conf.liveness_ttl_ms;
+
+	if (tr_coord_heartbeat(n->coord, n->conf.node_id, ttl) == 0) {
+		/* The key lives until at least sent + ttl; stop selling a
+		 * little before, so a lapsed node never sells from a lease
+		 * that another node may be reclaiming. */
+		atomic_store(&n->lease_valid_until,
+		    sent + (int64_t)(ttl - ttl / 5));
+	}
+	atomic_fetch_add(&n->coord_calls, 1);
+}
+
+static void
+sync_events(tr_node *n, struct ev_list *evs)
+{
+	tr_call *calls, **ptrs;
+	struct finish_list f = {0};
+
+	if (evs->n == 0)
+		return;
+	calls = malloc(evs->n * sizeof(*calls));
+	ptrs = malloc(evs->n * sizeof(*ptrs));
+	if (calls == NULL || ptrs == NULL)
+		goto out;
+	for (size_t i = 0; i < evs->n; i++) {
+		tr_call_sync(&calls[i], evs->v[i].id, n->conf.node_id);
+		ptrs[i] = &calls[i];
+	}
+	tr_coord_run(n->coord, ptrs, evs->n);
+	atomic_fetch_add(&n->coord_calls, evs->n);
+	pthread_mutex_lock(&n->lock);
+	for (size_t i = 0; i < evs->n; i++) {
+		tr_event *ev = evs->v[i].ev;
+		tr_sync_info si;
+		if (tr_result_sync(&calls[i], &si) != 0)
+			continue;
+		evs_apply_sync(n, ev, &si, &f);
+	}
+	pthread_mutex_unlock(&n->lock);
+	finish_all(&f);
+	for (size_t i = 0; i < evs->n; i++)
+		tr_call_done(&calls[i]);
+out:
+	free(f.v);
+	free(calls);
+	free(ptrs);
+}
+
+/* Reclaim the lease of every other node whose liveness key is gone. */
+static void
+sweep(tr_node *n, struct ev_list *evs)
+{
+	tr_lease_entry entries[64];
+	size_t count;
+
+	for (size_t i = 0; i < evs->n; i++) {
+		if (tr_coord_event_leases(n->coord, evs->v[i].id, entries, 64,
+		    &count) != 0)
+			return;
+		atomic_fetch_add(&n->coord_calls, 2);
+		for (size_t e = 0; e < count; e++) {
+			bool alive = true, reclaimed = false;
+			uint64_t returned = 0;
+			tr_call k, *kp = &k;
+			if (entries[e].lease <= 0 ||
+			    strcmp(entries[e].node, n->conf.node_id) == 0)
+				continue;
+			if (tr_coord_alive(n->coord, entries[e].node,
+			    &alive) != 0 || alive)
+				continue;
+			tr_call_reclaim(&k, evs->v[i].id, entries[e].node,
+			    entries[e].epoch);
+			tr_coord_run(n->coord, &kp, 1);
+			atomic_fetch_add(&n->coord_calls, 2);
+			if (tr_result_reclaim(&k, &reclaimed, &returned) == 0 &&
+			    reclaimed)
+				tr_warn("event %s: node %s is gone (liveness "
+				    "lapsed): reclaimed its lease of %" PRIu64
+				    " ticket(s) into the pool", evs->v[i].id,
+				    entries[e].node, returned);
+			tr_call_done(&k);
+		}
+	}
+}
+
+static int64_t
+periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
+{
+	int64_t now = tr_mono_ms();
+	int64_t next;
+
+	if (!tr_coord_connected(n->coord) && now >= ls->next_reconnect) {
+		if (tr_coord_reconnect(n->coord) == 0) {
+			ls->reconnect_backoff = RECONNECT_MIN_MS;
+			ls->next_heartbeat = ls->next_discover = now;
+		} else {
+			ls->next_reconnect = now + ls->reconnect_backoff;
+			if (ls->reconnect_backoff < RECONNECT_MAX_MS)
+				ls->reconnect_backoff *= 2;
+		}
+	}
+	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
+	if (tr_coord_connected(n->coord)) {
+		if (now >= ls->next_heartbeat) {
+			heartbeat(n);
+			ls->next_heartbeat = now +
+			    (int64_t)n->conf.liveness_ttl_ms / 4;
+		}
+		if (now >= ls->next_discover) {
+			discover(n);
+			ls->next_discover = now + DISCOVER_MS;
+		}
+		if (now >= ls->next_sync) {
+			events_snapshot(n, evs);
+			sync_events(n, evs);
+			ls->next_sync = now + (int64_t)n->conf.sync_ms;
+		}
+		if (now >= ls->next_sweep) {
+			events_snapshot(n, evs);
+			sweep(n, evs);
+			ls->next_sweep = now + (int64_t)n->conf.sweep_ms;
+		}
+	}
+	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
+	next = ls->next_heartbeat;
+	if (ls->next_sync < next)
+		next = ls->next_sync;
+	if (!tr_coord_connected(n->coord) && ls->next_reconnect < next)
+		next = ls->next_reconnect;
+	return next;
+}
+
+static void
+run_jobs(tr_node *n, struct job **jobs, size_t k)
+{
+	tr_call *ptrs[k];
+	struct finish_list f = {0};
+
+	for (size_t i = 0; i < k; i++)
+		ptrs[i] = &jobs[i]->call;
+	tr_coord_run(n->coord, ptrs, k);
+	atomic_fetch_add(&n->coord_calls, k);
+	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
+	for (size_t i = 0; i < k; i++)
+		if (jobs[i]->kind == JOB_CREATE_EVENT)
+			create_event(n, jobs[i], &f);
+	pthread_mutex_lock(&n->lock);
+	for (size_t i = 0; i < k; i++)
+		ops_job_done(n, jobs[i], &f);
+	pthread_mutex_unlock(&n->lock);
+	finish_all(&f);
+	free(f.v);
+	for (size_t i = 0; i < k; i++) {
+		tr_call_done(&jobs[i]->call);
+		free(jobs[i]);
+	}
+}
+
+static void *
+coord_main(void *arg)
+{
+	tr_node *n = arg;
+	struct loop_state ls = {0};
+	struct ev_list evs = {0};
+	size_t max = n->conf.coord_pipeline_max;
+	struct job **jobs = calloc(max, sizeof(*jobs));
+
+	ls.reconnect_backoff = RECONNECT_MIN_MS;
+	while (!atomic_load(&n->quit) && jobs != NULL) {
+		int64_t next = periodic(n, &ls, &evs);
+		size_t k = take_jobs(n, jobs, max, next);
+		if (k > 0)
+			run_jobs(n, jobs, k);
+	}
+	/* Stopping: answer what is still queued, without sending it. */
+	for (;;) {
+		size_t k = take_jobs(n, jobs, max, 0);
+		if (k == 0)
+			break;
+		for (size_t i = 0; i < k; i++)
+			jobs[i]->call.rv = TR_EUNAVAILABLE;
+		struct finish_list f = {0};
+		pthread_mutex_lock(&n->lock);
+		for (size_t i = 0; i < k; i++) {
+			if (jobs[i]->kind == JOB_CREATE_EVENT) {
+				tr_reply_set(&jobs[i]->slot->reply,
+				    TR_EUNAVAILABLE, "node is stopping");
+				finish_add(&f, jobs[i]->slot);
+			} else {
+				ops_job_done(n, jobs[i], &f);
+			}
+		}
+		pthread_mutex_unlock(&n->lock);
+		finish_all(&f);
+		free(f.v);
+		for (size_t i = 0; i < k; i++)
+			free(jobs[i]);
+	}
+	free(jobs);
+	free(evs.v);
+	return NULL;
+}
+
+static void *
+ticker_main(void *arg)
+{
+	tr_node *n = arg;
+	struct finish_list f = {0};
+
+	while (!atomic_load(&n->quit)) {
+		pthread_mutex_lock(&n->lock);
+		ops_tick(n, tr_mono_ms(), &f);
+		pthread_mutex_unlock(&n->lock);
+		finish_all(&f);
+		tr_sleep_ms(TICK_MS);
+	}
+	free(f.v);
+	return NULL;
+}
+
+int
+coordloop_start(tr_node *n)
+{
+	pthread_condattr_t ca;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&n->qcond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&n->qlock, NULL);
+	if (pthread_create(&n->ticker_thread, NULL, ticker_main, n) != 0)
+		return TR_ENOMEM;
+	if (!n->conf.standalone &&
+	    pthread_create(&n->coord_thread, NULL, coord_main, n) != 0) {
+		atomic_store(&n->quit, true);
+		pthread_join(n->ticker_thread, NULL);
+		return TR_ENOMEM;
+	}
+	n->threads_started = true;
+	return 0;
+}
+
+void
+coordloop_stop(tr_node *n)
+{
+	if (!n->threads_started)
+		return;
+	atomic_store(&n->quit, true);
+	pthread_mutex_lock(&n->qlock);
+	pthread_cond_broadcast(&n->qcond);
+	pthread_mutex_unlock(&n->qlock);
+	pthread_join(n->ticker_thread, NULL);
+	if (!n->conf.standalone)
+		pthread_join(n->coord_thread, NULL);
+	n->threads_started = false;
+}

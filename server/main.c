@@ -1,0 +1,235 @@
+/* stockd: a ticketrush stock node. Parses flags, starts the node, waits
+ * for SIGTERM or SIGINT, stops gracefully. */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "tr_err.h"
+#include "tr_log.h"
+#include "tr_parse.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: stockd [options]\n"
+"A ticketrush stock node: sells from a lease of stock held in memory and\n"
+"serves protobuf over nng (see proto/ticketrush.proto).\n"
+"\n"
+"  --node-id ID          node name, 1-16 of [A-Za-z0-9_-] (default n1);\n"
+"                        reservation ids start with it\n"
+"  --listen URL          data plane (default tcp://127.0.0.1:7001)\n"
+"  --admin URL           admin plane (default ipc:///tmp/stockd-ID.admin)\n"
+"  --redis HOST:PORT     coordinator (default 127.0.0.1:6379)\n"
+"  --standalone          development mode without Redis: stock from\n"
+"                        --event, orders in memory only, NOT durable\n"
+"  --event ID=TOTAL[,limit=K][,hold=DUR]\n"
+"                        standalone: an event and its stock (repeatable)\n"
+"  --contexts N          concurrent data requests (default 128)\n"
+"  --batch-max N         operations per Batch message (default 256)\n"
+"  --liveness-ttl DUR    liveness key TTL; a node cut off from Redis for\n"
+"                        longer stops selling (default 10s)\n"
+"  --redis-timeout DUR   per Redis reply (default 500ms)\n"
+"  --refill-min N        smallest grant asked for (default 8)\n"
+"  --refill-max N        largest grant asked for (default 4096)\n"
+"  --lease-idle DUR      give back a lease unsold for this long (5s; 0 off)\n"
+"  --wait-timeout DUR    how long a reservation waits for a grant (1s)\n"
+"  --waiters-max N       reservations waiting for a grant, per event (4096)\n"
+"  --sync DUR            refresh of global figures (200ms)\n"
+"  --sweep DUR           dead-node lease reclaim sweep (1s)\n"
+"  --log-level LEVEL     debug, info, warn, error (default info)\n"
+"  -h, --help\n"
+"DUR is a number with ms, s, m or h (e.g. 250ms, 15m).\n");
+}
+
+static int
+parse_event(const char *arg, tr_event_conf *ev)
+{
+	char buf[256], *save = NULL, *tok, *eq;
+	uint64_t v;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->limit_per_user = 1;
+	ev->hold_ms = 15 * 60 * 1000;
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (tok == NULL || (eq = strchr(tok, '=')) == NULL)
+		return -1;
+	*eq = '\0';
+	if (!tr_event_id_valid(tok) ||
+	    tr_parse_u64(eq + 1, 1, 100000000, &ev->total) != 0)
+		return -1;
+	strcpy(ev->id, tok);
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		if (strncmp(tok, "limit=", 6) == 0 &&
+		    tr_parse_u64(tok + 6, 1, 100, &v) == 0)
+			ev->limit_per_user = (uint32_t)v;
+		else if (strncmp(tok, "hold=", 5) == 0 &&
+		    tr_parse_duration_ms(tok + 5, 24ULL * 3600 * 1000, &v) ==
+		    0 && v > 0)
+			ev->hold_ms = v;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+static void
+die(const char *what, const char *arg)
+{
+	fprintf(stderr, "stockd: invalid %s: %s\n", what, arg);
+	exit(2);
+}
+
+static uint64_t
+dur(const char *what, const char *arg)
+{
+	uint64_t v;
+	if (tr_parse_duration_ms(arg, 24ULL * 3600 * 1000, &v) != 0)
+		die(what, arg);
+	return v;
+}
+
+static uint64_t
+num(const char *what, const char *arg, uint64_t min, uint64_t max)
+{
+	uint64_t v;
+	if (tr_parse_u64(arg, min, max, &v) != 0)
+		die(what, arg);
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"node-id", 1, NULL, 'n'}, {"listen", 1, NULL, 'l'},
+	    {"admin", 1, NULL, 'a'}, {"redis", 1, NULL, 'r'},
+	    {"standalone", 0, NULL, 'S'}, {"event", 1, NULL, 'e'},
+	    {"contexts", 1, NULL, 'c'}, {"batch-max", 1, NULL, 'b'},
+	    {"liveness-ttl", 1, NULL, 'T'}, {"redis-timeout", 1, NULL, 't'},
+	    {"refill-min", 1, NULL, 'm'}, {"refill-max", 1, NULL, 'M'},
+	    {"lease-idle", 1, NULL, 'i'}, {"wait-timeout", 1, NULL, 'w'},
+	    {"waiters-max", 1, NULL, 'W'}, {"sync", 1, NULL, 's'},
+	    {"sweep", 1, NULL, 'x'}, {"log-level", 1, NULL, 'L'},
+	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static char redis_host[256], admin_default[128];
+	tr_event_conf events[64];
+	tr_node_conf conf;
+	tr_node *node;
+	const char *why;
+	sigset_t sigs;
+	int opt, sig, level = TR_LOG_INFO;
+
+	tr_node_conf_defaults(&conf);
+	conf.events = events;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			if (!tr_node_id_valid(optarg))
+				die("--node-id (1-16 of [A-Za-z0-9_-])", optarg);
+			strcpy(conf.node_id, optarg);
+			break;
+		case 'l': conf.data_url = optarg; break;
+		case 'a': conf.admin_url = optarg; break;
+		case 'r':
+			if (tr_parse_hostport(optarg, redis_host,
+			    sizeof(redis_host), &conf.redis_port) != 0)
+				die("--redis (HOST:PORT)", optarg);
+			conf.redis_host = redis_host;
+			break;
+		case 'S': conf.standalone = true; break;
+		case 'e':
+			if (conf.event_count == 64 ||
+			    parse_event(optarg, &events[conf.event_count]))
+				die("--event (ID=TOTAL[,limit=K][,hold=DUR])",
+				    optarg);
+			conf.event_count++;
+			break;
+		case 'c':
+			conf.data_contexts = (int)num("--contexts", optarg, 1,
+			    4096);
+			break;
+		case 'b':
+			conf.batch_max = (uint32_t)num("--batch-max", optarg, 1,
+			    1024);
+			break;
+		case 'T': conf.liveness_ttl_ms = dur("--liveness-ttl", optarg);
+			break;
+		case 't':
+			conf.redis_timeout_ms = (int)dur("--redis-timeout",
+			    optarg);
+			break;
+		case 'm':
+			conf.refill_min = num("--refill-min", optarg, 1,
+			    1000000);
+			break;
+		case 'M':
+			conf.refill_max = num("--refill-max", optarg, 1,
+			    1000000);
+			break;
+		case 'i':
+			conf.lease_idle_ms = (int64_t)dur("--lease-idle",
+			    optarg);
+			break;
+		case 'w':
+			conf.wait_timeout_ms = (int64_t)dur("--wait-timeout",
+			    optarg);
+			break;
+		case 'W':
+			conf.waiters_max = num("--waiters-max", optarg, 1,
+			    1000000);
+			break;
+		case 's': conf.sync_ms = dur("--sync", optarg); break;
+		case 'x': conf.sweep_ms = dur("--sweep", optarg); break;
+		case 'L':
+			if ((level = tr_log_level_parse(optarg)) < 0)
+				die("--log-level", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc)
+		die("argument", argv[optind]);
+	if (!conf.standalone && conf.event_count > 0)
+		die("flags", "--event is for --standalone; in redis mode "
+		    "create events with ticketctl event create");
+	if (conf.refill_max < conf.refill_min)
+		die("--refill-max", "must be >= --refill-min");
+	if (conf.sync_ms == 0 || conf.sweep_ms == 0)
+		die("--sync/--sweep", "must be positive");
+	if (conf.admin_url == NULL) {
+		snprintf(admin_default, sizeof(admin_default),
+		    "ipc:///tmp/stockd-%s.admin", conf.node_id);
+		conf.admin_url = admin_default;
+	}
+	tr_log_init("stockd", (enum tr_log_level)level);
+
+	/* Signals go to sigwait below, not to nng's or our threads. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tr_node_start(&conf, &node, &why) != 0) {
+		fprintf(stderr, "stockd: %s\n", why);
+		return 1;
+	}
+	sigwait(&sigs, &sig);
+	tr_info("signal %d: stopping", sig);
+	tr_node_stop(node, 5000);
+	tr_info("stopped");
+	return 0;
+}

@@ -1,0 +1,223 @@
+/* node: start and stop a stock node; the parts live in serve.c (nng),
+ * ops.c (operations) and coordloop.c (coordinator and ticker threads). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_impl.h"
+#include "tr_clock.h"
+#include "tr_envelope.h"
+#include "tr_err.h"
+#include "tr_log.h"
+
+void
+tr_node_conf_defaults(tr_node_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->node_id, "n1");
+	c->data_url = "tcp://127.0.0.1:7001";
+	c->admin_url = NULL; /* ipc:///tmp/stockd-<node>.admin */
+	c->data_contexts = 128;
+	c->admin_contexts = 4;
+	c->batch_max = 256;
+	c->redis_host = "127.0.0.1";
+	c->redis_port = 6379;
+	c->redis_timeout_ms = 500;
+	c->liveness_ttl_ms = 10000;
+	c->sync_ms = 200;
+	c->sweep_ms = 1000;
+	c->refill_min = 8;
+	c->refill_max = 4096;
+	c->refill_horizon_ms = 250;
+	c->lease_idle_ms = 5000;
+	c->waiters_max = 4096;
+	c->wait_timeout_ms = 1000;
+	c->coord_queue_max = 65536;
+	c->coord_pipeline_max = 128;
+	c->tombstones_max = 65536;
+}
+
+static const char *
+conf_check(const tr_node_conf *c)
+{
+	if (!tr_node_id_valid(c->node_id))
+		return "node id must be 1-16 chars of [A-Za-z0-9_-]";
+	if (c->data_url == NULL || c->admin_url == NULL)
+		return "both a data URL and an admin URL are needed";
+	if (c->data_contexts < 1 || c->data_contexts > 4096)
+		return "contexts must be 1..4096";
+	if (c->admin_contexts < 1 || c->admin_contexts > 64)
+		return "admin contexts must be 1..64";
+	if (c->batch_max < 1 || c->batch_max > TR_BATCH_MAX_LIMIT)
+		return "batch-max must be 1..1024";
+	if (c->standalone && c->event_count == 0)
+		return "standalone mode needs at least one --event";
+	if (!c->standalone && c->liveness_ttl_ms < 1000)
+		return "liveness TTL must be at least 1s";
+	if (c->waiters_max < 1 || c->coord_queue_max < 1 ||
+	    c->coord_pipeline_max < 1 || c->coord_pipeline_max > 1024)
+		return "queue bounds must be positive (pipeline <= 1024)";
+	return NULL;
+}
+
+static void
+free_evs_cb(tr_event *ev, void *arg)
+{
+	struct ev_state *es = ev->user_data;
+	(void)arg;
+	if (es != NULL) {
+		free(es->ring);
+		free(es);
+		ev->user_data = NULL;
+	}
+}
+
+static void
+node_free(tr_node *n)
+{
+	serve_free(n);
+	if (n->ledger != NULL) {
+		tr_ledger_each_event(n->ledger, free_evs_cb, NULL);
+		tr_ledger_free(n->ledger);
+	}
+	tr_coord_close(n->coord);
+	free(n->events_copy);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+static int
+add_standalone_events(tr_node *n)
+{
+	for (size_t i = 0; i < n->conf.event_count; i++) {
+		tr_event *ev;
+		int rv = tr_ledger_event_add(n->ledger, &n->conf.events[i],
+		    &ev);
+		if (rv == 0)
+			rv = ops_event_attach(n, ev);
+		if (rv == 0 && ev->lease == 0)
+			rv = tr_ledger_lease_grant(ev, ev->conf.total);
+		if (rv != 0)
+			return rv;
+	}
+	return 0;
+}
+
+int
+tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
+{
+	tr_ledger_limits lim = {0};
+	tr_node *n;
+	int rv;
+
+	*out = NULL;
+	if ((*why = conf_check(conf)) != NULL)
+		return TR_EINVALID;
+	if ((n = calloc(1, sizeof(*n))) == NULL)
+		return TR_ENOMEM;
+	n->conf = *conf;
+	pthread_mutex_init(&n->lock, NULL);
+	n->started_mono_ms = tr_mono_ms();
+	lim.tombstones_max = conf->tombstones_max;
+	*why = "out of memory";
+	if ((n->ledger = tr_ledger_new(conf->node_id, &lim)) == NULL) {
+		rv = TR_ENOMEM;
+		goto fail;
+	}
+	if (conf->standalone) {
+		size_t bytes = conf->event_count * sizeof(*conf->events);
+		if ((n->events_copy = malloc(bytes)) == NULL) {
+			rv = TR_ENOMEM;
+			goto fail;
+		}
+		memcpy(n->events_copy, conf->events, bytes);
+		n->conf.events = n->events_copy;
+		if ((rv = add_standalone_events(n)) != 0) {
+			*why = "bad or duplicate --event";
+			goto fail;
+		}
+		atomic_store(&n->lease_valid_until, INT64_MAX);
+	} else {
+		tr_coord_opts o = {conf->redis_host, conf->redis_port,
+		    conf->redis_timeout_ms};
+		if (tr_coord_open(&o, true, &n->coord) != 0) {
+			if (n->coord == NULL) {
+				rv = TR_ENOMEM;
+				goto fail;
+			}
+			tr_warn("coordinator %s:%d is down; serving what we "
+			    "can and retrying", conf->redis_host,
+			    conf->redis_port);
+		}
+		atomic_store(&n->coord_up, tr_coord_connected(n->coord));
+	}
+	if ((rv = coordloop_start(n)) != 0)
+		goto fail;
+	if ((rv = serve_start(n, why)) != 0) {
+		coordloop_stop(n);
+		serve_close(n);
+		goto fail;
+	}
+	tr_info("node %s serving %s (admin %s), mode %s", conf->node_id,
+	    conf->data_url, conf->admin_url, conf->standalone ?
+	    "standalone (orders in memory only: NOT durable)" : "redis");
+	*out = n;
+	*why = NULL;
+	return 0;
+fail:
+	node_free(n);
+	return rv;
+}
+
+struct give_back_all {
+	tr_node *n;
+	uint64_t returned;
+};
+
+/* Stopping: the whole lease goes back, holds included (they die with the
+ * process), so no ticket waits for a reclaim. Runs after the threads
+ * stopped, so this thread owns the connection. */
+static void
+give_back_cb(tr_event *ev, void *arg)
+{
+	struct give_back_all *g = arg;
+	tr_call k, *kp = &k;
+	uint64_t left, pool;
+
+	if (ev->lease == 0)
+		return;
+	tr_call_give_back(&k, ev->conf.id, g->n->conf.node_id, ev->epoch,
+	    ev->lease);
+	tr_coord_run(g->n->coord, &kp, 1);
+	if (tr_result_give_back(&k, &left, &pool) == 0)
+		g->returned += ev->lease;
+	else
+		tr_warn("event %s: could not give back %" PRIu64 " ticket(s) "
+		    "(%s); they return when the lease is reclaimed",
+		    ev->conf.id, ev->lease, tr_strerror(k.rv));
+	tr_call_done(&k);
+}
+
+void
+tr_node_stop(tr_node *n, int64_t grace_ms)
+{
+	int64_t deadline = tr_mono_ms() + grace_ms;
+
+	if (n == NULL)
+		return;
+	atomic_store(&n->stopping, true);
+	while (atomic_load(&n->busy) > 0 && tr_mono_ms() < deadline)
+		tr_sleep_ms(5);
+	if (atomic_load(&n->busy) > 0)
+		tr_warn("stopping with %d request(s) unanswered",
+		    atomic_load(&n->busy));
+	coordloop_stop(n);
+	serve_close(n);
+	if (!n->conf.standalone && tr_coord_connected(n->coord)) {
+		struct give_back_all g = {n, 0};
+		tr_ledger_each_event(n->ledger, give_back_cb, &g);
+		tr_info("gave %" PRIu64 " ticket(s) back to the pool",
+		    g.returned);
+	}
+	node_free(n);
+}

@@ -1,0 +1,63 @@
+/* node: a stock node (stockd): serves Reserve / Confirm / Release from an
+ * in-memory lease over nng, and keeps the lease with the coordinator. */
+#ifndef TR_NODE_H
+#define TR_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger.h"
+
+typedef struct tr_node tr_node;
+
+typedef struct tr_node_conf {
+	char node_id[TR_NODE_ID_MAX + 1];
+	const char *data_url;   /* e.g. tcp://127.0.0.1:7001 */
+	const char *admin_url;  /* e.g. ipc:///tmp/stockd-n1.admin */
+	int data_contexts;      /* concurrent requests served; default 128 */
+	int admin_contexts;     /* default 4 */
+	uint32_t batch_max;     /* ops per Batch; default 256 */
+
+	/* Standalone: no coordinator; events and their whole stock are given
+	 * here; orders live in memory only (NOT durable). */
+	bool standalone;
+	tr_event_conf *events;
+	size_t event_count;
+
+	/* Coordinator (Redis) mode. */
+	const char *redis_host;
+	int redis_port;
+	int redis_timeout_ms;     /* per reply; default 500 */
+	uint64_t liveness_ttl_ms; /* default 10000 */
+	uint64_t sync_ms;         /* global figures refresh; default 200 */
+	uint64_t sweep_ms;        /* dead-node reclaim sweep; default 1000 */
+	uint64_t refill_min;      /* default 8 */
+	uint64_t refill_max;      /* default 4096 */
+	int64_t refill_horizon_ms; /* default 250 */
+	int64_t lease_idle_ms;    /* give back an idle lease; default 5000 */
+	size_t waiters_max;       /* reservations waiting for a grant, per
+	                           * event; default 4096 */
+	int64_t wait_timeout_ms;  /* how long one waits; default 1000 */
+	size_t coord_queue_max;   /* coordinator calls queued; default 65536 */
+	size_t coord_pipeline_max; /* calls per round trip; default 128 */
+
+	size_t tombstones_max;    /* default 65536 */
+} tr_node_conf;
+
+/* Fill conf with the defaults (node_id "n1", standalone off). */
+void tr_node_conf_defaults(tr_node_conf *conf);
+
+/* Create a node and start serving: binds both sockets, starts the threads.
+ * Returns 0, TR_EINVALID (bad conf; *why says what), TR_EIO (cannot bind;
+ * *why says which URL) or TR_ENOMEM; on failure nothing is left running. In
+ * coordinator mode a node starts even while Redis is down, and connects
+ * when it can. */
+int tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why);
+
+/* Graceful stop: new requests are answered UNAVAILABLE, in-flight ones
+ * finish (at most grace_ms), leases go back to the pool, then sockets and
+ * threads close and the node is freed. */
+void tr_node_stop(tr_node *n, int64_t grace_ms);
+
+#endif
