@@ -1,0 +1,471 @@
+/* harness: process control, private Redis, stock nodes and HTTP for the
+ * integration tests. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tr_client.h"
+#include "tr_clock.h"
+
+#ifndef TH_BIN_DIR
+#error "TH_BIN_DIR must name the build directory"
+#endif
+
+static char dir_path[256];
+
+const char *
+th_dir(void)
+{
+	if (dir_path[0] == '\0') {
+		snprintf(dir_path, sizeof(dir_path), "/tmp/trtest.XXXXXX");
+		if (mkdtemp(dir_path) == NULL) {
+			perror("mkdtemp");
+			abort();
+		}
+	}
+	return dir_path;
+}
+
+void
+th_cleanup(void)
+{
+	char cmd[300];
+	if (dir_path[0] == '\0' || getenv("TH_KEEP") != NULL)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir_path);
+	(void)!system(cmd);
+	dir_path[0] = '\0';
+}
+
+int
+th_free_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+		perror("free port");
+		abort();
+	}
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+const char *
+th_bin(const char *name)
+{
+	static char path[8][512];
+	static int next;
+	char *p = path[next++ % 8];
+	snprintf(p, 512, "%s/%s", TH_BIN_DIR, name);
+	return p;
+}
+
+int
+th_spawn(th_proc *p, const char *log_name, char *const argv[])
+{
+	pid_t pid;
+
+	snprintf(p->log, sizeof(p->log), "%s/%s", th_dir(), log_name);
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open(p->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		/* Die with the test, so nothing outlives a crashed run. */
+		setpgid(0, 0);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	p->pid = pid;
+	return 0;
+}
+
+bool
+th_alive(th_proc *p)
+{
+	int status;
+	if (p->pid <= 0)
+		return false;
+	if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+		p->pid = 0;
+		return false;
+	}
+	return true;
+}
+
+int
+th_stop(th_proc *p, int sig, int timeout_ms)
+{
+	int64_t deadline = tr_mono_ms() + timeout_ms;
+	int status;
+
+	if (p->pid <= 0)
+		return -1;
+	kill(p->pid, sig);
+	while (tr_mono_ms() < deadline) {
+		pid_t r = waitpid(p->pid, &status, WNOHANG);
+		if (r == p->pid) {
+			p->pid = 0;
+			return status;
+		}
+		tr_sleep_ms(5);
+	}
+	kill(p->pid, SIGKILL);
+	waitpid(p->pid, &status, 0);
+	p->pid = 0;
+	return -1;
+}
+
+/* ---- Redis -------------------------------------------------------------- */
+
+static redisContext *
+redis_connect(int port)
+{
+	struct timeval tv = {2, 0};
+	redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+	if (c != NULL && c->err) {
+		redisFree(c);
+		return NULL;
+	}
+	if (c != NULL)
+		redisSetTimeout(c, tv);
+	return c;
+}
+
+static int
+redis_launch(th_redis *r)
+{
+	char port[16];
+	char *argv[] = {"/usr/bin/redis-server", "--port", port, "--bind",
+	    "127.0.0.1", "--dir", r->dir, "--appendonly", "yes",
+	    "--appendfsync", "always", "--save", "", "--daemonize", "no",
+	    "--protected-mode", "yes", NULL};
+	int64_t deadline;
+
+	snprintf(port, sizeof(port), "%d", r->port);
+	if (th_spawn(&r->proc, "redis.log", argv) != 0)
+		return -1;
+	deadline = tr_mono_ms() + 5000;
+	while (tr_mono_ms() < deadline) {
+		redisContext *c = redis_connect(r->port);
+		if (c != NULL) {
+			redisReply *rep = redisCommand(c, "PING");
+			bool ok = rep && rep->type == REDIS_REPLY_STATUS;
+			if (rep)
+				freeReplyObject(rep);
+			redisFree(c);
+			if (ok)
+				return 0;
+		}
+		tr_sleep_ms(20);
+	}
+	return -1;
+}
+
+int
+th_redis_start(th_redis *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->port = th_free_port();
+	snprintf(r->dir, sizeof(r->dir), "%s/redis-%d", th_dir(), r->port);
+	mkdir(r->dir, 0755);
+	snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", r->port);
+	return redis_launch(r);
+}
+
+int
+th_redis_restart(th_redis *r, bool hard)
+{
+	th_stop(&r->proc, hard ? SIGKILL : SIGTERM, 5000);
+	return redis_launch(r);
+}
+
+void
+th_redis_stop(th_redis *r)
+{
+	th_stop(&r->proc, SIGTERM, 5000);
+}
+
+static redisReply *
+redis_vcmd(th_redis *r, const char *fmt, va_list ap)
+{
+	redisContext *c = redis_connect(r->port);
+	redisReply *rep;
+	if (c == NULL)
+		return NULL;
+	rep = redisvCommand(c, fmt, ap);
+	redisFree(c);
+	return rep;
+}
+
+redisReply *
+th_redis_cmd(th_redis *r, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *rep;
+	va_start(ap, fmt);
+	rep = redis_vcmd(r, fmt, ap);
+	va_end(ap);
+	return rep;
+}
+
+long long
+th_redis_int(th_redis *r, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *rep;
+	long long v = -1;
+	va_start(ap, fmt);
+	rep = redis_vcmd(r, fmt, ap);
+	va_end(ap);
+	if (rep == NULL)
+		return -1;
+	if (rep->type == REDIS_REPLY_INTEGER)
+		v = rep->integer;
+	else if (rep->type == REDIS_REPLY_STRING)
+		v = strtoll(rep->str, NULL, 10);
+	freeReplyObject(rep);
+	return v;
+}
+
+/* ---- stock nodes -------------------------------------------------------- */
+
+static int
+stockd_launch(th_stockd *s)
+{
+	char *argv[64];
+	int argc = 0;
+	char log_name[64];
+	int64_t deadline;
+
+	argv[argc++] = (char *)th_bin("stockd");
+	argv[argc++] = "--node-id";
+	argv[argc++] = s->node;
+	argv[argc++] = "--listen";
+	argv[argc++] = s->data_url;
+	argv[argc++] = "--admin";
+	argv[argc++] = s->admin_url;
+	if (s->redis != NULL) {
+		argv[argc++] = "--redis";
+		argv[argc++] = s->redis->addr;
+	} else {
+		argv[argc++] = "--standalone";
+	}
+	for (int i = 0; i < s->nextra; i++)
+		argv[argc++] = s->extra[i];
+	argv[argc] = NULL;
+	snprintf(log_name, sizeof(log_name), "stockd-%s.log", s->node);
+	if (th_spawn(&s->proc, log_name, argv) != 0)
+		return -1;
+	deadline = tr_mono_ms() + 5000;
+	while (tr_mono_ms() < deadline) {
+		tr_client *c;
+		Ticketrush__Reply *rep = NULL;
+		if (!th_alive(&s->proc))
+			return -1;
+		if (tr_client_open(s->admin_url, 500, &c) == 0) {
+			int rv = tr_client_status(c, &rep);
+			tr_reply_free(rep);
+			tr_client_close(c);
+			if (rv == 0)
+				return 0;
+		}
+		tr_sleep_ms(20);
+	}
+	return -1;
+}
+
+int
+th_stockd_start(th_stockd *s, const char *node, th_redis *r,
+    const char *const *extra)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->node, sizeof(s->node), "%s", node);
+	s->port = th_free_port();
+	snprintf(s->data_url, sizeof(s->data_url), "tcp://127.0.0.1:%d",
+	    s->port);
+	snprintf(s->admin_url, sizeof(s->admin_url), "ipc://%s/%s.admin",
+	    th_dir(), node);
+	s->redis = r;
+	for (int i = 0; extra && extra[i] && i < 24; i++) {
+		snprintf(s->extra[i], sizeof(s->extra[i]), "%s", extra[i]);
+		s->nextra++;
+	}
+	return stockd_launch(s);
+}
+
+int
+th_stockd_restart(th_stockd *s)
+{
+	if (s->proc.pid > 0)
+		th_stop(&s->proc, SIGTERM, 5000);
+	return stockd_launch(s);
+}
+
+int
+th_event_create(th_stockd *s, const char *event_id, unsigned long long total,
+    unsigned limit, unsigned long long hold_ms)
+{
+	tr_client *c;
+	Ticketrush__Reply *rep = NULL;
+	int rv;
+	if (tr_client_open(s->admin_url, 3000, &c) != 0)
+		return -1;
+	rv = tr_client_create_event(c, event_id, total, limit, hold_ms, 0,
+	    &rep);
+	tr_reply_free(rep);
+	tr_client_close(c);
+	return rv == 0 ? 0 : -1;
+}
+
+int
+th_event_wait(th_stockd *nodes, size_t n, const char *event_id)
+{
+	int64_t deadline = tr_mono_ms() + 5000;
+	for (size_t i = 0; i < n; i++) {
+		for (;;) {
+			tr_client *c;
+			Ticketrush__Reply *rep = NULL;
+			int rv = -1;
+			if (tr_client_open(nodes[i].data_url, 500, &c) == 0) {
+				rv = tr_client_get_event(c, event_id, &rep);
+				tr_reply_free(rep);
+				tr_client_close(c);
+			}
+			if (rv == 0)
+				break;
+			if (tr_mono_ms() > deadline)
+				return -1;
+			tr_sleep_ms(20);
+		}
+	}
+	return 0;
+}
+
+/* ---- gateway and HTTP --------------------------------------------------- */
+
+int
+th_gate_start(th_gate *g, const char *const *args)
+{
+	char *argv[64];
+	char listen[32], body[256];
+	int argc = 0;
+	int64_t deadline;
+
+	memset(g, 0, sizeof(*g));
+	g->port = th_free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", g->port);
+	argv[argc++] = (char *)th_bin("trgate");
+	argv[argc++] = "--listen";
+	argv[argc++] = listen;
+	for (int i = 0; args && args[i] && argc < 62; i++)
+		argv[argc++] = (char *)args[i];
+	argv[argc] = NULL;
+	if (th_spawn(&g->proc, "trgate.log", argv) != 0)
+		return -1;
+	deadline = tr_mono_ms() + 5000;
+	while (tr_mono_ms() < deadline) {
+		if (!th_alive(&g->proc))
+			return -1;
+		if (th_http(g->port, "GET", "/healthz", NULL, body,
+		    sizeof(body)) == 200)
+			return 0;
+		tr_sleep_ms(20);
+	}
+	return -1;
+}
+
+int
+th_http(int port, const char *method, const char *path,
+    const char *json_body, char *body, size_t cap)
+{
+	struct sockaddr_in a = {0};
+	struct timeval tv = {5, 0};
+	char req[8192], resp[65536];
+	size_t got = 0;
+	int fd, n, status = -1;
+	char *p;
+
+	if (cap > 0)
+		body[0] = '\0';
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s%s", method, path,
+	    json_body ? "Content-Type: application/json\r\n" : "",
+	    json_body ? "" : "\r\n");
+	if (json_body)
+		n += snprintf(req + n, sizeof(req) - (size_t)n,
+		    "Content-Length: %zu\r\n\r\n%s", strlen(json_body),
+		    json_body);
+	if (write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return -1;
+	}
+	for (;;) {
+		ssize_t r = read(fd, resp + got, sizeof(resp) - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got == sizeof(resp) - 1)
+			break;
+	}
+	close(fd);
+	resp[got] = '\0';
+	if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	if ((p = strstr(resp, "\r\n\r\n")) != NULL && cap > 0)
+		snprintf(body, cap, "%s", p + 4);
+	return status;
+}
+
+int
+th_run(const char *cmdline, char *out, size_t cap)
+{
+	FILE *f = popen(cmdline, "r");
+	size_t got = 0;
+	int status;
+	if (f == NULL)
+		return -1;
+	if (cap > 0) {
+		got = fread(out, 1, cap - 1, f);
+		out[got] = '\0';
+	}
+	status = pclose(f);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

@@ -1,0 +1,101 @@
+/* harness: real processes for integration tests (redis-server, stockd,
+ * trgate) on free loopback ports in a private temp dir, and a small
+ * blocking HTTP client. Every wait is bounded. */
+#ifndef TR_HARNESS_H
+#define TR_HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct redisReply;
+
+typedef struct th_proc {
+	pid_t pid;      /* 0: not running */
+	char log[256];  /* stdout+stderr go here */
+} th_proc;
+
+/* The temp dir of this test run (created on first use, removed by
+ * th_cleanup unless TH_KEEP is set in the environment). */
+const char *th_dir(void);
+void th_cleanup(void);
+
+/* A port on 127.0.0.1 that was free a moment ago. */
+int th_free_port(void);
+
+/* Path of a binary built by this project (name: "stockd", "trgate", ...). */
+const char *th_bin(const char *name);
+
+/* fork + exec argv (NULL-terminated) with output to log_name in th_dir().
+ * Returns 0 or -1. */
+int th_spawn(th_proc *p, const char *log_name, char *const argv[]);
+/* Send sig and wait up to timeout_ms for exit (then SIGKILL). Returns the
+ * exit status (as from waitpid), or -1 if it had to be killed. */
+int th_stop(th_proc *p, int sig, int timeout_ms);
+bool th_alive(th_proc *p);
+
+typedef struct th_redis {
+	th_proc proc;
+	int port;
+	char dir[256];
+	char addr[32]; /* "127.0.0.1:PORT" */
+} th_redis;
+
+/* A private redis-server with AOF (appendfsync always). 0 or -1. */
+int th_redis_start(th_redis *r);
+/* Stop (SIGTERM, or SIGKILL when hard) and start again on the same port
+ * and dir, so the AOF is replayed. */
+int th_redis_restart(th_redis *r, bool hard);
+void th_redis_stop(th_redis *r);
+/* Run one command (printf-style, hiredis format); NULL on error. Free the
+ * reply with freeReplyObject. */
+struct redisReply *th_redis_cmd(th_redis *r, const char *fmt, ...);
+/* An integer key or hash field as a number (-1 if absent). */
+long long th_redis_int(th_redis *r, const char *fmt, ...);
+
+typedef struct th_stockd {
+	th_proc proc;
+	char node[17];
+	int port;
+	char data_url[64];
+	char admin_url[300];
+	/* How it was started, for th_stockd_restart. */
+	th_redis *redis;
+	char extra[24][160];
+	int nextra;
+} th_stockd;
+
+/* Start stockd as node `node` against r (NULL: standalone, then pass
+ * --event flags in extra). extra: NULL-terminated extra flags or NULL.
+ * Waits until its admin socket answers (5 s). 0 or -1. */
+int th_stockd_start(th_stockd *s, const char *node, th_redis *r,
+    const char *const *extra);
+/* Start again with the same node id, port and flags. */
+int th_stockd_restart(th_stockd *s);
+
+/* Create an event through a node's admin socket. 0 or -1. */
+int th_event_create(th_stockd *s, const char *event_id,
+    unsigned long long total, unsigned limit, unsigned long long hold_ms);
+/* Wait until every node in nodes knows event_id (5 s). 0 or -1. */
+int th_event_wait(th_stockd *nodes, size_t n, const char *event_id);
+
+typedef struct th_gate {
+	th_proc proc;
+	int port;
+} th_gate;
+
+/* Start trgate on a free port with args (NULL-terminated; --listen is
+ * added). Waits until GET /healthz answers (5 s). 0 or -1. */
+int th_gate_start(th_gate *g, const char *const *args);
+
+/* One HTTP/1.1 request on a new connection (Connection: close). Returns
+ * the status code, or -1 on a transport error; the body goes to body (NUL
+ * terminated, cut to cap). timeout 5 s. */
+int th_http(int port, const char *method, const char *path,
+    const char *json_body, char *body, size_t cap);
+
+/* Run a shell command line; returns its exit status (0..255) and leaves
+ * its stdout in out (cut to cap). */
+int th_run(const char *cmdline, char *out, size_t cap);
+
+#endif
