@@ -41,6 +41,8 @@ usage(FILE *f)
 "  --waiters-max N       reservations waiting for a grant, per event (4096)\n"
 "  --sync DUR            refresh of global figures (200ms)\n"
 "  --sweep DUR           dead-node lease reclaim sweep (1s)\n"
+"  --coord-pipeline N    Redis calls sent per round trip (default 512)\n"
+"  --coord-queue N       Redis calls queued at most (default 65536)\n"
 "  --log-level LEVEL     debug, info, warn, error (default info)\n"
 "  -h, --help\n"
 "DUR is a number with ms, s, m or h (e.g. 250ms, 15m).\n");
@@ -118,6 +120,7 @@ main(int argc, char **argv)
 	    {"lease-idle", 1, NULL, 'i'}, {"wait-timeout", 1, NULL, 'w'},
 	    {"waiters-max", 1, NULL, 'W'}, {"sync", 1, NULL, 's'},
 	    {"sweep", 1, NULL, 'x'}, {"log-level", 1, NULL, 'L'},
+	    {"coord-pipeline", 1, NULL, 'P'}, {"coord-queue", 1, NULL, 'Q'},
 	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	static char redis_host[256], admin_default[128];
 	tr_event_conf events[64];
@@ -188,6 +191,14 @@ main(int argc, char **argv)
 			break;
 		case 's': conf.sync_ms = dur("--sync", optarg); break;
 		case 'x': conf.sweep_ms = dur("--sweep", optarg); break;
+		case 'P':
+			conf.coord_pipeline_max = num("--coord-pipeline", optarg,
+			    1, 1024);
+			break;
+		case 'Q':
+			conf.coord_queue_max = num("--coord-queue", optarg, 1,
+			    1000000);
+			break;
 		case 'L':
 			if ((level = tr_log_level_parse(optarg)) < 0)
 				die("--log-level", optarg);

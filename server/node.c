@@ -33,7 +33,7 @@ tr_node_conf_defaults(tr_node_conf *c)
 	c->waiters_max = 4096;
 	c->wait_timeout_ms = 1000;
 	c->coord_queue_max = 65536;
-	c->coord_pipeline_max = 128;
+	c->coord_pipeline_max = 512;
 	c->tombstones_max = 65536;
 }
 

@@ -40,7 +40,7 @@ typedef struct tr_node_conf {
 	                           * event; default 4096 */
 	int64_t wait_timeout_ms;  /* how long one waits; default 1000 */
 	size_t coord_queue_max;   /* coordinator calls queued; default 65536 */
-	size_t coord_pipeline_max; /* calls per round trip; default 128 */
+	size_t coord_pipeline_max; /* calls per round trip; default 512 */
 
 	size_t tombstones_max;    /* default 65536 */
 } tr_node_conf;

@@ -1130,7 +1130,8 @@ evs_apply_sync(tr_node *n, tr_event *ev, const tr_sync_info *si,
 	 * flight now; queued give-backs already left our lease, so wait for
 	 * them. A coordinator lease above ours comes from a grant or give-back
 	 * whose answer was lost: return the difference. */
-	if (es->give_back_in_flight || si->lease <= ev->lease)
+	if (es->give_back_in_flight || es->grant_in_flight ||
+	    si->lease <= ev->lease)
 		return;
 	if ((j = job_new(JOB_GIVE_BACK, ev)) == NULL)
 		return;
