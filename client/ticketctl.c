@@ -20,7 +20,7 @@
 #define EXIT_UNREACHABLE 3
 
 static const char *data_url = "tcp://127.0.0.1:7001";
-static const char *admin_url = "ipc:///tmp/stockd-n1.admin";
+static const char *admin_url = "tcp://127.0.0.1:7101";
 static const char *redis_addr = "127.0.0.1:6379";
 static int timeout_ms = 3000;
 static bool json;
@@ -50,7 +50,7 @@ usage(FILE *f)
 "options:\n"
 "  --url URL         node URL for every command (default: data commands\n"
 "                    tcp://127.0.0.1:7001, admin commands\n"
-"                    ipc:///tmp/stockd-n1.admin)\n"
+"                    tcp://127.0.0.1:7101)\n"
 "  --redis HOST:PORT Redis for audit (default 127.0.0.1:6379)\n"
 "  --timeout DUR     per call (default 3s)\n"
 "  --json            print JSON (also for errors)\n"
@@ -73,7 +73,7 @@ show_transport_error(const char *url, int rv, tr_client *c)
 {
 	const char *what = rv == TR_ETIMEDOUT ? "timed out" :
 	    rv == TR_EPROTO ? "answered something that is not a Reply" :
-	    "cannot connect";
+	    "cannot connect (no connection within the timeout)";
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		char *s;

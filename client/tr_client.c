@@ -1,6 +1,7 @@
 /* tr_client: synchronous request/reply over one nng REQ socket. */
 #include "tr_client.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,7 +10,17 @@
 struct tr_client {
 	nng_socket sock;
 	int last_nng_error;
+	atomic_bool connected; /* a pipe came up at least once */
 };
+
+static void
+pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	tr_client *c = arg;
+	(void)p;
+	(void)ev;
+	atomic_store(&c->connected, true);
+}
 
 int
 tr_client_open(const char *url, int timeout_ms, tr_client **out)
@@ -30,7 +41,11 @@ tr_client_open(const char *url, int timeout_ms, tr_client **out)
 	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, TR_MSG_MAX);
-	if ((rv = nng_dial(c->sock, url, NULL, 0)) != 0) {
+	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_added, c);
+	/* Non-blocking: a blocking dial waits out nng's own 10 s handshake
+	 * timeout on a frozen peer. The first call's send timeout bounds the
+	 * wait for a connection instead. */
+	if ((rv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);
 		free(c);
 		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
@@ -69,7 +84,10 @@ tr_client_call(tr_client *c, Ticketrush__Request *req,
 	if ((rv = nng_sendmsg(c->sock, msg, 0)) != 0) {
 		nng_msg_free(msg); /* a failed send leaves it ours */
 		c->last_nng_error = rv;
-		return rv == NNG_ETIMEDOUT ? TR_ETIMEDOUT : TR_EUNAVAILABLE;
+		/* A REQ send waits for a peer: timing out without ever having
+		 * had one means we could not connect. */
+		return rv == NNG_ETIMEDOUT && atomic_load(&c->connected) ?
+		    TR_ETIMEDOUT : TR_EUNAVAILABLE;
 	}
 	if ((rv = nng_recvmsg(c->sock, &msg, 0)) != 0) {
 		c->last_nng_error = rv;

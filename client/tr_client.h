@@ -27,9 +27,10 @@
 
 typedef struct tr_client tr_client;
 
-/* Connect to a node's data or admin URL. timeout_ms bounds each call
- * (send and receive). Returns 0, TR_EUNAVAILABLE (cannot connect: *out is
- * NULL), TR_EINVALID (bad URL) or TR_ENOMEM. */
+/* Prepare a connection to a node's data or admin URL; connecting goes on
+ * in the background (and again after a drop). timeout_ms bounds each call
+ * (send, including waiting for a connection, and receive). Returns 0,
+ * TR_EINVALID (bad URL: *out is NULL) or TR_ENOMEM. */
 int tr_client_open(const char *url, int timeout_ms, tr_client **out);
 void tr_client_close(tr_client *c);
 
@@ -39,8 +40,9 @@ const char *tr_client_last_error(const tr_client *c);
 /* Send req (its version is set for you) and wait for the reply. On any
  * reply, *out is set (free with tr_reply_free) and the return value is the
  * reply's status as a tr_err (0 for OK). Without a reply, *out is NULL and
- * the return value is TR_ETIMEDOUT, TR_EUNAVAILABLE or TR_EPROTO (the
- * answer was not a Reply). */
+ * the return value is TR_EUNAVAILABLE (no connection within the timeout),
+ * TR_ETIMEDOUT (connected, but no answer in time) or TR_EPROTO (the answer
+ * was not a Reply). */
 int tr_client_call(tr_client *c, Ticketrush__Request *req,
     Ticketrush__Reply **out);
 

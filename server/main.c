@@ -23,7 +23,8 @@ usage(FILE *f)
 "  --node-id ID          node name, 1-16 of [A-Za-z0-9_-] (default n1);\n"
 "                        reservation ids start with it\n"
 "  --listen URL          data plane (default tcp://127.0.0.1:7001)\n"
-"  --admin URL           admin plane (default ipc:///tmp/stockd-ID.admin)\n"
+"  --admin URL           admin plane (default tcp://127.0.0.1:<data port+100>;\n"
+"                        keep it off public interfaces)\n"
 "  --redis HOST:PORT     coordinator (default 127.0.0.1:6379)\n"
 "  --standalone          development mode without Redis: stock from\n"
 "                        --event, orders in memory only, NOT durable\n"
@@ -221,8 +222,18 @@ main(int argc, char **argv)
 	if (conf.sync_ms == 0 || conf.sweep_ms == 0)
 		die("--sync/--sweep", "must be positive");
 	if (conf.admin_url == NULL) {
+		/* TCP on loopback, not ipc: nng 1.5's ipc listener stops
+		 * answering after a peer disconnects mid-handshake (nng issue
+		 * #1518), which a frozen node plus a timed-out ticketctl
+		 * triggers. */
+		const char *colon = strrchr(conf.data_url, ':');
+		uint64_t port;
+		if (strncmp(conf.data_url, "tcp://", 6) != 0 || colon == NULL ||
+		    tr_parse_u64(colon + 1, 1, 65435, &port) != 0)
+			die("--admin", "required when --listen is not "
+			    "tcp://HOST:PORT");
 		snprintf(admin_default, sizeof(admin_default),
-		    "ipc:///tmp/stockd-%s.admin", conf.node_id);
+		    "tcp://127.0.0.1:%llu", (unsigned long long)port + 100);
 		conf.admin_url = admin_default;
 	}
 	tr_log_init("stockd", (enum tr_log_level)level);

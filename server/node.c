@@ -16,7 +16,7 @@ tr_node_conf_defaults(tr_node_conf *c)
 	memset(c, 0, sizeof(*c));
 	strcpy(c->node_id, "n1");
 	c->data_url = "tcp://127.0.0.1:7001";
-	c->admin_url = NULL; /* ipc:///tmp/stockd-<node>.admin */
+	c->admin_url = NULL; /* main.c: tcp://127.0.0.1:<data port + 100> */
 	c->data_contexts = 128;
 	c->admin_contexts = 4;
 	c->batch_max = 256;

@@ -14,7 +14,7 @@ typedef struct tr_node tr_node;
 typedef struct tr_node_conf {
 	char node_id[TR_NODE_ID_MAX + 1];
 	const char *data_url;   /* e.g. tcp://127.0.0.1:7001 */
-	const char *admin_url;  /* e.g. ipc:///tmp/stockd-n1.admin */
+	const char *admin_url;  /* e.g. tcp://127.0.0.1:7101 */
 	int data_contexts;      /* concurrent requests served; default 128 */
 	int admin_contexts;     /* default 4 */
 	uint32_t batch_max;     /* ops per Batch; default 256 */

@@ -310,8 +310,9 @@ th_stockd_start(th_stockd *s, const char *node, th_redis *r,
 	s->port = th_free_port();
 	snprintf(s->data_url, sizeof(s->data_url), "tcp://127.0.0.1:%d",
 	    s->port);
-	snprintf(s->admin_url, sizeof(s->admin_url), "ipc://%s/%s.admin",
-	    th_dir(), node);
+	/* TCP, not ipc: see the --admin note in server/main.c. */
+	snprintf(s->admin_url, sizeof(s->admin_url), "tcp://127.0.0.1:%d",
+	    th_free_port());
 	s->redis = r;
 	for (int i = 0; extra && extra[i] && i < 24; i++) {
 		snprintf(s->extra[i], sizeof(s->extra[i]), "%s", extra[i]);

@@ -1,0 +1,1911 @@
+/* report: a trload run as JSON (both ways), as an HTML page with inline SVG
+ * charts, and as a plain-text summary. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tr_err.h"
+
+/* ---- Names and the run model ------------------------------------------ */
+
+static const char *ecode_names[TR_EC_COUNT] = {
+	"sold_out", "limit_exceeded", "duplicate", "overloaded", "unavailable",
+	"not_found", "not_open", "conflict", "expired", "not_owner", "invalid",
+	"invalid_json", "request_timeout", "internal", "no_route",
+	"method_not_allowed", "body_too_large", "headers_too_large", "other"};
+
+const char *
+tr_ecode_name(int ec)
+{
+	return ec >= 0 && ec < TR_EC_COUNT ? ecode_names[ec] : "other";
+}
+
+int
+tr_ecode_parse(const char *s, size_t n)
+{
+	/* Linear, most frequent first: in a rush nearly every answer is
+	 * sold_out, found at the first compare. */
+	for (int i = 0; i < TR_EC_OTHER; i++)
+		if (strncmp(ecode_names[i], s, n) == 0 &&
+		    ecode_names[i][n] == '\0')
+			return i;
+	return TR_EC_OTHER;
+}
+
+const char *
+tr_op_name(int op)
+{
+	return op == TR_OP_CONFIRM ? "confirm" : "reserve";
+}
+
+static void
+opstats_init(tr_opstats *o)
+{
+	memset(o, 0, sizeof(*o));
+	tr_hist_init(&o->latency_us);
+}
+
+void
+tr_phase_init(tr_phase *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	for (int i = 0; i < TR_OP_COUNT; i++)
+		opstats_init(&p->op[i]);
+}
+
+tr_nodecount *
+tr_phase_node(tr_phase *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_nodes; i++)
+		if (strcmp(p->nodes[i].name, name) == 0)
+			return &p->nodes[i];
+	if (p->n_nodes == TR_NODES_MAX)
+		return NULL;
+	memset(&p->nodes[p->n_nodes], 0, sizeof(p->nodes[0]));
+	snprintf(p->nodes[p->n_nodes].name, sizeof(p->nodes[0].name), "%s",
+	    name);
+	return &p->nodes[p->n_nodes++];
+}
+
+static void
+opstats_merge(tr_opstats *d, const tr_opstats *s)
+{
+	for (int i = 0; i < TR_STATUS_SLOTS; i++)
+		d->status[i] += s->status[i];
+	for (int i = 0; i < TR_EC_COUNT; i++)
+		d->errors[i] += s->errors[i];
+	for (int i = 0; i < TR_XP_COUNT; i++)
+		d->transport[i] += s->transport[i];
+	d->retries += s->retries;
+	tr_hist_merge(&d->latency_us, &s->latency_us);
+}
+
+void
+tr_phase_merge(tr_phase *dst, const tr_phase *src)
+{
+	dst->attempts += src->attempts;
+	dst->reserved += src->reserved;
+	dst->confirmed += src->confirmed;
+	dst->abandoned += src->abandoned;
+	dst->confirm_failed += src->confirm_failed;
+	dst->bad_answers += src->bad_answers;
+	dst->nodes_dropped += src->nodes_dropped;
+	for (int i = 0; i < TR_OP_COUNT; i++)
+		opstats_merge(&dst->op[i], &src->op[i]);
+	for (size_t i = 0; i < src->n_nodes; i++) {
+		const tr_nodecount *s = &src->nodes[i];
+		tr_nodecount *d = tr_phase_node(dst, s->name);
+		if (d == NULL) {
+			dst->nodes_dropped += s->reserved;
+			continue;
+		}
+		d->reserved += s->reserved;
+		d->rid_prefix += s->rid_prefix;
+		d->confirmed += s->confirmed;
+	}
+}
+
+tr_run *
+tr_run_new(size_t cap_slots, size_t cap_polls)
+{
+	tr_run *run = calloc(1, sizeof(*run));
+
+	if (run == NULL)
+		return NULL;
+	if (cap_slots == 0)
+		cap_slots = 1;
+	if (cap_polls == 0)
+		cap_polls = 1;
+	run->s_attempts = calloc(cap_slots, sizeof(uint64_t));
+	run->s_reserved = calloc(cap_slots, sizeof(uint64_t));
+	run->s_confirmed = calloc(cap_slots, sizeof(uint64_t));
+	run->polls = calloc(cap_polls, sizeof(tr_eventinfo));
+	if (!run->s_attempts || !run->s_reserved || !run->s_confirmed ||
+	    !run->polls)
+		goto fail;
+	run->cap_slots = cap_slots;
+	run->cap_polls = cap_polls;
+	run->tail_seconds = -1;
+	tr_phase_init(&run->phase[0], "main");
+	tr_phase_init(&run->phase[1], "tail");
+	snprintf(run->stopped_by, sizeof(run->stopped_by), "done");
+	return run;
+fail:
+	tr_run_free(run);
+	return NULL;
+}
+
+void
+tr_run_free(tr_run *run)
+{
+	if (run == NULL)
+		return;
+	free(run->s_attempts);
+	free(run->s_reserved);
+	free(run->s_confirmed);
+	free(run->polls);
+	free(run);
+}
+
+static uint64_t
+op_answers(const tr_opstats *o)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < TR_STATUS_SLOTS; i++)
+		n += o->status[i];
+	return n;
+}
+
+static uint64_t
+op_transport(const tr_opstats *o)
+{
+	uint64_t n = 0;
+	for (int i = 0; i < TR_XP_COUNT; i++)
+		n += o->transport[i];
+	return n;
+}
+
+static uint64_t
+op_error_answers(const tr_opstats *o)
+{
+	uint64_t n = 0;
+	for (int i = 300; i < TR_STATUS_SLOTS; i++)
+		n += o->status[i];
+	return n;
+}
+
+static double
+phase_seconds(const tr_phase *p)
+{
+	return p->end_ms > p->start_ms ? (double)(p->end_ms - p->start_ms) /
+	    1000.0 : 0.0;
+}
+
+void
+tr_run_verdict(const tr_run *run, tr_verdict *v)
+{
+	const tr_eventinfo *e = &run->at_end;
+
+	memset(v, 0, sizeof(*v));
+	v->total = e->valid ? e->total : -1;
+	v->sold = e->valid ? e->sold : -1;
+	v->held = e->valid ? e->held : -1;
+	v->left_unsold = e->valid ? e->total - e->sold : -1;
+	if (v->left_unsold < -1)
+		v->left_unsold = 0; /* oversold: nothing is left */
+	v->oversold = e->valid && e->sold > e->total;
+	for (size_t i = 0; i < run->n_phases; i++) {
+		const tr_phase *p = &run->phase[i];
+		v->attempts += p->attempts;
+		v->reserved += p->reserved;
+		v->confirmed += p->confirmed;
+		v->abandoned += p->abandoned;
+		for (int k = 0; k < TR_OP_COUNT; k++) {
+			v->transport_errors += op_transport(&p->op[k]);
+			v->error_answers += op_error_answers(&p->op[k]);
+		}
+	}
+	if (run->n_phases > 0) {
+		v->main_attempts = run->phase[0].attempts;
+		v->main_seconds = phase_seconds(&run->phase[0]);
+		if (v->main_seconds > 0)
+			v->attempts_per_s = (double)v->main_attempts /
+			    v->main_seconds;
+	}
+	if (run->n_phases > 1)
+		v->tail_attempts = run->phase[1].attempts;
+}
+
+/* The last poll at or before t_ms, or NULL. */
+static const tr_eventinfo *
+poll_at(const tr_run *run, int64_t t_ms)
+{
+	const tr_eventinfo *best = NULL;
+	for (size_t i = 0; i < run->n_polls && run->polls[i].t_ms <= t_ms; i++)
+		best = &run->polls[i];
+	return best;
+}
+
+/* ---- JSON writer ------------------------------------------------------ */
+
+static void
+json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void
+json_hist(FILE *f, const tr_hist *h)
+{
+	bool first = true;
+
+	fprintf(f, "{\"count\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,"
+	    "\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
+	    ",\"p99_9\":%" PRIu64 ",\"max\":%" PRIu64 ",\"sum\":%" PRIu64
+	    ",\"buckets\":[", h->count, h->count ? h->min : 0, tr_hist_mean(h),
+	    tr_hist_percentile(h, 50), tr_hist_percentile(h, 90),
+	    tr_hist_percentile(h, 99), tr_hist_percentile(h, 99.9), h->max,
+	    h->sum);
+	for (size_t i = 0; i < TR_HIST_BUCKETS; i++) {
+		uint64_t lo, hi;
+		if (h->buckets[i] == 0)
+			continue;
+		tr_hist_bucket_range(i, &lo, &hi);
+		fprintf(f, "%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", lo,
+		    h->buckets[i]);
+		first = false;
+	}
+	fputs("]}", f);
+}
+
+static void
+json_op(FILE *f, const tr_opstats *o)
+{
+	bool first = true;
+
+	fprintf(f, "{\"requests\":%" PRIu64 ",\"answered\":%" PRIu64
+	    ",\"status\":{", op_answers(o) + op_transport(o), op_answers(o));
+	for (int i = 0; i < TR_STATUS_SLOTS; i++) {
+		if (o->status[i] == 0)
+			continue;
+		fprintf(f, "%s\"%d\":%" PRIu64, first ? "" : ",", i,
+		    o->status[i]);
+		first = false;
+	}
+	fputs("},\"errors\":{", f);
+	first = true;
+	for (int i = 0; i < TR_EC_COUNT; i++) {
+		if (o->errors[i] == 0)
+			continue;
+		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
+		    ecode_names[i], o->errors[i]);
+		first = false;
+	}
+	fputs("},\"transport\":{", f);
+	for (int i = 0; i < TR_XP_COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", tr_xport_name(i),
+		    o->transport[i]);
+	fprintf(f, "},\"retries\":%" PRIu64 ",\"latency_us\":", o->retries);
+	json_hist(f, &o->latency_us);
+	fputc('}', f);
+}
+
+static void
+json_event(FILE *f, const tr_eventinfo *e)
+{
+	if (!e->valid) {
+		fputs("null", f);
+		return;
+	}
+	fprintf(f, "{\"t_ms\":%" PRId64 ",\"state\":", e->t_ms);
+	json_str(f, e->state);
+	fprintf(f, ",\"total\":%" PRId64 ",\"sold\":%" PRId64 ",\"available\":%"
+	    PRId64 ",\"held\":%" PRId64 ",\"hold_ms\":%" PRId64 "}", e->total,
+	    e->sold, e->available, e->held, e->hold_ms);
+}
+
+static void
+json_phase(FILE *f, const tr_phase *p)
+{
+	double s = phase_seconds(p);
+
+	fputs("{\"name\":", f);
+	json_str(f, p->name);
+	fputs(",\"stopped_by\":", f);
+	json_str(f, p->stopped_by);
+	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
+	    ",\"seconds\":%.3f,\"concurrency\":%d,\"attempts\":%" PRIu64
+	    ",\"attempts_per_s\":%.1f,\"reserved\":%" PRIu64 ",\"confirmed\":%"
+	    PRIu64 ",\"abandoned\":%" PRIu64 ",\"confirm_failed\":%" PRIu64
+	    ",\"bad_answers\":%" PRIu64 ",\"ops\":{\"reserve\":", p->start_ms,
+	    p->end_ms, s, p->concurrency, p->attempts, s > 0 ?
+	    (double)p->attempts / s : 0.0, p->reserved, p->confirmed,
+	    p->abandoned, p->confirm_failed, p->bad_answers);
+	json_op(f, &p->op[TR_OP_RESERVE]);
+	fputs(",\"confirm\":", f);
+	json_op(f, &p->op[TR_OP_CONFIRM]);
+	fputs("},\"nodes\":[", f);
+	for (size_t i = 0; i < p->n_nodes; i++) {
+		fputs(i ? ",{\"node\":" : "{\"node\":", f);
+		json_str(f, p->nodes[i].name);
+		fprintf(f, ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
+		    ",\"confirmed\":%" PRIu64 "}", p->nodes[i].reserved,
+		    p->nodes[i].rid_prefix, p->nodes[i].confirmed);
+	}
+	fprintf(f, "],\"nodes_dropped\":%" PRIu64 "}", p->nodes_dropped);
+}
+
+static void
+json_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
+{
+	fprintf(f, "\"%s\":[", name);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%" PRIu64, i ? "," : "", v[i]);
+	fputc(']', f);
+}
+
+/* Which figure of a poll a series shows. */
+enum { PF_LEFT, PF_AVAILABLE, PF_HELD, PF_TOTAL, PF_SOLD, PF_T };
+
+static int64_t
+poll_field(const tr_eventinfo *e, int which)
+{
+	switch (which) {
+	case PF_LEFT: return e->total - e->sold;
+	case PF_AVAILABLE: return e->available;
+	case PF_HELD: return e->held;
+	case PF_TOTAL: return e->total;
+	case PF_SOLD: return e->sold;
+	default: return e->t_ms;
+	}
+}
+
+/* A per-slot series of the last poll's figure (null before any poll). */
+static void
+json_slot_polls(FILE *f, const tr_run *run, const char *name, int which)
+{
+	fprintf(f, "\"%s\":[", name);
+	for (size_t i = 0; i < run->n_slots; i++) {
+		const tr_eventinfo *e = poll_at(run,
+		    (int64_t)(i + 1) * TR_SLOT_MS);
+		if (i)
+			fputc(',', f);
+		if (e)
+			fprintf(f, "%" PRId64, poll_field(e, which));
+		else
+			fputs("null", f);
+	}
+	fputc(']', f);
+}
+
+static void
+json_polls(FILE *f, const tr_run *run, const char *name, int which)
+{
+	fprintf(f, "\"%s\":[", name);
+	for (size_t i = 0; i < run->n_polls; i++)
+		fprintf(f, "%s%" PRId64, i ? "," : "",
+		    poll_field(&run->polls[i], which));
+	fputc(']', f);
+}
+
+int
+tr_report_write_json(const tr_run *run, FILE *f)
+{
+	tr_verdict v;
+	tr_phase all;
+
+	tr_run_verdict(run, &v);
+	fprintf(f, "{\"tool\":\"trload\",\"version\":%d,\"config\":{\"target\":",
+	    TR_REPORT_VERSION);
+	json_str(f, run->target);
+	fputs(",\"event\":", f);
+	json_str(f, run->event);
+	fputs(",\"user_prefix\":", f);
+	json_str(f, run->user_prefix);
+	fprintf(f, ",\"users\":%" PRIu64 ",\"concurrency\":%d,\"threads\":%d,"
+	    "\"abandon\":%.4f,\"max_seconds\":%" PRId64 ",\"tail_seconds\":%"
+	    PRId64 ",\"tail_concurrency\":%d,\"tail_rate\":%d,\"timeout_ms\":%"
+	    PRId64 ",\"confirm_retries\":%d,\"poll_ms\":%d},", run->users,
+	    run->concurrency, run->threads, run->abandon, run->max_seconds,
+	    run->tail_seconds, run->tail_concurrency, run->tail_rate,
+	    run->timeout_ms, run->confirm_retries, run->poll_ms);
+	fprintf(f, "\"started_at_ms\":%" PRId64 ",\"wall_ms\":%" PRId64
+	    ",\"wall_seconds\":%.3f,\"stopped_by\":", run->started_wall_ms,
+	    run->wall_ms, (double)run->wall_ms / 1000.0);
+	json_str(f, run->stopped_by);
+
+	fprintf(f, ",\"verdict\":{\"total\":%" PRId64 ",\"sold\":%" PRId64
+	    ",\"held\":%" PRId64 ",\"tickets_left_unsold_while_demand_remained\":",
+	    v.total, v.sold, v.held);
+	if (v.left_unsold >= 0)
+		fprintf(f, "%" PRId64, v.left_unsold);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"oversold\":%s,\"attempts\":%" PRIu64 ",\"main_attempts\":%"
+	    PRIu64 ",\"tail_attempts\":%" PRIu64 ",\"main_seconds\":%.3f,"
+	    "\"attempts_per_s\":%.1f,\"reserved\":%" PRIu64 ",\"confirmed\":%"
+	    PRIu64 ",\"abandoned\":%" PRIu64 ",\"error_answers\":%" PRIu64
+	    ",\"transport_errors\":%" PRIu64 "},", v.oversold ? "true" : "false",
+	    v.attempts, v.main_attempts, v.tail_attempts, v.main_seconds,
+	    v.attempts_per_s, v.reserved, v.confirmed, v.abandoned,
+	    v.error_answers, v.transport_errors);
+
+	fputs("\"event\":{\"at_start\":", f);
+	json_event(f, &run->at_start);
+	fputs(",\"at_end\":", f);
+	json_event(f, &run->at_end);
+	fprintf(f, ",\"tail_seconds_used\":%" PRId64 "},\"phases\":[",
+	    run->tail_seconds_used);
+	for (size_t i = 0; i < run->n_phases; i++) {
+		if (i)
+			fputc(',', f);
+		json_phase(f, &run->phase[i]);
+	}
+
+	/* The whole run per op, so a reader need not add phases up. */
+	tr_phase_init(&all, "all");
+	for (size_t i = 0; i < run->n_phases; i++)
+		tr_phase_merge(&all, &run->phase[i]);
+	fputs("],\"ops\":{\"reserve\":", f);
+	json_op(f, &all.op[TR_OP_RESERVE]);
+	fputs(",\"confirm\":", f);
+	json_op(f, &all.op[TR_OP_CONFIRM]);
+	fputs("},\"nodes\":[", f);
+	for (size_t i = 0; i < all.n_nodes; i++) {
+		fputs(i ? ",{\"node\":" : "{\"node\":", f);
+		json_str(f, all.nodes[i].name);
+		fprintf(f, ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
+		    ",\"confirmed\":%" PRIu64 "}", all.nodes[i].reserved,
+		    all.nodes[i].rid_prefix, all.nodes[i].confirmed);
+	}
+
+	fprintf(f, "],\"series\":{\"slot_ms\":%d,", TR_SLOT_MS);
+	json_u64s(f, "attempts", run->s_attempts, run->n_slots);
+	fputc(',', f);
+	json_u64s(f, "reserved", run->s_reserved, run->n_slots);
+	fputc(',', f);
+	json_u64s(f, "confirmed", run->s_confirmed, run->n_slots);
+	fputc(',', f);
+	json_slot_polls(f, run, "left", PF_LEFT);
+	fputc(',', f);
+	json_slot_polls(f, run, "available", PF_AVAILABLE);
+	fputc(',', f);
+	json_slot_polls(f, run, "held", PF_HELD);
+	fputs("},\"polls\":{", f);
+	json_polls(f, run, "t_ms", PF_T);
+	fputc(',', f);
+	json_polls(f, run, "total", PF_TOTAL);
+	fputc(',', f);
+	json_polls(f, run, "sold", PF_SOLD);
+	fputc(',', f);
+	json_polls(f, run, "available", PF_AVAILABLE);
+	fputc(',', f);
+	json_polls(f, run, "held", PF_HELD);
+	fputs("}}\n", f);
+	return ferror(f) ? TR_EIO : 0;
+}
+
+/* ---- JSON reader (small DOM, for the report mode only) ----------------- */
+
+enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+typedef struct jnode {
+	int type;
+	bool b;
+	double num;
+	char *str;  /* J_STR: decoded; J_NUM: the number's text */
+	char *key;  /* member name inside an object */
+	struct jnode *kid, *next;
+	size_t n;   /* children */
+} jnode;
+
+struct jparser {
+	const char *p, *end;
+	int depth;
+};
+
+#define JSON_DEPTH_MAX 64
+
+static void
+jfree(jnode *n)
+{
+	while (n) {
+		jnode *next = n->next;
+		jfree(n->kid);
+		free(n->str);
+		free(n->key);
+		free(n);
+		n = next;
+	}
+}
+
+static void
+jws(struct jparser *jp)
+{
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+	    *jp->p == '\n' || *jp->p == '\r'))
+		jp->p++;
+}
+
+static int
+jhex4(const char *p, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static size_t
+utf8_put(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* jp->p at the opening quote. A decoded string is never longer than its
+ * source, so one allocation of the source length suffices. */
+static char *
+jstring(struct jparser *jp)
+{
+	const char *s = ++jp->p, *q;
+	char *out, *o;
+
+	for (q = s; q < jp->end && *q != '"'; q++)
+		if (*q == '\\')
+			q++;
+	if (q >= jp->end)
+		return NULL;
+	if ((out = malloc((size_t)(q - s) + 1)) == NULL)
+		return NULL;
+	o = out;
+	for (const char *p = s; p < q; p++) {
+		unsigned cp, lo;
+		if ((unsigned char)*p < 0x20)
+			goto bad;
+		if (*p != '\\') {
+			*o++ = *p;
+			continue;
+		}
+		switch (*++p) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '/': *o++ = '/'; break;
+		case 'b': *o++ = '\b'; break;
+		case 'f': *o++ = '\f'; break;
+		case 'n': *o++ = '\n'; break;
+		case 'r': *o++ = '\r'; break;
+		case 't': *o++ = '\t'; break;
+		case 'u':
+			if (q - p < 5 || jhex4(p + 1, &cp) != 0)
+				goto bad;
+			p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && q - p >= 7 &&
+			    p[1] == '\\' && p[2] == 'u' &&
+			    jhex4(p + 3, &lo) == 0 && lo >= 0xdc00 &&
+			    lo < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+				p += 6;
+			} else if (cp >= 0xd800 && cp < 0xe000) {
+				cp = 0xfffd; /* a lone surrogate */
+			}
+			/* \uXXXX is 6 source bytes, at most 4 out; a pair
+			 * is 12 in, 4 out: the buffer is big enough. */
+			o += utf8_put(o, cp);
+			break;
+		default:
+			goto bad;
+		}
+	}
+	*o = '\0';
+	jp->p = q + 1;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static jnode *jvalue(struct jparser *jp);
+
+static jnode *
+jcontainer(struct jparser *jp, jnode *n, char close)
+{
+	jnode **tail = &n->kid;
+
+	jp->p++;
+	jws(jp);
+	if (jp->p < jp->end && *jp->p == close) {
+		jp->p++;
+		return n;
+	}
+	for (;;) {
+		char *key = NULL;
+		jnode *kid;
+
+		jws(jp);
+		if (close == '}') {
+			if (jp->p >= jp->end || *jp->p != '"' ||
+			    (key = jstring(jp)) == NULL)
+				goto bad;
+			jws(jp);
+			if (jp->p >= jp->end || *jp->p != ':') {
+				free(key);
+				goto bad;
+			}
+			jp->p++;
+		}
+		if ((kid = jvalue(jp)) == NULL) {
+			free(key);
+			goto bad;
+		}
+		kid->key = key;
+		*tail = kid;
+		tail = &kid->next;
+		n->n++;
+		jws(jp);
+		if (jp->p < jp->end && *jp->p == ',') {
+			jp->p++;
+			continue;
+		}
+		if (jp->p < jp->end && *jp->p == close) {
+			jp->p++;
+			return n;
+		}
+		goto bad;
+	}
+bad:
+	jfree(n);
+	return NULL;
+}
+
+static jnode *
+jvalue(struct jparser *jp)
+{
+	jnode *n;
+
+	jws(jp);
+	if (jp->p >= jp->end || (n = calloc(1, sizeof(*n))) == NULL)
+		return NULL;
+	switch (*jp->p) {
+	case '{':
+	case '[':
+		if (jp->depth >= JSON_DEPTH_MAX) {
+			free(n);
+			return NULL;
+		}
+		jp->depth++;
+		n->type = *jp->p == '{' ? J_OBJ : J_ARR;
+		n = jcontainer(jp, n, *jp->p == '{' ? '}' : ']');
+		jp->depth--;
+		return n;
+	case '"':
+		n->type = J_STR;
+		if ((n->str = jstring(jp)) == NULL) {
+			free(n);
+			return NULL;
+		}
+		return n;
+	default:
+		break;
+	}
+	if (jp->end - jp->p >= 4 && memcmp(jp->p, "null", 4) == 0) {
+		n->type = J_NULL;
+		jp->p += 4;
+	} else if (jp->end - jp->p >= 4 && memcmp(jp->p, "true", 4) == 0) {
+		n->type = J_BOOL;
+		n->b = true;
+		jp->p += 4;
+	} else if (jp->end - jp->p >= 5 && memcmp(jp->p, "false", 5) == 0) {
+		n->type = J_BOOL;
+		jp->p += 5;
+	} else {
+		const char *s = jp->p;
+		char *endp;
+		while (jp->p < jp->end && strchr("+-0123456789.eE", *jp->p) &&
+		    *jp->p != '\0')
+			jp->p++;
+		if (jp->p == s || jp->p - s > 64)
+			goto bad;
+		if ((n->str = strndup(s, (size_t)(jp->p - s))) == NULL)
+			goto bad;
+		n->num = strtod(n->str, &endp);
+		if (*endp != '\0')
+			goto bad;
+		n->type = J_NUM;
+	}
+	return n;
+bad:
+	jfree(n);
+	return NULL;
+}
+
+static jnode *
+jparse(const char *text, size_t len)
+{
+	struct jparser jp = {text, text + len, 0};
+	jnode *root = jvalue(&jp);
+
+	if (root == NULL)
+		return NULL;
+	jws(&jp);
+	if (jp.p != jp.end) {
+		jfree(root);
+		return NULL;
+	}
+	return root;
+}
+
+static const jnode *
+jget(const jnode *o, const char *key)
+{
+	if (o == NULL || o->type != J_OBJ)
+		return NULL;
+	for (const jnode *k = o->kid; k; k = k->next)
+		if (strcmp(k->key, key) == 0)
+			return k;
+	return NULL;
+}
+
+static int64_t
+ji64(const jnode *o, const char *key, int64_t dflt)
+{
+	const jnode *n = jget(o, key);
+	if (n == NULL || n->type != J_NUM)
+		return dflt;
+	if (strpbrk(n->str, ".eE") == NULL)
+		return strtoll(n->str, NULL, 10);
+	return (int64_t)n->num;
+}
+
+static uint64_t
+jnum_u64(const jnode *n)
+{
+	if (n == NULL || n->type != J_NUM || n->str[0] == '-')
+		return 0;
+	if (strpbrk(n->str, ".eE") == NULL)
+		return strtoull(n->str, NULL, 10);
+	return n->num > 0 ? (uint64_t)n->num : 0;
+}
+
+static uint64_t
+ju64(const jnode *o, const char *key)
+{
+	return jnum_u64(jget(o, key));
+}
+
+static void
+jstrcpy(const jnode *o, const char *key, char *out, size_t cap)
+{
+	const jnode *n = jget(o, key);
+	if (n && n->type == J_STR)
+		snprintf(out, cap, "%s", n->str);
+}
+
+static void
+read_event(const jnode *o, tr_eventinfo *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (o == NULL || o->type != J_OBJ)
+		return;
+	e->valid = true;
+	e->t_ms = ji64(o, "t_ms", 0);
+	e->total = ji64(o, "total", 0);
+	e->sold = ji64(o, "sold", 0);
+	e->available = ji64(o, "available", 0);
+	e->held = ji64(o, "held", 0);
+	e->hold_ms = ji64(o, "hold_ms", 0);
+	jstrcpy(o, "state", e->state, sizeof(e->state));
+}
+
+static void
+read_op(const jnode *o, tr_opstats *s)
+{
+	const jnode *m, *lat;
+
+	if ((m = jget(o, "status")) && m->type == J_OBJ)
+		for (const jnode *k = m->kid; k; k = k->next) {
+			long st = strtol(k->key, NULL, 10);
+			if (st >= 0 && st < TR_STATUS_SLOTS)
+				s->status[st] += jnum_u64(k);
+		}
+	if ((m = jget(o, "errors")) && m->type == J_OBJ)
+		for (const jnode *k = m->kid; k; k = k->next)
+			s->errors[tr_ecode_parse(k->key, strlen(k->key))] +=
+			    jnum_u64(k);
+	if ((m = jget(o, "transport")) && m->type == J_OBJ)
+		for (int i = 0; i < TR_XP_COUNT; i++)
+			s->transport[i] = ju64(m, tr_xport_name(i));
+	s->retries = ju64(o, "retries");
+	lat = jget(o, "latency_us");
+	if ((m = jget(lat, "buckets")) && m->type == J_ARR) {
+		for (const jnode *b = m->kid; b; b = b->next)
+			if (b->type == J_ARR && b->n == 2)
+				tr_hist_record_n(&s->latency_us,
+				    jnum_u64(b->kid), jnum_u64(b->kid->next));
+		/* Buckets lose the exact extremes and sum: restore them. */
+		if (s->latency_us.count > 0) {
+			s->latency_us.min = ju64(lat, "min");
+			s->latency_us.max = ju64(lat, "max");
+			s->latency_us.sum = ju64(lat, "sum");
+		}
+	}
+}
+
+static void
+read_phase(const jnode *o, tr_phase *p)
+{
+	const jnode *ops = jget(o, "ops"), *nodes = jget(o, "nodes");
+
+	jstrcpy(o, "name", p->name, sizeof(p->name));
+	jstrcpy(o, "stopped_by", p->stopped_by, sizeof(p->stopped_by));
+	p->start_ms = ji64(o, "start_ms", 0);
+	p->end_ms = ji64(o, "end_ms", 0);
+	p->concurrency = (int)ji64(o, "concurrency", 0);
+	p->attempts = ju64(o, "attempts");
+	p->reserved = ju64(o, "reserved");
+	p->confirmed = ju64(o, "confirmed");
+	p->abandoned = ju64(o, "abandoned");
+	p->confirm_failed = ju64(o, "confirm_failed");
+	p->bad_answers = ju64(o, "bad_answers");
+	p->nodes_dropped = ju64(o, "nodes_dropped");
+	for (int i = 0; i < TR_OP_COUNT; i++)
+		read_op(jget(ops, tr_op_name(i)), &p->op[i]);
+	if (nodes && nodes->type == J_ARR)
+		for (const jnode *k = nodes->kid; k; k = k->next) {
+			const jnode *nm = jget(k, "node");
+			tr_nodecount *c;
+			if (nm == NULL || nm->type != J_STR ||
+			    (c = tr_phase_node(p, nm->str)) == NULL)
+				continue;
+			c->reserved = ju64(k, "reserved");
+			c->rid_prefix = ju64(k, "rid_prefix");
+			c->confirmed = ju64(k, "confirmed");
+		}
+}
+
+static void
+read_u64s(const jnode *o, const char *key, uint64_t *out, size_t n)
+{
+	const jnode *a = jget(o, key), *k;
+	size_t i = 0;
+
+	if (a == NULL || a->type != J_ARR)
+		return;
+	for (k = a->kid; k && i < n; k = k->next)
+		out[i++] = jnum_u64(k);
+}
+
+static int64_t
+poll_val(const jnode *a, size_t i)
+{
+	const jnode *k = a ? a->kid : NULL;
+	while (k && i--)
+		k = k->next;
+	return k && k->type == J_NUM ? (int64_t)k->num : 0;
+}
+
+int
+tr_report_read_json(const char *text, size_t len, tr_run **out)
+{
+	jnode *root = jparse(text, len);
+	const jnode *cfg, *ev, *ph, *series, *polls, *a;
+	tr_run *run;
+	size_t slots = 0, npolls = 0;
+	const char *tool;
+
+	if (root == NULL)
+		return TR_EPROTO;
+	tool = jget(root, "tool") && jget(root, "tool")->type == J_STR ?
+	    jget(root, "tool")->str : "";
+	if (root->type != J_OBJ || strcmp(tool, "trload") != 0) {
+		jfree(root);
+		return TR_EPROTO;
+	}
+	series = jget(root, "series");
+	polls = jget(root, "polls");
+	if ((a = jget(series, "attempts")) && a->type == J_ARR)
+		slots = a->n;
+	if ((a = jget(polls, "t_ms")) && a->type == J_ARR)
+		npolls = a->n;
+	if ((run = tr_run_new(slots, npolls)) == NULL) {
+		jfree(root);
+		return TR_ENOMEM;
+	}
+
+	cfg = jget(root, "config");
+	jstrcpy(cfg, "target", run->target, sizeof(run->target));
+	jstrcpy(cfg, "event", run->event, sizeof(run->event));
+	jstrcpy(cfg, "user_prefix", run->user_prefix, sizeof(run->user_prefix));
+	run->users = ju64(cfg, "users");
+	run->concurrency = (int)ji64(cfg, "concurrency", 0);
+	run->threads = (int)ji64(cfg, "threads", 0);
+	if ((a = jget(cfg, "abandon")) && a->type == J_NUM)
+		run->abandon = a->num;
+	run->max_seconds = ji64(cfg, "max_seconds", 0);
+	run->tail_seconds = ji64(cfg, "tail_seconds", -1);
+	run->tail_concurrency = (int)ji64(cfg, "tail_concurrency", 0);
+	run->tail_rate = (int)ji64(cfg, "tail_rate", 0);
+	run->timeout_ms = ji64(cfg, "timeout_ms", 0);
+	run->confirm_retries = (int)ji64(cfg, "confirm_retries", 0);
+	run->poll_ms = (int)ji64(cfg, "poll_ms", 0);
+	run->started_wall_ms = ji64(root, "started_at_ms", 0);
+	run->wall_ms = ji64(root, "wall_ms", 0);
+	jstrcpy(root, "stopped_by", run->stopped_by, sizeof(run->stopped_by));
+
+	ev = jget(root, "event");
+	read_event(jget(ev, "at_start"), &run->at_start);
+	read_event(jget(ev, "at_end"), &run->at_end);
+	run->tail_seconds_used = ji64(ev, "tail_seconds_used", 0);
+
+	if ((ph = jget(root, "phases")) && ph->type == J_ARR)
+		for (const jnode *k = ph->kid; k && run->n_phases < 2;
+		    k = k->next)
+			read_phase(k, &run->phase[run->n_phases++]);
+
+	run->n_slots = slots;
+	read_u64s(series, "attempts", run->s_attempts, slots);
+	read_u64s(series, "reserved", run->s_reserved, slots);
+	read_u64s(series, "confirmed", run->s_confirmed, slots);
+	for (size_t i = 0; i < npolls; i++) {
+		tr_eventinfo *e = &run->polls[i];
+		e->valid = true;
+		e->t_ms = poll_val(jget(polls, "t_ms"), i);
+		e->total = poll_val(jget(polls, "total"), i);
+		e->sold = poll_val(jget(polls, "sold"), i);
+		e->available = poll_val(jget(polls, "available"), i);
+		e->held = poll_val(jget(polls, "held"), i);
+	}
+	run->n_polls = npolls;
+	jfree(root);
+	*out = run;
+	return 0;
+}
+
+/* Any JSON value as display text. */
+static void
+jtext(const jnode *n, char *out, size_t cap)
+{
+	switch (n->type) {
+	case J_NULL: snprintf(out, cap, "null"); break;
+	case J_BOOL: snprintf(out, cap, "%s", n->b ? "true" : "false"); break;
+	case J_NUM:
+	case J_STR: snprintf(out, cap, "%s", n->str); break;
+	case J_ARR: snprintf(out, cap, "[%zu items]", n->n); break;
+	default: snprintf(out, cap, "{%zu fields}", n->n); break;
+	}
+}
+
+static void
+verdict_word(const jnode *n, char *out, size_t cap)
+{
+	/* true/false verdicts read as pass/fail; unknown words as info. */
+	static const char *ok[] = {"pass", "fail", "warn", "info"};
+	char w[16] = "";
+
+	if (n == NULL) {
+		snprintf(out, cap, "info");
+		return;
+	}
+	if (n->type == J_BOOL)
+		snprintf(w, sizeof(w), "%s", n->b ? "pass" : "fail");
+	else if (n->type == J_STR)
+		snprintf(w, sizeof(w), "%s", n->str);
+	for (size_t i = 0; i < 4; i++)
+		if (strcasecmp(w, ok[i]) == 0) {
+			snprintf(out, cap, "%s", ok[i]);
+			return;
+		}
+	snprintf(out, cap, "info");
+}
+
+int
+tr_report_read_extra(const char *text, size_t len, tr_extra_row **rows,
+    size_t *n)
+{
+	jnode *root = jparse(text, len);
+	const jnode *list;
+	tr_extra_row *out;
+	size_t cap = 0, cnt = 0;
+
+	if (root == NULL || root->type != J_OBJ) {
+		jfree(root);
+		return TR_EPROTO;
+	}
+	list = jget(root, "rows");
+	cap = root->n + (list && list->type == J_ARR ? list->n : 0);
+	if ((out = calloc(cap ? cap : 1, sizeof(*out))) == NULL) {
+		jfree(root);
+		return TR_ENOMEM;
+	}
+	if (list && list->type == J_ARR)
+		for (const jnode *k = list->kid; k; k = k->next) {
+			const jnode *v;
+			tr_extra_row *r = &out[cnt];
+			if (k->type != J_OBJ)
+				continue;
+			jstrcpy(k, "name", r->name, sizeof(r->name));
+			if ((v = jget(k, "value")) != NULL)
+				jtext(v, r->value, sizeof(r->value));
+			verdict_word(jget(k, "verdict"), r->verdict,
+			    sizeof(r->verdict));
+			jstrcpy(k, "note", r->note, sizeof(r->note));
+			cnt++;
+		}
+	for (const jnode *k = root->kid; k; k = k->next) {
+		tr_extra_row *r = &out[cnt];
+		if (strcmp(k->key, "rows") == 0 || k->type == J_OBJ ||
+		    k->type == J_ARR)
+			continue;
+		snprintf(r->name, sizeof(r->name), "%s", k->key);
+		jtext(k, r->value, sizeof(r->value));
+		verdict_word(k->type == J_BOOL ? k : NULL, r->verdict,
+		    sizeof(r->verdict));
+		cnt++;
+	}
+	jfree(root);
+	*rows = out;
+	*n = cnt;
+	return 0;
+}
+
+/* ---- Text helpers ----------------------------------------------------- */
+
+static void
+html(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f); break;
+		}
+	}
+}
+
+/* 1234567 -> "1,234,567" */
+static const char *
+grp(char *buf, size_t cap, uint64_t v)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v), o = 0;
+
+	for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Latency in us as "850 µs", "1.25 ms", "2.1 s". */
+static const char *
+fmt_us(char *buf, size_t cap, double us)
+{
+	if (us < 1000)
+		snprintf(buf, cap, "%.0f µs", us);
+	else if (us < 10000)
+		snprintf(buf, cap, "%.2f ms", us / 1000);
+	else if (us < 1000000)
+		snprintf(buf, cap, "%.1f ms", us / 1000);
+	else
+		snprintf(buf, cap, "%.2f s", us / 1e6);
+	return buf;
+}
+
+/* Axis numbers: 0, 250, 1.5k, 120k, 2M. */
+static const char *
+fmt_si(char *buf, size_t cap, double v)
+{
+	double a = fabs(v);
+	if (a >= 1e6)
+		snprintf(buf, cap, "%gM", round(v / 1e5) / 10);
+	else if (a >= 1e4)
+		snprintf(buf, cap, "%gk", round(v / 1e3));
+	else if (a >= 1e3)
+		snprintf(buf, cap, "%gk", round(v / 1e2) / 10);
+	else
+		snprintf(buf, cap, "%g", round(v * 100) / 100);
+	return buf;
+}
+
+/* ---- SVG charts ------------------------------------------------------- */
+
+#define CH_W 1040
+#define CH_H 280
+#define CH_L 72
+#define CH_R 20
+#define CH_T 40
+#define CH_B 46
+
+typedef struct ch_series {
+	const char *name;
+	const char *color;
+	const double *x, *y;
+	size_t n;
+	bool area; /* fill under the line */
+} ch_series;
+
+typedef struct ch_chart {
+	const char *title;
+	const char *xlabel, *ylabel;
+	double x0, x1, y1; /* y starts at 0 */
+	bool logx, xus;    /* log x axis; x values are microseconds */
+	double shade0, shade1; /* a shaded x range (tail phase), if shade1 >
+	                        * shade0 */
+	const char *shade_label;
+} ch_chart;
+
+static double
+nice_step(double range, int ticks)
+{
+	double raw = range / ticks, mag, fr;
+
+	if (!(raw > 0))
+		return 1;
+	mag = pow(10, floor(log10(raw)));
+	fr = raw / mag;
+	return (fr <= 1 ? 1 : fr <= 2 ? 2 : fr <= 5 ? 5 : 10) * mag;
+}
+
+static double
+ch_x(const ch_chart *c, double x)
+{
+	double w = CH_W - CH_L - CH_R, t;
+
+	if (c->logx)
+		t = (log10(x > 0 ? x : c->x0) - log10(c->x0)) /
+		    (log10(c->x1) - log10(c->x0));
+	else
+		t = (x - c->x0) / (c->x1 - c->x0);
+	if (t < 0)
+		t = 0;
+	if (t > 1)
+		t = 1;
+	return CH_L + t * w;
+}
+
+static double
+ch_y(const ch_chart *c, double y)
+{
+	double h = CH_H - CH_T - CH_B, t = y / c->y1;
+	if (t < 0)
+		t = 0;
+	if (t > 1)
+		t = 1;
+	return CH_T + (1 - t) * h;
+}
+
+static void
+svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
+{
+	char b1[48];
+	double step, lx;
+
+	fprintf(f, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+	    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+	    "aria-label=\"", CH_W, CH_H, CH_W, CH_H);
+	html(f, c->title);
+	fprintf(f, "\">\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
+	    "fill=\"#fff\"/>\n<text x=\"%d\" y=\"22\" class=\"ct\">", CH_W,
+	    CH_H, CH_L);
+	html(f, c->title);
+	fputs("</text>\n", f);
+	if (c->shade1 > c->shade0) {
+		double a = ch_x(c, c->shade0), b = ch_x(c, c->shade1);
+		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\""
+		    " fill=\"#eef1f5\"/>\n", a, CH_T, b - a, CH_H - CH_T - CH_B);
+		if (c->shade_label)
+			fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"cs\">%s"
+			    "</text>\n", a + 4, CH_T + 12, c->shade_label);
+	}
+	/* y grid and labels */
+	step = nice_step(c->y1, 5);
+	for (double y = 0; y <= c->y1 * 1.0001; y += step) {
+		double py = ch_y(c, y);
+		fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		    "class=\"%s\"/>\n<text x=\"%d\" y=\"%.1f\" class=\"cy\">%s"
+		    "</text>\n", CH_L, CH_W - CH_R, py, py, y == 0 ? "ax" : "gr",
+		    CH_L - 6, py + 4, fmt_si(b1, sizeof(b1), y));
+	}
+	/* x ticks */
+	if (c->logx) {
+		for (lx = c->x0; lx <= c->x1 * 1.0001; lx *= 10) {
+			double px = ch_x(c, lx);
+			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			    "y2=\"%d\" class=\"gr\"/>\n<text x=\"%.1f\" "
+			    "y=\"%d\" class=\"cx\">%s</text>\n", px, px, CH_T,
+			    CH_H - CH_B, px, CH_H - CH_B + 16, c->xus ?
+			    fmt_us(b1, sizeof(b1), lx) : fmt_si(b1, sizeof(b1),
+			    lx));
+		}
+	} else {
+		step = nice_step(c->x1 - c->x0, 10);
+		for (lx = ceil(c->x0 / step) * step; lx <= c->x1 * 1.0001;
+		    lx += step) {
+			double px = ch_x(c, lx);
+			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			    "y2=\"%d\" class=\"tk\"/>\n<text x=\"%.1f\" "
+			    "y=\"%d\" class=\"cx\">%s</text>\n", px, px,
+			    CH_H - CH_B, CH_H - CH_B + 5, px, CH_H - CH_B + 18,
+			    fmt_si(b1, sizeof(b1), lx));
+		}
+	}
+	fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" "
+	    "class=\"ax\"/>\n", CH_L, CH_L, CH_T, CH_H - CH_B);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"cl\">", (CH_L + CH_W -
+	    CH_R) / 2, CH_H - 8);
+	html(f, c->xlabel);
+	fprintf(f, "</text>\n<text transform=\"translate(16 %d) rotate(-90)\" "
+	    "class=\"cl\">", (CH_T + CH_H - CH_B) / 2);
+	html(f, c->ylabel);
+	fputs("</text>\n", f);
+
+	for (size_t k = 0; k < ns; k++) {
+		const ch_series *se = &s[k];
+		if (se->n == 0)
+			continue;
+		if (se->area) {
+			fprintf(f, "<polygon fill=\"%s\" fill-opacity=\"0.15\" "
+			    "stroke=\"none\" points=\"%.1f,%.1f", se->color,
+			    ch_x(c, se->x[0]), ch_y(c, 0));
+			for (size_t i = 0; i < se->n; i++)
+				fprintf(f, " %.1f,%.1f", ch_x(c, se->x[i]),
+				    ch_y(c, se->y[i]));
+			fprintf(f, " %.1f,%.1f\"/>\n", ch_x(c, se->x[se->n -
+			    1]), ch_y(c, 0));
+		}
+		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
+		    "stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"",
+		    se->color);
+		for (size_t i = 0; i < se->n; i++)
+			fprintf(f, "%s%.1f,%.1f", i ? " " : "", ch_x(c, se->x[i]),
+			    ch_y(c, se->y[i]));
+		fputs("\"/>\n", f);
+	}
+	/* Legend, right-aligned in the title row. */
+	lx = CH_W - CH_R;
+	for (size_t k = ns; k-- > 0;) {
+		double w = 26 + 7.0 * (double)strlen(s[k].name);
+		lx -= w;
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"18\" y2=\"18\" "
+		    "stroke=\"%s\" stroke-width=\"3\"/>\n<text x=\"%.1f\" "
+		    "y=\"22\" class=\"lg\">", lx, lx + 16, s[k].color, lx + 20);
+		html(f, s[k].name);
+		fputs("</text>\n", f);
+	}
+	fputs("</svg>\n", f);
+}
+
+static const tr_phase *
+tail_phase(const tr_run *run)
+{
+	return run->n_phases > 1 && run->phase[1].end_ms > run->phase[1].start_ms
+	    ? &run->phase[1] : NULL;
+}
+
+static void
+chart_shade(const tr_run *run, ch_chart *c)
+{
+	const tr_phase *t = tail_phase(run);
+	if (t) {
+		c->shade0 = (double)t->start_ms / 1000;
+		c->shade1 = (double)t->end_ms / 1000;
+		c->shade_label = "tail: late buyers";
+	}
+}
+
+/* Rates per second, with slots merged so a chart has at most ~600 points. */
+static int
+chart_rates(FILE *f, const tr_run *run)
+{
+	size_t g = run->n_slots / 600 + 1, n = (run->n_slots + g - 1) / g;
+	double *x = calloc(n ? n : 1, sizeof(double));
+	double *ya = calloc(n ? n : 1, sizeof(double));
+	double *yr = calloc(n ? n : 1, sizeof(double));
+	double *yc = calloc(n ? n : 1, sizeof(double));
+	double max_a = 0, max_s = 0, span = (double)(g * TR_SLOT_MS) / 1000;
+	ch_chart c = {0};
+	ch_series s[2];
+
+	if (!x || !ya || !yr || !yc) {
+		free(x), free(ya), free(yr), free(yc);
+		return TR_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a = 0, r = 0, k = 0;
+		for (size_t j = i * g; j < (i + 1) * g && j < run->n_slots; j++) {
+			a += run->s_attempts[j];
+			r += run->s_reserved[j];
+			k += run->s_confirmed[j];
+		}
+		x[i] = (double)i * span + span / 2;
+		ya[i] = (double)a / span;
+		yr[i] = (double)r / span;
+		yc[i] = (double)k / span;
+		max_a = fmax(max_a, ya[i]);
+		max_s = fmax(max_s, fmax(yr[i], yc[i]));
+	}
+	c.x0 = 0;
+	c.x1 = fmax((double)run->wall_ms / 1000, span);
+	chart_shade(run, &c);
+	c.xlabel = "seconds since start";
+
+	c.title = "Attempts per second (finished reserve+confirm attempts)";
+	c.ylabel = "attempts / s";
+	c.y1 = max_a > 0 ? ceil(max_a / nice_step(max_a, 5)) *
+	    nice_step(max_a, 5) : 1;
+	s[0] = (ch_series){"attempts/s", "#2563eb", x, ya, n, true};
+	svg_chart(f, &c, s, 1);
+
+	c.title = "Sales per second";
+	c.ylabel = "per second";
+	c.y1 = max_s > 0 ? ceil(max_s / nice_step(max_s, 5)) *
+	    nice_step(max_s, 5) : 1;
+	s[0] = (ch_series){"reservations (201)", "#16a34a", x, yr, n, false};
+	s[1] = (ch_series){"confirms (200)", "#ea580c", x, yc, n, false};
+	svg_chart(f, &c, s, 2);
+	free(x), free(ya), free(yr), free(yc);
+	return 0;
+}
+
+static int
+chart_tickets(FILE *f, const tr_run *run)
+{
+	size_t n = run->n_polls;
+	double *x = calloc(n ? n : 1, sizeof(double));
+	double *yl = calloc(n ? n : 1, sizeof(double));
+	double *yv = calloc(n ? n : 1, sizeof(double));
+	double *yh = calloc(n ? n : 1, sizeof(double));
+	double max = 0;
+	ch_chart c = {0};
+	ch_series s[3];
+
+	if (!x || !yl || !yv || !yh) {
+		free(x), free(yl), free(yv), free(yh);
+		return TR_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const tr_eventinfo *e = &run->polls[i];
+		x[i] = (double)e->t_ms / 1000;
+		yl[i] = (double)(e->total - e->sold);
+		yv[i] = (double)e->available;
+		yh[i] = (double)e->held;
+		max = fmax(max, fmax(yl[i], fmax(yv[i], yh[i])));
+	}
+	c.title = "Tickets over time (GET /v1/events, every poll)";
+	c.xlabel = "seconds since start";
+	c.ylabel = "tickets";
+	c.x0 = 0;
+	c.x1 = fmax((double)run->wall_ms / 1000, 0.1);
+	c.y1 = max > 0 ? ceil(max / nice_step(max, 5)) * nice_step(max, 5) : 1;
+	chart_shade(run, &c);
+	s[0] = (ch_series){"left (total - sold)", "#dc2626", x, yl, n, true};
+	s[1] = (ch_series){"available", "#2563eb", x, yv, n, false};
+	s[2] = (ch_series){"held (unpaid)", "#a16207", x, yh, n, false};
+	svg_chart(f, &c, s, 3);
+	free(x), free(yl), free(yv), free(yh);
+	return 0;
+}
+
+#define LAT_BINS_PER_DECADE 10
+#define LAT_DECADES 8 /* 1 us .. 100 s */
+#define LAT_BINS (LAT_BINS_PER_DECADE * LAT_DECADES)
+
+/* Share (%) of an op's answers per log bin; x at the bin's geometric
+ * middle. Returns the range of bins in use. */
+static void
+lat_bins(const tr_hist *h, double *x, double *y, int *first, int *last)
+{
+	*first = LAT_BINS;
+	*last = -1;
+	for (int b = 0; b < LAT_BINS; b++) {
+		x[b] = pow(10, (b + 0.5) / LAT_BINS_PER_DECADE);
+		y[b] = 0;
+	}
+	if (h->count == 0)
+		return;
+	for (size_t i = 0; i < TR_HIST_BUCKETS; i++) {
+		uint64_t lo, hi;
+		double mid;
+		int b;
+		if (h->buckets[i] == 0)
+			continue;
+		tr_hist_bucket_range(i, &lo, &hi);
+		mid = ((double)lo + (double)hi) / 2;
+		b = mid < 1 ? 0 : (int)floor(log10(mid) * LAT_BINS_PER_DECADE);
+		if (b >= LAT_BINS)
+			b = LAT_BINS - 1;
+		y[b] += 100.0 * (double)h->buckets[i] / (double)h->count;
+		if (b < *first)
+			*first = b;
+		if (b > *last)
+			*last = b;
+	}
+}
+
+static void
+chart_latency(FILE *f, const tr_phase *all)
+{
+	static const char *colors[TR_OP_COUNT] = {"#2563eb", "#ea580c"};
+	double x[TR_OP_COUNT][LAT_BINS], y[TR_OP_COUNT][LAT_BINS], max = 0;
+	char names[TR_OP_COUNT][96], b1[32], b2[32], b3[32];
+	int lo = LAT_BINS, hi = -1;
+	ch_series s[TR_OP_COUNT];
+	ch_chart c = {0};
+	size_t ns = 0;
+
+	for (int op = 0; op < TR_OP_COUNT; op++) {
+		const tr_hist *h = &all->op[op].latency_us;
+		int a, b;
+		lat_bins(h, x[op], y[op], &a, &b);
+		if (h->count == 0)
+			continue;
+		lo = a < lo ? a : lo;
+		hi = b > hi ? b : hi;
+		for (int i = 0; i < LAT_BINS; i++)
+			max = fmax(max, y[op][i]);
+		snprintf(names[op], sizeof(names[op]), "%s: p50 %s, p99 %s, "
+		    "p99.9 %s", tr_op_name(op), fmt_us(b1, sizeof(b1),
+		    (double)tr_hist_percentile(h, 50)), fmt_us(b2, sizeof(b2),
+		    (double)tr_hist_percentile(h, 99)), fmt_us(b3, sizeof(b3),
+		    (double)tr_hist_percentile(h, 99.9)));
+	}
+	if (hi < 0) {
+		lo = 10;
+		hi = 39;
+	}
+	for (int op = 0; op < TR_OP_COUNT; op++) {
+		if (all->op[op].latency_us.count == 0)
+			continue;
+		s[ns++] = (ch_series){names[op], colors[op], x[op] + lo,
+		    y[op] + lo, (size_t)(hi - lo + 1), true};
+	}
+	c.title = "Latency distribution (share of answers per bin)";
+	c.xlabel = "latency (log scale)";
+	c.ylabel = "% of answers";
+	c.logx = true;
+	c.xus = true;
+	c.x0 = pow(10, floor((double)lo / LAT_BINS_PER_DECADE));
+	c.x1 = pow(10, ceil((double)(hi + 1) / LAT_BINS_PER_DECADE));
+	if (c.x1 <= c.x0)
+		c.x1 = c.x0 * 10;
+	c.y1 = max > 0 ? ceil(max / nice_step(max, 5)) * nice_step(max, 5) : 1;
+	svg_chart(f, &c, s, ns);
+}
+
+/* ---- HTML ------------------------------------------------------------- */
+
+static const char *css =
+"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+"'Noto Sans',sans-serif;color:#1f2937;background:#f6f7f9;margin:0}"
+"main{max-width:1080px;margin:0 auto;padding:24px 20px 40px}"
+"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}"
+".sub{color:#6b7280;margin:0 0 18px}"
+"table{border-collapse:collapse;width:100%;background:#fff;"
+"box-shadow:0 1px 2px rgba(0,0,0,.06)}"
+"th,td{padding:7px 10px;border-bottom:1px solid #e5e7eb;text-align:left;"
+"vertical-align:top}th{background:#f3f4f6;font-weight:600}"
+"td.n{text-align:right;font-variant-numeric:tabular-nums}"
+"table.verdict td:first-child{font-weight:600;width:34%}"
+".b{display:inline-block;min-width:44px;text-align:center;border-radius:4px;"
+"padding:1px 8px;font-size:12px;font-weight:700;text-transform:uppercase}"
+".pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;"
+"color:#991b1b}.warn{background:#fef3c7;color:#92400e}"
+".info{background:#e5e7eb;color:#374151}"
+".note{color:#6b7280}"
+"svg.chart{display:block;max-width:100%;height:auto;margin:0 0 14px;"
+"background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}"
+".ct{font:600 15px system-ui,sans-serif;fill:#111827}"
+".cl{font:12px system-ui,sans-serif;fill:#4b5563;text-anchor:middle}"
+".cx{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:middle}"
+".cy{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:end}"
+".cs{font:11px system-ui,sans-serif;fill:#64748b}"
+".lg{font:12px system-ui,sans-serif;fill:#374151}"
+".gr{stroke:#e5e7eb;stroke-width:1}.ax{stroke:#9ca3af;stroke-width:1}"
+".tk{stroke:#9ca3af;stroke-width:1}"
+"footer{color:#9ca3af;font-size:12px;margin-top:24px}";
+
+static void
+vrow(FILE *f, const char *name, const char *value, const char *verdict,
+    const char *note)
+{
+	fputs("<tr><td>", f);
+	html(f, name);
+	fputs("</td><td>", f);
+	html(f, value);
+	fputs("</td><td>", f);
+	if (verdict && verdict[0]) {
+		fprintf(f, "<span class=\"b %s\">", verdict);
+		html(f, verdict);
+		fputs("</span>", f);
+	}
+	fputs("</td><td class=\"note\">", f);
+	html(f, note ? note : "");
+	fputs("</td></tr>\n", f);
+}
+
+/* "sold_out 989,000 · overloaded 12" for the non-zero error codes. */
+static void
+errors_text(const tr_phase *all, char *out, size_t cap)
+{
+	size_t o = 0;
+	char b[32];
+
+	out[0] = '\0';
+	for (int op = 0; op < TR_OP_COUNT; op++)
+		for (int i = 0; i < TR_EC_COUNT; i++) {
+			if (all->op[op].errors[i] == 0 || o >= cap)
+				continue;
+			o += (size_t)snprintf(out + o, cap - o, "%s%s %s %s",
+			    o ? " · " : "", tr_op_name(op), ecode_names[i],
+			    grp(b, sizeof(b), all->op[op].errors[i]));
+		}
+	if (o == 0)
+		snprintf(out, cap, "none");
+}
+
+static void
+transport_text(const tr_phase *all, char *out, size_t cap)
+{
+	size_t o = 0;
+	char b[32];
+
+	out[0] = '\0';
+	for (int op = 0; op < TR_OP_COUNT; op++)
+		for (int i = 0; i < TR_XP_COUNT; i++) {
+			if (all->op[op].transport[i] == 0 || o >= cap)
+				continue;
+			o += (size_t)snprintf(out + o, cap - o, "%s%s %s %s",
+			    o ? " · " : "", tr_op_name(op), tr_xport_name(i),
+			    grp(b, sizeof(b), all->op[op].transport[i]));
+		}
+	if (o == 0)
+		snprintf(out, cap, "none");
+}
+
+static void
+html_verdict(FILE *f, const tr_run *run, const tr_phase *all,
+    const tr_verdict *v, const tr_extra_row *rows, size_t n_rows)
+{
+	char val[512], note[256], b1[32], b2[32], b3[32];
+	const tr_phase *tail = tail_phase(run);
+
+	fputs("<table class=\"verdict\"><thead><tr><th>Check</th><th>Value"
+	    "</th><th>Verdict</th><th>Note</th></tr></thead><tbody>\n", f);
+	if (v->left_unsold >= 0) {
+		snprintf(val, sizeof(val), "%s", grp(b1, sizeof(b1),
+		    (uint64_t)v->left_unsold));
+		vrow(f, "Tickets left unsold while demand remained", val,
+		    v->left_unsold == 0 ? "pass" : "fail",
+		    "total − sold after the tail phase (GET /v1/events)");
+	} else {
+		vrow(f, "Tickets left unsold while demand remained", "unknown",
+		    "warn", "the event could not be read at the end");
+	}
+	if (v->total >= 0) {
+		snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1),
+		    (uint64_t)(v->sold > 0 ? v->sold : 0)), grp(b2, sizeof(b2),
+		    (uint64_t)v->total));
+		vrow(f, "Tickets sold", val, v->oversold ? "fail" : "info",
+		    v->oversold ? "OVERSOLD: sold exceeds total" :
+		    "as the gateway reports them");
+	}
+	for (size_t i = 0; i < n_rows; i++)
+		vrow(f, rows[i].name, rows[i].value, rows[i].verdict,
+		    rows[i].note);
+	snprintf(val, sizeof(val), "%s of %s users", grp(b1, sizeof(b1),
+	    v->main_attempts), grp(b2, sizeof(b2), run->users));
+	snprintf(note, sizeof(note), "main phase stopped by: %s",
+	    run->n_phases ? run->phase[0].stopped_by : "-");
+	vrow(f, "Attempts (main phase)", val, run->n_phases &&
+	    v->main_attempts < run->users ? "warn" : "", note);
+	snprintf(val, sizeof(val), "%s /s", grp(b1, sizeof(b1),
+	    (uint64_t)llround(v->attempts_per_s)));
+	snprintf(note, sizeof(note), "%.2f s, %d connections, %d thread(s)",
+	    v->main_seconds, run->concurrency, run->threads);
+	vrow(f, "Attempt rate (main phase)", val, "", note);
+	snprintf(val, sizeof(val), "%s reserved · %s confirmed · %s abandoned",
+	    grp(b1, sizeof(b1), v->reserved), grp(b2, sizeof(b2),
+	    v->confirmed), grp(b3, sizeof(b3), v->abandoned));
+	snprintf(note, sizeof(note), "abandon share %.1f %% (main phase)",
+	    run->abandon * 100);
+	vrow(f, "Buyers", val, "", note);
+	for (int op = 0; op < TR_OP_COUNT; op++) {
+		const tr_hist *h = &all->op[op].latency_us;
+		char name[64];
+		snprintf(name, sizeof(name), "%s latency p50 / p99 / p99.9",
+		    op == TR_OP_RESERVE ? "Reserve" : "Confirm");
+		snprintf(val, sizeof(val), "%s / %s / %s", fmt_us(b1,
+		    sizeof(b1), (double)tr_hist_percentile(h, 50)), fmt_us(b2,
+		    sizeof(b2), (double)tr_hist_percentile(h, 99)), fmt_us(b3,
+		    sizeof(b3), (double)tr_hist_percentile(h, 99.9)));
+		snprintf(note, sizeof(note), "%s answers, max %s",
+		    grp(b1, sizeof(b1), h->count), fmt_us(b2, sizeof(b2),
+		    (double)h->max));
+		vrow(f, name, h->count ? val : "no answers", "", note);
+	}
+	errors_text(all, val, sizeof(val));
+	vrow(f, "Error answers by code", val, "", "non-2xx answers, all phases");
+	transport_text(all, val, sizeof(val));
+	vrow(f, "Transport errors", val, v->transport_errors ? "warn" : "",
+	    "requests that got no HTTP answer");
+	if (tail) {
+		snprintf(val, sizeof(val), "%s attempts, %s reserved, %s "
+		    "confirmed", grp(b1, sizeof(b1), tail->attempts),
+		    grp(b2, sizeof(b2), tail->reserved), grp(b3, sizeof(b3),
+		    tail->confirmed));
+		snprintf(note, sizeof(note), "%.1f s, stopped by: %s",
+		    phase_seconds(tail), tail->stopped_by);
+	} else {
+		snprintf(val, sizeof(val), "not run");
+		snprintf(note, sizeof(note), "%s", v->left_unsold == 0 ?
+		    "sold out in the main phase" : "");
+	}
+	vrow(f, "Tail phase (late buyers)", val, "", note);
+	val[0] = '\0';
+	for (size_t i = 0, o = 0; i < all->n_nodes && o < sizeof(val); i++)
+		o += (size_t)snprintf(val + o, sizeof(val) - o, "%s%s %s",
+		    i ? " · " : "", all->nodes[i].name, grp(b1, sizeof(b1),
+		    all->nodes[i].confirmed));
+	vrow(f, "Confirmed sales per node", all->n_nodes ? val : "none", "",
+	    "by the \"node\" field of the confirm answers");
+	snprintf(val, sizeof(val), "%.2f s", (double)run->wall_ms / 1000);
+	vrow(f, "Wall time", val, "", run->stopped_by);
+	fputs("</tbody></table>\n", f);
+}
+
+static void
+html_op_table(FILE *f, const tr_run *run)
+{
+	char b[7][32];
+
+	fputs("<table><thead><tr><th>Phase</th><th>Op</th><th>Answers</th>"
+	    "<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>"
+	    "<th>By HTTP status</th><th>No answer</th></tr></thead><tbody>\n",
+	    f);
+	for (size_t i = 0; i < run->n_phases; i++)
+		for (int op = 0; op < TR_OP_COUNT; op++) {
+			const tr_opstats *o = &run->phase[i].op[op];
+			const tr_hist *h = &o->latency_us;
+			bool first = true;
+			fprintf(f, "<tr><td>%s</td><td>%s</td><td class=\"n\">%s"
+			    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			    "<td class=\"n\">%s</td><td>", run->phase[i].name,
+			    tr_op_name(op), grp(b[0], 32, h->count),
+			    fmt_us(b[1], 32, (double)tr_hist_percentile(h, 50)),
+			    fmt_us(b[2], 32, (double)tr_hist_percentile(h, 90)),
+			    fmt_us(b[3], 32, (double)tr_hist_percentile(h, 99)),
+			    fmt_us(b[4], 32, (double)tr_hist_percentile(h,
+			    99.9)), fmt_us(b[5], 32, (double)h->max));
+			for (int s = 0; s < TR_STATUS_SLOTS; s++) {
+				if (o->status[s] == 0)
+					continue;
+				fprintf(f, "%s%d: %s", first ? "" : " · ", s,
+				    grp(b[6], 32, o->status[s]));
+				first = false;
+			}
+			fprintf(f, "%s</td><td class=\"n\">%s</td></tr>\n",
+			    first ? "—" : "", grp(b[0], 32, op_transport(o)));
+		}
+	fputs("</tbody></table>\n", f);
+}
+
+static void
+html_nodes(FILE *f, const tr_phase *all)
+{
+	char b[3][32];
+
+	fputs("<table><thead><tr><th>Node</th><th>Reserved (node field)</th>"
+	    "<th>Reserved (id prefix)</th><th>Confirmed</th></tr></thead>"
+	    "<tbody>\n", f);
+	for (size_t i = 0; i < all->n_nodes; i++) {
+		fputs("<tr><td>", f);
+		html(f, all->nodes[i].name);
+		fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+		    "<td class=\"n\">%s</td></tr>\n", grp(b[0], 32,
+		    all->nodes[i].reserved), grp(b[1], 32,
+		    all->nodes[i].rid_prefix), grp(b[2], 32,
+		    all->nodes[i].confirmed));
+	}
+	if (all->n_nodes == 0)
+		fputs("<tr><td colspan=\"4\">no successful reservations</td>"
+		    "</tr>\n", f);
+	fputs("</tbody></table>\n", f);
+}
+
+int
+tr_report_write_html(const tr_run *run, const tr_extra_row *rows,
+    size_t n_rows, FILE *f)
+{
+	tr_phase *all = malloc(sizeof(*all));
+	tr_verdict v;
+	char when[64] = "?", b1[32];
+	time_t t = (time_t)(run->started_wall_ms / 1000);
+	struct tm tm;
+	int rv = 0;
+
+	if (all == NULL)
+		return TR_ENOMEM;
+	tr_phase_init(all, "all");
+	for (size_t i = 0; i < run->n_phases; i++)
+		tr_phase_merge(all, &run->phase[i]);
+	tr_run_verdict(run, &v);
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8"
+	    "\">\n<meta name=\"viewport\" content=\"width=device-width\">\n"
+	    "<title>The rush: ", f);
+	html(f, run->event);
+	fprintf(f, " — trload report</title>\n<style>%s</style>\n</head>"
+	    "<body><main>\n<h1>The rush: ", css);
+	html(f, run->event);
+	fputs("</h1>\n<p class=\"sub\">", f);
+	html(f, grp(b1, sizeof(b1), run->users));
+	fputs(" distinct users against ", f);
+	html(f, run->target);
+	fprintf(f, " · %d connections · started %s · trload report</p>\n",
+	    run->concurrency, when);
+
+	fputs("<h2>Verdict</h2>\n", f);
+	html_verdict(f, run, all, &v, rows, n_rows);
+	fputs("<h2>Over time</h2>\n", f);
+	if ((rv = chart_rates(f, run)) != 0)
+		goto out;
+	if ((rv = chart_tickets(f, run)) != 0)
+		goto out;
+	fputs("<h2>Latency</h2>\n", f);
+	chart_latency(f, all);
+	html_op_table(f, run);
+	fputs("<h2>Sales per node</h2>\n", f);
+	html_nodes(f, all);
+	fputs("<footer>Generated by trload. Attempts: a distinct user's reserve "
+	    "and, on 201, confirm (abandoners never confirm). Rates count "
+	    "finished attempts. Tickets: total − sold, available and held as "
+	    "the gateway reported them.</footer>\n</main></body></html>\n", f);
+	rv = ferror(f) ? TR_EIO : 0;
+out:
+	free(all);
+	return rv;
+}
+
+/* ---- Plain-text summary ----------------------------------------------- */
+
+void
+tr_report_write_summary(const tr_run *run, FILE *f)
+{
+	tr_phase *all = malloc(sizeof(*all));
+	tr_verdict v;
+	char b[6][32], line[512];
+
+	if (all == NULL)
+		return;
+	tr_phase_init(all, "all");
+	for (size_t i = 0; i < run->n_phases; i++)
+		tr_phase_merge(all, &run->phase[i]);
+	tr_run_verdict(run, &v);
+
+	fprintf(f, "\ntrload: event %s at %s, %s users, %d connections, "
+	    "%d thread(s), %.2f s (%s)\n\n", run->event, run->target,
+	    grp(b[0], 32, run->users), run->concurrency, run->threads,
+	    (double)run->wall_ms / 1000, run->stopped_by);
+	fprintf(f, "  %-26s", "phase");
+	for (size_t i = 0; i < run->n_phases; i++)
+		fprintf(f, " %14s", run->phase[i].name);
+	fputc('\n', f);
+#define ROW(label, expr)                                                     \
+	do {                                                                 \
+		fprintf(f, "  %-26s", label);                                \
+		for (size_t i = 0; i < run->n_phases; i++) {                 \
+			const tr_phase *p = &run->phase[i];                  \
+			fprintf(f, " %14s", (expr));                         \
+		}                                                            \
+		fputc('\n', f);                                              \
+	} while (0)
+	ROW("attempts", grp(b[0], 32, p->attempts));
+	ROW("seconds", (snprintf(b[0], 32, "%.2f", phase_seconds(p)), b[0]));
+	ROW("attempts/s", (snprintf(b[0], 32, "%.0f", phase_seconds(p) > 0 ?
+	    (double)p->attempts / phase_seconds(p) : 0.0), b[0]));
+	ROW("reserved (201)", grp(b[0], 32, p->reserved));
+	ROW("confirmed (200)", grp(b[0], 32, p->confirmed));
+	ROW("abandoned", grp(b[0], 32, p->abandoned));
+	ROW("confirms failed", grp(b[0], 32, p->confirm_failed));
+	ROW("stopped by", p->stopped_by);
+#undef ROW
+	fputc('\n', f);
+	fprintf(f, "  %-8s %10s %10s %10s %10s %10s %10s\n", "latency",
+	    "answers", "p50", "p90", "p99", "p99.9", "max");
+	for (int op = 0; op < TR_OP_COUNT; op++) {
+		const tr_hist *h = &all->op[op].latency_us;
+		fprintf(f, "  %-8s %10s %10s %10s %10s %10s %10s\n",
+		    tr_op_name(op), grp(b[0], 32, h->count), fmt_us(b[1], 32,
+		    (double)tr_hist_percentile(h, 50)), fmt_us(b[2], 32,
+		    (double)tr_hist_percentile(h, 90)), fmt_us(b[3], 32,
+		    (double)tr_hist_percentile(h, 99)), fmt_us(b[4], 32,
+		    (double)tr_hist_percentile(h, 99.9)), fmt_us(b[5], 32,
+		    (double)h->max));
+	}
+	fputc('\n', f);
+	for (int op = 0; op < TR_OP_COUNT; op++) {
+		size_t o = 0;
+		for (int s = 0; s < TR_STATUS_SLOTS && o < sizeof(line); s++)
+			if (all->op[op].status[s])
+				o += (size_t)snprintf(line + o, sizeof(line) - o,
+				    " %d:%s", s, grp(b[0], 32,
+				    all->op[op].status[s]));
+		fprintf(f, "  %-8s status%s\n", tr_op_name(op), o ? line :
+		    " none");
+	}
+	errors_text(all, line, sizeof(line));
+	fprintf(f, "  errors     %s\n", line);
+	transport_text(all, line, sizeof(line));
+	fprintf(f, "  transport  %s\n", line);
+	for (size_t i = 0; i < all->n_nodes; i++)
+		fprintf(f, "  node %-8s reserved %s (id prefix %s), confirmed "
+		    "%s\n", all->nodes[i].name, grp(b[0], 32,
+		    all->nodes[i].reserved), grp(b[1], 32,
+		    all->nodes[i].rid_prefix), grp(b[2], 32,
+		    all->nodes[i].confirmed));
+	if (run->at_end.valid)
+		fprintf(f, "\n  event at end: total %" PRId64 ", sold %" PRId64
+		    ", held %" PRId64 ", available %" PRId64 " (%s)\n",
+		    run->at_end.total, run->at_end.sold, run->at_end.held,
+		    run->at_end.available, run->at_end.state);
+	if (v.left_unsold >= 0)
+		fprintf(f, "  tickets left unsold while demand remained: %" PRId64
+		    "%s\n", v.left_unsold, v.oversold ? "  (OVERSOLD)" : "");
+	else
+		fprintf(f, "  tickets left unsold while demand remained: "
+		    "unknown (event not readable)\n");
+	free(all);
+}
