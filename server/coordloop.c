@@ -369,11 +369,17 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 		}
 	}
 	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
+	/* While down only the reconnect is due: the other deadlines are not
+	 * moved on then, and waiting for them would spin. */
+	if (!tr_coord_connected(n->coord))
+		return ls->next_reconnect;
 	next = ls->next_heartbeat;
 	if (ls->next_sync < next)
 		next = ls->next_sync;
-	if (!tr_coord_connected(n->coord) && ls->next_reconnect < next)
-		next = ls->next_reconnect;
+	if (ls->next_sweep < next)
+		next = ls->next_sweep;
+	if (ls->next_discover < next)
+		next = ls->next_discover;
 	return next;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -98,6 +99,7 @@ th_spawn(th_proc *p, const char *log_name, char *const argv[])
 			close(fd);
 		}
 		/* Die with the test, so nothing outlives a crashed run. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		setpgid(0, 0);
 		execv(argv[0], argv);
 		_exit(127);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -603,6 +604,46 @@ scripts_are_reloaded_after_redis_forgets_them(void **state)
 	tr_coord_close(coord);
 }
 
+/* CPU seconds (user + system) a process has used so far. */
+static double
+cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	/* Fields 14 and 15, counted after the ")" that ends the name. */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &utime, &stime) != 2)
+		return -1;
+	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void
+node_waiting_for_redis_does_not_spin(void **state)
+{
+	th_stockd node;
+	double before, used;
+	(void)state;
+
+	assert_int_equal(th_stockd_start(&node, "idle", &redis, NULL), 0);
+	th_redis_stop(&redis);
+	tr_sleep_ms(500);
+	before = cpu_seconds(node.proc.pid);
+	tr_sleep_ms(2000);
+	used = cpu_seconds(node.proc.pid) - before;
+	print_message("CPU used in 2 s with Redis down: %.2f s\n", used);
+	assert_true(before >= 0);
+	assert_true(used < 0.4); /* it reconnects with backoff; no spinning */
+	th_stop(&node.proc, SIGTERM, 5000);
+}
+
 int
 main(void)
 {
@@ -631,6 +672,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		redis_outage_keeps_lease_sales_and_refuses_confirms_then_recovers,
 		setup_redis, teardown_redis),
+	    cmocka_unit_test_setup_teardown(
+		node_waiting_for_redis_does_not_spin, setup_redis,
+		teardown_redis),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown_all);
