@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "tr_err.h"
@@ -330,11 +331,13 @@ json_phase(FILE *f, const tr_phase *p)
 	json_str(f, p->stopped_by);
 	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
 	    ",\"seconds\":%.3f,\"concurrency\":%d,\"attempts\":%" PRIu64
-	    ",\"attempts_per_s\":%.1f,\"reserved\":%" PRIu64 ",\"confirmed\":%"
-	    PRIu64 ",\"abandoned\":%" PRIu64 ",\"confirm_failed\":%" PRIu64
-	    ",\"bad_answers\":%" PRIu64 ",\"ops\":{\"reserve\":", p->start_ms,
-	    p->end_ms, s, p->concurrency, p->attempts, s > 0 ?
-	    (double)p->attempts / s : 0.0, p->reserved, p->confirmed,
+	    ",\"attempts_per_s\":%.1f,\"requests_per_s\":%.1f,\"reserved\":%"
+	    PRIu64 ",\"confirmed\":%" PRIu64 ",\"abandoned\":%" PRIu64
+	    ",\"confirm_failed\":%" PRIu64 ",\"bad_answers\":%" PRIu64
+	    ",\"ops\":{\"reserve\":", p->start_ms, p->end_ms, s,
+	    p->concurrency, p->attempts, s > 0 ? (double)p->attempts / s : 0.0,
+	    s > 0 ? (double)(op_answers(&p->op[0]) + op_answers(&p->op[1])) / s :
+	    0.0, p->reserved, p->confirmed,
 	    p->abandoned, p->confirm_failed, p->bad_answers);
 	json_op(f, &p->op[TR_OP_RESERVE]);
 	fputs(",\"confirm\":", f);
@@ -1141,6 +1144,19 @@ fmt_us(char *buf, size_t cap, double us)
 	return buf;
 }
 
+/* A power of ten of microseconds as "10 µs", "1 ms", "100 ms", "1 s". */
+static const char *
+fmt_decade_us(char *buf, size_t cap, double us)
+{
+	if (us < 1000)
+		snprintf(buf, cap, "%.0f µs", us);
+	else if (us < 1e6)
+		snprintf(buf, cap, "%.0f ms", us / 1000);
+	else
+		snprintf(buf, cap, "%.0f s", us / 1e6);
+	return buf;
+}
+
 /* Axis numbers: 0, 250, 1.5k, 120k, 2M. */
 static const char *
 fmt_si(char *buf, size_t cap, double v)
@@ -1160,10 +1176,10 @@ fmt_si(char *buf, size_t cap, double v)
 /* ---- SVG charts ------------------------------------------------------- */
 
 #define CH_W 1040
-#define CH_H 280
+#define CH_H 300
 #define CH_L 72
-#define CH_R 20
-#define CH_T 40
+#define CH_R 40
+#define CH_T 58 /* title row, then legend row */
 #define CH_B 46
 
 typedef struct ch_series {
@@ -1230,7 +1246,7 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 	char b1[48];
 	double step, lx;
 
-	fprintf(f, "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" "
+	fprintf(f, "<svg class=\"chart\" "
 	    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
 	    "aria-label=\"", CH_W, CH_H, CH_W, CH_H);
 	html(f, c->title);
@@ -1264,8 +1280,8 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 			    "y2=\"%d\" class=\"gr\"/>\n<text x=\"%.1f\" "
 			    "y=\"%d\" class=\"cx\">%s</text>\n", px, px, CH_T,
 			    CH_H - CH_B, px, CH_H - CH_B + 16, c->xus ?
-			    fmt_us(b1, sizeof(b1), lx) : fmt_si(b1, sizeof(b1),
-			    lx));
+			    fmt_decade_us(b1, sizeof(b1), lx) : fmt_si(b1,
+			    sizeof(b1), lx));
 		}
 	} else {
 		step = nice_step(c->x1 - c->x0, 10);
@@ -1311,16 +1327,15 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 			    ch_y(c, se->y[i]));
 		fputs("\"/>\n", f);
 	}
-	/* Legend, right-aligned in the title row. */
-	lx = CH_W - CH_R;
-	for (size_t k = ns; k-- > 0;) {
-		double w = 26 + 7.0 * (double)strlen(s[k].name);
-		lx -= w;
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"18\" y2=\"18\" "
+	/* Legend: one row under the title. */
+	lx = CH_L;
+	for (size_t k = 0; k < ns; k++) {
+		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"40\" y2=\"40\" "
 		    "stroke=\"%s\" stroke-width=\"3\"/>\n<text x=\"%.1f\" "
-		    "y=\"22\" class=\"lg\">", lx, lx + 16, s[k].color, lx + 20);
+		    "y=\"44\" class=\"lg\">", lx, lx + 16, s[k].color, lx + 21);
 		html(f, s[k].name);
 		fputs("</text>\n", f);
+		lx += 44 + 6.8 * (double)strlen(s[k].name);
 	}
 	fputs("</svg>\n", f);
 }
@@ -1477,7 +1492,7 @@ chart_latency(FILE *f, const tr_phase *all)
 {
 	static const char *colors[TR_OP_COUNT] = {"#2563eb", "#ea580c"};
 	double x[TR_OP_COUNT][LAT_BINS], y[TR_OP_COUNT][LAT_BINS], max = 0;
-	char names[TR_OP_COUNT][96], b1[32], b2[32], b3[32];
+	char names[TR_OP_COUNT][160], b1[32], b2[32], b3[32];
 	int lo = LAT_BINS, hi = -1;
 	ch_series s[TR_OP_COUNT];
 	ch_chart c = {0};
@@ -1542,7 +1557,7 @@ static const char *css =
 "color:#991b1b}.warn{background:#fef3c7;color:#92400e}"
 ".info{background:#e5e7eb;color:#374151}"
 ".note{color:#6b7280}"
-"svg.chart{display:block;max-width:100%;height:auto;margin:0 0 14px;"
+"svg.chart{display:block;width:100%;height:auto;margin:0 0 14px;"
 "background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}"
 ".ct{font:600 15px system-ui,sans-serif;fill:#111827}"
 ".cl{font:12px system-ui,sans-serif;fill:#4b5563;text-anchor:middle}"
@@ -1564,7 +1579,9 @@ vrow(FILE *f, const char *name, const char *value, const char *verdict,
 	html(f, value);
 	fputs("</td><td>", f);
 	if (verdict && verdict[0]) {
-		fprintf(f, "<span class=\"b %s\">", verdict);
+		fputs("<span class=\"b ", f);
+		html(f, verdict);
+		fputs("\">", f);
 		html(f, verdict);
 		fputs("</span>", f);
 	}
@@ -1856,8 +1873,11 @@ tr_report_write_summary(const tr_run *run, FILE *f)
 	ROW("seconds", (snprintf(b[0], 32, "%.2f", phase_seconds(p)), b[0]));
 	ROW("attempts/s", (snprintf(b[0], 32, "%.0f", phase_seconds(p) > 0 ?
 	    (double)p->attempts / phase_seconds(p) : 0.0), b[0]));
-	ROW("reserved (201)", grp(b[0], 32, p->reserved));
-	ROW("confirmed (200)", grp(b[0], 32, p->confirmed));
+	ROW("answers/s (all requests)", (snprintf(b[0], 32, "%.0f",
+	    phase_seconds(p) > 0 ? (double)(op_answers(&p->op[0]) +
+	    op_answers(&p->op[1])) / phase_seconds(p) : 0.0), b[0]));
+	ROW("reserved (2xx)", grp(b[0], 32, p->reserved));
+	ROW("confirmed (2xx)", grp(b[0], 32, p->confirmed));
 	ROW("abandoned", grp(b[0], 32, p->abandoned));
 	ROW("confirms failed", grp(b[0], 32, p->confirm_failed));
 	ROW("stopped by", p->stopped_by);

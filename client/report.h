@@ -188,7 +188,8 @@ int tr_report_read_extra(const char *text, size_t len, tr_extra_row **rows,
 
 /* Write the HTML report: title, verdict table (extra rows first), charts
  * (rates, tickets left, latency distributions), detail tables. No scripts,
- * no external resources. Returns 0 or TR_EIO. */
+ * no external resources. Returns 0, TR_EIO (the stream failed) or
+ * TR_ENOMEM. */
 int tr_report_write_html(const tr_run *run, const tr_extra_row *rows,
     size_t n_rows, FILE *f);
 

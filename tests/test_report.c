@@ -1,0 +1,471 @@
+/* test_report: trload's JSON result (read back with cJSON and with our own
+ * reader), extra verdict rows, and the self-contained HTML report. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+
+#include "report.h"
+#include "tr_err.h"
+
+/* A run like a small rush: 2 phases, 4 nodes, series and polls. */
+static tr_run *
+make_run(bool event_readable)
+{
+	tr_run *run = tr_run_new(100, 40);
+	tr_phase *m, *t;
+
+	assert_non_null(run);
+	snprintf(run->target, sizeof(run->target), "127.0.0.1:8080");
+	snprintf(run->event, sizeof(run->event), "G1234");
+	snprintf(run->user_prefix, sizeof(run->user_prefix), "u");
+	run->users = 1000;
+	run->concurrency = 128;
+	run->threads = 1;
+	run->abandon = 0.1;
+	run->max_seconds = 300;
+	run->tail_seconds = -1;
+	run->tail_concurrency = 8;
+	run->tail_rate = 1000;
+	run->timeout_ms = 10000;
+	run->confirm_retries = 3;
+	run->poll_ms = 250;
+	run->started_wall_ms = 1795729640002;
+	run->wall_ms = 9800;
+	run->tail_seconds_used = 7;
+
+	m = &run->phase[0];
+	m->start_ms = 0;
+	m->end_ms = 2500;
+	m->concurrency = 128;
+	m->attempts = 1000;
+	m->reserved = 110;
+	m->confirmed = 99;
+	m->abandoned = 11;
+	snprintf(m->stopped_by, sizeof(m->stopped_by), "done");
+	m->op[TR_OP_RESERVE].status[201] = 110;
+	m->op[TR_OP_RESERVE].status[409] = 880;
+	m->op[TR_OP_RESERVE].status[503] = 7;
+	m->op[TR_OP_RESERVE].errors[TR_EC_SOLD_OUT] = 880;
+	m->op[TR_OP_RESERVE].errors[TR_EC_OVERLOADED] = 7;
+	m->op[TR_OP_RESERVE].transport[TR_XP_TIMEOUT] = 3;
+	m->op[TR_OP_CONFIRM].status[200] = 99;
+	for (int i = 0; i < 997; i++)
+		tr_hist_record(&m->op[TR_OP_RESERVE].latency_us,
+		    (uint64_t)(200 + i * 7));
+	for (int i = 0; i < 99; i++)
+		tr_hist_record(&m->op[TR_OP_CONFIRM].latency_us,
+		    (uint64_t)(900 + i * 40));
+	for (int n = 0; n < 4; n++) {
+		char name[8];
+		tr_nodecount *c;
+		snprintf(name, sizeof(name), "n%d", n + 1);
+		c = tr_phase_node(m, name);
+		assert_non_null(c);
+		c->reserved = c->rid_prefix = 27 + (n == 0);
+		c->confirmed = 24 + (n == 0 ? 3 : 0);
+	}
+
+	t = &run->phase[1];
+	t->start_ms = 2600;
+	t->end_ms = 9700;
+	t->concurrency = 8;
+	t->attempts = 40;
+	t->reserved = 11;
+	t->confirmed = 11;
+	snprintf(t->stopped_by, sizeof(t->stopped_by), "sold_out");
+	t->op[TR_OP_RESERVE].status[201] = 11;
+	t->op[TR_OP_RESERVE].status[409] = 29;
+	t->op[TR_OP_RESERVE].errors[TR_EC_SOLD_OUT] = 29;
+	t->op[TR_OP_CONFIRM].status[200] = 11;
+	tr_hist_record_n(&t->op[TR_OP_RESERVE].latency_us, 150, 40);
+	tr_hist_record_n(&t->op[TR_OP_CONFIRM].latency_us, 800, 11);
+	tr_phase_node(t, "n2")->confirmed = 11;
+	run->n_phases = 2;
+
+	run->n_slots = 98;
+	for (size_t i = 0; i < run->n_slots; i++) {
+		run->s_attempts[i] = i < 25 ? 40 : 1;
+		run->s_reserved[i] = i < 25 ? 4 : 0;
+		run->s_confirmed[i] = i < 25 ? 4 : (i % 9 == 0);
+	}
+	for (size_t i = 0; i < 39; i++) {
+		tr_eventinfo *e = &run->polls[i];
+		e->valid = true;
+		e->t_ms = (int64_t)i * 250;
+		e->total = 100;
+		e->sold = i < 10 ? (int64_t)i * 9 : 89 + (int64_t)(i - 10) / 3;
+		if (e->sold > 100)
+			e->sold = 100;
+		e->held = i < 20 ? 11 : 0;
+		e->available = 100 - e->sold - e->held;
+		if (e->available < 0)
+			e->available = 0;
+	}
+	run->n_polls = 39;
+	run->at_start = run->polls[0];
+	snprintf(run->at_start.state, sizeof(run->at_start.state), "on_sale");
+	run->at_start.hold_ms = 2000;
+	if (event_readable) {
+		run->at_end.valid = true;
+		run->at_end.t_ms = 9800;
+		run->at_end.total = 100;
+		run->at_end.sold = 98;
+		run->at_end.held = 0;
+		run->at_end.available = 2;
+		run->at_end.hold_ms = 2000;
+		snprintf(run->at_end.state, sizeof(run->at_end.state),
+		    "on_sale");
+	}
+	return run;
+}
+
+static char *
+to_string(int (*write)(const tr_run *, FILE *), const tr_run *run,
+    size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	assert_int_equal(write(run, f), 0);
+	fclose(f);
+	return buf;
+}
+
+static int
+write_html_plain(const tr_run *run, FILE *f)
+{
+	return tr_report_write_html(run, NULL, 0, f);
+}
+
+static double
+num(const cJSON *o, const char *path)
+{
+	/* path: "a.b.c" through objects */
+	char buf[128], *save = NULL, *part;
+	const cJSON *cur = o;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (part = strtok_r(buf, ".", &save); part;
+	    part = strtok_r(NULL, ".", &save)) {
+		cur = cJSON_GetObjectItemCaseSensitive(cur, part);
+		if (cur == NULL)
+			fail_msg("no %s in the JSON", path);
+	}
+	if (!cJSON_IsNumber(cur))
+		fail_msg("%s is not a number", path);
+	return cur->valuedouble;
+}
+
+static void
+json_result_carries_every_figure_the_rush_script_reads(void **state)
+{
+	tr_run *run = make_run(true);
+	size_t len;
+	char *text = to_string(tr_report_write_json, run, &len);
+	cJSON *root = cJSON_ParseWithLength(text, len), *ph, *a;
+	(void)state;
+
+	assert_non_null(root);
+	assert_string_equal(cJSON_GetObjectItem(root, "tool")->valuestring,
+	    "trload");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
+	    "config"), "event")->valuestring, "G1234");
+	assert_true(num(root, "config.users") == 1000);
+	assert_true(num(root, "config.abandon") == 0.1);
+	assert_true(num(root, "wall_ms") == 9800);
+	assert_true(num(root, "verdict.total") == 100);
+	assert_true(num(root, "verdict.sold") == 98);
+	assert_true(num(root,
+	    "verdict.tickets_left_unsold_while_demand_remained") == 2);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(
+	    root, "verdict"), "oversold")));
+	assert_true(num(root, "verdict.attempts") == 1040);
+	assert_true(num(root, "verdict.main_attempts") == 1000);
+	assert_true(num(root, "verdict.tail_attempts") == 40);
+	assert_true(num(root, "verdict.attempts_per_s") == 400); /* 1000/2.5 */
+	assert_true(num(root, "verdict.transport_errors") == 3);
+	assert_true(num(root, "verdict.error_answers") == 880 + 7 + 29);
+
+	ph = cJSON_GetObjectItem(root, "phases");
+	assert_int_equal(cJSON_GetArraySize(ph), 2);
+	a = cJSON_GetArrayItem(ph, 0);
+	assert_string_equal(cJSON_GetObjectItem(a, "name")->valuestring,
+	    "main");
+	assert_true(num(a, "ops.reserve.status.201") == 110);
+	assert_true(num(a, "ops.reserve.status.409") == 880);
+	assert_true(num(a, "ops.reserve.errors.sold_out") == 880);
+	assert_true(num(a, "ops.reserve.errors.overloaded") == 7);
+	assert_true(num(a, "ops.reserve.transport.timeout") == 3);
+	assert_true(num(a, "ops.reserve.requests") == 997 + 3);
+	assert_true(num(a, "ops.reserve.latency_us.count") == 997);
+	assert_true(num(a, "ops.reserve.latency_us.min") == 200);
+	assert_true(num(a, "ops.reserve.latency_us.max") == 200 + 996 * 7);
+	{
+		/* p50 of 200 + 7i, i < 997: the 499th value, 3686 us */
+		double p50 = num(a, "ops.reserve.latency_us.p50");
+		assert_true(p50 > 3686 * 0.98 && p50 < 3686 * 1.02);
+	}
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 1),
+	    "stopped_by")->valuestring, "sold_out");
+	/* Whole-run ops add the phases up. */
+	assert_true(num(root, "ops.reserve.status.201") == 121);
+	assert_true(num(root, "ops.confirm.latency_us.count") == 110);
+	a = cJSON_GetObjectItem(root, "nodes");
+	assert_int_equal(cJSON_GetArraySize(a), 4);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1),
+	    "node")->valuestring, "n2");
+	assert_true(num(cJSON_GetArrayItem(a, 1), "confirmed") == 24 + 11);
+
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "series"),
+	    "attempts");
+	assert_int_equal(cJSON_GetArraySize(a), 98);
+	assert_true(cJSON_GetArrayItem(a, 0)->valuedouble == 40);
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "series"), "left");
+	assert_int_equal(cJSON_GetArraySize(a), 98);
+	/* slot 0 ends at 100 ms: the poll at 0 ms says 100 - 0 left */
+	assert_true(cJSON_GetArrayItem(a, 0)->valuedouble == 100);
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "polls"), "sold");
+	assert_int_equal(cJSON_GetArraySize(a), 39);
+	cJSON_Delete(root);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
+unreadable_event_gives_null_not_zero_left(void **state)
+{
+	tr_run *run = make_run(false);
+	size_t len;
+	char *text = to_string(tr_report_write_json, run, &len);
+	cJSON *root = cJSON_ParseWithLength(text, len), *v;
+	(void)state;
+
+	assert_non_null(root);
+	v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "verdict"),
+	    "tickets_left_unsold_while_demand_remained");
+	assert_true(cJSON_IsNull(v));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
+	    "event"), "at_end")));
+	cJSON_Delete(root);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
+json_read_back_writes_the_identical_document(void **state)
+{
+	tr_run *run = make_run(true), *back = NULL;
+	size_t len, len2;
+	char *text = to_string(tr_report_write_json, run, &len), *again;
+	(void)state;
+
+	assert_int_equal(tr_report_read_json(text, len, &back), 0);
+	assert_non_null(back);
+	assert_int_equal(back->n_phases, 2);
+	assert_int_equal(back->phase[0].op[TR_OP_RESERVE].latency_us.count,
+	    997);
+	assert_int_equal(back->n_polls, 39);
+	again = to_string(tr_report_write_json, back, &len2);
+	/* Everything, histograms and series included, survives. */
+	assert_int_equal(len2, len);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	tr_run_free(back);
+	tr_run_free(run);
+}
+
+static void
+read_json_refuses_garbage_and_foreign_documents(void **state)
+{
+	static const char *bad[] = {
+		"", "not json", "{\"tool\":\"wrk\"}", "[1,2,3]",
+		"{\"tool\":\"trload\",\"config\":{", "{\"tool\":\"trload\"} x",
+		"{\"tool\":\"trload\",\"a\":\"\\x\"}",
+	};
+	tr_run *run = (tr_run *)0x1;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (tr_report_read_json(bad[i], strlen(bad[i]), &run) !=
+		    TR_EPROTO)
+			fail_msg("accepted #%zu: %s", i, bad[i]);
+		assert_ptr_equal(run, (tr_run *)0x1); /* untouched */
+	}
+	{
+		/* Nesting deeper than the reader allows is refused, not a
+		 * stack overflow. */
+		char deep[2000];
+		size_t n = 0;
+		n += (size_t)snprintf(deep, sizeof(deep), "{\"tool\":\"trload\","
+		    "\"x\":");
+		while (n < 1500)
+			deep[n++] = '[';
+		assert_int_equal(tr_report_read_json(deep, n, &run),
+		    TR_EPROTO);
+	}
+}
+
+static void
+extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
+{
+	const char *x = "{\"rows\":[{\"name\":\"Audit (ticketctl audit)\","
+	    "\"value\":\"conservation holds\",\"verdict\":\"PASS\",\"note\":"
+	    "\"pool + leases + sold == total\"},{\"name\":\"Oversell\","
+	    "\"value\":0,\"verdict\":false},{\"name\":\"\\u62a2\\u7968\","
+	    "\"value\":1.5,\"verdict\":\"weird\"}],\"redis_commands_per_attempt"
+	    "\":0.42,\"baseline_ok\":true,\"skip\":{\"a\":1}}";
+	tr_extra_row *rows = NULL;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(tr_report_read_extra(x, strlen(x), &rows, &n), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(rows[0].name, "Audit (ticketctl audit)");
+	assert_string_equal(rows[0].verdict, "pass");
+	assert_string_equal(rows[0].note, "pool + leases + sold == total");
+	assert_string_equal(rows[1].value, "0");
+	assert_string_equal(rows[1].verdict, "fail");
+	assert_string_equal(rows[2].name, "抢票");
+	assert_string_equal(rows[2].verdict, "info");
+	assert_string_equal(rows[3].name, "redis_commands_per_attempt");
+	assert_string_equal(rows[3].value, "0.42");
+	assert_string_equal(rows[4].name, "baseline_ok");
+	assert_string_equal(rows[4].verdict, "pass");
+	free(rows);
+	assert_int_equal(tr_report_read_extra("[1]", 3, &rows, &n), TR_EPROTO);
+	assert_int_equal(tr_report_read_extra("{", 1, &rows, &n), TR_EPROTO);
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+html_report_is_one_self_contained_page(void **state)
+{
+	tr_run *run = make_run(true);
+	tr_extra_row rows[2];
+	size_t len;
+	char *html = NULL;
+	FILE *f = open_memstream(&html, &len);
+	const char *sample = getenv("TRLOAD_SAMPLE_HTML");
+	(void)state;
+
+	memset(rows, 0, sizeof(rows));
+	snprintf(rows[0].name, sizeof(rows[0].name), "Audit");
+	snprintf(rows[0].value, sizeof(rows[0].value), "ok: sold 98");
+	snprintf(rows[0].verdict, sizeof(rows[0].verdict), "pass");
+	snprintf(rows[1].name, sizeof(rows[1].name),
+	    "<script>alert(1)</script>");
+	snprintf(rows[1].value, sizeof(rows[1].value), "a & b");
+	snprintf(rows[1].verdict, sizeof(rows[1].verdict), "fail");
+	assert_non_null(f);
+	assert_int_equal(tr_report_write_html(run, rows, 2, f), 0);
+	fclose(f);
+
+	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
+	assert_non_null(strstr(html, "</html>"));
+	/* rates, sales, tickets, latency */
+	assert_int_equal(count(html, "<svg"), 4);
+	assert_int_equal(count(html, "</svg>"), 4);
+	assert_non_null(strstr(html, "<polyline"));
+	/* The verdict table comes before the charts. */
+	assert_true(strstr(html, "Tickets left unsold while demand remained")
+	    < strstr(html, "<svg"));
+	assert_non_null(strstr(html, "<td>Audit</td><td>ok: sold 98</td>"));
+	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+	assert_non_null(strstr(html, "a &amp; b"));
+	assert_non_null(strstr(html, "<td>n1</td>"));
+	assert_non_null(strstr(html, "seconds since start"));
+	/* Nothing to fetch, nothing to run. */
+	assert_null(strstr(html, "http://"));
+	assert_null(strstr(html, "https://"));
+	assert_null(strstr(html, "<script"));
+	assert_null(strstr(html, "src="));
+	assert_null(strstr(html, "<link"));
+	assert_null(strstr(html, "url("));
+
+	if (sample != NULL) {
+		/* Left for the chromium render check (tests/CMakeLists.txt). */
+		FILE *out = fopen(sample, "w");
+		assert_non_null(out);
+		assert_int_equal(fwrite(html, 1, len, out), len);
+		assert_int_equal(fclose(out), 0);
+	}
+	free(html);
+	tr_run_free(run);
+}
+
+static void
+html_of_an_empty_run_still_renders(void **state)
+{
+	static const char *bad_num[] = {"nan,", "nan ", "nan\"", "nan<",
+	    "inf,", "inf ", "inf\"", "inf<"};
+	tr_run *run = tr_run_new(1, 1);
+	size_t len;
+	char *html;
+	(void)state;
+
+	/* A target that answered nothing: no phases, no polls, no series. */
+	html = to_string(write_html_plain, run, &len);
+	assert_int_equal(count(html, "<svg"), 4);
+	assert_non_null(strstr(html, "unknown"));
+	/* No NaN or infinity leaked into coordinates or labels. */
+	for (size_t i = 0; i < sizeof(bad_num) / sizeof(bad_num[0]); i++)
+		if (strstr(html, bad_num[i]))
+			fail_msg("found '%s' in the page", bad_num[i]);
+	free(html);
+	tr_run_free(run);
+}
+
+static void
+summary_names_the_left_unsold_figure(void **state)
+{
+	tr_run *run = make_run(true);
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	(void)state;
+
+	tr_report_write_summary(run, f);
+	fclose(f);
+	assert_non_null(strstr(buf, "tickets left unsold while demand "
+	    "remained: 2"));
+	assert_non_null(strstr(buf, "sold_out"));
+	assert_non_null(strstr(buf, "timeout 3"));
+	free(buf);
+	tr_run_free(run);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    json_result_carries_every_figure_the_rush_script_reads),
+		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
+		cmocka_unit_test(json_read_back_writes_the_identical_document),
+		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
+		cmocka_unit_test(
+		    extra_rows_come_from_a_list_and_from_top_level_scalars),
+		cmocka_unit_test(html_report_is_one_self_contained_page),
+		cmocka_unit_test(html_of_an_empty_run_still_renders),
+		cmocka_unit_test(summary_names_the_left_unsold_figure),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
