@@ -457,6 +457,102 @@ th_http(int port, const char *method, const char *path,
 	return status;
 }
 
+void
+th_conn_init(th_conn *c, int port)
+{
+	c->fd = -1;
+	c->port = port;
+}
+
+void
+th_conn_close(th_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static int
+conn_connect(th_conn *c)
+{
+	struct sockaddr_in a = {0};
+	struct timeval tv = {5, 0};
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)c->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((c->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+		return -1;
+	setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(c->fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		th_conn_close(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* One exchange; -2 if the connection was found closed before any answer
+ * (the caller may retry once on a new one). */
+static int
+conn_once(th_conn *c, const char *req, size_t req_len, char *body, size_t cap)
+{
+	char buf[65536], *end, *cl;
+	size_t got = 0, need;
+	int status;
+
+	if (write(c->fd, req, req_len) != (ssize_t)req_len)
+		return -2;
+	for (;;) {
+		ssize_t r = read(c->fd, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			return got == 0 ? -2 : -1;
+		got += (size_t)r;
+		buf[got] = '\0';
+		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+			break;
+		if (got == sizeof(buf) - 1)
+			return -1;
+	}
+	if (sscanf(buf, "HTTP/1.%*d %d", &status) != 1)
+		return -1;
+	cl = strcasestr(buf, "content-length:");
+	need = (size_t)(end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
+	while (got < need && got < sizeof(buf) - 1) {
+		ssize_t r = read(c->fd, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	if (cap > 0)
+		snprintf(body, cap, "%s", end + 4);
+	return status;
+}
+
+int
+th_conn_http(th_conn *c, const char *method, const char *path,
+    const char *json_body, char *body, size_t cap)
+{
+	char req[8192];
+	int n, st;
+
+	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
+	    "%s", method, path, json_body ? strlen(json_body) : 0,
+	    json_body ? json_body : "");
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (c->fd < 0 && conn_connect(c) != 0)
+			return -1;
+		st = conn_once(c, req, (size_t)n, body, cap);
+		if (st >= 0)
+			return st;
+		th_conn_close(c);
+		if (st != -2)
+			return -1;
+	}
+	return -1;
+}
+
 int
 th_run(const char *cmdline, char *out, size_t cap)
 {

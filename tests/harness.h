@@ -94,6 +94,19 @@ int th_gate_start(th_gate *g, const char *const *args);
 int th_http(int port, const char *method, const char *path,
     const char *json_body, char *body, size_t cap);
 
+/* A keep-alive HTTP/1.1 connection, for many requests without using up
+ * ephemeral ports. Reconnects once if the server closed it. */
+typedef struct th_conn {
+	int fd;
+	int port;
+} th_conn;
+
+void th_conn_init(th_conn *c, int port);
+/* Like th_http, on the kept connection. */
+int th_conn_http(th_conn *c, const char *method, const char *path,
+    const char *json_body, char *body, size_t cap);
+void th_conn_close(th_conn *c);
+
 /* Run a shell command line; returns its exit status (0..255) and leaves
  * its stdout in out (cut to cap). */
 int th_run(const char *cmdline, char *out, size_t cap);

@@ -1,0 +1,554 @@
+/* http_api: routes, bodies (cJSON), statuses and answers of trgate. */
+#include "http_api.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tr_err.h"
+
+const char *const tr_route_name[TR_ROUTE_COUNT] = {
+    [TR_ROUTE_RESERVE] = "reserve", [TR_ROUTE_CONFIRM] = "confirm",
+    [TR_ROUTE_RELEASE] = "release", [TR_ROUTE_EVENT] = "event",
+    [TR_ROUTE_BUY] = "buy_ticket", [TR_ROUTE_HEALTH] = "healthz",
+    [TR_ROUTE_METRICS] = "metrics", [TR_ROUTE_OTHER] = "other",
+};
+
+static void
+set_error(tr_http_error *err, int status, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+set_error(tr_http_error *err, int status, const char *code, const char *fmt,
+    ...)
+{
+	va_list ap;
+	err->status = status;
+	err->code = code;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode [s, s+len) into out (cap bytes); false if it does not
+ * fit, is malformed, or decodes to a NUL. */
+static bool
+decode(const char *s, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= len || (hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return false;
+			c = (char)(hi * 16 + lo);
+			i += 2;
+		}
+		if (c == '\0' || n + 1 >= cap)
+			return false;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+static bool
+method_is(const char *m, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(m, want, len) == 0;
+}
+
+/* The i-th path segment (0-based) of a path without query. */
+static bool
+segment(const char *path, size_t len, int i, const char **seg, size_t *slen)
+{
+	size_t pos = 0;
+	for (int k = 0; pos < len; k++) {
+		size_t start, end;
+		if (path[pos] != '/')
+			return false;
+		start = ++pos;
+		while (pos < len && path[pos] != '/')
+			pos++;
+		end = pos;
+		if (k == i) {
+			*seg = path + start;
+			*slen = end - start;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+count_segments(const char *path, size_t len)
+{
+	int n = 0;
+	for (size_t i = 0; i < len; i++)
+		n += path[i] == '/';
+	return n;
+}
+
+static bool
+seg_is(const char *seg, size_t len, const char *want)
+{
+	return len == strlen(want) && memcmp(seg, want, len) == 0;
+}
+
+static int
+wrong_method(tr_http_error *err, const char *allowed)
+{
+	set_error(err, 405, "method_not_allowed", "use %s on this path",
+	    allowed);
+	return -1;
+}
+
+/* /buy/ticket?user=U: find user= in the query. */
+static int
+parse_buy_query(const char *q, size_t qlen, tr_route *out,
+    tr_http_error *err)
+{
+	size_t i = 0;
+	out->user[0] = '\0';
+	while (i < qlen) {
+		size_t start = i, eq, end;
+		while (i < qlen && q[i] != '&')
+			i++;
+		end = i++;
+		for (eq = start; eq < end && q[eq] != '='; eq++)
+			;
+		if (eq < end && eq - start == 4 && memcmp(q + start, "user", 4)
+		    == 0) {
+			if (!decode(q + eq + 1, end - eq - 1, out->user,
+			    sizeof(out->user)) || !tr_user_id_valid(out->user)) {
+				set_error(err, 400, "invalid", "user must be "
+				    "1-64 chars of [A-Za-z0-9._:@-]");
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+tr_route_parse(const char *method, size_t mlen, const char *path,
+    size_t plen, tr_route *out, tr_http_error *err)
+{
+	const char *q = memchr(path, '?', plen), *s0, *s1, *s2, *s3;
+	size_t qlen = 0, l0, l1, l2, l3;
+	bool get = method_is(method, mlen, "GET") ||
+	    method_is(method, mlen, "HEAD");
+	bool post = method_is(method, mlen, "POST");
+	int nseg;
+
+	memset(out, 0, sizeof(*out));
+	if (q != NULL) {
+		qlen = plen - (size_t)(q - path) - 1;
+		plen = (size_t)(q - path);
+		q++;
+	}
+	nseg = count_segments(path, plen);
+	if (plen == 0 || path[0] != '/' || !segment(path, plen, 0, &s0, &l0))
+		goto no_route;
+	if (nseg == 1 && seg_is(s0, l0, "healthz")) {
+		out->kind = TR_ROUTE_HEALTH;
+		return get ? 0 : wrong_method(err, "GET");
+	}
+	if (nseg == 1 && seg_is(s0, l0, "metrics")) {
+		out->kind = TR_ROUTE_METRICS;
+		return get ? 0 : wrong_method(err, "GET");
+	}
+	if (nseg == 2 && seg_is(s0, l0, "buy") &&
+	    segment(path, plen, 1, &s1, &l1) && seg_is(s1, l1, "ticket")) {
+		out->kind = TR_ROUTE_BUY;
+		if (!get)
+			return wrong_method(err, "GET");
+		return parse_buy_query(q ? q : "", qlen, out, err);
+	}
+	if (!seg_is(s0, l0, "v1") || nseg < 3 ||
+	    !segment(path, plen, 1, &s1, &l1) ||
+	    !segment(path, plen, 2, &s2, &l2))
+		goto no_route;
+	if (seg_is(s1, l1, "events") && (nseg == 3 || nseg == 4)) {
+		if (nseg == 4 && (!segment(path, plen, 3, &s3, &l3) ||
+		    !seg_is(s3, l3, "reservations")))
+			goto no_route;
+		out->kind = nseg == 3 ? TR_ROUTE_EVENT : TR_ROUTE_RESERVE;
+		if (nseg == 3 && !get)
+			return wrong_method(err, "GET");
+		if (nseg == 4 && !post)
+			return wrong_method(err, "POST");
+		if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
+		    !tr_event_id_valid(out->event_id)) {
+			set_error(err, 400, "invalid", "event id must be 1-64 "
+			    "chars of [A-Za-z0-9._:-]");
+			return -1;
+		}
+		return 0;
+	}
+	if (seg_is(s1, l1, "reservations") && nseg == 4 &&
+	    segment(path, plen, 3, &s3, &l3) &&
+	    (seg_is(s3, l3, "confirm") || seg_is(s3, l3, "release"))) {
+		out->kind = seg_is(s3, l3, "confirm") ? TR_ROUTE_CONFIRM :
+		    TR_ROUTE_RELEASE;
+		if (!post)
+			return wrong_method(err, "POST");
+		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
+		    !tr_rid_parse(out->rid, out->node)) {
+			set_error(err, 400, "invalid", "reservation id must be "
+			    "<node>.<16 hex digits>");
+			return -1;
+		}
+		return 0;
+	}
+no_route:
+	set_error(err, 404, "no_route", "no such path; see docs/HTTP-API.md");
+	return -1;
+}
+
+/* ---- bodies ------------------------------------------------------------- */
+
+static cJSON *
+parse_object(const char *body, size_t len, tr_http_error *err)
+{
+	cJSON *j;
+	if (len > TR_HTTP_BODY_MAX) {
+		set_error(err, 413, "body_too_large", "body over %d bytes",
+		    TR_HTTP_BODY_MAX);
+		return NULL;
+	}
+	j = cJSON_ParseWithLength(body, len);
+	if (j == NULL || !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		set_error(err, 400, "invalid_json", "body must be a JSON "
+		    "object");
+		return NULL;
+	}
+	return j;
+}
+
+/* A string member; missing is allowed when !required. */
+static int
+get_string(cJSON *j, const char *name, bool required, char *out, size_t cap,
+    bool (*valid)(const char *), const char *shape, tr_http_error *err)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(j, name);
+	out[0] = '\0';
+	if (v == NULL || cJSON_IsNull(v)) {
+		if (!required)
+			return 0;
+		set_error(err, 400, "invalid", "\"%s\" is required", name);
+		return -1;
+	}
+	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap ||
+	    !valid(v->valuestring)) {
+		set_error(err, 400, "invalid", "\"%s\" must be a string of %s",
+		    name, shape);
+		return -1;
+	}
+	strcpy(out, v->valuestring);
+	return 0;
+}
+
+int
+tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
+    tr_http_error *err)
+{
+	cJSON *j = parse_object(body, len, err), *qty;
+	int rv = -1;
+
+	if (j == NULL)
+		return -1;
+	if (get_string(j, "user", true, out->user, sizeof(out->user),
+	    tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]", err) != 0 ||
+	    get_string(j, "request_id", false, out->request_id,
+	    sizeof(out->request_id), tr_request_id_valid,
+	    "0-64 chars of [A-Za-z0-9._:-]", err) != 0)
+		goto out;
+	out->qty = 1;
+	qty = cJSON_GetObjectItemCaseSensitive(j, "qty");
+	if (qty != NULL && !cJSON_IsNull(qty)) {
+		double d = cJSON_IsNumber(qty) ? qty->valuedouble : -1;
+		if (d < 1 || d > 100 || floor(d) != d) {
+			set_error(err, 400, "invalid", "\"qty\" must be an "
+			    "integer 1..100");
+			goto out;
+		}
+		out->qty = (uint32_t)d;
+	}
+	rv = 0;
+out:
+	cJSON_Delete(j);
+	return rv;
+}
+
+int
+tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
+    tr_http_error *err)
+{
+	cJSON *j = parse_object(body, len, err);
+	int rv = -1;
+
+	if (j == NULL)
+		return -1;
+	if (get_string(j, "user", true, out->user, sizeof(out->user),
+	    tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]", err) != 0 ||
+	    get_string(j, "payment_ref", false, out->payment_ref,
+	    sizeof(out->payment_ref), tr_payment_ref_valid,
+	    "0-128 printable ASCII chars", err) != 0)
+		goto out;
+	rv = 0;
+out:
+	cJSON_Delete(j);
+	return rv;
+}
+
+/* ---- statuses ------------------------------------------------------------ */
+
+int
+tr_http_status_of(int err, bool created)
+{
+	switch (err) {
+	case TR_OK:
+		return created ? 201 : 200;
+	case TR_ESOLD_OUT:
+	case TR_ELIMIT:
+	case TR_EDUPLICATE:
+	case TR_ECONFLICT:
+		return 409;
+	case TR_ENOT_FOUND:
+		return 404;
+	case TR_EEXPIRED:
+		return 410;
+	case TR_ENOT_OWNER:
+	case TR_ENOT_OPEN:
+	case TR_EFORBIDDEN:
+		return 403;
+	case TR_EINVALID:
+	case TR_EPROTO:
+		return 400;
+	case TR_EUNAVAILABLE:
+	case TR_EOVERLOADED:
+	case TR_ETIMEDOUT:
+	case TR_EIO:
+	case TR_EFENCED:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+void
+tr_http_error_from(tr_http_error *err, int code, const char *detail)
+{
+	int c = code;
+	if (c == TR_ETIMEDOUT || c == TR_EIO || c == TR_EFENCED)
+		c = TR_EUNAVAILABLE;
+	if (c == TR_EPROTO)
+		c = TR_EINTERNAL; /* a node answered nonsense: our bug */
+	if (tr_http_status_of(c, false) == 500)
+		c = TR_EINTERNAL;
+	set_error(err, tr_http_status_of(c, false), tr_strerror(c), "%s",
+	    detail && detail[0] ? detail : tr_strerror(c));
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+struct out {
+	char *buf;
+	size_t cap, len;
+	bool overflow;
+};
+
+static void
+put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (o->overflow)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len)
+		o->overflow = true;
+	else
+		o->len += (size_t)n;
+}
+
+/* A JSON string literal (quotes included), escaped. */
+static void
+put_str(struct out *o, const char *s)
+{
+	put(o, "\"");
+	for (; s && *s && !o->overflow; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			put(o, "\\%c", c);
+		else if (c < 0x20)
+			put(o, "\\u%04x", c);
+		else
+			put(o, "%c", c);
+	}
+	put(o, "\"");
+}
+
+static size_t
+done(struct out *o)
+{
+	return o->overflow ? 0 : o->len;
+}
+
+size_t
+tr_json_error(char *buf, size_t cap, const tr_http_error *err,
+    const char *reservation_id)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"error\":");
+	put_str(&o, err->code);
+	put(&o, ",\"message\":");
+	put_str(&o, err->message);
+	if (reservation_id != NULL) {
+		put(&o, ",\"reservation_id\":");
+		put_str(&o, reservation_id);
+	}
+	put(&o, "}");
+	return done(&o);
+}
+
+static const char *
+state_name(int s)
+{
+	static const char *names[] = {"unknown", "held", "confirmed",
+	    "released", "expired"};
+	return s >= 0 && s <= 4 ? names[s] : "unknown";
+}
+
+size_t
+tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
+    const char *node)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"reservation_id\":");
+	put_str(&o, h->reservation_id);
+	put(&o, ",\"event_id\":");
+	put_str(&o, h->event_id);
+	put(&o, ",\"user\":");
+	put_str(&o, h->user_id);
+	put(&o, ",\"qty\":%" PRIu32 ",\"state\":\"%s\",\"expires_at_ms\":%"
+	    PRId64 ",\"node\":", h->qty, state_name(h->state),
+	    h->expires_at_ms);
+	put_str(&o, node);
+	put(&o, "}");
+	return done(&o);
+}
+
+size_t
+tr_json_order(char *buf, size_t cap, const Ticketrush__Order *x)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"order_id\":");
+	put_str(&o, x->order_id);
+	put(&o, ",\"event_id\":");
+	put_str(&o, x->event_id);
+	put(&o, ",\"user\":");
+	put_str(&o, x->user_id);
+	put(&o, ",\"qty\":%" PRIu32 ",\"payment_ref\":", x->qty);
+	put_str(&o, x->payment_ref);
+	put(&o, ",\"confirmed_at_ms\":%" PRId64 ",\"node\":",
+	    x->confirmed_at_ms);
+	put_str(&o, x->node_id);
+	put(&o, "}");
+	return done(&o);
+}
+
+void
+tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
+{
+	if (s->nodes == 0) {
+		snprintf(s->event_id, sizeof(s->event_id), "%s", e->event_id);
+		s->total = e->total;
+		s->limit_per_user = e->limit_per_user;
+		s->hold_ms = e->hold_ms;
+		s->opens_at_ms = e->opens_at_ms;
+	}
+	s->nodes++;
+	s->available += e->available;
+	s->held += e->held;
+	/* Every node reports the coordinator's figures as of its last sync:
+	 * the largest sold is the freshest. */
+	if (e->sold >= s->sold) {
+		s->sold = e->sold;
+		s->pool = e->pool;
+	}
+	if (e->state != NULL && strcmp(e->state, "scheduled") == 0)
+		s->scheduled = true;
+}
+
+size_t
+tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
+{
+	struct out o = {buf, cap, 0, false};
+	uint64_t available = s->available + s->pool;
+	const char *state = s->scheduled ? "scheduled" :
+	    available == 0 && s->held == 0 ? "sold_out" : "on_sale";
+	put(&o, "{\"event_id\":");
+	put_str(&o, s->event_id);
+	put(&o, ",\"state\":\"%s\",\"total\":%" PRIu64 ",\"sold\":%" PRIu64
+	    ",\"available\":%" PRIu64 ",\"held\":%" PRIu64 ",\"pool\":%" PRIu64
+	    ",\"limit_per_user\":%" PRIu32 ",\"hold_ms\":%" PRIu64
+	    ",\"opens_at_ms\":%" PRId64 ",\"nodes\":%d}", state, s->total,
+	    s->sold, available, s->held, s->pool, s->limit_per_user,
+	    s->hold_ms, s->opens_at_ms, s->nodes);
+	return done(&o);
+}
+
+size_t
+tr_json_buy_ok(char *buf, size_t cap, const char *reservation_id)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"code\":1,\"msg\":\"抢票成功\",\"data\":{\"reservation_id\":");
+	put_str(&o, reservation_id);
+	put(&o, "}}");
+	return done(&o);
+}
+
+size_t
+tr_json_buy_sold_out(char *buf, size_t cap)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"code\":-1,\"msg\":\"已售罄\"}");
+	return done(&o);
+}
+
+size_t
+tr_json_buy_error(char *buf, size_t cap, const tr_http_error *err)
+{
+	struct out o = {buf, cap, 0, false};
+	put(&o, "{\"code\":-1,\"msg\":");
+	put_str(&o, err->message);
+	put(&o, ",\"error\":");
+	put_str(&o, err->code);
+	put(&o, "}");
+	return done(&o);
+}

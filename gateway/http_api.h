@@ -1,0 +1,114 @@
+/* http_api: the gateway's HTTP API as pure functions (docs/HTTP-API.md):
+ * routes, request bodies, the mapping of node statuses to HTTP, and the
+ * JSON answers. No I/O. */
+#ifndef TR_HTTP_API_H
+#define TR_HTTP_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ticketrush.pb-c.h"
+#include "tr_ids.h"
+
+/* Largest request body accepted (bigger: 413). */
+#define TR_HTTP_BODY_MAX 8192
+/* Largest request head (request line + headers) accepted (bigger: 431). */
+#define TR_HTTP_HEADERS_MAX 8192
+/* What h2o itself reads before giving up with its own plain-text 413:
+ * bodies between TR_HTTP_BODY_MAX and this get our JSON 413. */
+#define TR_HTTP_BODY_READ_MAX 65536
+
+enum tr_route_kind {
+	TR_ROUTE_RESERVE,  /* POST /v1/events/{event}/reservations */
+	TR_ROUTE_CONFIRM,  /* POST /v1/reservations/{id}/confirm */
+	TR_ROUTE_RELEASE,  /* POST /v1/reservations/{id}/release */
+	TR_ROUTE_EVENT,    /* GET  /v1/events/{event} */
+	TR_ROUTE_BUY,      /* GET  /buy/ticket[?user=U] */
+	TR_ROUTE_HEALTH,   /* GET  /healthz */
+	TR_ROUTE_METRICS,  /* GET  /metrics */
+	TR_ROUTE_OTHER,    /* no such route (for metrics) */
+	TR_ROUTE_COUNT
+};
+
+/* Names for metrics labels ("reserve", "confirm", ...). */
+extern const char *const tr_route_name[TR_ROUTE_COUNT];
+
+typedef struct tr_route {
+	enum tr_route_kind kind;
+	char event_id[TR_EVENT_ID_MAX + 1];
+	char rid[TR_RID_MAX + 1];
+	char node[TR_NODE_ID_MAX + 1]; /* from rid */
+	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user= */
+} tr_route;
+
+/* An HTTP error answer: status, stable code, message for humans. */
+typedef struct tr_http_error {
+	int status;
+	const char *code;
+	char message[192];
+} tr_http_error;
+
+/* Match method and path (query string allowed). 0, or -1 with *err set
+ * (404 no_route, 405 method_not_allowed, 400 invalid for an id of the
+ * wrong shape in the path). */
+int tr_route_parse(const char *method, size_t method_len, const char *path,
+    size_t path_len, tr_route *out, tr_http_error *err);
+
+typedef struct tr_reserve_body {
+	char user[TR_USER_ID_MAX + 1];
+	uint32_t qty;
+	char request_id[TR_REQUEST_ID_MAX + 1];
+} tr_reserve_body;
+
+typedef struct tr_confirm_body {
+	char user[TR_USER_ID_MAX + 1];
+	char payment_ref[TR_PAYMENT_REF_MAX + 1];
+} tr_confirm_body;
+
+/* Parse and check a JSON body. 0, or -1 with *err (400 invalid_json or
+ * invalid naming the field). Unknown fields are ignored. */
+int tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
+    tr_http_error *err);
+/* Confirm: user and optional payment_ref. Release: user only (a
+ * payment_ref is ignored). */
+int tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
+    tr_http_error *err);
+
+/* HTTP status for a node's answer (a tr_err; 0 = OK). created: 201 for OK
+ * instead of 200. */
+int tr_http_status_of(int err, bool created);
+
+/* Set *err from a node's refusal (code = tr_strerror name). */
+void tr_http_error_from(tr_http_error *err, int code, const char *detail);
+
+/* JSON writers. Each writes at most cap bytes (NUL included) and returns
+ * the length, or 0 if it did not fit. */
+size_t tr_json_error(char *buf, size_t cap, const tr_http_error *err,
+    const char *reservation_id);
+size_t tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
+    const char *node);
+size_t tr_json_order(char *buf, size_t cap, const Ticketrush__Order *o);
+
+/* GET /v1/events/{event}: the figures added up over the nodes that
+ * answered. */
+typedef struct tr_event_sum {
+	char event_id[TR_EVENT_ID_MAX + 1];
+	uint64_t total, sold, available, held, pool;
+	uint32_t limit_per_user;
+	uint64_t hold_ms;
+	int64_t opens_at_ms;
+	int nodes;            /* that answered */
+	bool scheduled;
+} tr_event_sum;
+
+/* Add one node's EventInfo to the sum (pool and sold: the freshest). */
+void tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e);
+size_t tr_json_event(char *buf, size_t cap, const tr_event_sum *s);
+
+/* The seed article's /buy/ticket answers. */
+size_t tr_json_buy_ok(char *buf, size_t cap, const char *reservation_id);
+size_t tr_json_buy_sold_out(char *buf, size_t cap);
+size_t tr_json_buy_error(char *buf, size_t cap, const tr_http_error *err);
+
+#endif
