@@ -45,6 +45,9 @@ typedef struct gw_conf {
 	int64_t upstream_timeout_ms; /* per nng round trip; default 1000 */
 	uint64_t max_inflight;       /* operations in flight per node; 4096 */
 	int batch_max;               /* operations per nng message; 64 */
+	int64_t batch_wait_ms;       /* how long the first op of a batch
+	                              * waits for others; 0: end of the loop
+	                              * turn; default 1 */
 	int calls_per_node;          /* nng messages in flight per node per
 	                              * thread; default 16 */
 	int64_t soldout_ttl_ms;      /* default 100 */
@@ -136,7 +139,7 @@ struct gw_thread {
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
 	h2o_multithread_receiver_t receiver;
-	h2o_timeout_t flush_timeout;   /* 0 ms: end of this loop turn */
+	h2o_timeout_t flush_timeout;   /* batch_wait_ms */
 	h2o_timeout_entry_t flush_entry;
 	struct gw_lane lanes[GW_NODES_MAX];
 	int calls_in_flight;

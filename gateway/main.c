@@ -37,7 +37,9 @@ usage(FILE *f)
 "  --max-inflight N        operations in flight per node; past it 503\n"
 "                          (default 4096)\n"
 "  --batch-max N           operations per message to a node (default 64)\n"
-"  --calls-per-node N      messages in flight per node per thread (4);\n"
+"  --batch-wait DUR        how long a batch waits to fill (default 1ms;\n"
+"                          0: it leaves at the end of the loop turn)\n"
+"  --calls-per-node N      messages in flight per node per thread (16);\n"
 "                          what waits meanwhile joins the next batch\n"
 "  --soldout-ttl DUR       how long a sold-out answer is cached (100ms)\n"
 "  --max-connections N     client connections, all threads (10000)\n"
@@ -145,7 +147,7 @@ main(int argc, char **argv)
 	    {"threads", 1, NULL, 't'}, {"default-event", 1, NULL, 'e'},
 	    {"upstream-timeout", 1, NULL, 'u'},
 	    {"max-inflight", 1, NULL, 'i'}, {"batch-max", 1, NULL, 'b'},
-	    {"calls-per-node", 1, NULL, 'C'},
+	    {"calls-per-node", 1, NULL, 'C'}, {"batch-wait", 1, NULL, 'W'},
 	    {"soldout-ttl", 1, NULL, 's'}, {"max-connections", 1, NULL, 'c'},
 	    {"request-timeout", 1, NULL, 'r'}, {"log-level", 1, NULL, 'L'},
 	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
@@ -165,6 +167,7 @@ main(int argc, char **argv)
 	c->upstream_timeout_ms = 1000;
 	c->max_inflight = 4096;
 	c->batch_max = 64;
+	c->batch_wait_ms = 1;
 	c->calls_per_node = 16;
 	c->soldout_ttl_ms = 100;
 	c->max_connections = 10000;
@@ -197,6 +200,9 @@ main(int argc, char **argv)
 		case 'b':
 			c->batch_max = (int)num("--batch-max", optarg, 1,
 			    GW_BATCH_LIMIT);
+			break;
+		case 'W':
+			c->batch_wait_ms = dur("--batch-wait", optarg, 0, 100);
 			break;
 		case 'C':
 			c->calls_per_node = (int)num("--calls-per-node", optarg,

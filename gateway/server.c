@@ -18,9 +18,6 @@
 
 #define BODY_BUF 2048
 #define METRICS_BUF 65536
-#ifndef FLUSH_DELAY_MS
-#define FLUSH_DELAY_MS 0
-#endif
 
 static struct gw_thread *
 thread_of(h2o_req_t *req)
@@ -71,6 +68,31 @@ respond_json(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
     int status, const char *body, size_t len)
 {
 	respond_raw(t, req, route, status, "application/json", body, len);
+}
+
+/* The flood's answer, the same bytes every time: sent from static memory
+ * without formatting or copying. */
+static const char sold_out_body[] =
+    "{\"error\":\"sold_out\",\"message\":\"sold out\"}";
+static const char buy_sold_out_body[] = "{\"code\":-1,\"msg\":\"已售罄\"}";
+
+static void
+respond_sold_out(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route)
+{
+	static h2o_generator_t generator = {NULL, NULL};
+	bool buy = route == TR_ROUTE_BUY;
+	h2o_iovec_t body = buy ?
+	    h2o_iovec_init(buy_sold_out_body, sizeof(buy_sold_out_body) - 1) :
+	    h2o_iovec_init(sold_out_body, sizeof(sold_out_body) - 1);
+
+	req->res.status = buy ? 200 : 409;
+	req->res.reason = buy ? "OK" : "Conflict";
+	req->res.content_length = body.len;
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
+	    NULL, H2O_STRLIT("application/json"));
+	tr_metrics_request(&t->metrics, route, req->res.status);
+	h2o_start_response(req, &generator);
+	h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
 static void
@@ -292,9 +314,8 @@ op_finish_reserve(struct gw_op *op, int result, Ticketrush__Reply *rep,
 			len = tr_json_hold(body, sizeof(body), rep->hold, node);
 			respond_json(t, req, op->route, 201, body, len);
 		}
-	} else if (result == TR_ESOLD_OUT && op->route == TR_ROUTE_BUY) {
-		len = tr_json_buy_sold_out(body, sizeof(body));
-		respond_json(t, req, op->route, 200, body, len);
+	} else if (result == TR_ESOLD_OUT) {
+		respond_sold_out(t, req, op->route);
 	} else if (result == 0) {
 		respond_status(t, req, op->route, TR_EINTERNAL,
 		    "node answered OK without a reservation");
@@ -322,13 +343,7 @@ start_reserve(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 	if (v == TR_SOLDOUT_ANSWER) {
 		atomic_fetch_add_explicit(&t->metrics.soldout_hits, 1,
 		    memory_order_relaxed);
-		if (route == TR_ROUTE_BUY) {
-			char body[64];
-			size_t len = tr_json_buy_sold_out(body, sizeof(body));
-			respond_json(t, req, route, 200, body, len);
-		} else {
-			respond_status(t, req, route, TR_ESOLD_OUT, "sold out");
-		}
+		respond_sold_out(t, req, route);
 		return;
 	}
 	if ((op = op_new(t, GW_OP_RESERVE, route)) == NULL) {
@@ -586,7 +601,8 @@ on_calls_done(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
 	}
 }
 
-/* End of a loop turn: one message per node with what is queued for it. */
+/* End of a loop turn (or batch_wait_ms after the first queued op): one
+ * message per node with what is queued for it. */
 static void
 flush_cb(h2o_timeout_entry_t *entry)
 {
@@ -725,6 +741,14 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 		break;
 	case TR_ROUTE_RESERVE: {
 		tr_reserve_body b;
+		/* The flood: when the event is known sold out, that is the
+		 * answer whatever the body says; spare parsing it. */
+		if (tr_soldout_peek(&t->soldout, r.event_id, tr_mono_ms())) {
+			atomic_fetch_add_explicit(&t->metrics.soldout_hits, 1,
+			    memory_order_relaxed);
+			respond_sold_out(t, req, r.kind);
+			break;
+		}
 		if (tr_body_reserve(req->entity.base, req->entity.len, &b,
 		    &err) != 0)
 			respond_error(t, req, r.kind, &err, NULL);
@@ -838,7 +862,8 @@ gw_thread_start(struct gw *gw, int index, int listen_fd)
 	t->accept_ctx.hosts = gw->h2o.hosts;
 	h2o_multithread_register_receiver(t->ctx.queue, &t->receiver,
 	    on_calls_done);
-	h2o_timeout_init(t->ctx.loop, &t->flush_timeout, FLUSH_DELAY_MS);
+	h2o_timeout_init(t->ctx.loop, &t->flush_timeout,
+	    (uint64_t)gw->conf.batch_wait_ms);
 	t->flush_entry.cb = flush_cb;
 	tr_soldout_init(&t->soldout, gw->conf.nnodes, gw->conf.soldout_ttl_ms);
 	for (int i = 0; i < gw->conf.nnodes; i++)

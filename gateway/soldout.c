@@ -70,6 +70,14 @@ tr_soldout_check(tr_soldout *s, const char *event_id, int64_t now,
 	return TR_SOLDOUT_FORWARD;
 }
 
+bool
+tr_soldout_peek(tr_soldout *s, const char *event_id, int64_t now)
+{
+	tr_soldout_event *e = find(s, event_id);
+	return e != NULL && (e->all_until > now ||
+	    (e->all_until != 0 && e->probing));
+}
+
 void
 tr_soldout_mark_node(tr_soldout *s, const char *event_id, int node,
     int64_t now)

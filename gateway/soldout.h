@@ -53,6 +53,11 @@ enum tr_soldout_verdict {
 enum tr_soldout_verdict tr_soldout_check(tr_soldout *s, const char *event_id,
     int64_t now_ms, uint32_t *exclude);
 
+/* Whether the event is answered from the cache right now (a cached
+ * answer that is not yet stale, or one being re-probed), without taking
+ * the probe. Counts nothing. */
+bool tr_soldout_peek(tr_soldout *s, const char *event_id, int64_t now_ms);
+
 /* Node `node` said SOLD_OUT for the event. */
 void tr_soldout_mark_node(tr_soldout *s, const char *event_id, int node,
     int64_t now_ms);
