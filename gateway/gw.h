@@ -135,6 +135,8 @@ struct gw_thread {
 	int index;
 	struct gw *gw;
 	pthread_t tid;
+	int listen_fd;
+	int started;                   /* 1 up, -1 failed (start_lock) */
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
@@ -156,6 +158,8 @@ struct gw {
 	pthread_mutex_t wrr_lock;
 	tr_wrr wrr;
 	struct gw_thread threads[GW_THREADS_MAX];
+	pthread_mutex_t start_lock;
+	pthread_cond_t start_cond;
 	atomic_bool stopping;
 	uint64_t instance;             /* random, for generated user ids */
 };

@@ -244,6 +244,8 @@ main(int argc, char **argv)
 
 	gw.instance = tr_random_u64();
 	pthread_mutex_init(&gw.wrr_lock, NULL);
+	pthread_mutex_init(&gw.start_lock, NULL);
+	pthread_cond_init(&gw.start_cond, NULL);
 	tr_wrr_init(&gw.wrr);
 	for (int i = 0; i < c->nnodes; i++) {
 		if (tr_wrr_add(&gw.wrr, c->nodes[i].id, c->nodes[i].weight,

@@ -831,13 +831,48 @@ on_accept(h2o_socket_t *listener, const char *err)
 	}
 }
 
+/* Everything h2o is set up on the loop's own thread: h2o keeps its buffer
+ * and memory-pool recyclers in thread-local storage, and an object made on
+ * another thread would be recycled into that thread's lists from here,
+ * racing with it (seen as heap corruption with two loops). */
+static int
+thread_init(struct gw_thread *t)
+{
+	struct gw *gw = t->gw;
+
+	h2o_context_init(&t->ctx, h2o_evloop_create(), &gw->h2o);
+	t->accept_ctx.ctx = &t->ctx;
+	t->accept_ctx.hosts = gw->h2o.hosts;
+	h2o_multithread_register_receiver(t->ctx.queue, &t->receiver,
+	    on_calls_done);
+	h2o_timeout_init(t->ctx.loop, &t->flush_timeout,
+	    (uint64_t)gw->conf.batch_wait_ms);
+	t->flush_entry.cb = flush_cb;
+	tr_soldout_init(&t->soldout, gw->conf.nnodes, gw->conf.soldout_ttl_ms);
+	for (int i = 0; i < gw->conf.nnodes; i++)
+		if (gw_lane_init(t, i) != 0)
+			return TR_ENOMEM;
+	t->listener = h2o_evloop_socket_create(t->ctx.loop, t->listen_fd,
+	    H2O_SOCKET_FLAG_DONT_READ);
+	t->listener->data = t;
+	h2o_socket_read_start(t->listener, on_accept);
+	return 0;
+}
+
 static void *
 thread_main(void *arg)
 {
 	struct gw_thread *t = arg;
 	struct gw *gw = t->gw;
 	int64_t deadline;
+	int rv = thread_init(t);
 
+	pthread_mutex_lock(&gw->start_lock);
+	t->started = rv == 0 ? 1 : -1;
+	pthread_cond_broadcast(&gw->start_cond);
+	pthread_mutex_unlock(&gw->start_lock);
+	if (rv != 0)
+		return NULL;
 	while (!atomic_load(&gw->stopping))
 		h2o_evloop_run(t->ctx.loop, 100);
 	/* Stop accepting; answer what is in flight (2 s at most). */
@@ -854,27 +889,21 @@ int
 gw_thread_start(struct gw *gw, int index, int listen_fd)
 {
 	struct gw_thread *t = &gw->threads[index];
+	int started;
 
 	t->index = index;
 	t->gw = gw;
-	h2o_context_init(&t->ctx, h2o_evloop_create(), &gw->h2o);
-	t->accept_ctx.ctx = &t->ctx;
-	t->accept_ctx.hosts = gw->h2o.hosts;
-	h2o_multithread_register_receiver(t->ctx.queue, &t->receiver,
-	    on_calls_done);
-	h2o_timeout_init(t->ctx.loop, &t->flush_timeout,
-	    (uint64_t)gw->conf.batch_wait_ms);
-	t->flush_entry.cb = flush_cb;
-	tr_soldout_init(&t->soldout, gw->conf.nnodes, gw->conf.soldout_ttl_ms);
-	for (int i = 0; i < gw->conf.nnodes; i++)
-		if (gw_lane_init(t, i) != 0)
-			return TR_ENOMEM;
-	t->listener = h2o_evloop_socket_create(t->ctx.loop, listen_fd,
-	    H2O_SOCKET_FLAG_DONT_READ);
-	t->listener->data = t;
-	h2o_socket_read_start(t->listener, on_accept);
+	t->listen_fd = listen_fd;
 	if (pthread_create(&t->tid, NULL, thread_main, t) != 0)
 		return TR_ENOMEM;
+	pthread_mutex_lock(&gw->start_lock);
+	while ((started = t->started) == 0)
+		pthread_cond_wait(&gw->start_cond, &gw->start_lock);
+	pthread_mutex_unlock(&gw->start_lock);
+	if (started < 0) {
+		pthread_join(t->tid, NULL);
+		return TR_ENOMEM;
+	}
 	return 0;
 }
 
