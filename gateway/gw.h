@@ -4,10 +4,10 @@
  *
  * Threads: N event-loop threads (h2o evloop each, SO_REUSEPORT listeners)
  * own their HTTP requests, their sold-out table, their metrics and, per
- * node, a queue of operations waiting to be batched. nng's threads only
- * send and receive and hand every answer back to the owning loop thread
- * through an h2o multithread queue. The weighted round-robin is shared
- * under a mutex so that picks split exactly by weight.
+ * node, a lane: a raw nng REQ socket they drive themselves and a queue of
+ * operations waiting to be batched. Answers never cross threads. The
+ * weighted round-robin is shared under a mutex so that picks split
+ * exactly by weight.
  */
 #ifndef TR_GW_H
 #define TR_GW_H
@@ -58,13 +58,12 @@ typedef struct gw_conf {
 
 struct gw_thread;
 
-/* One stock node: an nng REQ socket (resend off). */
+/* One stock node (each loop thread has its own socket to it). */
 struct gw_node {
 	int index;
 	char id[TR_NODE_ID_MAX + 1];
 	char url[256];
-	nng_socket sock;
-	atomic_int pipes;          /* connections up */
+	atomic_int pipes;          /* connections up, all loops */
 	atomic_ullong inflight;    /* operations sent and not answered */
 };
 
@@ -111,23 +110,31 @@ struct gw_op {
 struct gw_call {
 	struct gw_thread *t;
 	struct gw_node *node;
-	nng_ctx ctx;
-	nng_aio *aio;
-	bool receiving;
+	uint32_t slot;             /* index in its lane */
+	uint32_t id;               /* request id in flight; 0: none */
 	struct gw_op **ops;
 	int n;
 	int rv;                    /* 0, or TR_ETIMEDOUT / TR_EUNAVAILABLE */
-	Ticketrush__Reply *reply;  /* unpacked on the nng thread */
+	Ticketrush__Reply *reply;
 	int64_t sent_us;
-	h2o_multithread_message_t msg;
+	h2o_timeout_entry_t timeout_entry;
 	struct gw_call *next_free;
 };
 
-/* Per thread, per node: what waits to be sent, and free calls. */
+/* Per thread, per node: a raw REQ socket driven from the loop, what waits
+ * to be sent, and the calls (free or in flight). */
 struct gw_lane {
+	struct gw_thread *t;
+	int node;
+	nng_socket sock;
+	bool open;
+	h2o_socket_t *watch;       /* nng's receive fd, watched not read */
+	h2o_timeout_t timeout;     /* upstream_timeout_ms */
+	uint32_t generation;
 	struct gw_op *head, *tail;
 	int pending;
 	struct gw_call *calls;     /* calls_per_node of them */
+	int ncalls;
 	struct gw_call *free;
 };
 
@@ -140,7 +147,6 @@ struct gw_thread {
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
-	h2o_multithread_receiver_t receiver;
 	h2o_timeout_t flush_timeout;   /* batch_wait_ms */
 	h2o_timeout_entry_t flush_entry;
 	struct gw_lane lanes[GW_NODES_MAX];
@@ -168,12 +174,14 @@ struct gw {
 int gw_node_open(struct gw_node *n, const char *id, const char *url,
     int index);
 void gw_node_close(struct gw_node *n);
+/* On the loop thread: the lane's socket, its watch and its calls. */
 int gw_lane_init(struct gw_thread *t, int node);
 void gw_lane_fini(struct gw_thread *t, int node);
-/* Pack the ops of call (already set) and send; the answer comes back to
- * t's receiver. 0, or an error with nothing in flight. */
+/* Pack the ops of call (already set) and send without blocking; the
+ * answer (or the timeout) reaches gw_on_call_done on this loop. 0, or an
+ * error with nothing in flight. */
 int gw_call_send(struct gw_call *c);
-/* The receiver callback's side: free the reply of a finished call. */
+/* After gw_on_call_done: forget the reply, the id and the timer. */
 void gw_call_reset(struct gw_call *c);
 
 /* server.c */

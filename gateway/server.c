@@ -587,20 +587,6 @@ gw_on_call_done(struct gw_call *c)
 		schedule_flush(t);
 }
 
-static void
-on_calls_done(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
-{
-	(void)r;
-	while (!h2o_linklist_is_empty(messages)) {
-		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(
-		    h2o_multithread_message_t, link, messages->next);
-		struct gw_call *c = H2O_STRUCT_FROM_MEMBER(struct gw_call, msg,
-		    m);
-		h2o_linklist_unlink(&m->link);
-		gw_on_call_done(c);
-	}
-}
-
 /* End of a loop turn (or batch_wait_ms after the first queued op): one
  * message per node with what is queued for it. */
 static void
@@ -843,8 +829,6 @@ thread_init(struct gw_thread *t)
 	h2o_context_init(&t->ctx, h2o_evloop_create(), &gw->h2o);
 	t->accept_ctx.ctx = &t->ctx;
 	t->accept_ctx.hosts = gw->h2o.hosts;
-	h2o_multithread_register_receiver(t->ctx.queue, &t->receiver,
-	    on_calls_done);
 	h2o_timeout_init(t->ctx.loop, &t->flush_timeout,
 	    (uint64_t)gw->conf.batch_wait_ms);
 	t->flush_entry.cb = flush_cb;
@@ -882,6 +866,8 @@ thread_main(void *arg)
 	while ((t->calls_in_flight > 0 || h2o_timeout_is_linked(
 	    &t->flush_entry)) && tr_mono_ms() < deadline)
 		h2o_evloop_run(t->ctx.loop, 10);
+	for (int i = 0; i < gw->conf.nnodes; i++)
+		gw_lane_fini(t, i);
 	return NULL;
 }
 

@@ -1,7 +1,12 @@
-/* upstream: trgate's nng side. One REQ socket per stock node (automatic
- * resend off: a reservation is sent once; requests carry request ids), one
- * nng context per message in flight, a timeout on every round trip. The
- * answer is unpacked on nng's thread and handed to the owning loop thread.
+/* upstream: trgate's nng side, driven from the loop threads themselves.
+ *
+ * Each loop thread has, per stock node, its own raw REQ socket. Requests
+ * carry a request id of ours in the header (raw mode: nng does no matching,
+ * no resend), are sent without blocking from the loop, and the replies are
+ * drained on the loop when nng's receive fd turns readable (h2o watches it
+ * without reading it). So an answer never crosses threads: the aio
+ * callbacks and queue hand-offs that dominated the gateway's profile are
+ * gone. A timeout per message is an h2o timer on the same loop.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +15,17 @@
 #include "gw.h"
 
 #include <nng/protocol/reqrep0/req.h>
+
 #include "tr_clock.h"
 #include "tr_envelope.h"
 #include "tr_err.h"
 #include "tr_log.h"
+
+/* Request ids: the slot of the call in its lane, and a generation so that
+ * a late reply to an earlier use of the slot is recognised and dropped. */
+#define SLOT_BITS 10
+#define SLOT_MASK ((1u << SLOT_BITS) - 1)
+#define REQ_ID_BIT 0x80000000u /* nng's mark of the request id */
 
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -29,82 +41,78 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 int
 gw_node_open(struct gw_node *n, const char *id, const char *url, int index)
 {
-	int rv;
-
 	memset(n, 0, sizeof(*n));
 	n->index = index;
 	snprintf(n->id, sizeof(n->id), "%s", id);
 	snprintf(n->url, sizeof(n->url), "%s", url);
-	if ((rv = nng_req0_open(&n->sock)) != 0)
-		return TR_ENOMEM;
-	nng_socket_set_ms(n->sock, NNG_OPT_REQ_RESENDTIME,
-	    NNG_DURATION_INFINITE);
-	nng_socket_set_size(n->sock, NNG_OPT_RECVMAXSZ, TR_MSG_MAX);
-	/* Reconnect quickly after a node restarts. */
-	nng_socket_set_ms(n->sock, NNG_OPT_RECONNMINT, 50);
-	nng_socket_set_ms(n->sock, NNG_OPT_RECONNMAXT, 1000);
-	nng_pipe_notify(n->sock, NNG_PIPE_EV_ADD_POST, pipe_event, n);
-	nng_pipe_notify(n->sock, NNG_PIPE_EV_REM_POST, pipe_event, n);
-	/* Non-blocking: a node that is down now is dialed again and again in
-	 * the background; it is skipped while it has no connection. */
-	if ((rv = nng_dial(n->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		tr_error("node %s: cannot dial %s: %s", id, url,
-		    nng_strerror(rv));
-		nng_close(n->sock);
-		return TR_EINVALID;
-	}
 	return 0;
 }
 
 void
 gw_node_close(struct gw_node *n)
 {
-	nng_close(n->sock);
+	(void)n;
 }
 
-static void
-call_cb(void *arg)
-{
-	struct gw_call *c = arg;
-	int rv = nng_aio_result(c->aio);
-
-	if (rv == 0 && !c->receiving) {
-		c->receiving = true;
-		nng_ctx_recv(c->ctx, c->aio);
-		return;
-	}
-	if (rv != 0) {
-		if (!c->receiving)
-			nng_msg_free(nng_aio_get_msg(c->aio));
-		c->rv = rv == NNG_ETIMEDOUT ? TR_ETIMEDOUT : TR_EUNAVAILABLE;
-	} else {
-		nng_msg *msg = nng_aio_get_msg(c->aio);
-		c->reply = tr_reply_unpack(nng_msg_body(msg), nng_msg_len(msg));
-		nng_msg_free(msg);
-		c->rv = c->reply ? 0 : TR_EPROTO;
-	}
-	h2o_multithread_send_message(&c->t->receiver, &c->msg);
-}
+static void on_replies(h2o_socket_t *watch, const char *err);
+static void on_call_timeout(h2o_timeout_entry_t *entry);
 
 int
 gw_lane_init(struct gw_thread *t, int node)
 {
+	struct gw *gw = t->gw;
 	struct gw_lane *l = &t->lanes[node];
-	int ncalls = t->gw->conf.calls_per_node;
+	struct gw_node *n = &gw->nodes[node];
+	int ncalls = gw->conf.calls_per_node, fd, rv;
 
 	memset(l, 0, sizeof(*l));
+	if (ncalls > (int)SLOT_MASK + 1)
+		ncalls = (int)SLOT_MASK + 1;
+	if ((rv = nng_req0_open_raw(&l->sock)) != 0)
+		return TR_ENOMEM;
+	l->open = true;
+	nng_socket_set_size(l->sock, NNG_OPT_RECVMAXSZ, TR_MSG_MAX);
+	/* Queues as deep as the calls a lane may have in flight: a
+	 * non-blocking send must not fail because the pipe is busy with the
+	 * previous message, nor a reply wait for us to read the one before. */
+	nng_socket_set_int(l->sock, NNG_OPT_SENDBUF, ncalls);
+	nng_socket_set_int(l->sock, NNG_OPT_RECVBUF, ncalls);
+	/* Reconnect quickly after a node restarts. */
+	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(l->sock, NNG_OPT_RECONNMAXT, 1000);
+	nng_pipe_notify(l->sock, NNG_PIPE_EV_ADD_POST, pipe_event, n);
+	nng_pipe_notify(l->sock, NNG_PIPE_EV_REM_POST, pipe_event, n);
+	/* Non-blocking: a node that is down is dialed again and again in the
+	 * background; it is skipped while no loop has a connection to it. */
+	if ((rv = nng_dial(l->sock, n->url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		tr_error("node %s: cannot dial %s: %s", n->id, n->url,
+		    nng_strerror(rv));
+		return TR_EINVALID;
+	}
+	if (nng_socket_get_int(l->sock, NNG_OPT_RECVFD, &fd) != 0)
+		return TR_ENOMEM;
+	/* Watched, never read: nng owns the fd's contents. */
+	l->watch = h2o_evloop_socket_create(t->ctx.loop, fd,
+	    H2O_SOCKET_FLAG_DONT_READ);
+	l->watch->data = l;
+	h2o_socket_read_start(l->watch, on_replies);
+	h2o_timeout_init(t->ctx.loop, &l->timeout,
+	    (uint64_t)gw->conf.upstream_timeout_ms);
+	l->t = t;
+	l->node = node;
 	l->calls = calloc((size_t)ncalls, sizeof(*l->calls));
 	if (l->calls == NULL)
 		return TR_ENOMEM;
-	for (int i = 0; i < ncalls; i++) {
+	l->ncalls = ncalls;
+	for (int i = ncalls - 1; i >= 0; i--) {
 		struct gw_call *c = &l->calls[i];
 		c->t = t;
-		c->node = &t->gw->nodes[node];
-		c->ops = calloc((size_t)t->gw->conf.batch_max, sizeof(*c->ops));
-		if (c->ops == NULL || nng_aio_alloc(&c->aio, call_cb, c) != 0 ||
-		    nng_ctx_open(&c->ctx, c->node->sock) != 0)
+		c->node = n;
+		c->slot = (uint32_t)i;
+		c->timeout_entry.cb = on_call_timeout;
+		c->ops = calloc((size_t)gw->conf.batch_max, sizeof(*c->ops));
+		if (c->ops == NULL)
 			return TR_ENOMEM;
-		nng_aio_set_timeout(c->aio, t->gw->conf.upstream_timeout_ms);
 		c->next_free = l->free;
 		l->free = c;
 	}
@@ -115,14 +123,15 @@ void
 gw_lane_fini(struct gw_thread *t, int node)
 {
 	struct gw_lane *l = &t->lanes[node];
-	for (int i = 0; l->calls && i < t->gw->conf.calls_per_node; i++) {
-		struct gw_call *c = &l->calls[i];
-		if (c->aio) {
-			nng_aio_stop(c->aio);
-			nng_aio_free(c->aio);
-		}
-		free(c->ops);
-		tr_reply_free(c->reply);
+
+	if (l->watch != NULL)
+		h2o_socket_read_stop(l->watch);
+	if (l->open)
+		nng_close(l->sock);
+	l->open = false;
+	for (int i = 0; l->calls && i < l->ncalls; i++) {
+		free(l->calls[i].ops);
+		tr_reply_free(l->calls[i].reply);
 	}
 	free(l->calls);
 	l->calls = NULL;
@@ -174,14 +183,13 @@ fill_op(Ticketrush__Op *op, union op_body *u, struct gw_op *o)
 	}
 }
 
-int
-gw_call_send(struct gw_call *c)
+static int
+pack(struct gw_call *c, nng_msg **out)
 {
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
 	Ticketrush__Batch batch = TICKETRUSH__BATCH__INIT;
 	Ticketrush__Op ops[GW_BATCH_LIMIT], *opp[GW_BATCH_LIMIT];
 	union op_body bodies[GW_BATCH_LIMIT];
-	nng_msg *msg;
 
 	for (int i = 0; i < c->n; i++) {
 		fill_op(&ops[i], &bodies[i], c->ops[i]);
@@ -214,21 +222,88 @@ gw_call_send(struct gw_call *c)
 		req.body_case = TICKETRUSH__REQUEST__BODY_BATCH;
 		req.batch = &batch;
 	}
-	if (tr_msg_pack(&req.base, &msg) != 0)
+	return tr_msg_pack(&req.base, out);
+}
+
+int
+gw_call_send(struct gw_call *c)
+{
+	struct gw_lane *l = &c->t->lanes[c->node->index];
+	nng_msg *msg;
+	int rv;
+
+	if (pack(c, &msg) != 0)
 		return TR_ENOMEM;
-	c->receiving = false;
+	/* A fresh id per message: generation in the high bits. */
+	l->generation++;
+	c->id = ((l->generation << SLOT_BITS) | c->slot) & ~REQ_ID_BIT;
+	if (nng_msg_header_append_u32(msg, c->id | REQ_ID_BIT) != 0) {
+		nng_msg_free(msg);
+		return TR_ENOMEM;
+	}
+	/* Never blocks the loop: with no connection (or a full queue) the
+	 * node cannot take it now, and the ops go elsewhere or fail. */
+	if ((rv = nng_sendmsg(l->sock, msg, NNG_FLAG_NONBLOCK)) != 0) {
+		nng_msg_free(msg); /* a failed send leaves it ours */
+		c->id = 0;
+		return TR_EUNAVAILABLE;
+	}
 	c->rv = 0;
 	c->reply = NULL;
 	c->sent_us = tr_mono_us();
-	nng_aio_set_msg(c->aio, msg);
-	nng_ctx_send(c->ctx, c->aio);
+	h2o_timeout_link(c->t->ctx.loop, &l->timeout, &c->timeout_entry);
 	return 0;
 }
 
 void
 gw_call_reset(struct gw_call *c)
 {
+	if (h2o_timeout_is_linked(&c->timeout_entry))
+		h2o_timeout_unlink(&c->timeout_entry);
 	tr_reply_free(c->reply);
 	c->reply = NULL;
+	c->id = 0;
 	c->n = 0;
+}
+
+static void
+on_call_timeout(h2o_timeout_entry_t *entry)
+{
+	struct gw_call *c = H2O_STRUCT_FROM_MEMBER(struct gw_call,
+	    timeout_entry, entry);
+	c->rv = TR_ETIMEDOUT;
+	c->reply = NULL;
+	gw_on_call_done(c); /* a late reply finds the id changed */
+}
+
+/* nng has replies for this lane: take them all (level-triggered fd). */
+static void
+on_replies(h2o_socket_t *watch, const char *err)
+{
+	struct gw_lane *l = watch->data;
+	nng_msg *msg;
+	uint32_t id;
+
+	(void)err;
+	/* Bounded per wake-up so one busy node cannot starve the loop. */
+	for (int k = 0; k < 4 * l->ncalls; k++) {
+		struct gw_call *c;
+		if (nng_recvmsg(l->sock, &msg, NNG_FLAG_NONBLOCK) != 0)
+			return;
+		if (nng_msg_header_trim_u32(msg, &id) != 0) {
+			nng_msg_free(msg);
+			continue;
+		}
+		id &= ~REQ_ID_BIT;
+		c = &l->calls[id & SLOT_MASK];
+		if (c->id != id || c->id == 0) {
+			nng_msg_free(msg); /* late: timed out already */
+			continue;
+		}
+		h2o_timeout_unlink(&c->timeout_entry);
+		c->reply = tr_reply_unpack(nng_msg_body(msg), nng_msg_len(msg));
+		nng_msg_free(msg);
+		c->rv = c->reply ? 0 : TR_EPROTO;
+		gw_on_call_done(c);
+	}
 }
