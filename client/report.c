@@ -1113,7 +1113,7 @@ html(FILE *f, const char *s)
 	}
 }
 
-/* 1234567 -> "1,234,567" */
+/* 1234567 -> "1,234,567" (short name for the many uses below). */
 static const char *
 grp(char *buf, size_t cap, uint64_t v)
 {
@@ -1127,6 +1127,12 @@ grp(char *buf, size_t cap, uint64_t v)
 	}
 	buf[o] = '\0';
 	return buf;
+}
+
+const char *
+tr_report_thousands(char *buf, size_t cap, uint64_t v)
+{
+	return grp(buf, cap, v);
 }
 
 /* Latency in us as "850 µs", "1.25 ms", "2.1 s". */

@@ -196,4 +196,8 @@ int tr_report_write_html(const tr_run *run, const tr_extra_row *rows,
 /* Write the human summary table (plain text) for the end of a run. */
 void tr_report_write_summary(const tr_run *run, FILE *f);
 
+/* v with thousands separators ("1234567" -> "1,234,567") into buf;
+ * returns buf. */
+const char *tr_report_thousands(char *buf, size_t cap, uint64_t v);
+
 #endif

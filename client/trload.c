@@ -745,21 +745,6 @@ poll_once(struct control *ctl, tr_eventinfo *e)
 	return 0;
 }
 
-static const char *
-grp(char *buf, size_t cap, uint64_t v)
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v), o = 0;
-
-	for (int i = 0; i < n && (size_t)o + 2 < cap; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* The live line. target 0: the phase has no fixed number of users. */
 static void
 progress_line(struct control *ctl, const char *phase, struct worker **ws,
@@ -782,18 +767,22 @@ progress_line(struct control *ctl, const char *phase, struct worker **ws,
 	*last_n = a;
 	*last_t = now;
 	if (target > 0)
-		snprintf(done, sizeof(done), "%s/%s", grp(b1, sizeof(b1), a),
-		    grp(b2, sizeof(b2), target));
+		snprintf(done, sizeof(done), "%s/%s",
+		    tr_report_thousands(b1, sizeof(b1), a),
+		    tr_report_thousands(b2, sizeof(b2), target));
 	else
-		snprintf(done, sizeof(done), "%s", grp(b1, sizeof(b1), a));
+		snprintf(done, sizeof(done), "%s",
+		    tr_report_thousands(b1, sizeof(b1), a));
 	if (ctl->latest.valid)
 		snprintf(left, sizeof(left), "%" PRId64 "/%" PRId64 " held %"
 		    PRId64, ctl->latest.total - ctl->latest.sold,
 		    ctl->latest.total, ctl->latest.held);
 	fprintf(stderr, "\r[%s] %s attempts  %s/s  reserved %s  confirmed %s  "
-	    "left %s  %.1fs   ", phase, done, grp(b2, sizeof(b2),
-	    (uint64_t)rate), grp(b3, sizeof(b3), r), grp(b4, sizeof(b4), k),
-	    left, (double)(now - ctl->t0_us) / 1e6);
+	    "left %s  %.1fs   ", phase, done,
+	    tr_report_thousands(b2, sizeof(b2), (uint64_t)rate),
+	    tr_report_thousands(b3, sizeof(b3), r),
+	    tr_report_thousands(b4, sizeof(b4), k), left,
+	    (double)(now - ctl->t0_us) / 1e6);
 	fflush(stderr);
 }
 

@@ -8,22 +8,26 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr_buf.h"
 #include "tr_err.h"
 
 const char *const tr_route_name[TR_ROUTE_COUNT] = {
-    [TR_ROUTE_RESERVE] = "reserve", [TR_ROUTE_CONFIRM] = "confirm",
-    [TR_ROUTE_RELEASE] = "release", [TR_ROUTE_EVENT] = "event",
-    [TR_ROUTE_BUY] = "buy_ticket", [TR_ROUTE_HEALTH] = "healthz",
-    [TR_ROUTE_METRICS] = "metrics", [TR_ROUTE_OTHER] = "other",
+    [TR_ROUTE_RESERVE] = "reserve",
+    [TR_ROUTE_CONFIRM] = "confirm",
+    [TR_ROUTE_RELEASE] = "release",
+    [TR_ROUTE_EVENT] = "event",
+    [TR_ROUTE_BUY] = "buy_ticket",
+    [TR_ROUTE_HEALTH] = "healthz",
+    [TR_ROUTE_METRICS] = "metrics",
+    [TR_ROUTE_OTHER] = "other",
 };
 
-static void
-set_error(tr_http_error *err, int status, const char *code, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
+static void set_error(tr_http_error *err, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static void
-set_error(tr_http_error *err, int status, const char *code, const char *fmt,
-    ...)
+set_error(
+    tr_http_error *err, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 	err->status = status;
@@ -115,15 +119,14 @@ seg_is(const char *seg, size_t len, const char *want)
 static int
 wrong_method(tr_http_error *err, const char *allowed)
 {
-	set_error(err, 405, "method_not_allowed", "use %s on this path",
-	    allowed);
+	set_error(
+	    err, 405, "method_not_allowed", "use %s on this path", allowed);
 	return -1;
 }
 
 /* /buy/ticket?user=U: find user= in the query. */
 static int
-parse_buy_query(const char *q, size_t qlen, tr_route *out,
-    tr_http_error *err)
+parse_buy_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 {
 	size_t i = 0;
 	out->user[0] = '\0';
@@ -134,11 +137,13 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out,
 		end = i++;
 		for (eq = start; eq < end && q[eq] != '='; eq++)
 			;
-		if (eq < end && eq - start == 4 && memcmp(q + start, "user", 4)
-		    == 0) {
+		if (eq < end && eq - start == 4 &&
+		    memcmp(q + start, "user", 4) == 0) {
 			if (!decode(q + eq + 1, end - eq - 1, out->user,
-			    sizeof(out->user)) || !tr_user_id_valid(out->user)) {
-				set_error(err, 400, "invalid", "user must be "
+			        sizeof(out->user)) ||
+			    !tr_user_id_valid(out->user)) {
+				set_error(err, 400, "invalid",
+				    "user must be "
 				    "1-64 chars of [A-Za-z0-9._:@-]");
 				return -1;
 			}
@@ -148,13 +153,13 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out,
 }
 
 int
-tr_route_parse(const char *method, size_t mlen, const char *path,
-    size_t plen, tr_route *out, tr_http_error *err)
+tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
+    tr_route *out, tr_http_error *err)
 {
 	const char *q = memchr(path, '?', plen), *s0, *s1, *s2, *s3;
 	size_t qlen = 0, l0, l1, l2, l3;
-	bool get = method_is(method, mlen, "GET") ||
-	    method_is(method, mlen, "HEAD");
+	bool get =
+	    method_is(method, mlen, "GET") || method_is(method, mlen, "HEAD");
 	bool post = method_is(method, mlen, "POST");
 	int nseg;
 
@@ -187,8 +192,9 @@ tr_route_parse(const char *method, size_t mlen, const char *path,
 	    !segment(path, plen, 2, &s2, &l2))
 		goto no_route;
 	if (seg_is(s1, l1, "events") && (nseg == 3 || nseg == 4)) {
-		if (nseg == 4 && (!segment(path, plen, 3, &s3, &l3) ||
-		    !seg_is(s3, l3, "reservations")))
+		if (nseg == 4 &&
+		    (!segment(path, plen, 3, &s3, &l3) ||
+		        !seg_is(s3, l3, "reservations")))
 			goto no_route;
 		out->kind = nseg == 3 ? TR_ROUTE_EVENT : TR_ROUTE_RESERVE;
 		if (nseg == 3 && !get)
@@ -197,7 +203,8 @@ tr_route_parse(const char *method, size_t mlen, const char *path,
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
 		    !tr_event_id_valid(out->event_id)) {
-			set_error(err, 400, "invalid", "event id must be 1-64 "
+			set_error(err, 400, "invalid",
+			    "event id must be 1-64 "
 			    "chars of [A-Za-z0-9._:-]");
 			return -1;
 		}
@@ -206,13 +213,14 @@ tr_route_parse(const char *method, size_t mlen, const char *path,
 	if (seg_is(s1, l1, "reservations") && nseg == 4 &&
 	    segment(path, plen, 3, &s3, &l3) &&
 	    (seg_is(s3, l3, "confirm") || seg_is(s3, l3, "release"))) {
-		out->kind = seg_is(s3, l3, "confirm") ? TR_ROUTE_CONFIRM :
-		    TR_ROUTE_RELEASE;
+		out->kind = seg_is(s3, l3, "confirm") ? TR_ROUTE_CONFIRM
+		                                      : TR_ROUTE_RELEASE;
 		if (!post)
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
 		    !tr_rid_parse(out->rid, out->node)) {
-			set_error(err, 400, "invalid", "reservation id must be "
+			set_error(err, 400, "invalid",
+			    "reservation id must be "
 			    "<node>.<16 hex digits>");
 			return -1;
 		}
@@ -237,7 +245,8 @@ parse_object(const char *body, size_t len, tr_http_error *err)
 	j = cJSON_ParseWithLength(body, len);
 	if (j == NULL || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		set_error(err, 400, "invalid_json", "body must be a JSON "
+		set_error(err, 400, "invalid_json",
+		    "body must be a JSON "
 		    "object");
 		return NULL;
 	}
@@ -268,8 +277,8 @@ get_string(cJSON *j, const char *name, bool required, char *out, size_t cap,
 }
 
 int
-tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
-    tr_http_error *err)
+tr_body_reserve(
+    const char *body, size_t len, tr_reserve_body *out, tr_http_error *err)
 {
 	cJSON *j = parse_object(body, len, err), *qty;
 	int rv = -1;
@@ -277,17 +286,19 @@ tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
 	if (j == NULL)
 		return -1;
 	if (get_string(j, "user", true, out->user, sizeof(out->user),
-	    tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]", err) != 0 ||
+	        tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]",
+	        err) != 0 ||
 	    get_string(j, "request_id", false, out->request_id,
-	    sizeof(out->request_id), tr_request_id_valid,
-	    "0-64 chars of [A-Za-z0-9._:-]", err) != 0)
+	        sizeof(out->request_id), tr_request_id_valid,
+	        "0-64 chars of [A-Za-z0-9._:-]", err) != 0)
 		goto out;
 	out->qty = 1;
 	qty = cJSON_GetObjectItemCaseSensitive(j, "qty");
 	if (qty != NULL && !cJSON_IsNull(qty)) {
 		double d = cJSON_IsNumber(qty) ? qty->valuedouble : -1;
 		if (d < 1 || d > 100 || floor(d) != d) {
-			set_error(err, 400, "invalid", "\"qty\" must be an "
+			set_error(err, 400, "invalid",
+			    "\"qty\" must be an "
 			    "integer 1..100");
 			goto out;
 		}
@@ -300,8 +311,8 @@ out:
 }
 
 int
-tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
-    tr_http_error *err)
+tr_body_confirm(
+    const char *body, size_t len, tr_confirm_body *out, tr_http_error *err)
 {
 	cJSON *j = parse_object(body, len, err);
 	int rv = -1;
@@ -309,10 +320,11 @@ tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
 	if (j == NULL)
 		return -1;
 	if (get_string(j, "user", true, out->user, sizeof(out->user),
-	    tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]", err) != 0 ||
+	        tr_user_id_valid, "1-64 chars of [A-Za-z0-9._:@-]",
+	        err) != 0 ||
 	    get_string(j, "payment_ref", false, out->payment_ref,
-	    sizeof(out->payment_ref), tr_payment_ref_valid,
-	    "0-128 printable ASCII chars", err) != 0)
+	        sizeof(out->payment_ref), tr_payment_ref_valid,
+	        "0-128 printable ASCII chars", err) != 0)
 		goto out;
 	rv = 0;
 out:
@@ -320,38 +332,31 @@ out:
 	return rv;
 }
 
-/* ---- statuses ------------------------------------------------------------ */
+/* ---- statuses ------------------------------------------------------------
+ */
 
 int
 tr_http_status_of(int err, bool created)
 {
 	switch (err) {
-	case TR_OK:
-		return created ? 201 : 200;
+	case TR_OK: return created ? 201 : 200;
 	case TR_ESOLD_OUT:
 	case TR_ELIMIT:
 	case TR_EDUPLICATE:
-	case TR_ECONFLICT:
-		return 409;
-	case TR_ENOT_FOUND:
-		return 404;
-	case TR_EEXPIRED:
-		return 410;
+	case TR_ECONFLICT: return 409;
+	case TR_ENOT_FOUND: return 404;
+	case TR_EEXPIRED: return 410;
 	case TR_ENOT_OWNER:
 	case TR_ENOT_OPEN:
-	case TR_EFORBIDDEN:
-		return 403;
+	case TR_EFORBIDDEN: return 403;
 	case TR_EINVALID:
-	case TR_EPROTO:
-		return 400;
+	case TR_EPROTO: return 400;
 	case TR_EUNAVAILABLE:
 	case TR_EOVERLOADED:
 	case TR_ETIMEDOUT:
 	case TR_EIO:
-	case TR_EFENCED:
-		return 503;
-	default:
-		return 500;
+	case TR_EFENCED: return 503;
+	default: return 500;
 	}
 }
 
@@ -369,169 +374,78 @@ tr_http_error_from(tr_http_error *err, int code, const char *detail)
 	    detail && detail[0] ? detail : tr_strerror(c));
 }
 
-/* ---- JSON ---------------------------------------------------------------- */
-
-struct out {
-	char *buf;
-	size_t cap, len;
-	bool overflow;
-};
-
-static void
-put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = true;
-	else
-		o->len += (size_t)n;
-}
-
-/* A JSON string literal (quotes included), escaped. */
-static void
-put_str(struct out *o, const char *s)
-{
-	put(o, "\"");
-	for (; s && *s && !o->overflow; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			put(o, "\\%c", c);
-		else if (c < 0x20)
-			put(o, "\\u%04x", c);
-		else
-			put(o, "%c", c);
-	}
-	put(o, "\"");
-}
-
-static size_t
-done(struct out *o)
-{
-	return o->overflow ? 0 : o->len;
-}
+/* ---- JSON ----------------------------------------------------------------
+ */
 
 size_t
 tr_json_error(char *buf, size_t cap, const tr_http_error *err,
     const char *reservation_id)
 {
-	struct out o = {buf, cap, 0, false};
-	put(&o, "{\"error\":");
-	put_str(&o, err->code);
-	put(&o, ",\"message\":");
-	put_str(&o, err->message);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_printf(&o, "{\"error\":");
+	tr_buf_json_str(&o, err->code);
+	tr_buf_printf(&o, ",\"message\":");
+	tr_buf_json_str(&o, err->message);
 	if (reservation_id != NULL) {
-		put(&o, ",\"reservation_id\":");
-		put_str(&o, reservation_id);
+		tr_buf_printf(&o, ",\"reservation_id\":");
+		tr_buf_json_str(&o, reservation_id);
 	}
-	put(&o, "}");
-	return done(&o);
+	tr_buf_printf(&o, "}");
+	return tr_buf_len(&o);
 }
 
 static const char *
 state_name(int s)
 {
-	static const char *names[] = {"unknown", "held", "confirmed",
-	    "released", "expired"};
+	static const char *names[] = {
+	    "unknown", "held", "confirmed", "released", "expired"};
 	return s >= 0 && s <= 4 ? names[s] : "unknown";
 }
 
-/* Append a literal. */
-static void
-lit(struct out *o, const char *s, size_t n)
-{
-	if (o->overflow || o->len + n >= o->cap) {
-		o->overflow = true;
-		return;
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-#define LIT(o, s) lit(o, s, sizeof(s) - 1)
-
-/* Append a string, fast when it needs no escaping (ids of checked
- * shapes), escaped otherwise (a node is trusted, but not blindly). */
-static void
-safe_str(struct out *o, const char *s)
-{
-	size_t n = 0;
-	for (; s[n]; n++) {
-		unsigned char c = (unsigned char)s[n];
-		if (c == '"' || c == '\\' || c < 0x20) {
-			put_str(o, s);
-			return;
-		}
-	}
-	LIT(o, "\"");
-	lit(o, s, n);
-	LIT(o, "\"");
-}
-
-static void
-num(struct out *o, int64_t v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? (uint64_t)-v : (uint64_t)v;
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (v < 0)
-		*--p = '-';
-	lit(o, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-/* The 201 of every sale: built without printf (it is on the hot path);
- * its strings are ids of checked shapes, so they need no escaping. */
+/* The 201 of every sale: built without printf (it is on the hot path). */
 size_t
-tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
-    const char *node)
+tr_json_hold(
+    char *buf, size_t cap, const Ticketrush__Hold *h, const char *node)
 {
-	struct out o = {buf, cap, 0, false};
-	LIT(&o, "{\"reservation_id\":");
-	safe_str(&o, h->reservation_id);
-	LIT(&o, ",\"event_id\":");
-	safe_str(&o, h->event_id);
-	LIT(&o, ",\"user\":");
-	safe_str(&o, h->user_id);
-	LIT(&o, ",\"qty\":");
-	num(&o, h->qty);
-	LIT(&o, ",\"state\":");
-	safe_str(&o, state_name(h->state));
-	LIT(&o, ",\"expires_at_ms\":");
-	num(&o, h->expires_at_ms);
-	LIT(&o, ",\"node\":");
-	safe_str(&o, node);
-	LIT(&o, "}");
-	return done(&o);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_lit(&o, "{\"reservation_id\":");
+	tr_buf_json_str(&o, h->reservation_id);
+	tr_buf_lit(&o, ",\"event_id\":");
+	tr_buf_json_str(&o, h->event_id);
+	tr_buf_lit(&o, ",\"user\":");
+	tr_buf_json_str(&o, h->user_id);
+	tr_buf_lit(&o, ",\"qty\":");
+	tr_buf_int(&o, h->qty);
+	tr_buf_lit(&o, ",\"state\":");
+	tr_buf_json_str(&o, state_name(h->state));
+	tr_buf_lit(&o, ",\"expires_at_ms\":");
+	tr_buf_int(&o, h->expires_at_ms);
+	tr_buf_lit(&o, ",\"node\":");
+	tr_buf_json_str(&o, node);
+	tr_buf_lit(&o, "}");
+	return tr_buf_len(&o);
 }
 
 size_t
 tr_json_order(char *buf, size_t cap, const Ticketrush__Order *x)
 {
-	struct out o = {buf, cap, 0, false};
-	put(&o, "{\"order_id\":");
-	put_str(&o, x->order_id);
-	put(&o, ",\"event_id\":");
-	put_str(&o, x->event_id);
-	put(&o, ",\"user\":");
-	put_str(&o, x->user_id);
-	put(&o, ",\"qty\":%" PRIu32 ",\"payment_ref\":", x->qty);
-	put_str(&o, x->payment_ref);
-	put(&o, ",\"confirmed_at_ms\":%" PRId64 ",\"node\":",
-	    x->confirmed_at_ms);
-	put_str(&o, x->node_id);
-	put(&o, "}");
-	return done(&o);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_printf(&o, "{\"order_id\":");
+	tr_buf_json_str(&o, x->order_id);
+	tr_buf_printf(&o, ",\"event_id\":");
+	tr_buf_json_str(&o, x->event_id);
+	tr_buf_printf(&o, ",\"user\":");
+	tr_buf_json_str(&o, x->user_id);
+	tr_buf_printf(&o, ",\"qty\":%" PRIu32 ",\"payment_ref\":", x->qty);
+	tr_buf_json_str(&o, x->payment_ref);
+	tr_buf_printf(&o,
+	    ",\"confirmed_at_ms\":%" PRId64 ",\"node\":", x->confirmed_at_ms);
+	tr_buf_json_str(&o, x->node_id);
+	tr_buf_printf(&o, "}");
+	return tr_buf_len(&o);
 }
 
 void
@@ -560,47 +474,54 @@ tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
 size_t
 tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
 {
-	struct out o = {buf, cap, 0, false};
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
 	uint64_t available = s->available + s->pool;
-	const char *state = s->scheduled ? "scheduled" :
-	    available == 0 && s->held == 0 ? "sold_out" : "on_sale";
-	put(&o, "{\"event_id\":");
-	put_str(&o, s->event_id);
-	put(&o, ",\"state\":\"%s\",\"total\":%" PRIu64 ",\"sold\":%" PRIu64
+	const char *state = s->scheduled     ? "scheduled"
+	    : available == 0 && s->held == 0 ? "sold_out"
+	                                     : "on_sale";
+	tr_buf_printf(&o, "{\"event_id\":");
+	tr_buf_json_str(&o, s->event_id);
+	tr_buf_printf(&o,
+	    ",\"state\":\"%s\",\"total\":%" PRIu64 ",\"sold\":%" PRIu64
 	    ",\"available\":%" PRIu64 ",\"held\":%" PRIu64 ",\"pool\":%" PRIu64
 	    ",\"limit_per_user\":%" PRIu32 ",\"hold_ms\":%" PRIu64
-	    ",\"opens_at_ms\":%" PRId64 ",\"nodes\":%d}", state, s->total,
-	    s->sold, available, s->held, s->pool, s->limit_per_user,
-	    s->hold_ms, s->opens_at_ms, s->nodes);
-	return done(&o);
+	    ",\"opens_at_ms\":%" PRId64 ",\"nodes\":%d}",
+	    state, s->total, s->sold, available, s->held, s->pool,
+	    s->limit_per_user, s->hold_ms, s->opens_at_ms, s->nodes);
+	return tr_buf_len(&o);
 }
 
 size_t
 tr_json_buy_ok(char *buf, size_t cap, const char *reservation_id)
 {
-	struct out o = {buf, cap, 0, false};
-	put(&o, "{\"code\":1,\"msg\":\"抢票成功\",\"data\":{\"reservation_id\":");
-	put_str(&o, reservation_id);
-	put(&o, "}}");
-	return done(&o);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_printf(&o,
+	    "{\"code\":1,\"msg\":\"抢票成功\",\"data\":{\"reservation_id\":");
+	tr_buf_json_str(&o, reservation_id);
+	tr_buf_printf(&o, "}}");
+	return tr_buf_len(&o);
 }
 
 size_t
 tr_json_buy_sold_out(char *buf, size_t cap)
 {
-	struct out o = {buf, cap, 0, false};
-	put(&o, "{\"code\":-1,\"msg\":\"已售罄\"}");
-	return done(&o);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_printf(&o, "{\"code\":-1,\"msg\":\"已售罄\"}");
+	return tr_buf_len(&o);
 }
 
 size_t
 tr_json_buy_error(char *buf, size_t cap, const tr_http_error *err)
 {
-	struct out o = {buf, cap, 0, false};
-	put(&o, "{\"code\":-1,\"msg\":");
-	put_str(&o, err->message);
-	put(&o, ",\"error\":");
-	put_str(&o, err->code);
-	put(&o, "}");
-	return done(&o);
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_printf(&o, "{\"code\":-1,\"msg\":");
+	tr_buf_json_str(&o, err->message);
+	tr_buf_printf(&o, ",\"error\":");
+	tr_buf_json_str(&o, err->code);
+	tr_buf_printf(&o, "}");
+	return tr_buf_len(&o);
 }

@@ -16,61 +16,54 @@
 #include "tr_err.h"
 #include "tr_ids.h"
 #include "tr_log.h"
+#include "tr_flag.h"
 #include "tr_parse.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: trgate --node ID=URL[,weight=W][,max_fails=N][,fail_timeout=DUR]...\n"
-"              [options]\n"
-"The ticketrush HTTP gateway (docs/HTTP-API.md): smooth weighted round-robin\n"
-"over stock nodes, fan-out past sold-out nodes, a sold-out cache.\n"
-"\n"
-"  --listen HOST:PORT      HTTP address (default 127.0.0.1:8080)\n"
-"  --node ID=URL,...       a stock node (repeat per node): ID is its\n"
-"                          --node-id, URL its data socket; weight (1),\n"
-"                          max_fails (3) and fail_timeout (10s) as nginx's\n"
-"  --threads N             event loops (default: number of cores)\n"
-"  --default-event ID      the event of GET /buy/ticket\n"
-"  --upstream-timeout DUR  per round trip to a node (default 1s)\n"
-"  --max-inflight N        operations in flight per node; past it 503\n"
-"                          (default 4096)\n"
-"  --batch-max N           operations per message to a node (default 64)\n"
-"  --batch-wait DUR        how long a batch waits to fill (default 1ms;\n"
-"                          0: it leaves at the end of the loop turn)\n"
-"  --calls-per-node N      messages in flight per node per thread (16);\n"
-"                          what waits meanwhile joins the next batch\n"
-"  --soldout-ttl DUR       how long a sold-out answer is cached (100ms)\n"
-"  --max-connections N     client connections, all threads (10000)\n"
-"  --request-timeout DUR   to send a request, and keep-alive idle (10s)\n"
-"  --log-level LEVEL       debug, info, warn, error (default info)\n"
-"  -h, --help\n");
-}
-
-static void
-die(const char *what, const char *arg)
-{
-	fprintf(stderr, "trgate: invalid %s: %s\n", what, arg);
-	exit(2);
-}
-
-static int64_t
-dur(const char *what, const char *arg, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-	if (tr_parse_duration_ms(arg, max, &v) != 0 || v < min)
-		die(what, arg);
-	return (int64_t)v;
-}
-
-static uint64_t
-num(const char *what, const char *arg, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-	if (tr_parse_u64(arg, min, max, &v) != 0)
-		die(what, arg);
-	return v;
+	    "usage: trgate --node "
+	    "ID=URL[,weight=W][,max_fails=N][,fail_timeout=DUR]...\n"
+	    "              [options]\n"
+	    "The ticketrush HTTP gateway (docs/HTTP-API.md): smooth weighted "
+	    "round-robin\n"
+	    "over stock nodes, fan-out past sold-out nodes, a sold-out "
+	    "cache.\n"
+	    "\n"
+	    "  --listen HOST:PORT      HTTP address (default 127.0.0.1:8080)\n"
+	    "  --node ID=URL,...       a stock node (repeat per node): ID is "
+	    "its\n"
+	    "                          --node-id, URL its data socket; weight "
+	    "(1),\n"
+	    "                          max_fails (3) and fail_timeout (10s) "
+	    "as nginx's\n"
+	    "  --threads N             event loops (default: number of "
+	    "cores)\n"
+	    "  --default-event ID      the event of GET /buy/ticket\n"
+	    "  --upstream-timeout DUR  per round trip to a node (default 1s)\n"
+	    "  --max-inflight N        operations in flight per node; past it "
+	    "503\n"
+	    "                          (default 4096)\n"
+	    "  --batch-max N           operations per message to a node "
+	    "(default 64)\n"
+	    "  --batch-wait DUR        how long a batch waits to fill "
+	    "(default 1ms;\n"
+	    "                          0: it leaves at the end of the loop "
+	    "turn)\n"
+	    "  --calls-per-node N      messages in flight per node per thread "
+	    "(16);\n"
+	    "                          what waits meanwhile joins the next "
+	    "batch\n"
+	    "  --soldout-ttl DUR       how long a sold-out answer is cached "
+	    "(100ms)\n"
+	    "  --max-connections N     client connections, all threads "
+	    "(10000)\n"
+	    "  --request-timeout DUR   to send a request, and keep-alive idle "
+	    "(10s)\n"
+	    "  --log-level LEVEL       debug, info, warn, error (default "
+	    "info)\n"
+	    "  -h, --help\n");
 }
 
 static void
@@ -80,20 +73,22 @@ parse_node(gw_conf *c, const char *arg)
 	int i = c->nnodes;
 
 	if (i == GW_NODES_MAX)
-		die("--node (at most 32)", arg);
+		tr_flag_die("--node (at most 32)", arg);
 	if (strlen(arg) >= sizeof(buf))
-		die("--node", arg);
+		tr_flag_die("--node", arg);
 	strcpy(buf, arg);
 	tok = strtok_r(buf, ",", &save);
 	if (tok == NULL || (eq = strchr(tok, '=')) == NULL)
-		die("--node (ID=URL,...)", arg);
+		tr_flag_die("--node (ID=URL,...)", arg);
 	*eq = '\0';
-	if (!tr_node_id_valid(tok) || strlen(eq + 1) >= sizeof(c->nodes[i].url)
-	    || strncmp(eq + 1, "tcp://", 6) != 0)
-		die("--node (ID of [A-Za-z0-9_-], URL tcp://HOST:PORT)", arg);
+	if (!tr_node_id_valid(tok) ||
+	    strlen(eq + 1) >= sizeof(c->nodes[i].url) ||
+	    strncmp(eq + 1, "tcp://", 6) != 0)
+		tr_flag_die(
+		    "--node (ID of [A-Za-z0-9_-], URL tcp://HOST:PORT)", arg);
 	for (int k = 0; k < i; k++)
 		if (strcmp(c->nodes[k].id, tok) == 0)
-			die("--node (ID given twice)", arg);
+			tr_flag_die("--node (ID given twice)", arg);
 	strcpy(c->nodes[i].id, tok);
 	strcpy(c->nodes[i].url, eq + 1);
 	c->nodes[i].weight = 1;
@@ -101,15 +96,16 @@ parse_node(gw_conf *c, const char *arg)
 	c->nodes[i].fail_timeout_ms = 10000;
 	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
 		if (strncmp(tok, "weight=", 7) == 0)
-			c->nodes[i].weight = (int)num("weight", tok + 7, 1, 1000);
+			c->nodes[i].weight =
+			    (int)tr_flag_u64("weight", tok + 7, 1, 1000);
 		else if (strncmp(tok, "max_fails=", 10) == 0)
-			c->nodes[i].max_fails = (int)num("max_fails", tok + 10,
-			    0, 1000);
+			c->nodes[i].max_fails =
+			    (int)tr_flag_u64("max_fails", tok + 10, 0, 1000);
 		else if (strncmp(tok, "fail_timeout=", 13) == 0)
-			c->nodes[i].fail_timeout_ms = dur("fail_timeout",
-			    tok + 13, 0, 3600000);
+			c->nodes[i].fail_timeout_ms = tr_flag_duration(
+			    "fail_timeout", tok + 13, 0, 3600000);
 		else
-			die("--node option", tok);
+			tr_flag_die("--node option", tok);
 	}
 	c->nnodes++;
 }
@@ -142,13 +138,13 @@ listen_socket(const char *host, int port)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"listen", 1, NULL, 'l'}, {"node", 1, NULL, 'n'},
-	    {"threads", 1, NULL, 't'}, {"default-event", 1, NULL, 'e'},
-	    {"upstream-timeout", 1, NULL, 'u'},
-	    {"max-inflight", 1, NULL, 'i'}, {"batch-max", 1, NULL, 'b'},
-	    {"calls-per-node", 1, NULL, 'C'}, {"batch-wait", 1, NULL, 'W'},
-	    {"soldout-ttl", 1, NULL, 's'}, {"max-connections", 1, NULL, 'c'},
+	static const struct option opts[] = {{"listen", 1, NULL, 'l'},
+	    {"node", 1, NULL, 'n'}, {"threads", 1, NULL, 't'},
+	    {"default-event", 1, NULL, 'e'},
+	    {"upstream-timeout", 1, NULL, 'u'}, {"max-inflight", 1, NULL, 'i'},
+	    {"batch-max", 1, NULL, 'b'}, {"calls-per-node", 1, NULL, 'C'},
+	    {"batch-wait", 1, NULL, 'W'}, {"soldout-ttl", 1, NULL, 's'},
+	    {"max-connections", 1, NULL, 'c'},
 	    {"request-timeout", 1, NULL, 'r'}, {"log-level", 1, NULL, 'L'},
 	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	static struct gw gw;
@@ -160,10 +156,12 @@ main(int argc, char **argv)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	sigset_t sigs;
 
+	tr_flag_program("trgate");
 	strcpy(c->listen_host, "127.0.0.1");
 	c->listen_port = 8080;
-	c->threads = cores > 0 ? (int)(cores < GW_THREADS_MAX ? cores :
-	    GW_THREADS_MAX) : 1;
+	c->threads = cores > 0
+	    ? (int)(cores < GW_THREADS_MAX ? cores : GW_THREADS_MAX)
+	    : 1;
 	c->upstream_timeout_ms = 1000;
 	c->max_inflight = 4096;
 	c->batch_max = 64;
@@ -176,60 +174,61 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'l':
 			if (tr_parse_hostport(optarg, c->listen_host,
-			    sizeof(c->listen_host), &c->listen_port) != 0)
-				die("--listen (HOST:PORT)", optarg);
+			        sizeof(c->listen_host), &c->listen_port) != 0)
+				tr_flag_die("--listen (HOST:PORT)", optarg);
 			break;
 		case 'n': parse_node(c, optarg); break;
 		case 't':
-			c->threads = (int)num("--threads", optarg, 1,
-			    GW_THREADS_MAX);
+			c->threads = (int)tr_flag_u64(
+			    "--threads", optarg, 1, GW_THREADS_MAX);
 			break;
 		case 'e':
 			if (!tr_event_id_valid(optarg))
-				die("--default-event", optarg);
+				tr_flag_die("--default-event", optarg);
 			strcpy(c->default_event, optarg);
 			break;
 		case 'u':
-			c->upstream_timeout_ms = dur("--upstream-timeout",
-			    optarg, 1, 600000);
+			c->upstream_timeout_ms = tr_flag_duration(
+			    "--upstream-timeout", optarg, 1, 600000);
 			break;
 		case 'i':
-			c->max_inflight = num("--max-inflight", optarg, 1,
-			    10000000);
+			c->max_inflight =
+			    tr_flag_u64("--max-inflight", optarg, 1, 10000000);
 			break;
 		case 'b':
-			c->batch_max = (int)num("--batch-max", optarg, 1,
-			    GW_BATCH_LIMIT);
+			c->batch_max = (int)tr_flag_u64(
+			    "--batch-max", optarg, 1, GW_BATCH_LIMIT);
 			break;
 		case 'W':
-			c->batch_wait_ms = dur("--batch-wait", optarg, 0, 100);
+			c->batch_wait_ms =
+			    tr_flag_duration("--batch-wait", optarg, 0, 100);
 			break;
 		case 'C':
-			c->calls_per_node = (int)num("--calls-per-node", optarg,
-			    1, 1024);
+			c->calls_per_node = (int)tr_flag_u64(
+			    "--calls-per-node", optarg, 1, 1024);
 			break;
 		case 's':
-			c->soldout_ttl_ms = dur("--soldout-ttl", optarg, 1,
-			    60000);
+			c->soldout_ttl_ms = tr_flag_duration(
+			    "--soldout-ttl", optarg, 1, 60000);
 			break;
 		case 'c':
-			c->max_connections = (int)num("--max-connections",
-			    optarg, 1, 1000000);
+			c->max_connections = (int)tr_flag_u64(
+			    "--max-connections", optarg, 1, 1000000);
 			break;
 		case 'r':
-			c->request_timeout_ms = dur("--request-timeout", optarg,
-			    100, 3600000);
+			c->request_timeout_ms = tr_flag_duration(
+			    "--request-timeout", optarg, 100, 3600000);
 			break;
 		case 'L':
 			if ((level = tr_log_level_parse(optarg)) < 0)
-				die("--log-level", optarg);
+				tr_flag_die("--log-level", optarg);
 			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc)
-		die("argument", argv[optind]);
+		tr_flag_die("argument", argv[optind]);
 	if (c->nnodes == 0) {
 		fprintf(stderr, "trgate: give at least one --node\n");
 		usage(stderr);
@@ -249,9 +248,10 @@ main(int argc, char **argv)
 	tr_wrr_init(&gw.wrr);
 	for (int i = 0; i < c->nnodes; i++) {
 		if (tr_wrr_add(&gw.wrr, c->nodes[i].id, c->nodes[i].weight,
-		    c->nodes[i].max_fails, c->nodes[i].fail_timeout_ms) != i ||
+		        c->nodes[i].max_fails,
+		        c->nodes[i].fail_timeout_ms) != i ||
 		    gw_node_open(&gw.nodes[i], c->nodes[i].id, c->nodes[i].url,
-		    i) != 0) {
+		        i) != 0) {
 			fprintf(stderr, "trgate: cannot use node %s\n",
 			    c->nodes[i].id);
 			return 1;
@@ -263,15 +263,15 @@ main(int argc, char **argv)
 	gw.h2o.max_request_entity_size = TR_HTTP_BODY_READ_MAX;
 	gw.h2o.http1.req_timeout = (uint64_t)c->request_timeout_ms;
 	gw.h2o.http1.upgrade_to_http2 = 0;
-	host = h2o_config_register_host(&gw.h2o,
-	    h2o_iovec_init(H2O_STRLIT("default")), 65535);
-	handler = h2o_create_handler(h2o_config_register_path(host, "/", 0),
-	    sizeof(*handler));
+	host = h2o_config_register_host(
+	    &gw.h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	handler = h2o_create_handler(
+	    h2o_config_register_path(host, "/", 0), sizeof(*handler));
 	handler->on_req = gw_on_req;
 
 	for (int i = 0; i < c->threads; i++) {
-		if ((fds[i] = listen_socket(c->listen_host,
-		    c->listen_port)) < 0) {
+		if ((fds[i] = listen_socket(c->listen_host, c->listen_port)) <
+		    0) {
 			fprintf(stderr, "trgate: cannot listen on %s:%d: %m\n",
 			    c->listen_host, c->listen_port);
 			return 1;
@@ -284,7 +284,8 @@ main(int argc, char **argv)
 		}
 	}
 	tr_info("listening on %s:%d, %d thread(s), %d node(s), default event "
-	    "%s", c->listen_host, c->listen_port, c->threads, c->nnodes,
+	        "%s",
+	    c->listen_host, c->listen_port, c->threads, c->nnodes,
 	    c->default_event[0] ? c->default_event : "(none)");
 	sigwait(&sigs, &sig);
 	tr_info("signal %d: stopping", sig);

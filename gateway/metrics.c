@@ -1,16 +1,16 @@
 /* metrics: counters and Prometheus text. */
 #include "metrics.h"
 
+#include "tr_buf.h"
+
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 
-const int tr_metric_statuses[TR_METRIC_STATUSES] = {200, 201, 400, 403, 404,
-    405, 409, 410, 413, 431, 500, 503, 504};
+const int tr_metric_statuses[TR_METRIC_STATUSES] = {
+    200, 201, 400, 403, 404, 405, 409, 410, 413, 431, 500, 503, 504};
 
-const uint64_t tr_metric_lat_bounds_us[TR_METRIC_LAT_BUCKETS] = {100, 250,
-    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000,
-    1000000};
+const uint64_t tr_metric_lat_bounds_us[TR_METRIC_LAT_BUCKETS] = {100, 250, 500,
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};
 
 #define RELAXED memory_order_relaxed
 
@@ -39,48 +39,26 @@ tr_metrics_upstream(tr_gw_metrics *m, uint64_t lat_us)
 	atomic_fetch_add_explicit(&m->lat_count, 1, RELAXED);
 }
 
-struct out {
-	char *buf;
-	size_t cap, len;
-	int overflow;
-};
-
-static void
-put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-	if (o->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len)
-		o->overflow = 1;
-	else
-		o->len += (size_t)n;
-}
-
-#define SUM(field)                                                         \
-	({                                                                 \
-		uint64_t s_ = 0;                                           \
-		for (int k_ = 0; k_ < count; k_++)                         \
-			s_ += atomic_load_explicit(&sets[k_]->field,       \
-			    RELAXED);                                      \
-		s_;                                                        \
+#define SUM(field)                                                            \
+	({                                                                    \
+		uint64_t s_ = 0;                                              \
+		for (int k_ = 0; k_ < count; k_++)                            \
+			s_ +=                                                 \
+			    atomic_load_explicit(&sets[k_]->field, RELAXED);  \
+		s_;                                                           \
 	})
 
 size_t
-tr_metrics_render(char *buf, size_t cap, tr_gw_metrics *const *sets,
-    int count, const tr_metrics_nodes *nodes)
+tr_metrics_render(char *buf, size_t cap, tr_gw_metrics *const *sets, int count,
+    const tr_metrics_nodes *nodes)
 {
-	struct out o = {buf, cap, 0, 0};
+	tr_buf o;
 	uint64_t cum = 0;
 
-	put(&o, "# HELP trgate_requests_total HTTP requests answered, by "
+	tr_buf_init(&o, buf, cap);
+
+	tr_buf_printf(&o,
+	    "# HELP trgate_requests_total HTTP requests answered, by "
 	    "route and status.\n# TYPE trgate_requests_total counter\n");
 	for (int r = 0; r < TR_ROUTE_COUNT; r++) {
 		for (int s = 0; s <= TR_METRIC_STATUSES; s++) {
@@ -88,70 +66,92 @@ tr_metrics_render(char *buf, size_t cap, tr_gw_metrics *const *sets,
 			if (v == 0)
 				continue;
 			if (s < TR_METRIC_STATUSES)
-				put(&o, "trgate_requests_total{route=\"%s\","
+				tr_buf_printf(&o,
+				    "trgate_requests_total{route=\"%s\","
 				    "status=\"%d\"} %" PRIu64 "\n",
-				    tr_route_name[r], tr_metric_statuses[s], v);
+				    tr_route_name[r], tr_metric_statuses[s],
+				    v);
 			else
-				put(&o, "trgate_requests_total{route=\"%s\","
+				tr_buf_printf(&o,
+				    "trgate_requests_total{route=\"%s\","
 				    "status=\"other\"} %" PRIu64 "\n",
 				    tr_route_name[r], v);
 		}
 	}
-	put(&o, "# HELP trgate_upstream_latency_seconds Round trips to stock "
+	tr_buf_printf(&o,
+	    "# HELP trgate_upstream_latency_seconds Round trips to stock "
 	    "nodes (one per nng message).\n"
 	    "# TYPE trgate_upstream_latency_seconds histogram\n");
 	for (int b = 0; b < TR_METRIC_LAT_BUCKETS; b++) {
 		cum += SUM(lat_buckets[b]);
-		put(&o, "trgate_upstream_latency_seconds_bucket{le=\"%g\"} %"
-		    PRIu64 "\n", (double)tr_metric_lat_bounds_us[b] / 1e6, cum);
+		tr_buf_printf(&o,
+		    "trgate_upstream_latency_seconds_bucket{le=\"%g\"} "
+		    "%" PRIu64 "\n",
+		    (double)tr_metric_lat_bounds_us[b] / 1e6, cum);
 	}
 	cum += SUM(lat_buckets[TR_METRIC_LAT_BUCKETS]);
-	put(&o, "trgate_upstream_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64
-	    "\n", cum);
-	put(&o, "trgate_upstream_latency_seconds_sum %.6f\n",
+	tr_buf_printf(&o,
+	    "trgate_upstream_latency_seconds_bucket{le=\"+Inf\"} %" PRIu64
+	    "\n",
+	    cum);
+	tr_buf_printf(&o, "trgate_upstream_latency_seconds_sum %.6f\n",
 	    (double)SUM(lat_sum_us) / 1e6);
-	put(&o, "trgate_upstream_latency_seconds_count %" PRIu64 "\n",
+	tr_buf_printf(&o,
+	    "trgate_upstream_latency_seconds_count %" PRIu64 "\n",
 	    SUM(lat_count));
-	put(&o, "# HELP trgate_node_picks_total Operations sent to each node "
+	tr_buf_printf(&o,
+	    "# HELP trgate_node_picks_total Operations sent to each node "
 	    "(weighted round-robin picks, fan-out and routed confirms).\n"
 	    "# TYPE trgate_node_picks_total counter\n");
 	for (int i = 0; i < nodes->n; i++)
-		put(&o, "trgate_node_picks_total{node=\"%s\"} %" PRIu64 "\n",
+		tr_buf_printf(&o,
+		    "trgate_node_picks_total{node=\"%s\"} %" PRIu64 "\n",
 		    nodes->id[i], SUM(picks[i]));
-	put(&o, "# HELP trgate_node_inflight Operations in flight to each "
+	tr_buf_printf(&o,
+	    "# HELP trgate_node_inflight Operations in flight to each "
 	    "node.\n# TYPE trgate_node_inflight gauge\n");
 	for (int i = 0; i < nodes->n; i++)
-		put(&o, "trgate_node_inflight{node=\"%s\"} %" PRIu64 "\n",
+		tr_buf_printf(&o,
+		    "trgate_node_inflight{node=\"%s\"} %" PRIu64 "\n",
 		    nodes->id[i], nodes->inflight[i]);
-	put(&o, "# HELP trgate_node_up Whether a node is picked (connected, "
+	tr_buf_printf(&o,
+	    "# HELP trgate_node_up Whether a node is picked (connected, "
 	    "not failed out).\n# TYPE trgate_node_up gauge\n");
 	for (int i = 0; i < nodes->n; i++)
-		put(&o, "trgate_node_up{node=\"%s\"} %d\n", nodes->id[i],
-		    nodes->up[i]);
-	put(&o, "# HELP trgate_soldout_cache_hits_total Reservations answered "
+		tr_buf_printf(&o, "trgate_node_up{node=\"%s\"} %d\n",
+		    nodes->id[i], nodes->up[i]);
+	tr_buf_printf(&o,
+	    "# HELP trgate_soldout_cache_hits_total Reservations answered "
 	    "sold out by the gateway's cache.\n"
 	    "# TYPE trgate_soldout_cache_hits_total counter\n"
-	    "trgate_soldout_cache_hits_total %" PRIu64 "\n", SUM(soldout_hits));
-	put(&o, "# HELP trgate_fanout_retries_total Reservations retried on "
+	    "trgate_soldout_cache_hits_total %" PRIu64 "\n",
+	    SUM(soldout_hits));
+	tr_buf_printf(&o,
+	    "# HELP trgate_fanout_retries_total Reservations retried on "
 	    "another node after a sold-out or failed node.\n"
 	    "# TYPE trgate_fanout_retries_total counter\n"
-	    "trgate_fanout_retries_total %" PRIu64 "\n", SUM(fanout_retries));
-	put(&o, "# HELP trgate_shed_total Requests answered 503 at the "
+	    "trgate_fanout_retries_total %" PRIu64 "\n",
+	    SUM(fanout_retries));
+	tr_buf_printf(&o,
+	    "# HELP trgate_shed_total Requests answered 503 at the "
 	    "in-flight bound.\n# TYPE trgate_shed_total counter\n"
-	    "trgate_shed_total %" PRIu64 "\n", SUM(shed_overloaded));
-	put(&o, "# HELP trgate_upstream_messages_total nng messages sent to "
+	    "trgate_shed_total %" PRIu64 "\n",
+	    SUM(shed_overloaded));
+	tr_buf_printf(&o,
+	    "# HELP trgate_upstream_messages_total nng messages sent to "
 	    "nodes, and the operations they carried.\n"
 	    "# TYPE trgate_upstream_messages_total counter\n"
 	    "trgate_upstream_messages_total %" PRIu64 "\n"
 	    "# TYPE trgate_upstream_ops_total counter\n"
-	    "trgate_upstream_ops_total %" PRIu64 "\n", SUM(upstream_batches),
-	    SUM(upstream_ops));
-	put(&o, "# HELP trgate_connections Open client connections.\n"
+	    "trgate_upstream_ops_total %" PRIu64 "\n",
+	    SUM(upstream_batches), SUM(upstream_ops));
+	tr_buf_printf(&o,
+	    "# HELP trgate_connections Open client connections.\n"
 	    "# TYPE trgate_connections gauge\ntrgate_connections %" PRIu64 "\n"
 	    "# HELP trgate_connections_refused_total Connections closed at "
 	    "the connection limit.\n"
 	    "# TYPE trgate_connections_refused_total counter\n"
-	    "trgate_connections_refused_total %" PRIu64 "\n", SUM(connections),
-	    SUM(connections_refused));
-	return o.overflow ? 0 : o.len;
+	    "trgate_connections_refused_total %" PRIu64 "\n",
+	    SUM(connections), SUM(connections_refused));
+	return tr_buf_len(&o);
 }

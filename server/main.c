@@ -10,43 +10,60 @@
 #include "node.h"
 #include "tr_err.h"
 #include "tr_log.h"
+#include "tr_flag.h"
 #include "tr_parse.h"
+
+#define DAY_MS (24ULL * 3600 * 1000)
 
 static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: stockd [options]\n"
-"A ticketrush stock node: sells from a lease of stock held in memory and\n"
-"serves protobuf over nng (see proto/ticketrush.proto).\n"
-"\n"
-"  --node-id ID          node name, 1-16 of [A-Za-z0-9_-] (default n1);\n"
-"                        reservation ids start with it\n"
-"  --listen URL          data plane (default tcp://127.0.0.1:7001)\n"
-"  --admin URL           admin plane (default tcp://127.0.0.1:<data port+100>;\n"
-"                        keep it off public interfaces)\n"
-"  --redis HOST:PORT     coordinator (default 127.0.0.1:6379)\n"
-"  --standalone          development mode without Redis: stock from\n"
-"                        --event, orders in memory only, NOT durable\n"
-"  --event ID=TOTAL[,limit=K][,hold=DUR]\n"
-"                        standalone: an event and its stock (repeatable)\n"
-"  --contexts N          concurrent data requests (default 128)\n"
-"  --batch-max N         operations per Batch message (default 256)\n"
-"  --liveness-ttl DUR    liveness key TTL; a node cut off from Redis for\n"
-"                        longer stops selling (default 10s)\n"
-"  --redis-timeout DUR   per Redis reply (default 500ms)\n"
-"  --refill-min N        smallest grant asked for (default 8)\n"
-"  --refill-max N        largest grant asked for (default 4096)\n"
-"  --lease-idle DUR      give back a lease unsold for this long (5s; 0 off)\n"
-"  --wait-timeout DUR    how long a reservation waits for a grant (1s)\n"
-"  --waiters-max N       reservations waiting for a grant, per event (4096)\n"
-"  --sync DUR            refresh of global figures (200ms)\n"
-"  --sweep DUR           dead-node lease reclaim sweep (1s)\n"
-"  --coord-pipeline N    Redis calls sent per round trip (default 512)\n"
-"  --coord-queue N       Redis calls queued at most (default 65536)\n"
-"  --log-level LEVEL     debug, info, warn, error (default info)\n"
-"  -h, --help\n"
-"DUR is a number with ms, s, m or h (e.g. 250ms, 15m).\n");
+	    "usage: stockd [options]\n"
+	    "A ticketrush stock node: sells from a lease of stock held in "
+	    "memory and\n"
+	    "serves protobuf over nng (see proto/ticketrush.proto).\n"
+	    "\n"
+	    "  --node-id ID          node name, 1-16 of [A-Za-z0-9_-] "
+	    "(default n1);\n"
+	    "                        reservation ids start with it\n"
+	    "  --listen URL          data plane (default "
+	    "tcp://127.0.0.1:7001)\n"
+	    "  --admin URL           admin plane (default "
+	    "tcp://127.0.0.1:<data port+100>;\n"
+	    "                        keep it off public interfaces)\n"
+	    "  --redis HOST:PORT     coordinator (default 127.0.0.1:6379)\n"
+	    "  --standalone          development mode without Redis: stock "
+	    "from\n"
+	    "                        --event, orders in memory only, NOT "
+	    "durable\n"
+	    "  --event ID=TOTAL[,limit=K][,hold=DUR]\n"
+	    "                        standalone: an event and its stock "
+	    "(repeatable)\n"
+	    "  --contexts N          concurrent data requests (default 128)\n"
+	    "  --batch-max N         operations per Batch message (default "
+	    "256)\n"
+	    "  --liveness-ttl DUR    liveness key TTL; a node cut off from "
+	    "Redis for\n"
+	    "                        longer stops selling (default 10s)\n"
+	    "  --redis-timeout DUR   per Redis reply (default 500ms)\n"
+	    "  --refill-min N        smallest grant asked for (default 8)\n"
+	    "  --refill-max N        largest grant asked for (default 4096)\n"
+	    "  --lease-idle DUR      give back a lease unsold for this long "
+	    "(5s; 0 off)\n"
+	    "  --wait-timeout DUR    how long a reservation waits for a grant "
+	    "(1s)\n"
+	    "  --waiters-max N       reservations waiting for a grant, per "
+	    "event (4096)\n"
+	    "  --sync DUR            refresh of global figures (200ms)\n"
+	    "  --sweep DUR           dead-node lease reclaim sweep (1s)\n"
+	    "  --coord-pipeline N    Redis calls sent per round trip (default "
+	    "512)\n"
+	    "  --coord-queue N       Redis calls queued at most (default "
+	    "65536)\n"
+	    "  --log-level LEVEL     debug, info, warn, error (default info)\n"
+	    "  -h, --help\n"
+	    "DUR is a number with ms, s, m or h (e.g. 250ms, 15m).\n");
 }
 
 static int
@@ -75,7 +92,8 @@ parse_event(const char *arg, tr_event_conf *ev)
 			ev->limit_per_user = (uint32_t)v;
 		else if (strncmp(tok, "hold=", 5) == 0 &&
 		    tr_parse_duration_ms(tok + 5, 24ULL * 3600 * 1000, &v) ==
-		    0 && v > 0)
+		        0 &&
+		    v > 0)
 			ev->hold_ms = v;
 		else
 			return -1;
@@ -83,46 +101,21 @@ parse_event(const char *arg, tr_event_conf *ev)
 	return 0;
 }
 
-static void
-die(const char *what, const char *arg)
-{
-	fprintf(stderr, "stockd: invalid %s: %s\n", what, arg);
-	exit(2);
-}
-
-static uint64_t
-dur(const char *what, const char *arg)
-{
-	uint64_t v;
-	if (tr_parse_duration_ms(arg, 24ULL * 3600 * 1000, &v) != 0)
-		die(what, arg);
-	return v;
-}
-
-static uint64_t
-num(const char *what, const char *arg, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-	if (tr_parse_u64(arg, min, max, &v) != 0)
-		die(what, arg);
-	return v;
-}
-
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"node-id", 1, NULL, 'n'}, {"listen", 1, NULL, 'l'},
-	    {"admin", 1, NULL, 'a'}, {"redis", 1, NULL, 'r'},
-	    {"standalone", 0, NULL, 'S'}, {"event", 1, NULL, 'e'},
-	    {"contexts", 1, NULL, 'c'}, {"batch-max", 1, NULL, 'b'},
-	    {"liveness-ttl", 1, NULL, 'T'}, {"redis-timeout", 1, NULL, 't'},
-	    {"refill-min", 1, NULL, 'm'}, {"refill-max", 1, NULL, 'M'},
-	    {"lease-idle", 1, NULL, 'i'}, {"wait-timeout", 1, NULL, 'w'},
-	    {"waiters-max", 1, NULL, 'W'}, {"sync", 1, NULL, 's'},
-	    {"sweep", 1, NULL, 'x'}, {"log-level", 1, NULL, 'L'},
-	    {"coord-pipeline", 1, NULL, 'P'}, {"coord-queue", 1, NULL, 'Q'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"node-id", 1, NULL, 'n'},
+	    {"listen", 1, NULL, 'l'}, {"admin", 1, NULL, 'a'},
+	    {"redis", 1, NULL, 'r'}, {"standalone", 0, NULL, 'S'},
+	    {"event", 1, NULL, 'e'}, {"contexts", 1, NULL, 'c'},
+	    {"batch-max", 1, NULL, 'b'}, {"liveness-ttl", 1, NULL, 'T'},
+	    {"redis-timeout", 1, NULL, 't'}, {"refill-min", 1, NULL, 'm'},
+	    {"refill-max", 1, NULL, 'M'}, {"lease-idle", 1, NULL, 'i'},
+	    {"wait-timeout", 1, NULL, 'w'}, {"waiters-max", 1, NULL, 'W'},
+	    {"sync", 1, NULL, 's'}, {"sweep", 1, NULL, 'x'},
+	    {"log-level", 1, NULL, 'L'}, {"coord-pipeline", 1, NULL, 'P'},
+	    {"coord-queue", 1, NULL, 'Q'}, {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	static char redis_host[256], admin_default[128];
 	tr_event_conf events[64];
 	tr_node_conf conf;
@@ -131,96 +124,103 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	int opt, sig, level = TR_LOG_INFO;
 
+	tr_flag_program("stockd");
 	tr_node_conf_defaults(&conf);
 	conf.events = events;
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			if (!tr_node_id_valid(optarg))
-				die("--node-id (1-16 of [A-Za-z0-9_-])", optarg);
+				tr_flag_die(
+				    "--node-id (1-16 of [A-Za-z0-9_-])",
+				    optarg);
 			strcpy(conf.node_id, optarg);
 			break;
 		case 'l': conf.data_url = optarg; break;
 		case 'a': conf.admin_url = optarg; break;
 		case 'r':
 			if (tr_parse_hostport(optarg, redis_host,
-			    sizeof(redis_host), &conf.redis_port) != 0)
-				die("--redis (HOST:PORT)", optarg);
+			        sizeof(redis_host), &conf.redis_port) != 0)
+				tr_flag_die("--redis (HOST:PORT)", optarg);
 			conf.redis_host = redis_host;
 			break;
 		case 'S': conf.standalone = true; break;
 		case 'e':
 			if (conf.event_count == 64 ||
 			    parse_event(optarg, &events[conf.event_count]))
-				die("--event (ID=TOTAL[,limit=K][,hold=DUR])",
+				tr_flag_die(
+				    "--event (ID=TOTAL[,limit=K][,hold=DUR])",
 				    optarg);
 			conf.event_count++;
 			break;
 		case 'c':
-			conf.data_contexts = (int)num("--contexts", optarg, 1,
-			    4096);
+			conf.data_contexts =
+			    (int)tr_flag_u64("--contexts", optarg, 1, 4096);
 			break;
 		case 'b':
-			conf.batch_max = (uint32_t)num("--batch-max", optarg, 1,
-			    1024);
+			conf.batch_max = (uint32_t)tr_flag_u64(
+			    "--batch-max", optarg, 1, 1024);
 			break;
-		case 'T': conf.liveness_ttl_ms = dur("--liveness-ttl", optarg);
+		case 'T':
+			conf.liveness_ttl_ms = (uint64_t)tr_flag_duration(
+			    "--liveness-ttl", optarg, 0, DAY_MS);
 			break;
 		case 't':
-			conf.redis_timeout_ms = (int)dur("--redis-timeout",
-			    optarg);
+			conf.redis_timeout_ms = (int)tr_flag_duration(
+			    "--redis-timeout", optarg, 1, 600000);
 			break;
 		case 'm':
-			conf.refill_min = num("--refill-min", optarg, 1,
-			    1000000);
+			conf.refill_min =
+			    tr_flag_u64("--refill-min", optarg, 1, 1000000);
 			break;
 		case 'M':
-			conf.refill_max = num("--refill-max", optarg, 1,
-			    1000000);
+			conf.refill_max =
+			    tr_flag_u64("--refill-max", optarg, 1, 1000000);
 			break;
 		case 'i':
-			conf.lease_idle_ms = (int64_t)dur("--lease-idle",
-			    optarg);
+			conf.lease_idle_ms = tr_flag_duration(
+			    "--lease-idle", optarg, 0, DAY_MS);
 			break;
 		case 'w':
-			conf.wait_timeout_ms = (int64_t)dur("--wait-timeout",
-			    optarg);
+			conf.wait_timeout_ms = tr_flag_duration(
+			    "--wait-timeout", optarg, 1, DAY_MS);
 			break;
 		case 'W':
-			conf.waiters_max = num("--waiters-max", optarg, 1,
-			    1000000);
+			conf.waiters_max =
+			    tr_flag_u64("--waiters-max", optarg, 1, 1000000);
 			break;
-		case 's': conf.sync_ms = dur("--sync", optarg); break;
-		case 'x': conf.sweep_ms = dur("--sweep", optarg); break;
+		case 's':
+			conf.sync_ms = (uint64_t)tr_flag_duration(
+			    "--sync", optarg, 1, DAY_MS);
+			break;
+		case 'x':
+			conf.sweep_ms = (uint64_t)tr_flag_duration(
+			    "--sweep", optarg, 1, DAY_MS);
+			break;
 		case 'P':
-			conf.coord_pipeline_max = num("--coord-pipeline", optarg,
-			    1, 1024);
+			conf.coord_pipeline_max =
+			    tr_flag_u64("--coord-pipeline", optarg, 1, 1024);
 			break;
 		case 'Q':
-			conf.coord_queue_max = num("--coord-queue", optarg, 1,
-			    1000000);
+			conf.coord_queue_max =
+			    tr_flag_u64("--coord-queue", optarg, 1, 1000000);
 			break;
 		case 'L':
 			if ((level = tr_log_level_parse(optarg)) < 0)
-				die("--log-level", optarg);
+				tr_flag_die("--log-level", optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
 		}
 	}
 	if (optind < argc)
-		die("argument", argv[optind]);
+		tr_flag_die("argument", argv[optind]);
 	if (!conf.standalone && conf.event_count > 0)
-		die("flags", "--event is for --standalone; in redis mode "
+		tr_flag_die("flags",
+		    "--event is for --standalone; in redis mode "
 		    "create events with ticketctl event create");
 	if (conf.refill_max < conf.refill_min)
-		die("--refill-max", "must be >= --refill-min");
-	if (conf.sync_ms == 0 || conf.sweep_ms == 0)
-		die("--sync/--sweep", "must be positive");
+		tr_flag_die("--refill-max", "must be >= --refill-min");
 	if (conf.admin_url == NULL) {
 		/* TCP on loopback, not ipc: nng 1.5's ipc listener stops
 		 * answering after a peer disconnects mid-handshake (nng issue
@@ -228,9 +228,11 @@ main(int argc, char **argv)
 		 * triggers. */
 		const char *colon = strrchr(conf.data_url, ':');
 		uint64_t port;
-		if (strncmp(conf.data_url, "tcp://", 6) != 0 || colon == NULL ||
+		if (strncmp(conf.data_url, "tcp://", 6) != 0 ||
+		    colon == NULL ||
 		    tr_parse_u64(colon + 1, 1, 65435, &port) != 0)
-			die("--admin", "required when --listen is not "
+			tr_flag_die("--admin",
+			    "required when --listen is not "
 			    "tcp://HOST:PORT");
 		snprintf(admin_default, sizeof(admin_default),
 		    "tcp://127.0.0.1:%llu", (unsigned long long)port + 100);

@@ -40,6 +40,22 @@ reserve(int port, const char *event, const char *user)
 	return th_http(port, "POST", path, json, body, sizeof(body));
 }
 
+/* Wait (5 s at most) until /healthz says `want` nodes are up. */
+static int
+wait_nodes_up(int port, int want)
+{
+	char needle[32];
+	int64_t deadline = tr_mono_ms() + 5000;
+	snprintf(needle, sizeof(needle), "\"nodes_up\":%d", want);
+	while (tr_mono_ms() < deadline) {
+		if (th_http(port, "GET", "/healthz", NULL, body,
+		    sizeof(body)) == 200 && strstr(body, needle) != NULL)
+			return 0;
+		tr_sleep_ms(20);
+	}
+	return -1;
+}
+
 /* ---- exact split ----------------------------------------------------------- */
 
 struct splitter {
@@ -92,6 +108,8 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 	assert_int_equal(th_gate_start(&g, (const char *[]){"--node",
 	    flags[0], "--node", flags[1], "--node", flags[2], "--node",
 	    flags[3], NULL}), 0);
+	/* An exact split needs every node connected from the first pick. */
+	assert_int_equal(wait_nodes_up(g.port, 4), 0);
 	for (int i = 0; i < 4; i++) {
 		memset(&sp[i], 0, sizeof(sp[i]));
 		sp[i].port = g.port;
@@ -107,6 +125,13 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 	}
 	print_message("split %d/%d/%d/%d other %d\n", per_node[0],
 	    per_node[1], per_node[2], per_node[3], other);
+	if (th_http(g.port, "GET", "/metrics", NULL, body, sizeof(body)) ==
+	    200) {
+		char *m = strstr(body, "\ntrgate_fanout_retries_total ");
+		char *sh = strstr(body, "\ntrgate_shed_total ");
+		print_message("%.40s /%.30s\n", m ? m + 1 : "-",
+		    sh ? sh + 1 : "-");
+	}
 	assert_int_equal(other, 0);
 	assert_int_equal(per_node[0], 1000);
 	assert_int_equal(per_node[1], 2000);
