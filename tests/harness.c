@@ -86,7 +86,9 @@ th_spawn(th_proc *p, const char *log_name, char *const argv[])
 {
 	pid_t pid;
 
-	snprintf(p->log, sizeof(p->log), "%s/%s", th_dir(), log_name);
+	if ((size_t)snprintf(p->log, sizeof(p->log), "%s/%s", th_dir(),
+	    log_name) >= sizeof(p->log))
+		return -1; /* a cut path would log somewhere else */
 	fflush(stdout);
 	fflush(stderr);
 	if ((pid = fork()) < 0)
@@ -195,7 +197,9 @@ th_redis_start(th_redis *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->port = th_free_port();
-	snprintf(r->dir, sizeof(r->dir), "%s/redis-%d", th_dir(), r->port);
+	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/redis-%d", th_dir(),
+	    r->port) >= sizeof(r->dir))
+		return -1;
 	mkdir(r->dir, 0755);
 	snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", r->port);
 	return redis_launch(r);
