@@ -173,7 +173,6 @@ struct gw {
 /* upstream.c */
 int gw_node_open(struct gw_node *n, const char *id, const char *url,
     int index);
-void gw_node_close(struct gw_node *n);
 /* On the loop thread: the lane's socket, its watch and its calls. */
 int gw_lane_init(struct gw_thread *t, int node);
 void gw_lane_fini(struct gw_thread *t, int node);

@@ -504,14 +504,9 @@ tr_json_buy_ok(char *buf, size_t cap, const char *reservation_id)
 	return tr_buf_len(&o);
 }
 
-size_t
-tr_json_buy_sold_out(char *buf, size_t cap)
-{
-	tr_buf o;
-	tr_buf_init(&o, buf, cap);
-	tr_buf_printf(&o, "{\"code\":-1,\"msg\":\"已售罄\"}");
-	return tr_buf_len(&o);
-}
+const char tr_json_sold_out[] =
+    "{\"error\":\"sold_out\",\"message\":\"sold out\"}";
+const char tr_json_buy_sold_out[] = "{\"code\":-1,\"msg\":\"已售罄\"}";
 
 size_t
 tr_json_buy_error(char *buf, size_t cap, const tr_http_error *err)

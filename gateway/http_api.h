@@ -108,7 +108,10 @@ size_t tr_json_event(char *buf, size_t cap, const tr_event_sum *s);
 
 /* The seed article's /buy/ticket answers. */
 size_t tr_json_buy_ok(char *buf, size_t cap, const char *reservation_id);
-size_t tr_json_buy_sold_out(char *buf, size_t cap);
+/* The flood's answers, the same bytes every time (served from static
+ * memory): 409 on the API, 200 on /buy/ticket as the article had it. */
+extern const char tr_json_sold_out[];
+extern const char tr_json_buy_sold_out[];
 size_t tr_json_buy_error(char *buf, size_t cap, const tr_http_error *err);
 
 #endif

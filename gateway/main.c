@@ -291,8 +291,6 @@ main(int argc, char **argv)
 	tr_info("signal %d: stopping", sig);
 	atomic_store(&gw.stopping, true);
 	gw_threads_join(&gw);
-	for (int i = 0; i < c->nnodes; i++)
-		gw_node_close(&gw.nodes[i]);
 	tr_info("stopped");
 	return 0;
 }

@@ -70,20 +70,14 @@ respond_json(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 	respond_raw(t, req, route, status, "application/json", body, len);
 }
 
-/* The flood's answer, the same bytes every time: sent from static memory
- * without formatting or copying. */
-static const char sold_out_body[] =
-    "{\"error\":\"sold_out\",\"message\":\"sold out\"}";
-static const char buy_sold_out_body[] = "{\"code\":-1,\"msg\":\"已售罄\"}";
-
+/* The flood's answer: static bytes, no formatting, no copy. */
 static void
 respond_sold_out(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route)
 {
 	static h2o_generator_t generator = {NULL, NULL};
 	bool buy = route == TR_ROUTE_BUY;
-	h2o_iovec_t body = buy ?
-	    h2o_iovec_init(buy_sold_out_body, sizeof(buy_sold_out_body) - 1) :
-	    h2o_iovec_init(sold_out_body, sizeof(sold_out_body) - 1);
+	const char *text = buy ? tr_json_buy_sold_out : tr_json_sold_out;
+	h2o_iovec_t body = h2o_iovec_init(text, strlen(text));
 
 	req->res.status = buy ? 200 : 409;
 	req->res.reason = buy ? "OK" : "Conflict";

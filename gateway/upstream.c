@@ -48,12 +48,6 @@ gw_node_open(struct gw_node *n, const char *id, const char *url, int index)
 	return 0;
 }
 
-void
-gw_node_close(struct gw_node *n)
-{
-	(void)n;
-}
-
 static void on_replies(h2o_socket_t *watch, const char *err);
 static void on_call_timeout(h2o_timeout_entry_t *entry);
 
