@@ -207,10 +207,21 @@ ctl_audit_checks(const tr_audit *a, ctl_check *c, int *count)
 	int k = 0, failed = 0;
 
 	add_check(c, &k, "conservation",
-	    a->pool + a->lease_sum + a->sold == a->total,
-	    "pool %" PRIu64 " + leases %" PRIu64 " + sold %" PRIu64
-	    " = %" PRIu64 ", total %" PRIu64, a->pool, a->lease_sum, a->sold,
-	    a->pool + a->lease_sum + a->sold, a->total);
+	    a->pool + a->lease_sum + a->held + a->sold == a->total,
+	    "pool %" PRIu64 " + leases %" PRIu64 " + held %" PRIu64
+	    " + sold %" PRIu64 " = %" PRIu64 ", total %" PRIu64, a->pool,
+	    a->lease_sum, a->held, a->sold,
+	    a->pool + a->lease_sum + a->held + a->sold, a->total);
+	add_check(c, &k, "held_matches_holds", a->live_qty == a->held,
+	    "%" PRIu64 " live hold(s) for %" PRIu64 " ticket(s), held %"
+	    PRIu64, a->live_holds, a->live_qty, a->held);
+	add_check(c, &k, "holds_indexed",
+	    a->holds_unindexed == 0 && a->index_dangling == 0,
+	    "%" PRIu64 " live hold(s) missing from an index, %" PRIu64
+	    " index entr(ies) without a live hold", a->holds_unindexed,
+	    a->index_dangling);
+	add_check(c, &k, "scripts_saw_no_break", a->broken == 0,
+	    "%" PRIu64 " script run(s) found the sum broken", a->broken);
 	add_check(c, &k, "no_oversell", a->sold <= a->total,
 	    "sold %" PRIu64 " <= total %" PRIu64, a->sold, a->total);
 	add_check(c, &k, "orders_match_sold", a->orders_qty == a->sold,
@@ -220,9 +231,9 @@ ctl_audit_checks(const tr_audit *a, ctl_check *c, int *count)
 	    "%" PRIu64 " buyer(s) hold %" PRIu64 " ticket(s)",
 	    a->buyers_count, a->buyers_sum);
 	add_check(c, &k, "per_user_limit", a->users_over_limit == 0,
-	    "%" PRIu64 " user(s) over the limit of %" PRIu64 " (max held %"
-	    PRIu64 ")", a->users_over_limit, a->limit_per_user,
-	    a->max_per_user);
+	    "%" PRIu64 " user(s) over the limit of %" PRIu64 " in holds plus "
+	    "orders (most: %" PRIu64 ")", a->users_over_limit,
+	    a->limit_per_user, a->max_per_user);
 	add_check(c, &k, "buyers_match_orders",
 	    a->buyer_order_mismatches == 0,
 	    "%" PRIu64 " user(s) whose count differs from their orders",

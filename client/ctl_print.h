@@ -29,7 +29,8 @@ typedef struct ctl_check {
 } ctl_check;
 
 /* Run every audit check on a ledger snapshot; returns how many failed.
- * checks must hold at least 8 entries; *count is set. */
+ * checks must hold at least CTL_AUDIT_CHECKS entries; *count is set. */
+#define CTL_AUDIT_CHECKS 16
 int ctl_audit_checks(const tr_audit *a, ctl_check *checks, int *count);
 
 #endif

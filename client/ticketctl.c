@@ -45,7 +45,8 @@ usage(FILE *f)
 "  release RESERVATION USER\n"
 "  drain [EVENT]                  stop selling here, give stock back (admin)\n"
 "  audit EVENT                    check the ledger in Redis: conservation,\n"
-"                                 oversell, per-user limit, orders\n"
+"                                 oversell, holds and their indexes,\n"
+"                                 per-user limit, orders\n"
 "\n"
 "options:\n"
 "  --url URL         node URL for every command (default: data commands\n"
@@ -212,7 +213,7 @@ cmd_audit(const char *event_id)
 	tr_coord *coord = NULL;
 	tr_call k, *kp = &k;
 	tr_audit a;
-	ctl_check checks[8];
+	ctl_check checks[CTL_AUDIT_CHECKS];
 
 	if (!tr_event_id_valid(event_id))
 		return fail_usage("bad event id", event_id);
@@ -248,6 +249,8 @@ cmd_audit(const char *event_id)
 		cJSON_AddNumberToObject(j, "total", (double)a.total);
 		cJSON_AddNumberToObject(j, "sold", (double)a.sold);
 		cJSON_AddNumberToObject(j, "pool", (double)a.pool);
+		cJSON_AddNumberToObject(j, "held", (double)a.held);
+		cJSON_AddNumberToObject(j, "live_holds", (double)a.live_holds);
 		cJSON_AddNumberToObject(j, "leases", (double)a.lease_sum);
 		cJSON_AddNumberToObject(j, "orders", (double)a.orders_count);
 		cJSON_AddNumberToObject(j, "buyers", (double)a.buyers_count);
@@ -271,9 +274,10 @@ cmd_audit(const char *event_id)
 		cJSON_Delete(j);
 	} else {
 		printf("audit of %s: total %" PRIu64 ", sold %" PRIu64
-		    ", pool %" PRIu64 ", leased %" PRIu64 ", %" PRIu64
-		    " order(s), %" PRIu64 " buyer(s)\n", event_id, a.total,
-		    a.sold, a.pool, a.lease_sum, a.orders_count,
+		    ", held %" PRIu64 " in %" PRIu64 " hold(s), pool %" PRIu64
+		    ", leased %" PRIu64 ", %" PRIu64 " order(s), %" PRIu64
+		    " buyer(s)\n", event_id, a.total, a.sold, a.held,
+		    a.live_holds, a.pool, a.lease_sum, a.orders_count,
 		    a.buyers_count);
 		for (size_t i = 0; i < a.node_count; i++)
 			printf("  node %-16s lease %" PRId64 ", epoch %" PRIu64
@@ -463,7 +467,7 @@ main(int argc, char **argv)
 	if ((strcmp(cmd, "confirm") == 0 || strcmp(cmd, "release") == 0) &&
 	    np == 2) {
 		char node[TR_NODE_ID_MAX + 1];
-		if (!tr_rid_parse(a.a, node))
+		if (!tr_rid_parse(a.a, node, NULL))
 			return fail_usage("bad reservation id (expected "
 			    "<node>.<16 hex>)", a.a);
 		if (!tr_user_id_valid(a.b))

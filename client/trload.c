@@ -393,7 +393,7 @@ take_reservation(struct worker *w, struct conn *c, const tr_http_resp *r)
 	tr_nodecount *n;
 
 	if (tr_json_scan_str(r->body, r->body_len, "reservation_id", c->rid,
-	    sizeof(c->rid)) != 0 || !tr_rid_parse(c->rid, rid_node)) {
+	    sizeof(c->rid)) != 0 || !tr_rid_parse(c->rid, rid_node, NULL)) {
 		w->st.bad_answers++;
 		return false;
 	}

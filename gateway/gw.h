@@ -42,7 +42,9 @@ typedef struct gw_conf {
 	} nodes[GW_NODES_MAX];
 	int nnodes;
 	char default_event[TR_EVENT_ID_MAX + 1];
-	int64_t upstream_timeout_ms; /* per nng round trip; default 1000 */
+	int64_t upstream_timeout_ms; /* per nng round trip; default 3000:
+	                              * above a node's longest answer (its
+	                              * wait for stock, then a Redis call) */
 	uint64_t max_inflight;       /* operations in flight per node; 4096 */
 	int batch_max;               /* operations per nng message; 64 */
 	int64_t batch_wait_ms;       /* how long the first op of a batch
@@ -100,7 +102,10 @@ struct gw_op {
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	uint32_t qty;
 	int node;                  /* where it goes now */
-	uint32_t tried;            /* nodes that said sold out */
+	int home;                  /* confirm, release: the node the
+	                            * reservation id names (-1: unknown) */
+	uint32_t tried;            /* nodes that said sold out or unknown */
+	uint32_t unknown;          /* nodes that said unknown event */
 	uint32_t failed;           /* nodes that did not answer */
 	bool probe;                /* the sold-out cache's re-probe */
 	struct gw_op *next;
@@ -155,6 +160,7 @@ struct gw_thread {
 	tr_soldout soldout;
 	tr_gw_metrics metrics;
 	uint64_t next_user;            /* /buy/ticket generated user ids */
+	uint64_t next_request;         /* generated request ids */
 };
 
 struct gw {

@@ -218,10 +218,10 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 		if (!post)
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
-		    !tr_rid_parse(out->rid, out->node)) {
+		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
 			set_error(err, 400, "invalid",
 			    "reservation id must be "
-			    "<node>.<16 hex digits>");
+			    "<node>.<16 hex digits>.<event>");
 			return -1;
 		}
 		return 0;
@@ -379,7 +379,7 @@ tr_http_error_from(tr_http_error *err, int code, const char *detail)
 
 size_t
 tr_json_error(char *buf, size_t cap, const tr_http_error *err,
-    const char *reservation_id)
+    const char *reservation_id, const char *payment_ref)
 {
 	tr_buf o;
 	tr_buf_init(&o, buf, cap);
@@ -390,6 +390,10 @@ tr_json_error(char *buf, size_t cap, const tr_http_error *err,
 	if (reservation_id != NULL) {
 		tr_buf_printf(&o, ",\"reservation_id\":");
 		tr_buf_json_str(&o, reservation_id);
+	}
+	if (payment_ref != NULL) {
+		tr_buf_printf(&o, ",\"payment_ref\":");
+		tr_buf_json_str(&o, payment_ref);
 	}
 	tr_buf_printf(&o, "}");
 	return tr_buf_len(&o);
@@ -460,12 +464,13 @@ tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
 	}
 	s->nodes++;
 	s->available += e->available;
-	s->held += e->held;
 	/* Every node reports the coordinator's figures as of its last sync:
-	 * the largest sold is the freshest. */
-	if (e->sold >= s->sold) {
+	 * take the freshest. */
+	if (s->nodes == 1 || e->global_at_ms >= s->global_at_ms) {
+		s->global_at_ms = e->global_at_ms;
 		s->sold = e->sold;
 		s->pool = e->pool;
+		s->held = e->held_total;
 	}
 	if (e->state != NULL && strcmp(e->state, "scheduled") == 0)
 		s->scheduled = true;

@@ -36,7 +36,7 @@ extern const char *const tr_route_name[TR_ROUTE_COUNT];
 
 typedef struct tr_route {
 	enum tr_route_kind kind;
-	char event_id[TR_EVENT_ID_MAX + 1];
+	char event_id[TR_EVENT_ID_MAX + 1]; /* also from rid */
 	char rid[TR_RID_MAX + 1];
 	char node[TR_NODE_ID_MAX + 1]; /* from rid */
 	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user= */
@@ -83,9 +83,11 @@ int tr_http_status_of(int err, bool created);
 void tr_http_error_from(tr_http_error *err, int code, const char *detail);
 
 /* JSON writers. Each writes at most cap bytes (NUL included) and returns
- * the length, or 0 if it did not fit. */
+ * the length, or 0 if it did not fit. tr_json_error adds reservation_id
+ * and payment_ref when they are not NULL (a duplicate names the user's
+ * hold; a second payment names the order and its payment reference). */
 size_t tr_json_error(char *buf, size_t cap, const tr_http_error *err,
-    const char *reservation_id);
+    const char *reservation_id, const char *payment_ref);
 size_t tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
     const char *node);
 size_t tr_json_order(char *buf, size_t cap, const Ticketrush__Order *o);
@@ -95,6 +97,7 @@ size_t tr_json_order(char *buf, size_t cap, const Ticketrush__Order *o);
 typedef struct tr_event_sum {
 	char event_id[TR_EVENT_ID_MAX + 1];
 	uint64_t total, sold, available, held, pool;
+	int64_t global_at_ms;  /* of the figures sold, pool and held */
 	uint32_t limit_per_user;
 	uint64_t hold_ms;
 	int64_t opens_at_ms;
@@ -102,7 +105,8 @@ typedef struct tr_event_sum {
 	bool scheduled;
 } tr_event_sum;
 
-/* Add one node's EventInfo to the sum (pool and sold: the freshest). */
+/* Add one node's EventInfo to the sum: available adds up; sold, pool and
+ * held (the coordinator's) come from the freshest node. */
 void tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e);
 size_t tr_json_event(char *buf, size_t cap, const tr_event_sum *s);
 

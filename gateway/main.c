@@ -41,7 +41,7 @@ usage(FILE *f)
 	    "  --threads N             event loops (default: number of "
 	    "cores)\n"
 	    "  --default-event ID      the event of GET /buy/ticket\n"
-	    "  --upstream-timeout DUR  per round trip to a node (default 1s)\n"
+	    "  --upstream-timeout DUR  per round trip to a node (default 3s)\n"
 	    "  --max-inflight N        operations in flight per node; past it "
 	    "503\n"
 	    "                          (default 4096)\n"
@@ -162,7 +162,7 @@ main(int argc, char **argv)
 	c->threads = cores > 0
 	    ? (int)(cores < GW_THREADS_MAX ? cores : GW_THREADS_MAX)
 	    : 1;
-	c->upstream_timeout_ms = 1000;
+	c->upstream_timeout_ms = 3000;
 	c->max_inflight = 4096;
 	c->batch_max = 64;
 	c->batch_wait_ms = 1;

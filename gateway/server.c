@@ -90,8 +90,9 @@ respond_sold_out(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route)
 }
 
 static void
-respond_error(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
-    const tr_http_error *err, const char *rid)
+respond_error_with(struct gw_thread *t, h2o_req_t *req,
+    enum tr_route_kind route, const tr_http_error *err, const char *rid,
+    const char *payment_ref)
 {
 	char body[BODY_BUF];
 	size_t len;
@@ -99,8 +100,15 @@ respond_error(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 	if (route == TR_ROUTE_BUY)
 		len = tr_json_buy_error(body, sizeof(body), err);
 	else
-		len = tr_json_error(body, sizeof(body), err, rid);
+		len = tr_json_error(body, sizeof(body), err, rid, payment_ref);
 	respond_json(t, req, route, err->status, body, len);
+}
+
+static void
+respond_error(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
+    const tr_http_error *err, const char *rid)
+{
+	respond_error_with(t, req, route, err, rid, NULL);
 }
 
 static void
@@ -156,6 +164,7 @@ op_new(struct gw_thread *t, enum gw_op_kind kind, enum tr_route_kind route)
 	op->route = route;
 	op->t = t;
 	op->node = -1;
+	op->home = -1;
 	op->qty = 1;
 	return op;
 }
@@ -251,9 +260,17 @@ dispatch_reserve(struct gw_op *op)
 	}
 	{
 		uint32_t usable = usable_nodes(gw, now);
-		uint32_t sold = op->tried;
+		uint32_t sold = op->tried & ~op->unknown;
+		/* Every node that can answer said it does not know the
+		 * event (each looked it up in the coordinator). */
+		if (op->unknown != 0 && sold == 0 &&
+		    (usable & ~op->unknown) == 0) {
+			op_finish_reserve(op, TR_ENOT_FOUND, NULL, "no such "
+			    "event");
+			return;
+		}
 		/* Every node that can answer said sold out. */
-		if (usable != 0 && (usable & ~sold) == 0) {
+		if (usable != 0 && (usable & ~op->tried) == 0 && sold != 0) {
 			tr_soldout_mark_all(&t->soldout, op->event_id, now);
 			op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
 			return;
@@ -298,7 +315,7 @@ op_finish_reserve(struct gw_op *op, int result, Ticketrush__Reply *rep,
 	}
 	if (result == 0 && rep != NULL && rep->hold != NULL) {
 		char node[TR_NODE_ID_MAX + 1];
-		if (!tr_rid_parse(rep->hold->reservation_id, node))
+		if (!tr_rid_parse(rep->hold->reservation_id, node, NULL))
 			snprintf(node, sizeof(node), "?");
 		if (op->route == TR_ROUTE_BUY) {
 			len = tr_json_buy_ok(body, sizeof(body),
@@ -349,36 +366,57 @@ start_reserve(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 	op->guard = guard_new(req, &op->req);
 	snprintf(op->event_id, sizeof(op->event_id), "%s", event_id);
 	snprintf(op->user, sizeof(op->user), "%s", user);
-	snprintf(op->request_id, sizeof(op->request_id), "%s", request_id);
+	/* Every attempt of this request (another node after a timeout)
+	 * carries the same request id, so the attempts make one hold. */
+	if (request_id[0] != '\0')
+		snprintf(op->request_id, sizeof(op->request_id), "%s",
+		    request_id);
+	else
+		snprintf(op->request_id, sizeof(op->request_id),
+		    "gw-%016" PRIx64 "-%d-%" PRIu64, t->gw->instance, t->index,
+		    t->next_request++);
 	op->qty = qty;
 	op->tried = exclude;
 	op->probe = v == TR_SOLDOUT_PROBE;
 	dispatch_reserve(op);
 }
 
-/* Confirm and release go to the node the reservation id names. */
+static void finish_routed(struct gw_op *op, int result,
+    Ticketrush__Reply *rep, const char *detail);
+
+/* Confirm and release go to the node the reservation id names while it
+ * answers; else to any other node (every node can confirm or release any
+ * hold: its record is in the coordinator). Each node is tried once. */
+static void
+dispatch_routed(struct gw_op *op)
+{
+	struct gw_thread *t = op->t;
+	struct gw *gw = t->gw;
+	int64_t now = tr_mono_ms();
+	int node = -1;
+
+	if (op->home >= 0 && !((op->failed >> op->home) & 1) &&
+	    ((usable_nodes(gw, now) >> op->home) & 1))
+		node = op->home;
+	else
+		node = pick(gw, op->failed, now);
+	if (node < 0) {
+		finish_routed(op, TR_EUNAVAILABLE, NULL, "no stock node can "
+		    "answer now; retry");
+		return;
+	}
+	if (enqueue(t, op, node) != 0)
+		finish_routed(op, TR_EOVERLOADED, NULL, "node at its "
+		    "in-flight bound; retry");
+}
+
 static void
 start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
     const tr_confirm_body *b)
 {
 	struct gw *gw = t->gw;
-	int node = tr_wrr_find(&gw->wrr, r->node);
 	struct gw_op *op;
-	int rv;
 
-	if (node < 0) {
-		char why[96];
-		snprintf(why, sizeof(why), "no stock node %s", r->node);
-		respond_status(t, req, r->kind, TR_ENOT_FOUND, why);
-		return;
-	}
-	if (atomic_load(&gw->nodes[node].pipes) == 0) {
-		char why[96];
-		snprintf(why, sizeof(why), "stock node %s is not reachable; "
-		    "retry", r->node);
-		respond_status(t, req, r->kind, TR_EUNAVAILABLE, why);
-		return;
-	}
 	op = op_new(t, r->kind == TR_ROUTE_CONFIRM ? GW_OP_CONFIRM :
 	    GW_OP_RELEASE, r->kind);
 	if (op == NULL) {
@@ -386,15 +424,12 @@ start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 		return;
 	}
 	op->guard = guard_new(req, &op->req);
+	op->home = tr_wrr_find(&gw->wrr, r->node);
 	memcpy(op->rid, r->rid, sizeof(op->rid));
+	memcpy(op->event_id, r->event_id, sizeof(op->event_id));
 	memcpy(op->user, b->user, sizeof(op->user));
 	memcpy(op->payment_ref, b->payment_ref, sizeof(op->payment_ref));
-	if ((rv = enqueue(t, op, node)) != 0) {
-		req = take_req(&op->req, op->guard);
-		respond_status(t, req, r->kind, rv, "node at its in-flight "
-		    "bound; retry");
-		op_free(op);
-	}
+	dispatch_routed(op);
 }
 
 static void
@@ -466,11 +501,15 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		op_free(op);
 		return;
 	}
-	if (result == 0 && op->kind == GW_OP_CONFIRM && rep && rep->order)
+	if (result == 0 && op->kind == GW_OP_CONFIRM && rep && rep->order) {
 		len = tr_json_order(body, sizeof(body), rep->order);
-	else if (result == 0 && op->kind == GW_OP_RELEASE && rep && rep->hold)
-		len = tr_json_hold(body, sizeof(body), rep->hold,
-		    t->gw->nodes[op->node].id);
+	} else if (result == 0 && op->kind == GW_OP_RELEASE && rep &&
+	    rep->hold) {
+		char node[TR_NODE_ID_MAX + 1];
+		if (!tr_rid_parse(op->rid, node, NULL))
+			snprintf(node, sizeof(node), "?");
+		len = tr_json_hold(body, sizeof(body), rep->hold, node);
+	}
 	if (len > 0) {
 		respond_json(t, req, op->route, 200, body, len);
 	} else if (result == 0) {
@@ -478,8 +517,12 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		    "node answered OK without a body");
 	} else {
 		tr_http_error err;
+		bool paid = result == TR_ECONFLICT && rep && rep->order;
 		tr_http_error_from(&err, result, detail);
-		respond_error(t, req, op->route, &err, NULL);
+		/* A second payment: name the order and how it was paid. */
+		respond_error_with(t, req, op->route, &err,
+		    paid ? rep->order->order_id : NULL,
+		    paid ? rep->order->payment_ref : NULL);
 	}
 	op_free(op);
 }
@@ -513,14 +556,28 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 			dispatch_reserve(op);
 			return;
 		}
+		if (result == TR_ENOT_FOUND) {
+			/* That node does not know the event (it looked it
+			 * up, or is rate-limiting lookups): ask another. */
+			op->tried |= 1u << node;
+			op->unknown |= 1u << node;
+			dispatch_reserve(op);
+			return;
+		}
 		if (result == 0)
 			tr_soldout_clear(&t->soldout, op->event_id, node);
 		op_finish_reserve(op, result, rep, detail);
 		return;
 	case GW_OP_CONFIRM:
 	case GW_OP_RELEASE:
-		finish_routed(op, transport_failed ? TR_EUNAVAILABLE : result,
-		    rep, detail);
+		if (transport_failed || result == TR_EUNAVAILABLE ||
+		    result == TR_EOVERLOADED) {
+			/* Safe to send again: both are idempotent. */
+			op->failed |= 1u << node;
+			dispatch_routed(op);
+			return;
+		}
+		finish_routed(op, result, rep, detail);
 		return;
 	case GW_OP_GET: {
 		struct gw_sum *s = op->sum;

@@ -154,7 +154,7 @@ static void
 call_push(tr_call *k, const char *s, size_t len)
 {
 	/* Strings are copied into the call, so builders may take temporaries.
-	 * Inputs are bounded by the id shapes; the assert guards the sum. */
+	 * Inputs are bounded by the id shapes; the check guards the sum. */
 	if (k->used + len + 1 > sizeof(k->buf) ||
 	    k->argc >= (int)(sizeof(k->argv) / sizeof(k->argv[0]))) {
 		tr_error("script call %s too large", tr_script_name[k->script]);
@@ -185,14 +185,50 @@ call_pushf(tr_call *k, const char *fmt, ...)
 	    - 1));
 }
 
-static void
-call_begin(tr_call *k, enum tr_script script, const char *event_id)
+/* Arguments past the fixed part (hold and expire items). */
+static int
+call_push_extra(tr_call *k, const char *s, size_t len)
 {
-	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
-	    "sold", "lease", "epoch", "buyers", "orders", "stream", "void"};
+	if (k->xargc == k->xargcap) {
+		int cap = k->xargcap ? k->xargcap * 2 : 64;
+		size_t *off = realloc(k->xoff, (size_t)cap * sizeof(*off));
+		if (off == NULL)
+			return TR_ENOMEM;
+		k->xoff = off;
+		size_t *lens = realloc(k->xlen, (size_t)cap * sizeof(*lens));
+		if (lens == NULL)
+			return TR_ENOMEM;
+		k->xlen = lens;
+		k->xargcap = cap;
+	}
+	if (k->xused + len + 1 > k->xcap) {
+		size_t cap = k->xcap ? k->xcap * 2 : 4096;
+		while (cap < k->xused + len + 1)
+			cap *= 2;
+		char *b = realloc(k->xbuf, cap);
+		if (b == NULL)
+			return TR_ENOMEM;
+		k->xbuf = b;
+		k->xcap = cap;
+	}
+	memcpy(k->xbuf + k->xused, s, len);
+	k->xbuf[k->xused + len] = '\0';
+	k->xoff[k->xargc] = k->xused;
+	k->xlen[k->xargc] = len;
+	k->xargc++;
+	k->xused += len + 1;
+	return 0;
+}
 
+static void
+call_init(tr_call *k, enum tr_script script)
+{
 	memset(k, 0, offsetof(tr_call, buf));
 	k->used = 0;
+	k->xbuf = NULL;
+	k->xused = k->xcap = 0;
+	k->xoff = k->xlen = NULL;
+	k->xargc = k->xargcap = 0;
 	k->reply = NULL;
 	k->rv = 0;
 	k->detail[0] = '\0';
@@ -200,9 +236,22 @@ call_begin(tr_call *k, enum tr_script script, const char *event_id)
 	k->script = script;
 	call_push(k, "EVALSHA", 7);
 	call_push(k, "", 0); /* sha: filled in at run time */
-	call_pushf(k, "%d", TR_EVENT_KEY_COUNT);
+}
+
+static void
+call_begin(tr_call *k, enum tr_script script, const char *event_id,
+    const char *extra_key)
+{
+	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
+	    "sold", "held", "lease", "epoch", "buyers", "orders", "stream",
+	    "holds", "deadlines", "uholds", "reqs", "ended"};
+
+	call_init(k, script);
+	call_pushf(k, "%d", TR_EVENT_KEY_COUNT + (extra_key != NULL));
 	for (int i = 0; i < TR_EVENT_KEY_COUNT; i++)
 		call_pushf(k, "tr:{%s}:%s", event_id, suffix[i]);
+	if (extra_key != NULL)
+		call_push(k, extra_key, strlen(extra_key));
 }
 
 static void
@@ -211,11 +260,17 @@ call_arg(tr_call *k, const char *s)
 	call_push(k, s, strlen(s));
 }
 
+static void
+alive_key(char *out, size_t cap, const char *node)
+{
+	snprintf(out, cap, "tr:node:%s:alive", node);
+}
+
 void
 tr_call_create_event(tr_call *k, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms)
 {
-	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id);
+	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id, NULL);
 	call_pushf(k, "%" PRIu64, total);
 	call_pushf(k, "%" PRIu32, limit_per_user);
 	call_pushf(k, "%" PRIu64, hold_ms);
@@ -225,7 +280,7 @@ tr_call_create_event(tr_call *k, const char *event_id, uint64_t total,
 void
 tr_call_register(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_REGISTER, event_id);
+	call_begin(k, TR_SCRIPT_REGISTER, event_id, NULL);
 	call_arg(k, node);
 }
 
@@ -233,64 +288,152 @@ void
 tr_call_grant(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t want)
 {
-	call_begin(k, TR_SCRIPT_GRANT, event_id);
+	call_begin(k, TR_SCRIPT_GRANT, event_id, NULL);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, want);
 }
 
+/* Calls whose items follow: the count is the last fixed argument, set when
+ * the call is run (see items_count). */
+void
+tr_call_hold(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch)
+{
+	call_begin(k, TR_SCRIPT_HOLD, event_id, NULL);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
+	call_push(k, "", 0); /* count */
+}
+
+int
+tr_call_hold_item(tr_call *k, const char *rid, const char *user,
+    uint32_t qty, const char *request_id)
+{
+	char q[16];
+	int n = snprintf(q, sizeof(q), "%" PRIu32, qty);
+	if (call_push_extra(k, rid, strlen(rid)) != 0 ||
+	    call_push_extra(k, user, strlen(user)) != 0 ||
+	    call_push_extra(k, q, (size_t)n) != 0 ||
+	    call_push_extra(k, request_id ? request_id : "",
+	    request_id ? strlen(request_id) : 0) != 0)
+		return TR_ENOMEM;
+	return 0;
+}
+
 void
 tr_call_confirm(tr_call *k, const char *event_id, const char *node,
-    uint64_t epoch, const char *rid, const char *user, uint32_t qty,
-    const char *payment_ref)
+    const char *rid, const char *user, const char *payment_ref)
 {
-	call_begin(k, TR_SCRIPT_CONFIRM, event_id);
+	call_begin(k, TR_SCRIPT_CONFIRM, event_id, NULL);
+	call_arg(k, node);
+	call_arg(k, rid);
+	call_arg(k, user);
+	call_arg(k, payment_ref ? payment_ref : "");
+	call_arg(k, event_id);
+}
+
+void
+tr_call_release(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch, const char *rid, const char *user)
+{
+	call_begin(k, TR_SCRIPT_RELEASE, event_id, NULL);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_arg(k, rid);
 	call_arg(k, user);
-	call_pushf(k, "%" PRIu32, qty);
-	call_arg(k, payment_ref ? payment_ref : "");
-	call_arg(k, event_id);
+}
+
+void
+tr_call_expire(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch)
+{
+	call_begin(k, TR_SCRIPT_EXPIRE, event_id, NULL);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
+	call_push(k, "", 0); /* count */
+}
+
+int
+tr_call_expire_item(tr_call *k, const char *rid)
+{
+	return call_push_extra(k, rid, strlen(rid));
+}
+
+void
+tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
+    uint32_t limit, uint64_t keep_ended_ms, uint32_t prune_limit)
+{
+	call_begin(k, TR_SCRIPT_EXPIRE_DUE, event_id, NULL);
+	call_pushf(k, "%" PRIu64, grace_ms);
+	call_pushf(k, "%" PRIu32, limit);
+	call_pushf(k, "%" PRIu64, keep_ended_ms);
+	call_pushf(k, "%" PRIu32, prune_limit);
 }
 
 void
 tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n)
 {
-	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id);
+	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id, NULL);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, n);
 }
 
 void
-tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t seen_epoch)
+tr_call_reclaim(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_RECLAIM, event_id);
+	char key[64];
+	alive_key(key, sizeof(key), node);
+	call_begin(k, TR_SCRIPT_RECLAIM, event_id, key);
 	call_arg(k, node);
-	call_pushf(k, "%" PRIu64, seen_epoch);
 }
 
 void
-tr_call_resolve(tr_call *k, const char *event_id, const char *rid)
+tr_call_retire(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_RESOLVE, event_id);
-	call_arg(k, rid);
+	call_begin(k, TR_SCRIPT_RETIRE, event_id, NULL);
+	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, epoch);
 }
 
 void
 tr_call_sync(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_SYNC, event_id);
+	call_begin(k, TR_SCRIPT_SYNC, event_id, NULL);
 	call_arg(k, node);
 }
 
 void
 tr_call_audit(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_AUDIT, event_id);
+	call_begin(k, TR_SCRIPT_AUDIT, event_id, NULL);
+}
+
+void
+tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
+    uint64_t ttl_ms)
+{
+	char key[64];
+	alive_key(key, sizeof(key), node);
+	call_init(k, TR_SCRIPT_HEARTBEAT);
+	call_push(k, "1", 1);
+	call_arg(k, key);
+	call_arg(k, instance);
+	call_pushf(k, "%" PRIu64, ttl_ms);
+}
+
+void
+tr_call_leave(tr_call *k, const char *node, const char *instance)
+{
+	char key[64];
+	alive_key(key, sizeof(key), node);
+	call_init(k, TR_SCRIPT_LEAVE);
+	call_push(k, "1", 1);
+	call_arg(k, key);
+	call_arg(k, instance);
 }
 
 void
@@ -300,6 +443,21 @@ tr_call_done(tr_call *k)
 		freeReplyObject(k->reply);
 		k->reply = NULL;
 	}
+	free(k->xbuf);
+	free(k->xoff);
+	free(k->xlen);
+	k->xbuf = NULL;
+	k->xoff = k->xlen = NULL;
+	k->xused = k->xcap = 0;
+	k->xargc = k->xargcap = 0;
+}
+
+/* Items per hold or expire call: the count argument is the last fixed one. */
+static size_t
+items_of(const tr_call *k)
+{
+	return k->script == TR_SCRIPT_HOLD ? (size_t)k->xargc / 4 :
+	    (size_t)k->xargc;
 }
 
 /* ---- running ----------------------------------------------------------- */
@@ -307,20 +465,23 @@ tr_call_done(tr_call *k)
 static int
 script_error_code(tr_call *k, const char *msg)
 {
+	/* No code is a substring of another. */
 	static const struct {
 		const char *code;
 		int err;
 	} codes[] = {
-	    {"TR_NOEVENT", TR_ENOT_FOUND}, {"TR_FENCED", TR_EFENCED},
-	    {"TR_LIMIT", TR_ELIMIT}, {"TR_VOID", TR_EEXPIRED},
-	    {"TR_DUPLICATE", TR_EDUPLICATE}, {"TR_INVALID", TR_EINVALID},
-	    {"TR_NOLEASE", TR_EINTERNAL},
+	    {"TR_NOEVENT", TR_ENOT_FOUND}, {"TR_NOTFOUND", TR_ENOT_FOUND},
+	    {"TR_NOT_OWNER", TR_ENOT_OWNER}, {"TR_FENCED", TR_EFENCED},
+	    {"TR_LIMIT", TR_ELIMIT}, {"TR_EXPIRED", TR_EEXPIRED},
+	    {"TR_RELEASED", TR_ECONFLICT}, {"TR_CONFIRMED", TR_ECONFLICT},
+	    {"TR_DUPLICATE", TR_EDUPLICATE}, {"TR_TAKEN", TR_EDUPLICATE},
+	    {"TR_INVALID", TR_EINVALID},
 	};
 	const char *p;
 
 	snprintf(k->detail, sizeof(k->detail), "%s", msg);
 	/* Redis prefixes Lua errors with "ERR " in some versions, and may
-	 * append script context: find our code anywhere at a word start. */
+	 * append script context: find our code anywhere. */
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		if ((p = strstr(msg, codes[i].code)) != NULL) {
 			if (codes[i].err == TR_EFENCED)
@@ -332,6 +493,47 @@ script_error_code(tr_call *k, const char *msg)
 	return TR_EINTERNAL;
 }
 
+/* Append one call to the pipeline: the sha and, for calls with items, the
+ * count and the items after the fixed arguments. */
+static int
+append_call(tr_coord *c, tr_call *k)
+{
+	const char **argv = k->argv;
+	size_t *argvlen = k->argvlen;
+	char count[24];
+	int argc = k->argc, rv;
+
+	k->argv[1] = c->sha[k->script];
+	k->argvlen[1] = 40;
+	if (k->script == TR_SCRIPT_HOLD || k->script == TR_SCRIPT_EXPIRE) {
+		argc = k->argc + k->xargc;
+		argv = malloc((size_t)argc * sizeof(*argv));
+		argvlen = malloc((size_t)argc * sizeof(*argvlen));
+		if (argv == NULL || argvlen == NULL) {
+			free(argv);
+			free(argvlen);
+			return TR_ENOMEM;
+		}
+		memcpy(argv, k->argv, (size_t)k->argc * sizeof(*argv));
+		memcpy(argvlen, k->argvlen, (size_t)k->argc *
+		    sizeof(*argvlen));
+		argvlen[k->argc - 1] = (size_t)snprintf(count, sizeof(count),
+		    "%zu", items_of(k));
+		argv[k->argc - 1] = count;
+		for (int i = 0; i < k->xargc; i++) {
+			argv[k->argc + i] = k->xbuf + k->xoff[i];
+			argvlen[k->argc + i] = k->xlen[i];
+		}
+	}
+	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK ?
+	    0 : TR_EUNAVAILABLE;
+	if (argv != k->argv) {
+		free(argv);
+		free(argvlen);
+	}
+	return rv;
+}
+
 static int
 run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 {
@@ -339,21 +541,27 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 
 	*noscript = false;
 	for (i = 0; i < n; i++) {
-		tr_call *k = calls[i];
-		k->argv[1] = c->sha[k->script];
-		k->argvlen[1] = 40;
-		if (redisAppendCommandArgv(c->ctx, k->argc, k->argv,
-		    k->argvlen) != REDIS_OK) {
+		int rv = append_call(c, calls[i]);
+		if (rv == TR_ENOMEM) {
+			/* Out of memory for this one: it is not sent; the
+			 * calls before it are, and are read below. */
+			calls[i]->rv = TR_ENOMEM;
+			continue;
+		}
+		if (rv != 0) {
 			drop_ctx(c, "append failed (out of memory)");
 			for (; i < n; i++)
 				calls[i]->rv = TR_EUNAVAILABLE;
 			return TR_EUNAVAILABLE;
 		}
+		calls[i]->rv = TR_EPENDING;
 	}
 	c->commands += n;
 	for (i = 0; i < n; i++) {
 		tr_call *k = calls[i];
 		redisReply *r = NULL;
+		if (k->rv == TR_ENOMEM)
+			continue;
 		if (redisGetReply(c->ctx, (void **)&r) != REDIS_OK ||
 		    r == NULL) {
 			/* Sent but unanswered: the outcome of this call and of
@@ -362,10 +570,12 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 			drop_ctx(c, c->ctx->errstr[0] ? c->ctx->errstr :
 			    "no reply");
 			for (; i < n; i++)
-				calls[i]->rv = code;
+				if (calls[i]->rv != TR_ENOMEM)
+					calls[i]->rv = code;
 			return code;
 		}
-		tr_call_done(k);
+		if (k->reply != NULL)
+			freeReplyObject(k->reply);
 		k->reply = r;
 		if (r->type == REDIS_REPLY_ERROR) {
 			if (strncmp(r->str, "NOSCRIPT", 8) == 0) {
@@ -417,11 +627,8 @@ tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n)
 /* ---- reading answers --------------------------------------------------- */
 
 static bool
-int_at(const redisReply *r, size_t i, int64_t *out)
+int_of(const redisReply *e, int64_t *out)
 {
-	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
-		return false;
-	const redisReply *e = r->element[i];
 	if (e->type == REDIS_REPLY_INTEGER) {
 		*out = e->integer;
 		return true;
@@ -433,6 +640,14 @@ int_at(const redisReply *r, size_t i, int64_t *out)
 		return errno == 0 && end != e->str && *end == '\0';
 	}
 	return false;
+}
+
+static bool
+int_at(const redisReply *r, size_t i, int64_t *out)
+{
+	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return false;
+	return int_of(r->element[i], out);
 }
 
 static bool
@@ -489,19 +704,24 @@ tr_result_create_event(const tr_call *k, bool *created)
 }
 
 int
-tr_result_register(const tr_call *k, uint64_t *epoch, uint64_t *returned,
-    uint64_t *total, uint32_t *limit_per_user, uint64_t *hold_ms,
+tr_result_register(const tr_call *k, tr_event_figures *fig,
+    uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
     int64_t *opens_at_ms)
 {
 	uint64_t limit;
-	int rv = check(k, TR_SCRIPT_REGISTER, 6);
+	int rv = check(k, TR_SCRIPT_REGISTER, 9);
 	if (rv != 0)
 		return rv;
-	if (!uint_at(k->reply, 0, epoch) || !uint_at(k->reply, 1, returned) ||
-	    !uint_at(k->reply, 2, total) || !uint_at(k->reply, 3, &limit) ||
-	    !uint_at(k->reply, 4, hold_ms) ||
-	    !int_at(k->reply, 5, opens_at_ms) || limit > UINT32_MAX)
+	if (!uint_at(k->reply, 0, &fig->epoch) ||
+	    !uint_at(k->reply, 1, returned) ||
+	    !uint_at(k->reply, 2, &fig->total) ||
+	    !uint_at(k->reply, 3, &limit) || !uint_at(k->reply, 4, hold_ms) ||
+	    !int_at(k->reply, 5, opens_at_ms) ||
+	    !uint_at(k->reply, 6, &fig->pool) ||
+	    !uint_at(k->reply, 7, &fig->sold) ||
+	    !uint_at(k->reply, 8, &fig->held) || limit > UINT32_MAX)
 		return TR_EPROTO;
+	fig->lease = 0;
 	*limit_per_user = (uint32_t)limit;
 	return 0;
 }
@@ -514,6 +734,52 @@ tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool)
 		return rv;
 	if (!uint_at(k->reply, 0, granted) || !uint_at(k->reply, 1, pool))
 		return TR_EPROTO;
+	return 0;
+}
+
+/* Calls with items answer {now, item...}: as many items as were sent. */
+static int
+check_items(const tr_call *k, enum tr_script script, int64_t *now_ms,
+    size_t *count)
+{
+	int rv = check(k, script, 1);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, now_ms) ||
+	    k->reply->elements - 1 != items_of(k))
+		return TR_EPROTO;
+	*count = k->reply->elements - 1;
+	return 0;
+}
+
+int
+tr_result_hold(const tr_call *k, int64_t *now_ms, size_t *count)
+{
+	return check_items(k, TR_SCRIPT_HOLD, now_ms, count);
+}
+
+int
+tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out)
+{
+	const redisReply *e;
+	int64_t outcome, qty, state;
+
+	if (k->rv != 0)
+		return k->rv;
+	if (k->reply == NULL || k->reply->type != REDIS_REPLY_ARRAY ||
+	    i + 1 >= k->reply->elements)
+		return TR_EPROTO;
+	e = k->reply->element[i + 1];
+	if (e->type != REDIS_REPLY_ARRAY || e->elements < 5 ||
+	    !int_at(e, 0, &outcome) || outcome < TR_HOLDCALL_CREATED ||
+	    outcome > TR_HOLDCALL_NO_LEASE ||
+	    !str_at(e, 1, out->rid, sizeof(out->rid)) ||
+	    !int_at(e, 2, &qty) || qty < 0 || qty > UINT32_MAX ||
+	    !int_at(e, 3, &state) || !int_at(e, 4, &out->expires_at_ms))
+		return TR_EPROTO;
+	out->outcome = (enum tr_hold_outcome)outcome;
+	out->qty = (uint32_t)qty;
+	out->state = (int)state;
 	return 0;
 }
 
@@ -534,6 +800,63 @@ tr_result_confirm(const tr_call *k, tr_order_info *out)
 	out->created = created == 1;
 	out->confirmed_at_ms = at;
 	out->qty = (uint32_t)qty;
+	return 0;
+}
+
+int
+tr_result_release(const tr_call *k, int *state, bool *to_lease,
+    uint32_t *qty, int64_t *expires_at_ms)
+{
+	int64_t s, tl, q;
+	int rv = check(k, TR_SCRIPT_RELEASE, 4);
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &s) || !int_at(k->reply, 1, &tl) ||
+	    !int_at(k->reply, 2, &q) || !int_at(k->reply, 3, expires_at_ms) ||
+	    q < 1 || q > UINT32_MAX || s < 1 || s > 4)
+		return TR_EPROTO;
+	*state = (int)s;
+	*to_lease = tl == 1;
+	*qty = (uint32_t)q;
+	return 0;
+}
+
+int
+tr_result_expire(const tr_call *k, int64_t *now_ms, size_t *count)
+{
+	return check_items(k, TR_SCRIPT_EXPIRE, now_ms, count);
+}
+
+int
+tr_result_expire_item(const tr_call *k, size_t i, int *state, bool *to_lease,
+    int64_t *time_ms, char *payment_ref, size_t ref_cap)
+{
+	const redisReply *e;
+	int64_t s, tl;
+
+	if (k->rv != 0)
+		return k->rv;
+	if (k->reply == NULL || k->reply->type != REDIS_REPLY_ARRAY ||
+	    i + 1 >= k->reply->elements)
+		return TR_EPROTO;
+	e = k->reply->element[i + 1];
+	if (e->type != REDIS_REPLY_ARRAY || !int_at(e, 0, &s) || s < 0 ||
+	    s > 4 || !int_at(e, 1, &tl) || !int_at(e, 2, time_ms) ||
+	    !str_at(e, 3, payment_ref, ref_cap))
+		return TR_EPROTO;
+	*state = (int)s;
+	*to_lease = tl == 1;
+	return 0;
+}
+
+int
+tr_result_expire_due(const tr_call *k, uint64_t *expired, uint64_t *pruned)
+{
+	int rv = check(k, TR_SCRIPT_EXPIRE_DUE, 2);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, expired) || !uint_at(k->reply, 1, pruned))
+		return TR_EPROTO;
 	return 0;
 }
 
@@ -562,33 +885,28 @@ tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned)
 }
 
 int
-tr_result_resolve(const tr_call *k, bool *confirmed, int64_t *confirmed_at_ms,
-    char *payment_ref, size_t ref_cap)
+tr_result_retire(const tr_call *k, uint64_t *returned)
 {
-	int64_t c;
-	int rv = check(k, TR_SCRIPT_RESOLVE, 1);
+	int rv = check(k, TR_SCRIPT_RETIRE, 1);
 	if (rv != 0)
 		return rv;
-	if (!int_at(k->reply, 0, &c))
-		return TR_EPROTO;
-	*confirmed = c == 1;
-	if (*confirmed && (!int_at(k->reply, 1, confirmed_at_ms) ||
-	    !str_at(k->reply, 2, payment_ref, ref_cap)))
+	if (!uint_at(k->reply, 0, returned))
 		return TR_EPROTO;
 	return 0;
 }
 
 int
-tr_result_sync(const tr_call *k, tr_sync_info *out)
+tr_result_sync(const tr_call *k, tr_event_figures *out)
 {
-	int rv = check(k, TR_SCRIPT_SYNC, 5);
+	int rv = check(k, TR_SCRIPT_SYNC, 6);
 	if (rv != 0)
 		return rv;
 	if (!uint_at(k->reply, 0, &out->pool) ||
 	    !uint_at(k->reply, 1, &out->sold) ||
 	    !uint_at(k->reply, 2, &out->epoch) ||
 	    !uint_at(k->reply, 3, &out->lease) ||
-	    !uint_at(k->reply, 4, &out->total))
+	    !uint_at(k->reply, 4, &out->total) ||
+	    !uint_at(k->reply, 5, &out->held))
 		return TR_EPROTO;
 	return 0;
 }
@@ -597,15 +915,15 @@ int
 tr_result_audit(const tr_call *k, tr_audit *out)
 {
 	const redisReply *r = k->reply, *nodes;
-	int rv = check(k, TR_SCRIPT_AUDIT, 15);
+	int rv = check(k, TR_SCRIPT_AUDIT, 21);
 	if (rv != 0)
 		return rv;
 	memset(out, 0, sizeof(*out));
 	if (!uint_at(r, 0, &out->total) || !uint_at(r, 1, &out->limit_per_user)
 	    || !uint_at(r, 2, &out->pool) || !uint_at(r, 3, &out->sold) ||
-	    !uint_at(r, 4, &out->lease_sum))
+	    !uint_at(r, 4, &out->held) || !uint_at(r, 5, &out->lease_sum))
 		return TR_EPROTO;
-	nodes = r->element[5];
+	nodes = r->element[6];
 	if (nodes->type != REDIS_REPLY_ARRAY)
 		return TR_EPROTO;
 	for (size_t i = 0; i < nodes->elements && i < TR_AUDIT_NODES_MAX;
@@ -618,15 +936,20 @@ tr_result_audit(const tr_call *k, tr_audit *out)
 			return TR_EPROTO;
 		out->node_count++;
 	}
-	if (!uint_at(r, 6, &out->buyers_sum) ||
-	    !uint_at(r, 7, &out->buyers_count) ||
-	    !uint_at(r, 8, &out->max_per_user) ||
-	    !uint_at(r, 9, &out->users_over_limit) ||
-	    !uint_at(r, 10, &out->orders_count) ||
-	    !uint_at(r, 11, &out->orders_qty) ||
-	    !uint_at(r, 12, &out->stream_len) ||
-	    !uint_at(r, 13, &out->negative_values) ||
-	    !uint_at(r, 14, &out->buyer_order_mismatches))
+	if (!uint_at(r, 7, &out->buyers_sum) ||
+	    !uint_at(r, 8, &out->buyers_count) ||
+	    !uint_at(r, 9, &out->max_per_user) ||
+	    !uint_at(r, 10, &out->users_over_limit) ||
+	    !uint_at(r, 11, &out->orders_count) ||
+	    !uint_at(r, 12, &out->orders_qty) ||
+	    !uint_at(r, 13, &out->stream_len) ||
+	    !uint_at(r, 14, &out->negative_values) ||
+	    !uint_at(r, 15, &out->buyer_order_mismatches) ||
+	    !uint_at(r, 16, &out->live_holds) ||
+	    !uint_at(r, 17, &out->live_qty) ||
+	    !uint_at(r, 18, &out->holds_unindexed) ||
+	    !uint_at(r, 19, &out->index_dangling) ||
+	    !uint_at(r, 20, &out->broken))
 		return TR_EPROTO;
 	return 0;
 }
@@ -686,28 +1009,13 @@ tr_coord_event_list(tr_coord *c, void (*fn)(const char *, void *), void *arg)
 }
 
 int
-tr_coord_heartbeat(tr_coord *c, const char *node, uint64_t ttl_ms)
-{
-	char key[64], ttl[24];
-	const char *argv[] = {"SET", key, "1", "PX", ttl};
-	redisReply *r;
-	int rv;
-	snprintf(key, sizeof(key), "tr:node:%s:alive", node);
-	snprintf(ttl, sizeof(ttl), "%" PRIu64, ttl_ms);
-	rv = plain(c, 5, argv, &r);
-	if (r)
-		freeReplyObject(r);
-	return rv;
-}
-
-int
 tr_coord_alive(tr_coord *c, const char *node, bool *alive)
 {
 	char key[64];
 	const char *argv[] = {"EXISTS", key};
 	redisReply *r;
 	int rv;
-	snprintf(key, sizeof(key), "tr:node:%s:alive", node);
+	alive_key(key, sizeof(key), node);
 	if ((rv = plain(c, 2, argv, &r)) != 0)
 		return rv;
 	*alive = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
@@ -716,41 +1024,39 @@ tr_coord_alive(tr_coord *c, const char *node, bool *alive)
 }
 
 int
-tr_coord_event_leases(tr_coord *c, const char *event_id, tr_lease_entry *out,
-    size_t cap, size_t *n)
+tr_coord_lease_page(tr_coord *c, const char *event_id, uint64_t *cursor,
+    char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap, size_t *n)
 {
-	char lease_key[96], epoch_key[96];
-	const char *largv[] = {"HGETALL", lease_key};
-	const char *eargv[] = {"HGETALL", epoch_key};
-	redisReply *lr, *er;
+	char key[96], cur[24], count[24];
+	const char *argv[] = {"HSCAN", key, cur, "COUNT", count};
+	const redisReply *items;
+	redisReply *r;
+	int64_t next;
 	int rv;
 
 	*n = 0;
-	snprintf(lease_key, sizeof(lease_key), "tr:{%s}:lease", event_id);
-	snprintf(epoch_key, sizeof(epoch_key), "tr:{%s}:epoch", event_id);
-	if ((rv = plain(c, 2, largv, &lr)) != 0)
+	snprintf(key, sizeof(key), "tr:{%s}:lease", event_id);
+	snprintf(cur, sizeof(cur), "%" PRIu64, *cursor);
+	snprintf(count, sizeof(count), "%zu", cap);
+	if ((rv = plain(c, 5, argv, &r)) != 0)
 		return rv;
-	if ((rv = plain(c, 2, eargv, &er)) != 0) {
-		freeReplyObject(lr);
-		return rv;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    !int_of(r->element[0], &next) || next < 0 ||
+	    (items = r->element[1])->type != REDIS_REPLY_ARRAY) {
+		freeReplyObject(r);
+		return TR_EPROTO;
 	}
-	for (size_t i = 0; lr->type == REDIS_REPLY_ARRAY &&
-	    i + 1 < lr->elements && *n < cap; i += 2) {
-		tr_lease_entry *e = &out[*n];
-		if (!tr_node_id_valid(lr->element[i]->str))
+	/* HSCAN may return a little more than COUNT: keep what fits; a
+	 * node left out is seen by the next sweep. */
+	for (size_t i = 0; i + 1 < items->elements && *n < cap; i += 2) {
+		const redisReply *e = items->element[i];
+		if (e->type != REDIS_REPLY_STRING || !tr_node_id_valid(e->str))
 			continue;
-		snprintf(e->node, sizeof(e->node), "%s", lr->element[i]->str);
-		e->lease = strtoll(lr->element[i + 1]->str, NULL, 10);
-		e->epoch = 0;
-		for (size_t j = 0; er->type == REDIS_REPLY_ARRAY &&
-		    j + 1 < er->elements; j += 2)
-			if (strcmp(er->element[j]->str, e->node) == 0)
-				e->epoch = strtoull(er->element[j + 1]->str,
-				    NULL, 10);
+		snprintf(nodes[*n], TR_NODE_ID_MAX + 1, "%s", e->str);
 		(*n)++;
 	}
-	freeReplyObject(lr);
-	freeReplyObject(er);
+	*cursor = (uint64_t)next;
+	freeReplyObject(r);
 	return 0;
 }
 

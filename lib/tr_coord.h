@@ -47,58 +47,115 @@ int tr_coord_reconnect(tr_coord *c);
 /* Redis commands sent so far (each script call counts one). */
 uint64_t tr_coord_commands(const tr_coord *c);
 
-/* A script call. Fill with one tr_call_* builder; read after tr_coord_run.
- */
+/* A script call. Fill with one tr_call_* builder; read after tr_coord_run;
+ * always end with tr_call_done (it frees the reply and any argument space
+ * a large call took). */
 typedef struct tr_call {
 	enum tr_script script;
 	int argc;
-	const char *argv[3 + TR_EVENT_KEY_COUNT + 8];
-	size_t argvlen[3 + TR_EVENT_KEY_COUNT + 8];
-	char buf[2048];
+	const char *argv[3 + TR_EVENT_KEY_COUNT + 1 + 8];
+	size_t argvlen[3 + TR_EVENT_KEY_COUNT + 1 + 8];
+	char buf[3072];
 	size_t used;
+	/* Arguments past the fixed ones (the items of hold and expire), in
+	 * a heap buffer: offsets, since the buffer may move while growing. */
+	char *xbuf;
+	size_t xused, xcap;
+	size_t *xoff, *xlen;
+	int xargc, xargcap;
 	/* After tr_coord_run: 0, or an error code: TR_ENOT_FOUND (no such
-	 * event), TR_EFENCED, TR_ELIMIT, TR_EEXPIRED (voided), TR_EDUPLICATE,
+	 * event, or reservation), TR_ENOT_OWNER, TR_EFENCED, TR_ELIMIT,
+	 * TR_EEXPIRED, TR_ECONFLICT (released, or paid), TR_EDUPLICATE (an
+	 * event with other settings; a node id held by another process),
 	 * TR_EINVALID, TR_EINTERNAL (broken invariant), TR_EUNAVAILABLE (not
 	 * connected: not sent), TR_EIO / TR_ETIMEDOUT (sent, outcome
-	 * unknown). */
+	 * unknown), TR_ENOMEM (not sent). */
 	int rv;
 	char detail[160];     /* the script's error message, if any */
 	uint64_t fenced_epoch; /* with TR_EFENCED: the coordinator's epoch */
 	struct redisReply *reply;
 } tr_call;
 
-/* Builders. Ids must be valid (callers check input first). */
+/* Builders. Ids must be valid (callers check input first). Each starts a
+ * fresh call: a call that was run must be released with tr_call_done
+ * before it is built again. */
 void tr_call_create_event(tr_call *k, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms);
 void tr_call_register(tr_call *k, const char *event_id, const char *node);
 void tr_call_grant(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t want);
+/* A hold call; then one tr_call_hold_item per reservation the node
+ * admitted (the strings are copied). Returns 0 or TR_ENOMEM (the call is
+ * then unusable: tr_call_done it). */
+void tr_call_hold(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch);
+int tr_call_hold_item(tr_call *k, const char *rid, const char *user,
+    uint32_t qty, const char *request_id);
 void tr_call_confirm(tr_call *k, const char *event_id, const char *node,
-    uint64_t epoch, const char *rid, const char *user, uint32_t qty,
-    const char *payment_ref);
+    const char *rid, const char *user, const char *payment_ref);
+void tr_call_release(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch, const char *rid, const char *user);
+/* An expire call; then one tr_call_expire_item per due hold. */
+void tr_call_expire(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch);
+int tr_call_expire_item(tr_call *k, const char *rid);
+void tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
+    uint32_t limit, uint64_t keep_ended_ms, uint32_t prune_limit);
 void tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n);
-void tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t seen_epoch);
-void tr_call_resolve(tr_call *k, const char *event_id, const char *rid);
+void tr_call_reclaim(tr_call *k, const char *event_id, const char *node);
+void tr_call_retire(tr_call *k, const char *event_id, const char *node,
+    uint64_t epoch);
 void tr_call_sync(tr_call *k, const char *event_id, const char *node);
 void tr_call_audit(tr_call *k, const char *event_id);
+/* Liveness (not event scripts): claim or refresh node's liveness key for
+ * this process (instance), or drop the claim. */
+void tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
+    uint64_t ttl_ms);
+void tr_call_leave(tr_call *k, const char *node, const char *instance);
 
 /* Send n calls in one pipeline and read every answer into each call's rv
  * and reply. Returns 0 if the connection stayed up (individual calls may
  * still have failed), or TR_EUNAVAILABLE / TR_EIO / TR_ETIMEDOUT. */
 int tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n);
 
-/* Free a call's reply (safe to call twice). */
+/* Free a call's reply and argument space (safe to call twice). */
 void tr_call_done(tr_call *k);
 
 /* Readers: each returns 0 and fills its outputs if k->rv == 0 and the
  * reply has the expected shape, else k->rv or TR_EPROTO. */
 int tr_result_create_event(const tr_call *k, bool *created);
-int tr_result_register(const tr_call *k, uint64_t *epoch,
-    uint64_t *returned, uint64_t *total, uint32_t *limit_per_user,
-    uint64_t *hold_ms, int64_t *opens_at_ms);
+
+/* What register and sync tell a node about an event. */
+typedef struct tr_event_figures {
+	uint64_t total, pool, sold, held;
+	uint64_t epoch;  /* the node's */
+	uint64_t lease;  /* the node's: free tickets leased to it */
+} tr_event_figures;
+int tr_result_register(const tr_call *k, tr_event_figures *fig,
+    uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
+    int64_t *opens_at_ms);
 int tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool);
+
+/* One item of a hold call's answer (see lib/lua/hold.lua). */
+enum tr_hold_outcome {
+	TR_HOLDCALL_CREATED = 1, /* a new hold: rid is the one sent */
+	TR_HOLDCALL_EXISTING = 2, /* the request id's hold or order: rid */
+	TR_HOLDCALL_DUPLICATE = 3, /* at the limit with the live hold rid */
+	TR_HOLDCALL_LIMIT = 4, /* at the limit with paid tickets */
+	TR_HOLDCALL_NOT_OPEN = 5, /* before opens_at by Redis' clock */
+	TR_HOLDCALL_NO_LEASE = 6, /* the node's lease in Redis is short */
+};
+typedef struct tr_hold_result {
+	enum tr_hold_outcome outcome;
+	char rid[TR_RID_MAX + 1];
+	uint32_t qty;
+	int state;               /* HoldState: HELD or CONFIRMED */
+	int64_t expires_at_ms;   /* Redis' clock */
+} tr_hold_result;
+/* now_ms: Redis' clock when the script ran; count: items answered. */
+int tr_result_hold(const tr_call *k, int64_t *now_ms, size_t *count);
+int tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out);
 
 typedef struct tr_order_info {
 	bool created; /* false: it existed (a repeated confirm) */
@@ -106,25 +163,33 @@ typedef struct tr_order_info {
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	uint32_t qty;
-	char node[TR_NODE_ID_MAX + 1];
+	char node[TR_NODE_ID_MAX + 1]; /* the node that made the hold */
 } tr_order_info;
 int tr_result_confirm(const tr_call *k, tr_order_info *out);
+
+/* state: HoldState RELEASED or EXPIRED; to_lease: the ticket went back to
+ * the caller's lease (else to the pool, or nowhere: it had ended). */
+int tr_result_release(const tr_call *k, int *state, bool *to_lease,
+    uint32_t *qty, int64_t *expires_at_ms);
+
+/* One item of an expire call's answer: state HELD (not due by Redis'
+ * clock; time = its deadline), CONFIRMED (time = confirmed_at_ms, and the
+ * order's payment_ref), RELEASED or EXPIRED (to_lease: this call put the
+ * ticket in the caller's lease), or 0 (unknown to Redis). */
+int tr_result_expire(const tr_call *k, int64_t *now_ms, size_t *count);
+int tr_result_expire_item(const tr_call *k, size_t i, int *state,
+    bool *to_lease, int64_t *time_ms, char *payment_ref, size_t ref_cap);
+int tr_result_expire_due(const tr_call *k, uint64_t *expired,
+    uint64_t *pruned);
 int tr_result_give_back(const tr_call *k, uint64_t *lease_left,
     uint64_t *pool);
 int tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned);
-/* confirmed: the order exists (then confirmed_at_ms and payment_ref are
- * set); otherwise the hold is now void. */
-int tr_result_resolve(const tr_call *k, bool *confirmed,
-    int64_t *confirmed_at_ms, char *payment_ref, size_t ref_cap);
-
-typedef struct tr_sync_info {
-	uint64_t pool, sold, epoch, lease, total;
-} tr_sync_info;
-int tr_result_sync(const tr_call *k, tr_sync_info *out);
+int tr_result_retire(const tr_call *k, uint64_t *returned);
+int tr_result_sync(const tr_call *k, tr_event_figures *out);
 
 #define TR_AUDIT_NODES_MAX 256
 typedef struct tr_audit {
-	uint64_t total, limit_per_user, pool, sold, lease_sum;
+	uint64_t total, limit_per_user, pool, sold, held, lease_sum;
 	size_t node_count;
 	struct {
 		char node[TR_NODE_ID_MAX + 1];
@@ -134,6 +199,8 @@ typedef struct tr_audit {
 	uint64_t buyers_sum, buyers_count, max_per_user, users_over_limit;
 	uint64_t orders_count, orders_qty, stream_len, negative_values;
 	uint64_t buyer_order_mismatches;
+	uint64_t live_holds, live_qty, holds_unindexed, index_dangling;
+	uint64_t broken; /* conservation failures the scripts saw */
 } tr_audit;
 int tr_result_audit(const tr_call *k, tr_audit *out);
 
@@ -145,19 +212,14 @@ int tr_coord_event_publish(tr_coord *c, const char *event_id);
 /* Call fn for each published event id. */
 int tr_coord_event_list(tr_coord *c, void (*fn)(const char *id, void *arg),
     void *arg);
-/* Refresh node's liveness key for ttl_ms. */
-int tr_coord_heartbeat(tr_coord *c, const char *node, uint64_t ttl_ms);
 /* Whether node's liveness key exists. */
 int tr_coord_alive(tr_coord *c, const char *node, bool *alive);
 
-/* Nodes that hold a lease of an event, with their lease and epoch. */
-typedef struct tr_lease_entry {
-	char node[TR_NODE_ID_MAX + 1];
-	int64_t lease;
-	uint64_t epoch;
-} tr_lease_entry;
-int tr_coord_event_leases(tr_coord *c, const char *event_id,
-    tr_lease_entry *out, size_t cap, size_t *n);
+/* One page of the nodes with a lease entry for an event (HSCAN): pass
+ * cursor 0 first, then the *cursor returned, until it is 0 again. Ids that
+ * are not valid node ids are skipped. */
+int tr_coord_lease_page(tr_coord *c, const char *event_id, uint64_t *cursor,
+    char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap, size_t *n);
 
 /* Redis's own count of commands processed (INFO stats), for measuring. */
 int tr_coord_server_commands(tr_coord *c, uint64_t *out);

@@ -18,6 +18,13 @@
 Ticketrush__Request *tr_request_unpack(const void *buf, size_t len);
 void tr_request_free(Ticketrush__Request *req);
 
+/* Count the operations of a Batch in a serialized Request without
+ * unpacking it (unpacking allocates per operation: a 1 MiB batch of empty
+ * operations would be half a million allocations before its size could be
+ * refused). Returns 0 and the count (0 when the Request has no Batch), or
+ * TR_EPROTO for bytes that are not protobuf. Pure. */
+int tr_wire_batch_ops(const void *buf, size_t len, size_t *ops);
+
 /* Unpack a Reply; NULL if malformed. Free with tr_reply_free. */
 Ticketrush__Reply *tr_reply_unpack(const void *buf, size_t len);
 void tr_reply_free(Ticketrush__Reply *rep);

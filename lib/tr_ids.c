@@ -90,26 +90,31 @@ tr_random_u64(void)
 }
 
 void
-tr_rid_format(char *out, const char *node_id, uint64_t rand)
+tr_rid_format(char *out, const char *node_id, uint64_t rand,
+    const char *event_id)
 {
-	snprintf(out, TR_RID_MAX + 1, "%s.%016llx", node_id,
-	    (unsigned long long)rand);
+	snprintf(out, TR_RID_MAX + 1, "%s.%016llx.%s", node_id,
+	    (unsigned long long)rand, event_id);
 }
 
 bool
-tr_rid_parse(const char *rid, char *node_out)
+tr_rid_parse(const char *rid, char *node_out, char *event_out)
 {
-	const char *dot;
+	const char *dot, *hex, *event;
 	size_t node_len;
 
 	if (rid == NULL || (dot = strchr(rid, '.')) == NULL)
 		return false;
 	node_len = (size_t)(dot - rid);
-	if (node_len == 0 || node_len > TR_NODE_ID_MAX || strlen(dot + 1) != 16)
+	hex = dot + 1;
+	if (node_len == 0 || node_len > TR_NODE_ID_MAX)
 		return false;
-	for (const char *p = dot + 1; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
+	for (int i = 0; i < 16; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') ||
+		    (hex[i] >= 'a' && hex[i] <= 'f')))
+			return false; /* also stops at the NUL */
+	if (hex[16] != '.' || !tr_event_id_valid(event = hex + 17))
+		return false;
 	for (size_t i = 0; i < node_len; i++) {
 		char c = rid[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -118,5 +123,7 @@ tr_rid_parse(const char *rid, char *node_out)
 	}
 	memcpy(node_out, rid, node_len);
 	node_out[node_len] = '\0';
+	if (event_out != NULL)
+		strcpy(event_out, event);
 	return true;
 }

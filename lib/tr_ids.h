@@ -11,8 +11,10 @@
 #define TR_REQUEST_ID_MAX 64
 #define TR_NODE_ID_MAX 16
 #define TR_PAYMENT_REF_MAX 128
-/* "<node>.<16 hex digits>" */
-#define TR_RID_MAX (TR_NODE_ID_MAX + 1 + 16)
+/* "<node>.<16 hex digits>.<event>": a reservation id names the node that
+ * made it (the gateway routes by it) and its event (any node can then find
+ * the hold in the coordinator without a lookup). */
+#define TR_RID_MAX (TR_NODE_ID_MAX + 1 + 16 + 1 + TR_EVENT_ID_MAX)
 
 /* Event ids: 1-64 chars of [A-Za-z0-9._:-]. */
 bool tr_event_id_valid(const char *s);
@@ -30,13 +32,16 @@ bool tr_payment_ref_valid(const char *s);
  * if the kernel cannot give randomness: guessable ids are worse than none. */
 uint64_t tr_random_u64(void);
 
-/* Write "<node_id>.<16 hex of rand>" into out (at least TR_RID_MAX + 1
- * bytes). node_id must be valid. */
-void tr_rid_format(char *out, const char *node_id, uint64_t rand);
+/* Write "<node_id>.<16 hex of rand>.<event_id>" into out (at least
+ * TR_RID_MAX + 1 bytes). Both ids must be valid. */
+void tr_rid_format(char *out, const char *node_id, uint64_t rand,
+    const char *event_id);
 
 /* Check a reservation id's shape and copy its node part into node_out (at
- * least TR_NODE_ID_MAX + 1 bytes). Returns false, leaving node_out
- * untouched, when the id is not of the shape tr_rid_format makes. */
-bool tr_rid_parse(const char *rid, char *node_out);
+ * least TR_NODE_ID_MAX + 1 bytes) and, if event_out is not NULL, its event
+ * part into event_out (at least TR_EVENT_ID_MAX + 1 bytes). Returns false,
+ * leaving both untouched, when the id is not of the shape tr_rid_format
+ * makes. */
+bool tr_rid_parse(const char *rid, char *node_out, char *event_out);
 
 #endif

@@ -1,40 +1,52 @@
-/* tr_scripts: Lua sources of the coordinator scripts and the key layout. */
+/* tr_scripts: the coordinator's Lua scripts, the only writers of an event's
+ * keys, and the key layout they share.
+ *
+ * The scripts are lib/lua/<name>.lua, embedded at build time
+ * (cmake/embed_lua.cmake); lib/lua/common.lua documents every key and the
+ * hold record, and is prepended to each event script.
+ *
+ * Keys of event E (one hash tag, so a Redis Cluster keeps an event on one
+ * slot): tr:{E}:meta, pool, sold, held, lease, epoch, buyers, orders,
+ * stream, holds, deadlines, uholds, reqs, ended. Every event script
+ * receives these fourteen as KEYS[1..14], in this order.
+ * Outside any event: tr:events (set of event ids) and tr:node:<node>:alive
+ * (liveness, with a TTL; its value is the claiming process's instance id).
+ */
 #ifndef TR_SCRIPTS_H
 #define TR_SCRIPTS_H
 
-/*
- * Redis keys of event E (all share the hash tag {E}, so a Redis Cluster
- * keeps one event on one slot and every script touches one slot):
- *   tr:{E}:meta    hash: total, limit_per_user, hold_ms, opens_at_ms,
- *                  created_at_ms
- *   tr:{E}:pool    integer: unsold tickets leased to no node
- *   tr:{E}:sold    integer: tickets confirmed
- *   tr:{E}:lease   hash node -> tickets leased to that node
- *   tr:{E}:epoch   hash node -> lease generation (fencing token)
- *   tr:{E}:buyers  hash user -> tickets confirmed
- *   tr:{E}:orders  hash reservation id -> order JSON
- *   tr:{E}:stream  stream of orders, for order/payment services
- *   tr:{E}:void    hash reservation id -> time it was voided
- * Outside any event: tr:events (set of event ids) and
- * tr:node:<node>:alive (liveness, with a TTL).
- * Every event script receives these nine keys as KEYS[1..9], in this order.
- */
+#include <stdbool.h>
+
+/* X(ENUM, file name, event script?) */
+#define TR_SCRIPT_LIST(X)                       \
+	X(CREATE_EVENT, create_event, true)     \
+	X(REGISTER, register, true)             \
+	X(GRANT, grant, true)                   \
+	X(HOLD, hold, true)                     \
+	X(CONFIRM, confirm, true)               \
+	X(RELEASE, release, true)               \
+	X(EXPIRE, expire, true)                 \
+	X(EXPIRE_DUE, expire_due, true)         \
+	X(GIVE_BACK, give_back, true)           \
+	X(RECLAIM, reclaim, true)               \
+	X(RETIRE, retire, true)                 \
+	X(SYNC, sync, true)                     \
+	X(AUDIT, audit, true)                   \
+	X(HEARTBEAT, heartbeat, false)          \
+	X(LEAVE, leave, false)
+
 enum tr_script {
-	TR_SCRIPT_CREATE_EVENT,
-	TR_SCRIPT_REGISTER,
-	TR_SCRIPT_GRANT,
-	TR_SCRIPT_CONFIRM,
-	TR_SCRIPT_GIVE_BACK,
-	TR_SCRIPT_RECLAIM,
-	TR_SCRIPT_RESOLVE,
-	TR_SCRIPT_SYNC,
-	TR_SCRIPT_AUDIT,
+#define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,
+	TR_SCRIPT_LIST(TR_SCRIPT_ENUM)
+#undef TR_SCRIPT_ENUM
 	TR_SCRIPT_COUNT
 };
 
-#define TR_EVENT_KEY_COUNT 9
+#define TR_EVENT_KEY_COUNT 14
 
 extern const char *const tr_script_source[TR_SCRIPT_COUNT];
 extern const char *const tr_script_name[TR_SCRIPT_COUNT];
+/* Whether the script takes the event's keys (else its own KEYS). */
+extern const bool tr_script_is_event[TR_SCRIPT_COUNT];
 
 #endif

@@ -2,8 +2,9 @@
  * its ticker thread (hold expiry, waiter timeouts, prefetch, idle returns).
  *
  * The coordinator thread owns the tr_coord connection. Besides the jobs the
- * request path queues, it keeps the node's liveness key, discovers new
- * events, syncs global figures and the node's epoch, and reclaims the
+ * request path queues, it keeps this process's claim on its node id (the
+ * liveness key), discovers new events, syncs global figures, the node's
+ * epochs and leases, ends overdue holds of any node and reclaims the
  * leases of nodes whose liveness lapsed.
  */
 #include <inttypes.h>
@@ -25,6 +26,10 @@
 struct loop_state {
 	int64_t next_reconnect, reconnect_backoff;
 	int64_t next_heartbeat, next_discover, next_sync, next_sweep;
+	int64_t connected_at; /* when the connection last came up */
+	int64_t last_claim;   /* when the last successful heartbeat left */
+	bool synced;          /* every epoch checked since connected_at */
+	bool told_taken;
 };
 
 int
@@ -120,46 +125,7 @@ events_snapshot(tr_node *n, struct ev_list *l)
 	pthread_mutex_unlock(&n->lock);
 }
 
-/* ---- registration and discovery --------------------------------------- */
-
-/* Register this node for an event and add it to the ledger. The answer of
- * register carries the event's settings, so one call is enough. */
-static int
-register_event(tr_node *n, const char *id, tr_event **out)
-{
-	tr_call k, *kp = &k;
-	tr_event_conf conf = {0};
-	uint64_t epoch, returned;
-	tr_event *ev;
-	int rv;
-
-	tr_call_register(&k, id, n->conf.node_id);
-	tr_coord_run(n->coord, &kp, 1);
-	atomic_fetch_add(&n->coord_calls, 1);
-	snprintf(conf.id, sizeof(conf.id), "%s", id);
-	rv = tr_result_register(&k, &epoch, &returned, &conf.total,
-	    &conf.limit_per_user, &conf.hold_ms, &conf.opens_at_ms);
-	tr_call_done(&k);
-	if (rv != 0)
-		return rv;
-	pthread_mutex_lock(&n->lock);
-	rv = tr_ledger_event_add(n->ledger, &conf, &ev);
-	if (rv == 0)
-		rv = ops_event_attach(n, ev);
-	if (rv == 0) {
-		tr_ledger_event_reset(n->ledger, ev, epoch);
-		evs_reset_after_register(ev);
-		*out = ev;
-	}
-	pthread_mutex_unlock(&n->lock);
-	if (rv == 0)
-		tr_info("event %s: registered, epoch %" PRIu64 ", %" PRIu64
-		    " ticket(s) of an earlier incarnation back to the pool", id,
-		    epoch, returned);
-	else
-		tr_error("event %s: cannot add: %s", id, tr_strerror(rv));
-	return rv;
-}
+/* ---- discovery ----------------------------------------------------------- */
 
 struct id_list {
 	char (*v)[TR_EVENT_ID_MAX + 1];
@@ -196,6 +162,7 @@ discover(tr_node *n)
 				(void)register_event(n, ids.v[i], &ev);
 		}
 	}
+	atomic_fetch_add(&n->coord_calls, 1);
 	free(ids.v);
 }
 
@@ -241,20 +208,39 @@ create_event(tr_node *n, struct job *j, struct finish_list *f)
 
 /* ---- periodic work ------------------------------------------------------ */
 
+/* Claim (or keep) this process's hold on its node id. Selling is allowed
+ * until a little before the key could lapse, and only once the epochs
+ * were checked since the connection came up (synced). */
 static void
-heartbeat(tr_node *n)
+heartbeat(tr_node *n, struct loop_state *ls)
 {
 	int64_t sent = tr_mono_ms();
 	uint64_t ttl = n->conf.liveness_ttl_ms;
+	tr_call k, *kp = &k;
 
-	if (tr_coord_heartbeat(n->coord, n->conf.node_id, ttl) == 0) {
-		/* The key lives until at least sent + ttl; stop selling a
-		 * little before, so a lapsed node never sells from a lease
-		 * that another node may be reclaiming. */
-		atomic_store(&n->lease_valid_until,
-		    sent + (int64_t)(ttl - ttl / 5));
-	}
+	tr_call_heartbeat(&k, n->conf.node_id, n->instance, ttl);
+	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
+	if (k.rv == 0) {
+		if (!atomic_load(&n->claimed))
+			tr_info("node %s: liveness claimed (instance %s)",
+			    n->conf.node_id, n->instance);
+		atomic_store(&n->claimed, true);
+		ls->last_claim = sent;
+		/* Stop selling a little before the key may lapse: a lapsed
+		 * node's lease may be reclaimed by another node. */
+		if (ls->synced)
+			atomic_store(&n->lease_valid_until,
+			    sent + (int64_t)(ttl - ttl / 5));
+	} else if (k.rv == TR_EDUPLICATE) {
+		if (atomic_load(&n->claimed) || !ls->told_taken)
+			tr_warn("node %s: another live process holds this "
+			    "node id (%s); not serving until its liveness "
+			    "lapses", n->conf.node_id, k.detail);
+		ls->told_taken = true;
+		atomic_store(&n->claimed, false);
+	}
+	tr_call_done(&k);
 }
 
 static void
@@ -262,6 +248,7 @@ sync_events(tr_node *n, struct ev_list *evs)
 {
 	tr_call *calls, **ptrs;
 	struct finish_list f = {0};
+	int rv;
 
 	if (evs->n == 0)
 		return;
@@ -273,15 +260,13 @@ sync_events(tr_node *n, struct ev_list *evs)
 		tr_call_sync(&calls[i], evs->v[i].id, n->conf.node_id);
 		ptrs[i] = &calls[i];
 	}
-	tr_coord_run(n->coord, ptrs, evs->n);
+	rv = tr_coord_run(n->coord, ptrs, evs->n);
 	atomic_fetch_add(&n->coord_calls, evs->n);
 	pthread_mutex_lock(&n->lock);
-	for (size_t i = 0; i < evs->n; i++) {
-		tr_event *ev = evs->v[i].ev;
-		tr_sync_info si;
-		if (tr_result_sync(&calls[i], &si) != 0)
-			continue;
-		evs_apply_sync(n, ev, &si, &f);
+	for (size_t i = 0; rv == 0 && i < evs->n; i++) {
+		tr_event_figures fig;
+		if (tr_result_sync(&calls[i], &fig) == 0)
+			apply_sync(n, evs->v[i].ev, &fig, &f);
 	}
 	pthread_mutex_unlock(&n->lock);
 	finish_all(&f);
@@ -293,41 +278,112 @@ out:
 	free(ptrs);
 }
 
-/* Reclaim the lease of every other node whose liveness key is gone. */
-static void
-sweep(tr_node *n, struct ev_list *evs)
+/* Liveness of the other nodes, asked once per node per sweep. */
+struct seen_node {
+	char node[TR_NODE_ID_MAX + 1];
+	bool alive;
+};
+
+#define SWEEP_PAGE 256
+#define SWEEP_PAGES_MAX 64 /* 16,384 node ids per event per sweep */
+#define SWEEP_NODES_MAX 1024
+
+static int
+node_alive(tr_node *n, struct seen_node *seen, size_t *nseen,
+    const char *node, bool *alive)
 {
-	tr_lease_entry entries[64];
+	int rv;
+	for (size_t i = 0; i < *nseen; i++)
+		if (strcmp(seen[i].node, node) == 0) {
+			*alive = seen[i].alive;
+			return 0;
+		}
+	if ((rv = tr_coord_alive(n->coord, node, alive)) != 0)
+		return rv;
+	atomic_fetch_add(&n->coord_calls, 1);
+	if (*nseen < SWEEP_NODES_MAX) {
+		snprintf(seen[*nseen].node, sizeof(seen[*nseen].node), "%s",
+		    node);
+		seen[(*nseen)++].alive = *alive;
+	}
+	return 0;
+}
+
+static void
+reclaim_dead(tr_node *n, const char *event_id, struct seen_node *seen,
+    size_t *nseen)
+{
+	char (*page)[TR_NODE_ID_MAX + 1] = malloc(SWEEP_PAGE * sizeof(*page));
+	uint64_t cursor = 0;
 	size_t count;
 
-	for (size_t i = 0; i < evs->n; i++) {
-		if (tr_coord_event_leases(n->coord, evs->v[i].id, entries, 64,
-		    &count) != 0)
-			return;
-		atomic_fetch_add(&n->coord_calls, 2);
+	if (page == NULL)
+		return;
+	for (int p = 0; p < SWEEP_PAGES_MAX; p++) {
+		if (tr_coord_lease_page(n->coord, event_id, &cursor, page,
+		    SWEEP_PAGE, &count) != 0)
+			break;
+		atomic_fetch_add(&n->coord_calls, 1);
 		for (size_t e = 0; e < count; e++) {
 			bool alive = true, reclaimed = false;
 			uint64_t returned = 0;
 			tr_call k, *kp = &k;
-			if (entries[e].lease <= 0 ||
-			    strcmp(entries[e].node, n->conf.node_id) == 0)
+			if (strcmp(page[e], n->conf.node_id) == 0 ||
+			    node_alive(n, seen, nseen, page[e], &alive) != 0 ||
+			    alive)
 				continue;
-			if (tr_coord_alive(n->coord, entries[e].node,
-			    &alive) != 0 || alive)
-				continue;
-			tr_call_reclaim(&k, evs->v[i].id, entries[e].node,
-			    entries[e].epoch);
+			/* The script checks liveness again, atomically. */
+			tr_call_reclaim(&k, event_id, page[e]);
 			tr_coord_run(n->coord, &kp, 1);
-			atomic_fetch_add(&n->coord_calls, 2);
+			atomic_fetch_add(&n->coord_calls, 1);
 			if (tr_result_reclaim(&k, &reclaimed, &returned) == 0 &&
 			    reclaimed)
 				tr_warn("event %s: node %s is gone (liveness "
 				    "lapsed): reclaimed its lease of %" PRIu64
-				    " ticket(s) into the pool", evs->v[i].id,
-				    entries[e].node, returned);
+				    " ticket(s) into the pool; its holds stay "
+				    "confirmable", event_id, page[e], returned);
 			tr_call_done(&k);
 		}
+		if (cursor == 0)
+			break;
 	}
+	free(page);
+}
+
+/* Every node sweeps every event: holds overdue by more than the grace
+ * (their node is dead or lost the answer) end, and, once this node has
+ * been connected for a liveness TTL, the leases of nodes whose liveness
+ * lapsed are reclaimed. The wait after (re)connecting gives the other
+ * nodes the same TTL to come back after a coordinator outage. */
+static void
+sweep(tr_node *n, struct loop_state *ls, struct ev_list *evs, int64_t now)
+{
+	bool reclaim = now - ls->connected_at >=
+	    (int64_t)n->conf.liveness_ttl_ms;
+	struct seen_node *seen = NULL;
+	size_t nseen = 0;
+
+	if (reclaim && (seen = malloc(SWEEP_NODES_MAX * sizeof(*seen))) ==
+	    NULL)
+		reclaim = false;
+	for (size_t i = 0; i < evs->n && tr_coord_connected(n->coord); i++) {
+		tr_call k, *kp = &k;
+		uint64_t expired = 0, pruned = 0;
+
+		tr_call_expire_due(&k, evs->v[i].id, EXPIRE_GRACE_MS,
+		    EXPIRE_DUE_MAX, ENDED_KEEP_MS, EXPIRE_PRUNE_MAX);
+		tr_coord_run(n->coord, &kp, 1);
+		atomic_fetch_add(&n->coord_calls, 1);
+		if (tr_result_expire_due(&k, &expired, &pruned) == 0 &&
+		    expired > 0)
+			tr_info("event %s: %" PRIu64 " overdue hold(s) of "
+			    "other nodes expired; tickets back to the pool",
+			    evs->v[i].id, expired);
+		tr_call_done(&k);
+		if (reclaim)
+			reclaim_dead(n, evs->v[i].id, seen, &nseen);
+	}
+	free(seen);
 }
 
 static int64_t
@@ -340,31 +396,45 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 		if (tr_coord_reconnect(n->coord) == 0) {
 			ls->reconnect_backoff = RECONNECT_MIN_MS;
 			ls->next_heartbeat = ls->next_discover = now;
+			ls->next_sync = ls->next_sweep = now;
+			ls->connected_at = now;
 		} else {
 			ls->next_reconnect = now + ls->reconnect_backoff;
 			if (ls->reconnect_backoff < RECONNECT_MAX_MS)
 				ls->reconnect_backoff *= 2;
 		}
 	}
+	if (!tr_coord_connected(n->coord)) {
+		/* Every epoch must be checked again before selling. */
+		ls->synced = false;
+		atomic_store(&n->claimed, false);
+	}
 	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
-	if (tr_coord_connected(n->coord)) {
-		if (now >= ls->next_heartbeat) {
-			heartbeat(n);
-			ls->next_heartbeat = now +
-			    (int64_t)n->conf.liveness_ttl_ms / 4;
-		}
+	if (tr_coord_connected(n->coord) && now >= ls->next_heartbeat) {
+		heartbeat(n, ls);
+		ls->next_heartbeat = now + (int64_t)n->conf.liveness_ttl_ms / 4;
+	}
+	if (tr_coord_connected(n->coord) && atomic_load(&n->claimed)) {
 		if (now >= ls->next_discover) {
 			discover(n);
 			ls->next_discover = now + DISCOVER_MS;
 		}
-		if (now >= ls->next_sync) {
+		if (now >= ls->next_sync || !ls->synced) {
 			events_snapshot(n, evs);
 			sync_events(n, evs);
 			ls->next_sync = now + (int64_t)n->conf.sync_ms;
+			if (!ls->synced && tr_coord_connected(n->coord)) {
+				/* Epochs checked (a stale one is fenced):
+				 * selling may resume under the claim. */
+				uint64_t ttl = n->conf.liveness_ttl_ms;
+				ls->synced = true;
+				atomic_store(&n->lease_valid_until,
+				    ls->last_claim + (int64_t)(ttl - ttl / 5));
+			}
 		}
 		if (now >= ls->next_sweep) {
 			events_snapshot(n, evs);
-			sweep(n, evs);
+			sweep(n, ls, evs, now);
 			ls->next_sweep = now + (int64_t)n->conf.sweep_ms;
 		}
 	}
@@ -374,12 +444,14 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 	if (!tr_coord_connected(n->coord))
 		return ls->next_reconnect;
 	next = ls->next_heartbeat;
-	if (ls->next_sync < next)
-		next = ls->next_sync;
-	if (ls->next_sweep < next)
-		next = ls->next_sweep;
-	if (ls->next_discover < next)
-		next = ls->next_discover;
+	if (atomic_load(&n->claimed)) {
+		if (ls->next_sync < next)
+			next = ls->next_sync;
+		if (ls->next_sweep < next)
+			next = ls->next_sweep;
+		if (ls->next_discover < next)
+			next = ls->next_discover;
+	}
 	return next;
 }
 
@@ -389,6 +461,9 @@ run_jobs(tr_node *n, struct job **jobs, size_t k)
 	tr_call *ptrs[k];
 	struct finish_list f = {0};
 
+	pthread_mutex_lock(&n->lock);
+	jobs_seal(n, jobs, k);
+	pthread_mutex_unlock(&n->lock);
 	for (size_t i = 0; i < k; i++)
 		ptrs[i] = &jobs[i]->call;
 	tr_coord_run(n->coord, ptrs, k);
@@ -399,14 +474,12 @@ run_jobs(tr_node *n, struct job **jobs, size_t k)
 			create_event(n, jobs[i], &f);
 	pthread_mutex_lock(&n->lock);
 	for (size_t i = 0; i < k; i++)
-		ops_job_done(n, jobs[i], &f);
+		jobs_done(n, jobs[i], &f);
 	pthread_mutex_unlock(&n->lock);
 	finish_all(&f);
 	free(f.v);
-	for (size_t i = 0; i < k; i++) {
-		tr_call_done(&jobs[i]->call);
-		free(jobs[i]);
-	}
+	for (size_t i = 0; i < k; i++)
+		job_free(jobs[i]);
 }
 
 static void *
@@ -430,24 +503,25 @@ coord_main(void *arg)
 		size_t k = take_jobs(n, jobs, max, 0);
 		if (k == 0)
 			break;
-		for (size_t i = 0; i < k; i++)
-			jobs[i]->call.rv = TR_EUNAVAILABLE;
 		struct finish_list f = {0};
 		pthread_mutex_lock(&n->lock);
+		jobs_seal(n, jobs, k);
+		for (size_t i = 0; i < k; i++)
+			jobs[i]->call.rv = TR_EUNAVAILABLE;
 		for (size_t i = 0; i < k; i++) {
 			if (jobs[i]->kind == JOB_CREATE_EVENT) {
 				tr_reply_set(&jobs[i]->slot->reply,
 				    TR_EUNAVAILABLE, "node is stopping");
 				finish_add(&f, jobs[i]->slot);
 			} else {
-				ops_job_done(n, jobs[i], &f);
+				jobs_done(n, jobs[i], &f);
 			}
 		}
 		pthread_mutex_unlock(&n->lock);
 		finish_all(&f);
 		free(f.v);
 		for (size_t i = 0; i < k; i++)
-			free(jobs[i]);
+			job_free(jobs[i]);
 	}
 	free(jobs);
 	free(evs.v);

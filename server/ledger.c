@@ -9,11 +9,6 @@
 #include "tr_err.h"
 #include "tr_map.h"
 
-#define CONFIRMS_IN_FLIGHT_MAX 8
-/* How long to wait before asking the coordinator again about a hold whose
- * confirm outcome is unknown. */
-#define RESOLVE_RETRY_MS 1000
-
 /* A user's live (HELD or CONFIRMED) holds for one event. At most
  * limit_per_user of them, so lists stay short. */
 struct tr_buyer {
@@ -209,8 +204,7 @@ tr_ledger_event_count(const tr_ledger *l)
 uint64_t
 tr_event_available(const tr_event *ev)
 {
-	assert(ev->held <= ev->lease);
-	return ev->lease - ev->held;
+	return ev->lease;
 }
 
 int
@@ -219,15 +213,6 @@ tr_ledger_lease_grant(tr_event *ev, uint64_t n)
 	if (n > TR_TOTAL_MAX || ev->lease > TR_TOTAL_MAX - n)
 		return TR_EINVALID;
 	ev->lease += n;
-	return 0;
-}
-
-int
-tr_ledger_lease_return(tr_event *ev, uint64_t n)
-{
-	if (n > tr_event_available(ev))
-		return TR_EINVALID;
-	ev->lease -= n;
 	return 0;
 }
 
@@ -322,7 +307,7 @@ tomb_push(tr_ledger *l, tr_hold *h)
 
 /* ---- hold life --------------------------------------------------------- */
 
-/* HELD -> RELEASED | EXPIRED: the ticket goes back to the lease. */
+/* HELD -> RELEASED | EXPIRED: a tombstone now. */
 static void
 hold_end(tr_ledger *l, tr_hold *h, enum tr_hold_state state)
 {
@@ -334,7 +319,7 @@ hold_end(tr_ledger *l, tr_hold *h, enum tr_hold_state state)
 	tr_heap_remove(&l->expiry, &h->expiry);
 	buyer_unlink(ev, h);
 	h->state = state;
-	h->confirm_unknown = false;
+	h->expiring = false;
 	l->active_holds--;
 	if (state == TR_HOLD_EXPIRED)
 		ev->expired_count++;
@@ -379,31 +364,63 @@ tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
 			return TR_ELIMIT;
 		}
 	}
-	if (tr_event_available(ev) < qty)
+	if (ev->lease < qty)
 		return TR_EEMPTY;
+	ev->lease -= qty;
+	ev->admitting += qty;
+	ev->reserved_count++;
+	ev->last_reserve_mono_ms = now_mono_ms;
+	return TR_EPENDING;
+}
 
+void
+tr_ledger_admit_end(tr_event *ev, uint32_t qty, bool back_to_lease)
+{
+	assert(ev->admitting >= qty);
+	ev->admitting -= qty;
+	if (back_to_lease)
+		ev->lease += qty;
+}
+
+int
+tr_ledger_new_rid(const tr_ledger *l, const tr_event *ev, char *out)
+{
+	for (int tries = 0; tries < 5; tries++) {
+		tr_rid_format(out, l->node_id, l->rand(l->rand_arg),
+		    ev->conf.id);
+		if (tr_map_get(l->holds, out) == NULL)
+			return 0;
+	}
+	return TR_EINTERNAL; /* the random source is broken */
+}
+
+int
+tr_ledger_hold_add(tr_ledger *l, tr_event *ev, const char *rid,
+    const char *user_id, uint32_t qty, const char *request_id,
+    int64_t expires_wall_ms, int64_t expires_mono_ms, tr_hold **out)
+{
+	tr_buyer *b;
+	tr_hold *h;
+
+	if ((h = tr_map_get(l->holds, rid)) != NULL) {
+		*out = h;
+		return TR_EDUPLICATE;
+	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TR_ENOMEM;
-	for (int tries = 0;; tries++) {
-		tr_rid_format(h->rid, l->node_id, l->rand(l->rand_arg));
-		if (tr_map_get(l->holds, h->rid) == NULL)
-			break;
-		if (tries == 4) {
-			free(h);
-			return TR_EINTERNAL; /* the random source is broken */
-		}
-	}
-	strcpy(h->user_id, user_id);
-	strcpy(h->request_id, request_id);
+	snprintf(h->rid, sizeof(h->rid), "%s", rid);
+	snprintf(h->user_id, sizeof(h->user_id), "%s", user_id);
+	snprintf(h->request_id, sizeof(h->request_id), "%s",
+	    request_id ? request_id : "");
 	h->event = ev;
 	h->qty = qty;
 	h->state = TR_HOLD_HELD;
-	h->expires_mono_ms = now_mono_ms + (int64_t)ev->conf.hold_ms;
-	h->expires_wall_ms = now_wall_ms + (int64_t)ev->conf.hold_ms;
+	h->expires_mono_ms = expires_mono_ms;
+	h->expires_wall_ms = expires_wall_ms;
 	tr_heap_node_init(&h->expiry);
-	h->expiry.deadline = h->expires_mono_ms;
+	h->expiry.deadline = expires_mono_ms;
 
-	if (b == NULL && (b = buyer_get_or_add(ev, user_id)) == NULL)
+	if ((b = buyer_get_or_add(ev, user_id)) == NULL)
 		goto fail;
 	if (tr_map_put(l->holds, h->rid, h) != 0)
 		goto fail_buyer;
@@ -413,8 +430,6 @@ tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
 	}
 	buyer_link(b, h);
 	ev->held += qty;
-	ev->reserved_count++;
-	ev->last_reserve_mono_ms = now_mono_ms;
 	l->active_holds++;
 	*out = h;
 	return 0;
@@ -448,210 +463,66 @@ tr_ledger_hold_get(const tr_ledger *l, const char *rid)
 	return tr_map_get(l->holds, rid);
 }
 
-int
-tr_ledger_confirm_begin(tr_ledger *l, const char *rid, const char *user_id,
-    int64_t now_mono_ms, tr_hold **out)
-{
-	tr_hold *h;
-	int rv;
-
-	if ((rv = tr_ledger_find(l, rid, user_id, &h)) != 0)
-		return rv;
-	*out = h;
-	switch (h->state) {
-	case TR_HOLD_CONFIRMED:
-		return 0;
-	case TR_HOLD_RELEASED:
-		return TR_ECONFLICT;
-	case TR_HOLD_EXPIRED:
-		return TR_EEXPIRED;
-	case TR_HOLD_HELD:
-		break;
-	}
-	/* Past its deadline but not yet swept: it is expired, unless a confirm
-	 * is in flight or its outcome is unknown (the order may exist). */
-	if (now_mono_ms >= h->expires_mono_ms && h->confirming == 0 &&
-	    !h->confirm_unknown) {
-		hold_end(l, h, TR_HOLD_EXPIRED);
-		return TR_EEXPIRED;
-	}
-	if (h->confirming >= CONFIRMS_IN_FLIGHT_MAX)
-		return TR_EOVERLOADED;
-	h->confirming++;
-	return TR_EPENDING;
-}
-
 void
-tr_ledger_confirm_end(tr_ledger *l, tr_hold *h, int outcome,
-    const char *payment_ref, int64_t confirmed_wall_ms, int64_t now_mono_ms)
+tr_ledger_hold_confirmed(tr_ledger *l, tr_hold *h, const char *payment_ref,
+    int64_t confirmed_wall_ms)
 {
 	tr_event *ev = h->event;
 
-	if (h->confirming > 0)
-		h->confirming--;
-	if (h->state == TR_HOLD_CONFIRMED)
-		return; /* an earlier answer already settled it */
-
-	if (outcome == 0) {
-		if (h->state == TR_HOLD_HELD) {
-			assert(ev->held >= h->qty && ev->lease >= h->qty);
-			ev->held -= h->qty;
-			ev->lease -= h->qty;
-			tr_heap_remove(&l->expiry, &h->expiry);
-			l->active_holds--;
-		} else {
-			/* Ended by a fence reset while the confirm was in
-			 * flight, yet the order exists: it is sold. The lease
-			 * was already zeroed by the reset. */
-			tomb_unlink(l, h);
-			tr_buyer *b = buyer_get_or_add(ev, h->user_id);
-			if (b != NULL)
-				buyer_link(b, h);
-		}
-		h->state = TR_HOLD_CONFIRMED;
-		h->confirm_unknown = false;
-		ev->sold_here += h->qty;
-		h->confirmed_wall_ms = confirmed_wall_ms;
-		snprintf(h->payment_ref, sizeof(h->payment_ref), "%s",
-		    payment_ref ? payment_ref : "");
-		return;
-	}
 	if (h->state != TR_HOLD_HELD)
 		return;
-	switch (outcome) {
-	case TR_ELIMIT:
-		hold_end(l, h, TR_HOLD_RELEASED);
-		return;
-	case TR_EEXPIRED:
-		hold_end(l, h, TR_HOLD_EXPIRED);
-		return;
-	case TR_ETIMEDOUT:
-	case TR_EIO:
-		/* Sent but unanswered: the script may have run, so the order
-		 * may exist. (TR_EUNAVAILABLE means never sent: definite.) */
-		h->confirm_unknown = true;
-		break;
-	default:
-		/* A definite refusal (fenced, unknown event, broken
-		 * invariant): no order was written; the hold stays. */
-		break;
-	}
-	if (h->confirming == 0 && h->expiry.index == SIZE_MAX) {
-		h->expiry.deadline = h->confirm_unknown ?
-		    now_mono_ms + RESOLVE_RETRY_MS : h->expires_mono_ms;
-		if (h->expiry.deadline < h->expires_mono_ms)
-			h->expiry.deadline = h->expires_mono_ms;
-		/* On ENOMEM the hold stays HELD without a deadline; the
-		 * node's periodic sweep of unknown holds is not needed for
-		 * correctness, only for returning the ticket. */
-		(void)tr_heap_push(&l->expiry, &h->expiry);
-	}
-}
-
-int
-tr_ledger_release(tr_ledger *l, const char *rid, const char *user_id,
-    tr_hold **out)
-{
-	tr_hold *h;
-	int rv;
-
-	if ((rv = tr_ledger_find(l, rid, user_id, &h)) != 0)
-		return rv;
-	*out = h;
-	switch (h->state) {
-	case TR_HOLD_RELEASED:
-	case TR_HOLD_EXPIRED:
-		return 0;
-	case TR_HOLD_CONFIRMED:
-		return TR_ECONFLICT;
-	case TR_HOLD_HELD:
-		break;
-	}
-	if (h->confirming > 0 || h->confirm_unknown)
-		return TR_ECONFLICT;
-	hold_end(l, h, TR_HOLD_RELEASED);
-	return 0;
-}
-
-struct held_of_event {
-	const tr_event *ev;
-	tr_hold **v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static void
-collect_held_cb(const char *key, void *value, void *arg)
-{
-	struct held_of_event *c = arg;
-	tr_hold *h = value;
-	(void)key;
-	if (h->event != c->ev || h->state != TR_HOLD_HELD)
-		return;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		tr_hold **v = realloc(c->v, cap * sizeof(*v));
-		if (v == NULL) {
-			c->nomem = true;
-			return;
-		}
-		c->v = v;
-		c->cap = cap;
-	}
-	c->v[c->n++] = h;
+	assert(ev->held >= h->qty);
+	ev->held -= h->qty;
+	ev->sold_here += h->qty;
+	tr_heap_remove(&l->expiry, &h->expiry);
+	l->active_holds--;
+	h->state = TR_HOLD_CONFIRMED;
+	h->expiring = false;
+	h->confirmed_wall_ms = confirmed_wall_ms;
+	snprintf(h->payment_ref, sizeof(h->payment_ref), "%s",
+	    payment_ref ? payment_ref : "");
 }
 
 void
-tr_ledger_event_reset(tr_ledger *l, tr_event *ev, uint64_t new_epoch)
+tr_ledger_hold_ended(tr_ledger *l, tr_hold *h, enum tr_hold_state state)
 {
-	struct held_of_event c = {ev, NULL, 0, 0, false};
-
-	/* Collect first: ending a hold changes the maps being walked. A
-	 * fence is rare, so walking every hold is fine. */
-	tr_map_each(l->holds, collect_held_cb, &c);
-	for (size_t i = 0; i < c.n; i++)
-		hold_end(l, c.v[i], TR_HOLD_EXPIRED);
-	free(c.v);
-	if (c.nomem) {
-		/* Could not list them all: end the rest one by one. */
-		tr_hold *h;
-		do {
-			struct held_of_event one = {ev, NULL, 0, 0, false};
-			tr_map_each(l->holds, collect_held_cb, &one);
-			h = one.n ? one.v[0] : NULL;
-			free(one.v);
-			if (h != NULL)
-				hold_end(l, h, TR_HOLD_EXPIRED);
-		} while (h != NULL);
-	}
-	ev->epoch = new_epoch;
-	ev->lease = 0;
-	ev->held = 0;
+	assert(state == TR_HOLD_RELEASED || state == TR_HOLD_EXPIRED);
+	if (h->state == TR_HOLD_HELD)
+		hold_end(l, h, state);
 }
 
 size_t
 tr_ledger_expire_due(tr_ledger *l, int64_t now_mono_ms, size_t max,
-    void (*resolve)(tr_hold *, void *), void *arg)
+    void (*due)(tr_hold *, void *), void *arg)
 {
-	size_t expired = 0;
+	size_t n = 0;
 	tr_heap_node *node;
 
-	while (expired < max && (node = tr_heap_peek(&l->expiry)) != NULL &&
+	while (n < max && (node = tr_heap_peek(&l->expiry)) != NULL &&
 	    node->deadline <= now_mono_ms) {
 		tr_hold *h = HOLD_OF(node);
-		if (h->confirming > 0) {
-			/* Settled by confirm_end, which puts it back. */
-			tr_heap_remove(&l->expiry, node);
-		} else if (h->confirm_unknown) {
-			tr_heap_remove(&l->expiry, node);
-			h->confirming++;
-			resolve(h, arg);
-		} else {
-			hold_end(l, h, TR_HOLD_EXPIRED);
-			expired++;
-		}
+		tr_heap_remove(&l->expiry, node);
+		h->expiring = true;
+		n++;
+		due(h, arg); /* may end h: it is not touched after */
 	}
-	return expired;
+	return n;
+}
+
+int
+tr_ledger_hold_reschedule(tr_ledger *l, tr_hold *h, int64_t deadline_mono_ms)
+{
+	if (h->state != TR_HOLD_HELD)
+		return 0;
+	h->expiring = false;
+	tr_heap_remove(&l->expiry, &h->expiry);
+	h->expiry.deadline = deadline_mono_ms;
+	if (tr_heap_push(&l->expiry, &h->expiry) != 0) {
+		h->expiring = true; /* no deadline; the coordinator's sweep
+		                     * still ends it */
+		return TR_ENOMEM;
+	}
+	return 0;
 }
 
 int64_t
@@ -665,6 +536,41 @@ size_t
 tr_ledger_active_holds(const tr_ledger *l)
 {
 	return l->active_holds;
+}
+
+int
+tr_ledger_give_back_begin(tr_event *ev, uint64_t n)
+{
+	if (n > ev->lease)
+		return TR_EINVALID;
+	ev->lease -= n;
+	ev->giving += n;
+	return 0;
+}
+
+void
+tr_ledger_give_back_end(tr_event *ev, uint64_t n, bool back_to_lease)
+{
+	assert(ev->giving >= n);
+	ev->giving -= n;
+	if (back_to_lease)
+		ev->lease += n;
+}
+
+int64_t
+tr_ledger_lease_adopt(tr_event *ev, uint64_t coord_lease)
+{
+	uint64_t before = ev->lease, pending = ev->admitting + ev->giving;
+
+	ev->lease = coord_lease > pending ? coord_lease - pending : 0;
+	return (int64_t)ev->lease - (int64_t)before;
+}
+
+void
+tr_ledger_event_fence(tr_event *ev, uint64_t new_epoch)
+{
+	ev->epoch = new_epoch;
+	ev->lease = 0;
 }
 
 struct check_arg {
@@ -690,9 +596,11 @@ check_hold_cb(const char *key, void *value, void *arg)
 	if ((h->state == TR_HOLD_HELD || h->state == TR_HOLD_CONFIRMED) &&
 	    h->buyer == NULL)
 		c->why = "a live hold has no buyer";
-	if (h->state == TR_HOLD_HELD && h->confirming == 0 &&
+	if (h->state == TR_HOLD_HELD && !h->expiring &&
 	    h->expiry.index == SIZE_MAX)
 		c->why = "a HELD hold has no deadline";
+	if (h->state != TR_HOLD_HELD && h->expiry.index != SIZE_MAX)
+		c->why = "an ended hold is still in the expiry heap";
 }
 
 struct check_events_arg {
@@ -705,11 +613,12 @@ check_event_cb(tr_event *ev, void *arg)
 {
 	struct check_events_arg *ce = arg;
 	struct check_arg c = {ev, NULL, 0, 0};
-	if (ev->held > ev->lease)
-		ce->why = "held exceeds lease";
 	tr_map_each(ce->l->holds, check_hold_cb, &c);
 	if (c.held_qty != ev->held)
 		ce->why = "held differs from the sum of HELD holds";
+	if (ev->lease > TR_TOTAL_MAX || ev->admitting > TR_TOTAL_MAX ||
+	    ev->giving > TR_TOTAL_MAX)
+		ce->why = "a stock count is out of range";
 }
 
 int

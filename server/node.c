@@ -1,12 +1,14 @@
 /* node: start and stop a stock node; the parts live in serve.c (nng),
  * ops.c (operations) and coordloop.c (coordinator and ticker threads). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "node_impl.h"
 #include "tr_clock.h"
 #include "tr_envelope.h"
+#include "tr_ids.h"
 #include "tr_err.h"
 #include "tr_log.h"
 
@@ -116,6 +118,8 @@ tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return TR_ENOMEM;
 	n->conf = *conf;
+	snprintf(n->instance, sizeof(n->instance), "%016" PRIx64,
+	    tr_random_u64());
 	pthread_mutex_init(&n->lock, NULL);
 	n->started_mono_ms = tr_mono_ms();
 	lim.tombstones_max = conf->tombstones_max;
@@ -169,32 +173,30 @@ fail:
 	return rv;
 }
 
-struct give_back_all {
+struct retire_all {
 	tr_node *n;
 	uint64_t returned;
 };
 
-/* Stopping: the whole lease goes back, holds included (they die with the
- * process), so no ticket waits for a reclaim. Runs after the threads
+/* Stopping: whatever the coordinator says this node's lease holds goes
+ * back to the pool, so no ticket waits for a reclaim. Holds stay: they are
+ * confirmable through any node until they expire. Runs after the threads
  * stopped, so this thread owns the connection. */
 static void
-give_back_cb(tr_event *ev, void *arg)
+retire_cb(tr_event *ev, void *arg)
 {
-	struct give_back_all *g = arg;
+	struct retire_all *g = arg;
 	tr_call k, *kp = &k;
-	uint64_t left, pool;
+	uint64_t returned;
 
-	if (ev->lease == 0)
-		return;
-	tr_call_give_back(&k, ev->conf.id, g->n->conf.node_id, ev->epoch,
-	    ev->lease);
+	tr_call_retire(&k, ev->conf.id, g->n->conf.node_id, ev->epoch);
 	tr_coord_run(g->n->coord, &kp, 1);
-	if (tr_result_give_back(&k, &left, &pool) == 0)
-		g->returned += ev->lease;
+	if (tr_result_retire(&k, &returned) == 0)
+		g->returned += returned;
 	else
-		tr_warn("event %s: could not give back %" PRIu64 " ticket(s) "
-		    "(%s); they return when the lease is reclaimed",
-		    ev->conf.id, ev->lease, tr_strerror(k.rv));
+		tr_warn("event %s: could not give the lease back (%s); it "
+		    "returns when the lease is reclaimed", ev->conf.id,
+		    tr_strerror(k.rv));
 	tr_call_done(&k);
 }
 
@@ -213,11 +215,18 @@ tr_node_stop(tr_node *n, int64_t grace_ms)
 		    atomic_load(&n->busy));
 	coordloop_stop(n);
 	serve_close(n);
-	if (!n->conf.standalone && tr_coord_connected(n->coord)) {
-		struct give_back_all g = {n, 0};
-		tr_ledger_each_event(n->ledger, give_back_cb, &g);
+	if (!n->conf.standalone && tr_coord_connected(n->coord) &&
+	    atomic_load(&n->claimed)) {
+		struct retire_all g = {n, 0};
+		tr_call k, *kp = &k;
+		tr_ledger_each_event(n->ledger, retire_cb, &g);
 		tr_info("gave %" PRIu64 " ticket(s) back to the pool",
 		    g.returned);
+		/* Drop the liveness claim: a restart with this node id may
+		 * claim it at once. */
+		tr_call_leave(&k, n->conf.node_id, n->instance);
+		tr_coord_run(n->coord, &kp, 1);
+		tr_call_done(&k);
 	}
 	node_free(n);
 }

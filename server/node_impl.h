@@ -1,9 +1,23 @@
-/* node_impl: what the parts of stockd share (serve.c, ops.c, coordloop.c,
- * node.c). Not a public contract: only server/ includes it.
+/* node_impl: what the parts of stockd share. Not a public contract: only
+ * server/ includes it.
+ *
+ *   serve.c      nng sockets and contexts: a request in, a reply out
+ *   ops.c        the operations, under the node lock: input checks,
+ *                reservations (and their wait for stock), confirm,
+ *                release, events, the admin calls
+ *   reply.c      filling the protobuf answers
+ *   jobs.c       coordinator calls: what starts them (grants, hold and
+ *                expire batches, give-backs, lookups of unknown events)
+ *                and what their answers do
+ *   coordloop.c  the coordinator thread (every Redis call, pipelined; the
+ *                liveness claim, discovery, sync, sweep) and the ticker
+ *                thread (expiry, waiter timeouts, prefetch, idle returns)
+ *   node.c       start and stop
  *
  * Threads: nng's callback threads run serve.c and ops.c; one coordinator
- * thread (coordloop.c) does every Redis call; one ticker thread expires
- * holds and times out waiters. All ledger state is under node->lock.
+ * thread does every Redis call; one ticker thread runs every 10 ms. All
+ * ledger state and every ev_state is under node->lock, held for
+ * microseconds and never across I/O.
  */
 #ifndef TR_NODE_IMPL_H
 #define TR_NODE_IMPL_H
@@ -17,6 +31,28 @@
 #include "refill.h"
 #include "ticketrush.pb-c.h"
 #include "tr_coord.h"
+
+/* Reservations recorded with the coordinator in one hold call. */
+#define HOLD_BATCH_MAX 256
+/* Due holds ended in one expire call. */
+#define EXPIRE_BATCH_MAX 256
+/* A hold past its deadline by this much is ended by any node's sweep
+ * (its own node normally ends it at the deadline). */
+#define EXPIRE_GRACE_MS 1000
+/* Ended holds are remembered in the coordinator this long (a late confirm
+ * answers EXPIRED, not NOT_FOUND), pruned up to EXPIRE_PRUNE_MAX per sweep
+ * per event. */
+#define ENDED_KEEP_MS (3600 * 1000)
+#define EXPIRE_PRUNE_MAX 1000
+#define EXPIRE_DUE_MAX 1000
+/* Unknown events: looked up in the coordinator at most LOOKUPS_MAX at once
+ * and LOOKUPS_PER_S a second; "no such event" is remembered for
+ * LOOKUP_MISS_MS (LOOKUP_MISS_MAX ids), so a flood of made-up event ids
+ * costs a few Redis calls a second. */
+#define LOOKUPS_MAX 8
+#define LOOKUPS_PER_S 20
+#define LOOKUP_MISS_MS 1000
+#define LOOKUP_MISS_MAX 256
 
 struct srv_ctx;
 
@@ -35,7 +71,7 @@ struct slot {
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	char node_id[TR_NODE_ID_MAX + 1];
 	char state[16];
-	char detail[192];
+	char detail[256];
 	struct srv_ctx *ctx;
 };
 
@@ -49,6 +85,7 @@ struct srv_ctx {
 	enum ctx_state state;
 	bool admin;
 	Ticketrush__Request *req;  /* until the reply is sent */
+	Ticketrush__Op single;     /* a request of one op, as an Op */
 	struct slot *slots;        /* one per op */
 	size_t nslots, slots_cap;
 	Ticketrush__Reply **results; /* Batch: pointers into slots */
@@ -81,19 +118,43 @@ struct ev_state {
 	bool give_back_in_flight;
 	bool pool_empty;   /* the last grant/sync saw an empty pool */
 	bool fenced;       /* epoch went stale: re-register pending */
-	uint64_t pool_known, sold_known;
+	uint64_t pool_known, sold_known, held_known;
 	int64_t global_at_ms;
 	tr_refill refill;
 	bool drain_announced; /* drained: waiters answered once */
+	/* The open batches: admitted reservations and due holds queue here
+	 * until the coordinator thread takes the job (it seals it then). */
+	struct job *hold_job;
+	struct job *expire_job;
 };
 
 enum job_kind {
 	JOB_GRANT,
+	JOB_HOLD,
 	JOB_CONFIRM,
+	JOB_RELEASE,
+	JOB_EXPIRE,
 	JOB_GIVE_BACK,
-	JOB_RESOLVE,
 	JOB_CREATE_EVENT,
-	JOB_REGISTER,
+	JOB_REGISTER, /* again, after a fence */
+	JOB_LOOKUP,   /* an event this node does not know */
+};
+
+/* A reservation admitted from the lease, in a hold job. */
+struct hold_item {
+	struct slot *slot;
+	const char *user;        /* into the request */
+	const char *request_id;  /* into the request */
+	uint32_t qty;
+	uint64_t epoch;          /* the event's when admitted */
+	char rid[TR_RID_MAX + 1];
+	int sent;                /* index in the call, or -1: not sent */
+};
+
+/* A due hold, in an expire job. */
+struct expire_item {
+	char rid[TR_RID_MAX + 1];
+	uint32_t qty;
 };
 
 /* One coordinator call and what to do with its answer. */
@@ -105,11 +166,14 @@ struct job {
 	char rid[TR_RID_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
-	uint32_t qty;
 	uint64_t n;
+	uint64_t epoch;      /* the event's when the job was made */
 	tr_event_conf conf;  /* JOB_CREATE_EVENT */
-	bool repair;         /* JOB_GIVE_BACK of tickets not in our lease */
 	struct slot *slot;   /* to answer, or NULL */
+	/* JOB_HOLD, JOB_EXPIRE: the batch (items grow until sealed). */
+	void *items;
+	size_t nitems, items_cap;
+	bool sealed;
 	tr_call call;
 };
 
@@ -119,12 +183,31 @@ struct finish_list {
 	size_t n, cap;
 };
 
+/* An op waiting for the lookup of an event the node does not know. */
+struct parked {
+	struct slot *slot;
+	const Ticketrush__Op *op;
+	struct parked *next;
+};
+
+struct lookup {
+	bool in_use;
+	char id[TR_EVENT_ID_MAX + 1];
+	struct parked *head, *tail;
+};
+
+struct lookup_miss {
+	char id[TR_EVENT_ID_MAX + 1];
+	int64_t until_mono_ms;
+};
+
 struct tr_node {
 	tr_node_conf conf;
 	tr_event_conf *events_copy;
 	tr_ledger *ledger;
-	pthread_mutex_t lock; /* ledger and every ev_state */
+	pthread_mutex_t lock; /* ledger, every ev_state, the lookups */
 	int64_t started_mono_ms;
+	char instance[17];    /* random id of this process (liveness claim) */
 
 	nng_socket data_sock, admin_sock;
 	bool data_open, admin_open;
@@ -140,9 +223,21 @@ struct tr_node {
 	pthread_t coord_thread, ticker_thread;
 	bool threads_started;
 	atomic_bool coord_up;
-	/* Monotonic ms until which this node's liveness key surely exists:
-	 * past it, its lease may have been reclaimed, so it stops selling. */
+	/* This process holds its node id's liveness claim (heartbeat
+	 * succeeded since it last connected). */
+	atomic_bool claimed;
+	/* Monotonic ms until which this node's liveness key surely exists
+	 * and its epochs were checked since it last connected: past it, its
+	 * lease may have been reclaimed, so it stops selling. */
 	atomic_llong lease_valid_until;
+
+	/* Unknown events (under lock). */
+	struct lookup lookups[LOOKUPS_MAX];
+	struct lookup_miss misses[LOOKUP_MISS_MAX];
+	size_t misses_next;
+	int64_t lookup_window_ms;
+	int lookups_in_window;
+	size_t parked;
 
 	atomic_bool stopping;  /* answer new requests UNAVAILABLE */
 	atomic_bool quit;      /* threads exit */
@@ -162,27 +257,76 @@ void slot_finish(struct slot *s);
 void finish_add(struct finish_list *f, struct slot *s);
 void finish_all(struct finish_list *f);
 
+/* reply.c: filling answers (lock held when a hold or event is read) */
+void answer(struct slot *s, int err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void fill_hold_fields(struct slot *s, const char *rid, const char *event_id,
+    const char *user, const char *request_id, uint32_t qty, int state,
+    int64_t expires_at_ms);
+void fill_hold(struct slot *s, const tr_hold *h);
+void fill_order_fields(struct slot *s, const char *rid, const char *event_id,
+    const char *user, const char *request_id, uint32_t qty,
+    const char *payment_ref, int64_t confirmed_at_ms, const char *node);
+void fill_order(struct slot *s, const tr_hold *h, const char *node);
+void ops_fill_event(tr_node *n, struct slot *s, tr_event *ev);
+
 /* ops.c */
 /* Answer c->req: fills slots; some finish later (coordinator). */
 void ops_handle(struct srv_ctx *c);
 /* Answer every op of c->req with err (stopping, malformed). */
 void ops_reply_all(struct srv_ctx *c, int err, const char *detail);
-/* Coordinator answers (called by coordloop.c, lock held). */
-void ops_job_done(tr_node *n, struct job *j, struct finish_list *f);
+/* Run one checked data op under the lock; true if it finishes later. */
+bool ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op,
+    int64_t now_mono_ms, int64_t now_wall_ms);
 /* Periodic work under the lock (ticker): expiry, waiter timeouts,
- * prefetch, idle returns, drain. */
+ * prefetch, idle returns. */
 void ops_tick(tr_node *n, int64_t now_mono_ms, struct finish_list *f);
+/* Stock arrived (or the pool is known empty): serve ev's waiters. */
+void waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f);
+/* Answer every waiter of ev with err. */
+void waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
+    struct finish_list *f);
+/* A reservation's refusal or hold, answered (counts it). */
+void answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv,
+    tr_hold *h);
 /* State for a newly known event (lock held). */
 int ops_event_attach(tr_node *n, tr_event *ev);
-/* Fill s with an event's info (lock held). */
-void ops_fill_event(tr_node *n, struct slot *s, tr_event *ev);
-/* The node (re)registered for ev with a fresh epoch (lock held). */
-void evs_reset_after_register(tr_event *ev);
-/* Apply the coordinator's view of ev from a sync (lock held): global
- * figures, a stale epoch (fence), a coordinator lease above ours (give the
- * difference back, so nothing stays stranded). */
-void evs_apply_sync(tr_node *n, tr_event *ev, const tr_sync_info *si,
+
+/* jobs.c (lock held unless said otherwise) */
+struct job *job_new(enum job_kind kind, tr_event *ev);
+void job_free(struct job *j);
+/* Ask for a grant unless one is in flight: 0 if one is (now) in flight. */
+int want_grant(tr_node *n, tr_event *ev);
+/* Give count free tickets of the lease back to the pool. */
+void give_back(tr_node *n, tr_event *ev, uint64_t count);
+/* Queue an admitted reservation for the event's next hold call. 0, or an
+ * error (nothing queued; the caller undoes the admission). */
+int hold_enqueue(tr_node *n, tr_event *ev, struct slot *s, const char *user,
+    const char *request_id, uint32_t qty);
+/* Queue a due hold for the event's next expire call; false if it cannot
+ * be queued now. */
+bool expire_enqueue(tr_node *n, tr_hold *h);
+/* Park op until event_id is looked up in the coordinator; false if it was
+ * answered instead (known missing, too many lookups, coordinator down). */
+bool lookup_park(tr_node *n, struct slot *s, const Ticketrush__Op *op,
+    const char *event_id);
+/* The coordinator moved ev's epoch: drop the lease and register again. */
+void fence(tr_node *n, tr_event *ev, uint64_t coord_epoch,
     struct finish_list *f);
+/* Apply what register said (the event's settings are in the ledger). */
+void apply_register(tr_node *n, tr_event *ev, const tr_event_figures *fig);
+/* Apply the coordinator's view of ev from a sync: global figures, a stale
+ * epoch (fence), its lease for this node (adopted: Redis is the truth). */
+void apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
+    struct finish_list *f);
+/* Before a pipeline is sent (coordinator thread, lock held): close the
+ * open batches of hold and expire jobs and build their calls. */
+void jobs_seal(tr_node *n, struct job **jobs, size_t k);
+/* A coordinator answer (coordinator thread, lock held). */
+void jobs_done(tr_node *n, struct job *j, struct finish_list *f);
+/* Register an event with the coordinator and add it to the ledger
+ * (coordinator thread, lock NOT held). */
+int register_event(tr_node *n, const char *id, tr_event **out);
 
 /* coordloop.c */
 int coordloop_start(tr_node *n);
@@ -190,6 +334,5 @@ void coordloop_stop(tr_node *n);
 /* Queue a coordinator call. The job is the loop's on success; on
  * TR_EOVERLOADED (queue full) it stays the caller's. Lock may be held. */
 int coord_submit(tr_node *n, struct job *j);
-struct job *job_new(enum job_kind kind, tr_event *ev);
 
 #endif

@@ -1,8 +1,9 @@
-/* ops: a stock node's operations on its ledger, the coordinator calls they
- * start, and the answers. Everything here runs under node->lock except the
- * input checks in ops_handle. */
+/* ops: a stock node's operations. The input checks run before the node
+ * lock is taken; everything else runs under it. A reservation is decided
+ * here from the lease (sold out, a retry or a second click the cache
+ * knows, waiting for stock); what the lease admits is recorded with the
+ * coordinator by jobs.c, which answers it. */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "tr_err.h"
 #include "tr_log.h"
 
-#define VERSION_STRING "ticketrush-stockd 0.1.0"
+#define VERSION_STRING "ticketrush-stockd 0.2.0"
 
 static struct ev_state *
 evs_of(tr_event *ev)
@@ -36,197 +37,10 @@ ops_event_attach(tr_node *n, tr_event *ev)
 	return 0;
 }
 
-/* ---- filling answers --------------------------------------------------- */
-
-static void
-answer(struct slot *s, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-answer(struct slot *s, int err, const char *fmt, ...)
-{
-	va_list ap;
-	s->detail[0] = '\0';
-	if (fmt != NULL) {
-		va_start(ap, fmt);
-		vsnprintf(s->detail, sizeof(s->detail), fmt, ap);
-		va_end(ap);
-	}
-	tr_reply_set(&s->reply, err, s->detail);
-}
-
-static void
-fill_hold(struct slot *s, const tr_hold *h)
-{
-	Ticketrush__Hold *o = &s->hold;
-	ticketrush__hold__init(o);
-	memcpy(s->rid, h->rid, sizeof(s->rid));
-	memcpy(s->user, h->user_id, sizeof(s->user));
-	memcpy(s->event_id, h->event->conf.id, sizeof(s->event_id));
-	memcpy(s->request_id, h->request_id, sizeof(s->request_id));
-	o->reservation_id = s->rid;
-	o->event_id = s->event_id;
-	o->user_id = s->user;
-	o->request_id = s->request_id;
-	o->qty = h->qty;
-	o->state = (Ticketrush__HoldState)h->state;
-	o->expires_at_ms = h->expires_wall_ms;
-	s->reply.hold = o;
-}
-
-static void
-fill_order(tr_node *n, struct slot *s, const tr_hold *h)
-{
-	Ticketrush__Order *o = &s->order;
-	fill_hold(s, h);
-	ticketrush__order__init(o);
-	memcpy(s->payment_ref, h->payment_ref, sizeof(s->payment_ref));
-	memcpy(s->node_id, n->conf.node_id, sizeof(s->node_id));
-	o->order_id = s->rid;
-	o->event_id = s->event_id;
-	o->user_id = s->user;
-	o->qty = h->qty;
-	o->payment_ref = s->payment_ref;
-	o->confirmed_at_ms = h->confirmed_wall_ms;
-	o->node_id = s->node_id;
-	s->reply.order = o;
-}
-
-static const char *
-event_state(tr_node *n, tr_event *ev, int64_t now_wall)
-{
-	struct ev_state *es = evs_of(ev);
-	if (ev->draining)
-		return "draining";
-	if (ev->conf.opens_at_ms != 0 && now_wall < ev->conf.opens_at_ms)
-		return "scheduled";
-	if (tr_event_available(ev) == 0 &&
-	    (n->conf.standalone || (es != NULL && es->pool_empty)))
-		return "sold_out";
-	return "on_sale";
-}
-
-void
-ops_fill_event(tr_node *n, struct slot *s, tr_event *ev)
-{
-	Ticketrush__EventInfo *o = &s->event;
-	struct ev_state *es = evs_of(ev);
-
-	ticketrush__event_info__init(o);
-	memcpy(s->event_id, ev->conf.id, sizeof(s->event_id));
-	snprintf(s->state, sizeof(s->state), "%s",
-	    event_state(n, ev, tr_wall_ms()));
-	o->event_id = s->event_id;
-	o->total = ev->conf.total;
-	o->limit_per_user = ev->conf.limit_per_user;
-	o->hold_ms = ev->conf.hold_ms;
-	o->opens_at_ms = ev->conf.opens_at_ms;
-	o->state = s->state;
-	o->lease = ev->lease;
-	o->held = ev->held;
-	o->available = tr_event_available(ev);
-	o->sold_here = ev->sold_here;
-	o->epoch = ev->epoch;
-	if (n->conf.standalone) {
-		/* The node is the whole truth: its lease is the pool. */
-		o->pool = 0;
-		o->sold = ev->sold_here;
-		o->global_at_ms = tr_wall_ms();
-	} else if (es != NULL) {
-		o->pool = es->pool_known;
-		o->sold = es->sold_known;
-		o->global_at_ms = es->global_at_ms;
-	}
-	s->reply.event = o;
-}
-
-/* ---- coordinator calls ------------------------------------------------- */
-
-struct job *
-job_new(enum job_kind kind, tr_event *ev)
-{
-	struct job *j = calloc(1, sizeof(*j));
-	if (j == NULL)
-		return NULL;
-	j->kind = kind;
-	j->ev = ev;
-	if (ev != NULL)
-		memcpy(j->event_id, ev->conf.id, sizeof(j->event_id));
-	return j;
-}
-
-static uint64_t
-waiting_qty(const struct ev_state *es)
-{
-	uint64_t q = 0;
-	for (size_t i = 0; i < es->count; i++)
-		q += es->ring[(es->head + i) % es->cap].qty;
-	return q;
-}
-
-/* Ask for a grant unless one is in flight. Returns 0 if one is (now) in
- * flight, else an error (coordinator down, queue full, nothing to ask). */
-static int
-want_grant(tr_node *n, tr_event *ev)
-{
-	struct ev_state *es = evs_of(ev);
-	struct job *j;
-	uint64_t want;
-
-	if (es->grant_in_flight)
-		return 0;
-	if (n->conf.standalone || es->fenced || ev->draining)
-		return TR_EUNAVAILABLE;
-	if (!atomic_load(&n->coord_up))
-		return TR_EUNAVAILABLE;
-	want = tr_refill_batch(&es->refill);
-	if (waiting_qty(es) > want)
-		want = waiting_qty(es);
-	if ((j = job_new(JOB_GRANT, ev)) == NULL)
-		return TR_ENOMEM;
-	j->n = want;
-	tr_call_grant(&j->call, ev->conf.id, n->conf.node_id, ev->epoch, want);
-	if (coord_submit(n, j) != 0) {
-		free(j);
-		return TR_EOVERLOADED;
-	}
-	es->grant_in_flight = true;
-	return 0;
-}
-
-/* Give `count` free tickets back to the pool; they leave the local lease
- * now so nobody can take them meanwhile. */
-static void
-give_back(tr_node *n, tr_event *ev, uint64_t count)
-{
-	struct ev_state *es = evs_of(ev);
-	struct job *j;
-
-	if (count == 0 || es->give_back_in_flight || es->fenced ||
-	    !atomic_load(&n->coord_up))
-		return;
-	if ((j = job_new(JOB_GIVE_BACK, ev)) == NULL)
-		return;
-	j->n = count;
-	tr_call_give_back(&j->call, ev->conf.id, n->conf.node_id, ev->epoch,
-	    count);
-	if (tr_ledger_lease_return(ev, count) != 0 ||
-	    coord_submit(n, j) != 0) {
-		free(j);
-		return;
-	}
-	es->give_back_in_flight = true;
-}
-
-static void
-fence(tr_node *n, tr_event *ev, uint64_t coord_epoch, struct finish_list *f);
-
 /* ---- reservations ------------------------------------------------------ */
 
-/* Answer a Reserve with the ledger's verdict (not TR_EEMPTY). */
-static void
-answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv,
-    tr_hold *h)
+void
+answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv, tr_hold *h)
 {
 	switch (rv) {
 	case 0:
@@ -254,11 +68,50 @@ answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv,
 	case TR_ESOLD_OUT:
 		answer(s, rv, "sold out");
 		break;
+	case TR_EOVERLOADED:
+		answer(s, rv, "too many reservations queued for the "
+		    "coordinator; retry");
+		break;
 	default:
 		answer(s, rv, "%s", tr_strerror(rv));
 		break;
 	}
 	atomic_fetch_add(&n->reserves_rejected, 1);
+}
+
+/* The lease admitted qty for user: record the hold (standalone: in memory,
+ * which is the whole truth there; else with the coordinator, which
+ * answers later). Returns true if the answer comes later. */
+static bool
+admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
+    const char *request_id, uint32_t qty, int64_t now, int64_t wall)
+{
+	tr_hold *h = NULL;
+	char rid[TR_RID_MAX + 1];
+	int rv;
+
+	if (n->conf.standalone) {
+		rv = tr_ledger_new_rid(n->ledger, ev, rid);
+		if (rv == 0)
+			rv = tr_ledger_hold_add(n->ledger, ev, rid, user, qty,
+			    request_id, wall + (int64_t)ev->conf.hold_ms,
+			    now + (int64_t)ev->conf.hold_ms, &h);
+		tr_ledger_admit_end(ev, qty, rv != 0);
+		answer_reserve(n, s, ev, rv, h);
+		return false;
+	}
+	if ((rv = hold_enqueue(n, ev, s, user, request_id, qty)) != 0) {
+		tr_ledger_admit_end(ev, qty, true);
+		if (rv == TR_EOVERLOADED)
+			answer_reserve(n, s, ev, rv, NULL);
+		else {
+			answer(s, TR_EUNAVAILABLE, "cannot reach the "
+			    "coordinator to record the hold; retry");
+			atomic_fetch_add(&n->reserves_rejected, 1);
+		}
+		return false;
+	}
+	return true;
 }
 
 static int
@@ -287,7 +140,7 @@ waiter_push(tr_node *n, struct ev_state *es, struct slot *s,
 	w->slot = s;
 	w->user = r->user_id;
 	w->request_id = r->request_id;
-	w->qty = r->qty;
+	w->qty = r->qty ? r->qty : 1;
 	w->deadline_mono_ms = now + n->conf.wait_timeout_ms;
 	es->count++;
 	return 0;
@@ -306,8 +159,7 @@ waiter_pop(struct ev_state *es)
 	es->count--;
 }
 
-/* Answer every waiter of ev with err. */
-static void
+void
 waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
     struct finish_list *f)
 {
@@ -321,8 +173,7 @@ waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
 	}
 }
 
-/* Stock arrived (or the pool is known empty): serve waiters in order. */
-static void
+void
 waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f)
 {
 	struct ev_state *es = evs_of(ev);
@@ -343,33 +194,39 @@ waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f)
 			}
 			rv = TR_ESOLD_OUT;
 		}
-		answer_reserve(n, w->slot, ev, rv, h);
-		finish_add(f, w->slot);
+		if (rv == TR_EPENDING) {
+			if (!admitted(n, w->slot, ev, w->user, w->request_id,
+			    w->qty, now, wall))
+				finish_add(f, w->slot);
+		} else {
+			answer_reserve(n, w->slot, ev, rv, h);
+			finish_add(f, w->slot);
+		}
 		waiter_pop(es);
 	}
 }
 
-/* Returns true if the answer will come later (waiting for a grant). */
+/* Returns true if the answer will come later. */
 static bool
-op_reserve(tr_node *n, struct slot *s, const Ticketrush__Reserve *r,
+op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
     int64_t now, int64_t wall)
 {
+	const Ticketrush__Reserve *r = op->reserve;
 	tr_event *ev = tr_ledger_event_get(n->ledger, r->event_id);
+	uint32_t qty = r->qty ? r->qty : 1;
 	struct ev_state *es;
 	tr_hold *h = NULL;
+	bool later;
 	int rv;
 
-	if (ev == NULL) {
-		answer(s, TR_ENOT_FOUND, "no event %s", r->event_id);
-		atomic_fetch_add(&n->reserves_rejected, 1);
-		return false;
-	}
+	if (ev == NULL)
+		return lookup_park(n, s, op, r->event_id);
 	es = evs_of(ev);
 	if (!n->conf.standalone &&
 	    now > atomic_load(&n->lease_valid_until)) {
-		answer(s, TR_EUNAVAILABLE, "coordinator unreachable for longer "
-		    "than the liveness TTL: this node's lease may be "
-		    "reclaimed, so it does not sell");
+		answer(s, TR_EUNAVAILABLE, "this node has not confirmed its "
+		    "lease with the coordinator within the liveness TTL "
+		    "(cut off, or starting): it does not sell; retry");
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		return false;
 	}
@@ -377,14 +234,19 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Reserve *r,
 	if (es->count > 0)
 		rv = TR_EEMPTY;
 	else
-		rv = tr_ledger_reserve(n->ledger, ev, r->user_id, r->qty,
+		rv = tr_ledger_reserve(n->ledger, ev, r->user_id, qty,
 		    r->request_id, now, wall, &h);
+	if (rv == TR_EPENDING) {
+		later = admitted(n, s, ev, r->user_id, r->request_id, qty, now,
+		    wall);
+		if (!n->conf.standalone && !es->pool_empty &&
+		    tr_refill_ask_ahead(&es->refill, ev->last_reserve_mono_ms,
+		    now, tr_event_available(ev)))
+			(void)want_grant(n, ev); /* ask ahead */
+		return later;
+	}
 	if (rv != TR_EEMPTY) {
 		answer_reserve(n, s, ev, rv, h);
-		if (rv == 0 && !n->conf.standalone && !es->pool_empty &&
-		    tr_event_available(ev) <=
-		    tr_refill_low_water(&es->refill))
-			(void)want_grant(n, ev); /* ask ahead */
 		return false;
 	}
 	if (n->conf.standalone || (es->pool_empty && es->count == 0)) {
@@ -414,120 +276,159 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Reserve *r,
 
 /* ---- confirm and release ------------------------------------------------ */
 
+/* What the cache can answer for good: a final state (the coordinator said
+ * it), or another owner. Returns true if answered. */
 static bool
-own_rid(tr_node *n, struct slot *s, const char *rid)
+answer_final(tr_node *n, struct slot *s, int rv, tr_hold *h,
+    const char *payment_ref, bool confirm)
 {
-	char node[TR_NODE_ID_MAX + 1];
-	if (!tr_rid_parse(rid, node)) {
-		answer(s, TR_EINVALID, "reservation_id is not of the shape "
-		    "<node>.<16 hex digits>");
-		return false;
+	if (rv == TR_ENOT_OWNER) {
+		answer(s, rv, "reservation belongs to another user");
+		return true;
 	}
-	if (strcmp(node, n->conf.node_id) != 0) {
-		answer(s, TR_ENOT_FOUND, "reservation %s belongs to node %s, "
-		    "this is node %s", rid, node, n->conf.node_id);
+	if (rv != 0 || h->state == TR_HOLD_HELD)
 		return false;
+	switch (h->state) {
+	case TR_HOLD_CONFIRMED:
+		fill_order(s, h, n->conf.node_id);
+		if (!confirm)
+			answer(s, TR_ECONFLICT, "reservation is confirmed "
+			    "(paid); it cannot be released");
+		else if (strcmp(h->payment_ref, payment_ref) == 0)
+			answer(s, TR_OK, NULL);
+		else
+			answer(s, TR_ECONFLICT, "reservation %s was already "
+			    "paid with payment_ref '%s'", h->rid,
+			    h->payment_ref);
+		return true;
+	case TR_HOLD_RELEASED:
+		fill_hold(s, h);
+		if (confirm)
+			answer(s, TR_ECONFLICT, "reservation was released");
+		else
+			answer(s, TR_OK, NULL);
+		return true;
+	case TR_HOLD_EXPIRED:
+	default:
+		fill_hold(s, h);
+		if (confirm)
+			answer(s, TR_EEXPIRED, "reservation expired; its "
+			    "ticket went back on sale");
+		else
+			answer(s, TR_OK, NULL);
+		return true;
 	}
-	return true;
+}
+
+/* Standalone: the cache is the truth. */
+static void
+confirm_local(tr_node *n, struct slot *s, tr_hold *h, const char *ref,
+    int64_t now, int64_t wall)
+{
+	if (now >= h->expires_mono_ms) {
+		tr_ledger_hold_ended(n->ledger, h, TR_HOLD_EXPIRED);
+		(void)tr_ledger_lease_grant(h->event, h->qty);
+		fill_hold(s, h);
+		answer(s, TR_EEXPIRED, "reservation expired");
+		return;
+	}
+	tr_ledger_hold_confirmed(n->ledger, h, ref, wall);
+	fill_order(s, h, n->conf.node_id);
+	answer(s, TR_OK, NULL);
+	atomic_fetch_add(&n->confirms_ok, 1);
 }
 
 static bool
-op_confirm(tr_node *n, struct slot *s, const Ticketrush__Confirm *c,
-    int64_t now)
+op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
+    int64_t now, int64_t wall)
 {
+	const Ticketrush__Confirm *c = op->confirm;
+	char node[TR_NODE_ID_MAX + 1], event[TR_EVENT_ID_MAX + 1];
 	tr_hold *h = NULL;
+	tr_event *ev;
 	struct job *j;
 	int rv;
 
-	rv = tr_ledger_confirm_begin(n->ledger, c->reservation_id, c->user_id,
-	    now, &h);
-	switch (rv) {
-	case 0:
-		fill_order(n, s, h); /* confirmed before: same order */
-		answer(s, TR_OK, NULL);
+	(void)tr_rid_parse(c->reservation_id, node, event); /* checked */
+	if ((ev = tr_ledger_event_get(n->ledger, event)) == NULL)
+		return lookup_park(n, s, op, event);
+	rv = tr_ledger_find(n->ledger, c->reservation_id, c->user_id, &h);
+	if (answer_final(n, s, rv, h, c->payment_ref, true))
 		return false;
-	case TR_EPENDING:
-		break;
-	case TR_EEXPIRED:
-		fill_hold(s, h);
-		answer(s, rv, "reservation expired; its ticket went back on "
-		    "sale");
-		return false;
-	case TR_ECONFLICT:
-		fill_hold(s, h);
-		answer(s, rv, "reservation was released");
-		return false;
-	case TR_ENOT_OWNER:
-		answer(s, rv, "reservation belongs to another user");
-		return false;
-	case TR_ENOT_FOUND:
-		answer(s, rv, "no reservation %s (or forgotten long ago)",
-		    c->reservation_id);
-		return false;
-	default:
-		answer(s, rv, "%s", tr_strerror(rv));
-		return false;
-	}
 	if (n->conf.standalone) {
-		tr_ledger_confirm_end(n->ledger, h, 0, c->payment_ref,
-		    tr_wall_ms(), now);
-		fill_order(n, s, h);
-		answer(s, TR_OK, NULL);
-		atomic_fetch_add(&n->confirms_ok, 1);
+		if (rv != 0)
+			answer(s, TR_ENOT_FOUND, "no reservation %s",
+			    c->reservation_id);
+		else
+			confirm_local(n, s, h, c->payment_ref, now, wall);
 		return false;
 	}
+	/* HELD in the cache (maybe stale), or not ours: Redis decides. */
 	if (!atomic_load(&n->coord_up) ||
-	    (j = job_new(JOB_CONFIRM, h->event)) == NULL) {
-		tr_ledger_confirm_end(n->ledger, h, TR_EUNAVAILABLE, NULL, 0,
-		    now);
+	    (j = job_new(JOB_CONFIRM, ev)) == NULL) {
 		answer(s, TR_EUNAVAILABLE, "coordinator unavailable; the "
 		    "reservation is kept until it expires: retry");
 		return false;
 	}
-	memcpy(j->rid, h->rid, sizeof(j->rid));
-	memcpy(j->user, h->user_id, sizeof(j->user));
+	snprintf(j->rid, sizeof(j->rid), "%s", c->reservation_id);
+	snprintf(j->user, sizeof(j->user), "%s", c->user_id);
 	snprintf(j->payment_ref, sizeof(j->payment_ref), "%s",
 	    c->payment_ref);
-	j->qty = h->qty;
 	j->slot = s;
-	tr_call_confirm(&j->call, h->event->conf.id, n->conf.node_id,
-	    h->event->epoch, h->rid, h->user_id, h->qty, c->payment_ref);
+	tr_call_confirm(&j->call, ev->conf.id, n->conf.node_id, j->rid,
+	    j->user, j->payment_ref);
 	if (coord_submit(n, j) != 0) {
-		free(j);
-		tr_ledger_confirm_end(n->ledger, h, TR_EUNAVAILABLE, NULL, 0,
-		    now);
+		job_free(j);
 		answer(s, TR_EOVERLOADED, "too many confirms queued; retry");
 		return false;
 	}
 	return true;
 }
 
-static void
-op_release(tr_node *n, struct slot *s, const Ticketrush__Release *r)
+static bool
+op_release(tr_node *n, struct slot *s, const Ticketrush__Op *op)
 {
+	const Ticketrush__Release *r = op->release;
+	char node[TR_NODE_ID_MAX + 1], event[TR_EVENT_ID_MAX + 1];
 	tr_hold *h = NULL;
-	int rv = tr_ledger_release(n->ledger, r->reservation_id, r->user_id,
-	    &h);
+	tr_event *ev;
+	struct job *j;
+	int rv;
 
-	if (h != NULL && rv != TR_ENOT_OWNER)
+	(void)tr_rid_parse(r->reservation_id, node, event); /* checked */
+	if ((ev = tr_ledger_event_get(n->ledger, event)) == NULL)
+		return lookup_park(n, s, op, event);
+	rv = tr_ledger_find(n->ledger, r->reservation_id, r->user_id, &h);
+	if (answer_final(n, s, rv, h, "", false))
+		return false;
+	if (n->conf.standalone) {
+		if (rv != 0) {
+			answer(s, TR_ENOT_FOUND, "no reservation %s",
+			    r->reservation_id);
+			return false;
+		}
+		tr_ledger_hold_ended(n->ledger, h, TR_HOLD_RELEASED);
+		(void)tr_ledger_lease_grant(ev, h->qty);
 		fill_hold(s, h);
-	switch (rv) {
-	case 0:
 		answer(s, TR_OK, NULL);
-		break;
-	case TR_ECONFLICT:
-		answer(s, rv, h->state == TR_HOLD_CONFIRMED ?
-		    "reservation is confirmed (paid); it cannot be released" :
-		    "a confirm of this reservation is in flight or its "
-		    "outcome is being settled; retry confirm");
-		break;
-	case TR_ENOT_OWNER:
-		answer(s, rv, "reservation belongs to another user");
-		break;
-	default:
-		answer(s, rv, "no reservation %s", r->reservation_id);
-		break;
+		return false;
 	}
+	if (!atomic_load(&n->coord_up) ||
+	    (j = job_new(JOB_RELEASE, ev)) == NULL) {
+		answer(s, TR_EUNAVAILABLE, "coordinator unavailable; retry");
+		return false;
+	}
+	snprintf(j->rid, sizeof(j->rid), "%s", r->reservation_id);
+	snprintf(j->user, sizeof(j->user), "%s", r->user_id);
+	j->slot = s;
+	tr_call_release(&j->call, ev->conf.id, n->conf.node_id, ev->epoch,
+	    j->rid, j->user);
+	if (coord_submit(n, j) != 0) {
+		job_free(j);
+		answer(s, TR_EOVERLOADED, "too many calls queued; retry");
+		return false;
+	}
+	return true;
 }
 
 /* ---- input checks (no lock) --------------------------------------------- */
@@ -556,9 +457,9 @@ static bool
 check_rid_user(struct slot *s, const char *rid, const char *user)
 {
 	char node[TR_NODE_ID_MAX + 1];
-	if (!tr_rid_parse(rid, node))
+	if (!tr_rid_parse(rid, node, NULL))
 		answer(s, TR_EINVALID, "reservation_id is not of the shape "
-		    "<node>.<16 hex digits>");
+		    "<node>.<16 hex digits>.<event>");
 	else if (!tr_user_id_valid(user))
 		answer(s, TR_EINVALID, "user_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:@-]");
@@ -600,30 +501,22 @@ check_op(struct slot *s, const Ticketrush__Op *op)
 	}
 }
 
-/* Run one checked data op under the lock; true if it finishes later. */
-static bool
-run_op(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
+bool
+ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
     int64_t wall)
 {
 	switch (op->op_case) {
 	case TICKETRUSH__OP__OP_RESERVE:
-		return op_reserve(n, s, op->reserve, now, wall);
+		return op_reserve(n, s, op, now, wall);
 	case TICKETRUSH__OP__OP_CONFIRM:
-		if (!own_rid(n, s, op->confirm->reservation_id))
-			return false;
-		return op_confirm(n, s, op->confirm, now);
+		return op_confirm(n, s, op, now, wall);
 	case TICKETRUSH__OP__OP_RELEASE:
-		if (own_rid(n, s, op->release->reservation_id))
-			op_release(n, s, op->release);
-		return false;
+		return op_release(n, s, op);
 	case TICKETRUSH__OP__OP_GET_EVENT: {
-		tr_event *ev = tr_ledger_event_get(n->ledger,
-		    op->get_event->event_id);
-		if (ev == NULL) {
-			answer(s, TR_ENOT_FOUND, "no event %s",
-			    op->get_event->event_id);
-			return false;
-		}
+		const char *id = op->get_event->event_id;
+		tr_event *ev = tr_ledger_event_get(n->ledger, id);
+		if (ev == NULL)
+			return lookup_park(n, s, op, id);
 		ops_fill_event(n, s, ev);
 		answer(s, TR_OK, NULL);
 		return false;
@@ -755,7 +648,7 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 		    "settings" : NULL);
 		return false;
 	}
-	if (!atomic_load(&n->coord_up) ||
+	if (!atomic_load(&n->coord_up) || !atomic_load(&n->claimed) ||
 	    (j = job_new(JOB_CREATE_EVENT, NULL)) == NULL) {
 		answer(s, TR_EUNAVAILABLE, "coordinator unavailable");
 		return false;
@@ -766,7 +659,7 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 	tr_call_create_event(&j->call, conf.id, conf.total,
 	    conf.limit_per_user, conf.hold_ms, conf.opens_at_ms);
 	if (coord_submit(n, j) != 0) {
-		free(j);
+		job_free(j);
 		answer(s, TR_EOVERLOADED, "coordinator queue full");
 		return false;
 	}
@@ -836,8 +729,8 @@ ops_handle(struct srv_ctx *c)
 {
 	tr_node *n = c->node;
 	Ticketrush__Request *req = c->req;
+	Ticketrush__Op *single = &c->single;
 	struct finish_list f = {0};
-	Ticketrush__Op single = TICKETRUSH__OP__INIT;
 	Ticketrush__Op **ops;
 	size_t nops;
 	bool ok[TR_BATCH_MAX_LIMIT];
@@ -866,23 +759,25 @@ ops_handle(struct srv_ctx *c)
 		return;
 	}
 
-	/* Data ops: one, or a batch. */
+	/* Data ops: one, or a batch. A single op is kept in the context as
+	 * an Op, since it may wait (for stock, or for an event lookup). */
+	ticketrush__op__init(single);
 	switch (req->body_case) {
 	case TICKETRUSH__REQUEST__BODY_RESERVE:
-		single.op_case = TICKETRUSH__OP__OP_RESERVE;
-		single.reserve = req->reserve;
+		single->op_case = TICKETRUSH__OP__OP_RESERVE;
+		single->reserve = req->reserve;
 		break;
 	case TICKETRUSH__REQUEST__BODY_CONFIRM:
-		single.op_case = TICKETRUSH__OP__OP_CONFIRM;
-		single.confirm = req->confirm;
+		single->op_case = TICKETRUSH__OP__OP_CONFIRM;
+		single->confirm = req->confirm;
 		break;
 	case TICKETRUSH__REQUEST__BODY_RELEASE:
-		single.op_case = TICKETRUSH__OP__OP_RELEASE;
-		single.release = req->release;
+		single->op_case = TICKETRUSH__OP__OP_RELEASE;
+		single->release = req->release;
 		break;
 	case TICKETRUSH__REQUEST__BODY_GET_EVENT:
-		single.op_case = TICKETRUSH__OP__OP_GET_EVENT;
-		single.get_event = req->get_event;
+		single->op_case = TICKETRUSH__OP__OP_GET_EVENT;
+		single->get_event = req->get_event;
 		break;
 	case TICKETRUSH__REQUEST__BODY_BATCH:
 		break;
@@ -901,295 +796,41 @@ ops_handle(struct srv_ctx *c)
 		}
 	} else {
 		nops = 1;
-		ops = NULL;
+		ops = &single;
 	}
 	for (size_t i = 0; i < nops; i++)
-		ok[i] = check_op(&c->slots[i], ops ? ops[i] : &single);
+		ok[i] = check_op(&c->slots[i], ops[i]);
 
 	pthread_mutex_lock(&n->lock);
 	now = tr_mono_ms();
 	wall = tr_wall_ms();
 	for (size_t i = 0; i < nops; i++) {
-		if (ok[i] && run_op(n, &c->slots[i], ops ? ops[i] : &single,
-		    now, wall))
+		if (ok[i] && ops_run(n, &c->slots[i], ops[i], now, wall))
 			atomic_fetch_add(&c->outstanding, 1);
 	}
 	pthread_mutex_unlock(&n->lock);
 }
 
-/* ---- coordinator answers ------------------------------------------------ */
-
-static void
-fence(tr_node *n, tr_event *ev, uint64_t coord_epoch, struct finish_list *f)
-{
-	struct ev_state *es = evs_of(ev);
-	struct job *j;
-
-	if (es->fenced)
-		return;
-	tr_warn("event %s: lease of node %s was reclaimed (epoch %" PRIu64
-	    " -> %" PRIu64 "): dropping its holds and re-registering",
-	    ev->conf.id, n->conf.node_id, ev->epoch, coord_epoch);
-	tr_ledger_event_reset(n->ledger, ev, ev->epoch);
-	es->fenced = true;
-	waiters_fail(n, ev, TR_EUNAVAILABLE, "node lease was reclaimed; "
-	    "retry", f);
-	if ((j = job_new(JOB_REGISTER, ev)) != NULL) {
-		tr_call_register(&j->call, ev->conf.id, n->conf.node_id);
-		if (coord_submit(n, j) == 0)
-			return; /* done_register clears `fenced` */
-		free(j);
-	}
-	/* Could not ask now: the next sync sees the stale epoch again and
-	 * fences again, which retries the registration. */
-	es->fenced = false;
-}
-
-static void
-done_grant(tr_node *n, struct job *j, struct finish_list *f)
-{
-	tr_event *ev = j->ev;
-	struct ev_state *es = evs_of(ev);
-	uint64_t granted = 0, pool = 0;
-	int rv = tr_result_grant(&j->call, &granted, &pool);
-
-	es->grant_in_flight = false;
-	if (rv == 0) {
-		if (tr_ledger_lease_grant(ev, granted) != 0) {
-			tr_error("event %s: lease overflow", ev->conf.id);
-			rv = TR_EINTERNAL;
-		} else {
-			es->pool_known = pool;
-			es->pool_empty = pool == 0;
-			es->global_at_ms = tr_wall_ms();
-			waiters_serve(n, ev, f);
-			return;
-		}
-	}
-	if (rv == TR_EFENCED) {
-		fence(n, ev, j->call.fenced_epoch, f);
-		return;
-	}
-	waiters_fail(n, ev, TR_EUNAVAILABLE, rv == TR_ETIMEDOUT ?
-	    "coordinator timed out" : "coordinator unavailable", f);
-}
-
-static void
-done_confirm(tr_node *n, struct job *j, struct finish_list *f)
-{
-	tr_hold *h = tr_ledger_hold_get(n->ledger, j->rid);
-	struct slot *s = j->slot;
-	tr_order_info info;
-	int64_t now = tr_mono_ms();
-	int rv = tr_result_confirm(&j->call, &info);
-
-	if (h == NULL) { /* forgotten meanwhile: answer from Redis alone */
-		answer(s, rv == 0 ? TR_EINTERNAL : rv, "reservation %s was "
-		    "forgotten while confirming", j->rid);
-		finish_add(f, s);
-		return;
-	}
-	switch (rv) {
-	case 0:
-		tr_ledger_confirm_end(n->ledger, h, 0, info.payment_ref,
-		    info.confirmed_at_ms, now);
-		fill_order(n, s, h);
-		answer(s, TR_OK, NULL);
-		if (info.created)
-			atomic_fetch_add(&n->confirms_ok, 1);
-		break;
-	case TR_ELIMIT:
-		tr_ledger_confirm_end(n->ledger, h, rv, NULL, 0, now);
-		fill_hold(s, h);
-		answer(s, rv, "user already bought the limit of %" PRIu32
-		    " ticket(s) on another node; this hold was released",
-		    h->event->conf.limit_per_user);
-		break;
-	case TR_EEXPIRED:
-		tr_ledger_confirm_end(n->ledger, h, rv, NULL, 0, now);
-		fill_hold(s, h);
-		answer(s, rv, "reservation expired");
-		break;
-	case TR_EFENCED:
-		tr_ledger_confirm_end(n->ledger, h, rv, NULL, 0, now);
-		answer(s, TR_EUNAVAILABLE, "this node's lease was reclaimed; "
-		    "the reservation is void");
-		fence(n, h->event, j->call.fenced_epoch, f);
-		break;
-	case TR_EIO:
-	case TR_ETIMEDOUT:
-		tr_ledger_confirm_end(n->ledger, h, rv, NULL, 0, now);
-		answer(s, TR_EUNAVAILABLE, "coordinator did not answer; the "
-		    "outcome is unknown: retry confirm (it is idempotent)");
-		break;
-	default:
-		tr_ledger_confirm_end(n->ledger, h, rv, NULL, 0, now);
-		answer(s, rv, "%s", j->call.detail[0] ? j->call.detail :
-		    tr_strerror(rv));
-		break;
-	}
-	finish_add(f, s);
-}
-
-static void
-done_resolve(tr_node *n, struct job *j)
-{
-	tr_hold *h = tr_ledger_hold_get(n->ledger, j->rid);
-	bool confirmed = false;
-	int64_t at = 0;
-	char ref[TR_PAYMENT_REF_MAX + 1] = "";
-	int rv = tr_result_resolve(&j->call, &confirmed, &at, ref, sizeof(ref));
-
-	if (h == NULL)
-		return;
-	if (rv == 0)
-		tr_ledger_confirm_end(n->ledger, h, confirmed ? 0 :
-		    TR_EEXPIRED, ref, at, tr_mono_ms());
-	else
-		tr_ledger_confirm_end(n->ledger, h, rv == TR_EUNAVAILABLE ?
-		    TR_EIO : rv, NULL, 0, tr_mono_ms());
-	if (rv == 0)
-		tr_info("reservation %s settled with the coordinator: %s",
-		    j->rid, confirmed ? "confirmed" : "voided and expired");
-}
-
-static void
-done_give_back(tr_node *n, struct job *j)
-{
-	struct ev_state *es = evs_of(j->ev);
-	uint64_t lease_left, pool;
-	int rv = tr_result_give_back(&j->call, &lease_left, &pool);
-
-	es->give_back_in_flight = false;
-	if (rv == 0) {
-		es->pool_known = pool;
-		es->pool_empty = pool == 0;
-		return;
-	}
-	if (j->repair)
-		return; /* the next sync looks again */
-	if (rv == TR_EUNAVAILABLE) {
-		/* Never sent: the tickets are still ours. */
-		(void)tr_ledger_lease_grant(j->ev, j->n);
-		return;
-	}
-	/* Unknown or refused: assume they left. If they did not, the next
-	 * sync sees the coordinator's lease above ours and gives back the
-	 * difference, so nothing stays stranded. */
-	tr_warn("event %s: give back of %" PRIu64 " failed: %s", j->ev->conf.id,
-	    j->n, tr_strerror(rv));
-}
-
-static void
-done_register(tr_node *n, struct job *j, struct finish_list *f)
-{
-	struct ev_state *es = evs_of(j->ev);
-	uint64_t epoch, returned, total, hold_ms;
-	uint32_t limit;
-	int64_t opens;
-	int rv = tr_result_register(&j->call, &epoch, &returned, &total,
-	    &limit, &hold_ms, &opens);
-
-	(void)f;
-	es->fenced = false;
-	if (rv != 0) {
-		tr_warn("event %s: re-register failed: %s", j->ev->conf.id,
-		    tr_strerror(rv));
-		return; /* the next sync retries */
-	}
-	tr_ledger_event_reset(n->ledger, j->ev, epoch);
-	es->pool_empty = false;
-	tr_info("event %s: node %s registered with epoch %" PRIu64,
-	    j->ev->conf.id, n->conf.node_id, epoch);
-}
-
-void
-evs_reset_after_register(tr_event *ev)
-{
-	struct ev_state *es = evs_of(ev);
-	es->pool_empty = false;
-	es->fenced = false;
-}
-
-void
-evs_apply_sync(tr_node *n, tr_event *ev, const tr_sync_info *si,
-    struct finish_list *f)
-{
-	struct ev_state *es = evs_of(ev);
-	struct job *j;
-
-	es->pool_known = si->pool;
-	es->sold_known = si->sold;
-	es->pool_empty = si->pool == 0;
-	es->global_at_ms = tr_wall_ms();
-	if (si->epoch != ev->epoch) {
-		fence(n, ev, si->epoch, f);
-		return;
-	}
-	/* Calls run one batch at a time on this thread, so nothing is in
-	 * flight now; queued give-backs already left our lease, so wait for
-	 * them. A coordinator lease above ours comes from a grant or give-back
-	 * whose answer was lost: return the difference. */
-	if (es->give_back_in_flight || es->grant_in_flight ||
-	    si->lease <= ev->lease)
-		return;
-	if ((j = job_new(JOB_GIVE_BACK, ev)) == NULL)
-		return;
-	j->n = si->lease - ev->lease;
-	j->repair = true;
-	tr_call_give_back(&j->call, ev->conf.id, n->conf.node_id, ev->epoch,
-	    j->n);
-	if (coord_submit(n, j) != 0) {
-		free(j);
-		return;
-	}
-	es->give_back_in_flight = true;
-	tr_warn("event %s: coordinator lease %" PRIu64 " above ours %" PRIu64
-	    ": giving back the difference", ev->conf.id, si->lease, ev->lease);
-}
-
-void
-ops_job_done(tr_node *n, struct job *j, struct finish_list *f)
-{
-	switch (j->kind) {
-	case JOB_GRANT:
-		done_grant(n, j, f);
-		break;
-	case JOB_CONFIRM:
-		done_confirm(n, j, f);
-		break;
-	case JOB_RESOLVE:
-		done_resolve(n, j);
-		break;
-	case JOB_GIVE_BACK:
-		done_give_back(n, j);
-		break;
-	case JOB_REGISTER:
-		done_register(n, j, f);
-		break;
-	case JOB_CREATE_EVENT:
-		/* coordloop.c answers these: they take several calls. */
-		break;
-	}
-}
-
 /* ---- periodic ----------------------------------------------------------- */
 
+/* A hold of this node reached its deadline. */
 static void
-resolve_cb(tr_hold *h, void *arg)
+due_cb(tr_hold *h, void *arg)
 {
 	tr_node *n = arg;
-	struct job *j = job_new(JOB_RESOLVE, h->event);
 
-	if (j != NULL) {
-		memcpy(j->rid, h->rid, sizeof(j->rid));
-		tr_call_resolve(&j->call, h->event->conf.id, h->rid);
-		if (coord_submit(n, j) == 0)
-			return;
-		free(j);
+	if (n->conf.standalone) {
+		tr_event *ev = h->event;
+		uint32_t qty = h->qty;
+		tr_ledger_hold_ended(n->ledger, h, TR_HOLD_EXPIRED);
+		(void)tr_ledger_lease_grant(ev, qty);
+		return;
 	}
-	/* Try again later: still unknown. */
-	tr_ledger_confirm_end(n->ledger, h, TR_EIO, NULL, 0, tr_mono_ms());
+	/* Ask the coordinator to end it; if that cannot be queued now, try
+	 * again in a second (the sweep of any node ends it meanwhile). */
+	if (!expire_enqueue(n, h))
+		(void)tr_ledger_hold_reschedule(n->ledger, h,
+		    tr_mono_ms() + 1000);
 }
 
 struct tick_arg {
@@ -1228,7 +869,8 @@ tick_event(tr_event *ev, void *arg)
 		return;
 	}
 	/* Selling recently: keep a little ahead of demand. */
-	if (!es->pool_empty && avail <= tr_refill_low_water(&es->refill))
+	if (!es->pool_empty && tr_refill_ask_ahead(&es->refill,
+	    ev->last_reserve_mono_ms, a->now, avail))
 		(void)want_grant(n, ev);
 }
 
@@ -1237,6 +879,6 @@ ops_tick(tr_node *n, int64_t now, struct finish_list *f)
 {
 	struct tick_arg a = {n, now, f};
 
-	tr_ledger_expire_due(n->ledger, now, 100000, resolve_cb, n);
+	tr_ledger_expire_due(n->ledger, now, 100000, due_cb, n);
 	tr_ledger_each_event(n->ledger, tick_event, &a);
 }

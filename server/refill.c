@@ -63,3 +63,12 @@ tr_refill_idle(int64_t last_reserve_mono_ms, int64_t now_mono_ms,
 {
 	return idle_ms > 0 && now_mono_ms - last_reserve_mono_ms >= idle_ms;
 }
+
+bool
+tr_refill_ask_ahead(const tr_refill *r, int64_t last_reserve_mono_ms,
+    int64_t now_mono_ms, uint64_t available)
+{
+	return last_reserve_mono_ms != 0 &&
+	    now_mono_ms - last_reserve_mono_ms < TR_REFILL_RECENT_MS &&
+	    available <= tr_refill_low_water(r);
+}

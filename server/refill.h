@@ -40,4 +40,14 @@ uint64_t tr_refill_low_water(const tr_refill *r);
 bool tr_refill_idle(int64_t last_reserve_mono_ms, int64_t now_mono_ms,
     int64_t idle_ms);
 
+/* How recent the last reservation must be for a node to ask ahead. */
+#define TR_REFILL_RECENT_MS 1000
+
+/* Whether to ask ahead: the node sold within TR_REFILL_RECENT_MS (0: never
+ * sold) and what is left is at the low water. A node that does not sell
+ * an event never takes its stock, so a quiet node cannot sit on the last
+ * tickets of an event that another node is selling. */
+bool tr_refill_ask_ahead(const tr_refill *r, int64_t last_reserve_mono_ms,
+    int64_t now_mono_ms, uint64_t available);
+
 #endif

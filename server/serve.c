@@ -124,6 +124,25 @@ ctx_handle(struct srv_ctx *c, nng_msg *msg)
 	size_t nops = 1;
 
 	atomic_fetch_add(&n->busy, 1);
+	/* Refuse an oversized batch before unpacking allocates for it. */
+	if (tr_wire_batch_ops(nng_msg_body(msg), nng_msg_len(msg),
+	    &nops) == 0 && nops > n->conf.batch_max) {
+		char why[96];
+		nng_msg_free(msg);
+		c->req = NULL;
+		if (ctx_prepare(c, 1) != 0) {
+			atomic_fetch_sub(&n->busy, 1);
+			ctx_recv(c);
+			return;
+		}
+		atomic_store(&c->outstanding, 1);
+		snprintf(why, sizeof(why), "batch must have 1..%u operations, "
+		    "got %zu", n->conf.batch_max, nops);
+		ops_reply_all(c, TR_EINVALID, why);
+		slot_finish(&c->slots[0]);
+		return;
+	}
+	nops = 1;
 	c->req = tr_request_unpack(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
 	if (c->req != NULL &&

@@ -66,20 +66,35 @@ ids_accept_only_their_shapes(void **state)
 }
 
 static void
-reservation_ids_name_their_node_and_reject_forgeries(void **state)
+reservation_ids_name_their_node_and_event_and_reject_forgeries(void **state)
 {
 	char rid[TR_RID_MAX + 1], node[TR_NODE_ID_MAX + 1];
+	char event[TR_EVENT_ID_MAX + 1];
+	char longest[TR_EVENT_ID_MAX + 1];
 	(void)state;
 
-	tr_rid_format(rid, "node-7", 0x0123456789abcdefULL);
-	assert_string_equal(rid, "node-7.0123456789abcdef");
-	assert_true(tr_rid_parse(rid, node));
+	tr_rid_format(rid, "node-7", 0x0123456789abcdefULL, "G1234.2027:x-y");
+	assert_string_equal(rid, "node-7.0123456789abcdef.G1234.2027:x-y");
+	assert_true(tr_rid_parse(rid, node, event));
 	assert_string_equal(node, "node-7");
-	assert_false(tr_rid_parse("node-7.0123456789ABCDEF", node));
-	assert_false(tr_rid_parse("node-7.0123", node));
-	assert_false(tr_rid_parse(".0123456789abcdef", node));
-	assert_false(tr_rid_parse("n/1.0123456789abcdef", node));
-	assert_false(tr_rid_parse("no-dot", node));
+	assert_string_equal(event, "G1234.2027:x-y");
+	assert_true(tr_rid_parse(rid, node, NULL));
+	/* The longest ids fit the buffers. */
+	memset(longest, 'e', TR_EVENT_ID_MAX);
+	longest[TR_EVENT_ID_MAX] = '\0';
+	tr_rid_format(rid, "nnnnnnnnnnnnnnnn", 1, longest);
+	assert_int_equal(strlen(rid), TR_RID_MAX);
+	assert_true(tr_rid_parse(rid, node, event));
+	assert_string_equal(event, longest);
+	/* Forgeries and ids of the old shape. */
+	assert_false(tr_rid_parse("node-7.0123456789ABCDEF.E", node, event));
+	assert_false(tr_rid_parse("node-7.0123456789abcdef", node, event));
+	assert_false(tr_rid_parse("node-7.0123456789abcdef.", node, event));
+	assert_false(tr_rid_parse("node-7.0123.E", node, event));
+	assert_false(tr_rid_parse(".0123456789abcdef.E", node, event));
+	assert_false(tr_rid_parse("n/1.0123456789abcdef.E", node, event));
+	assert_false(tr_rid_parse("n1.0123456789abcdef.E/x", node, event));
+	assert_false(tr_rid_parse("no-dot", node, event));
 	/* Two ids in a row differ (random part from the kernel). */
 	assert_true(tr_random_u64() != tr_random_u64());
 }
@@ -138,7 +153,7 @@ main(void)
 	    cmocka_unit_test(map_survives_heavy_churn),
 	    cmocka_unit_test(ids_accept_only_their_shapes),
 	    cmocka_unit_test(
-		reservation_ids_name_their_node_and_reject_forgeries),
+		reservation_ids_name_their_node_and_event_and_reject_forgeries),
 	    cmocka_unit_test(durations_and_numbers_are_strict),
 	    cmocka_unit_test(errors_map_to_wire_statuses_and_back),
 	};

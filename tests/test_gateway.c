@@ -397,7 +397,7 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	    "/v1/reservations/not-a-rid/confirm", "{\"user\":\"u\"}", body,
 	    sizeof(body)), 400);
 	assert_int_equal(th_http(g.port, "POST",
-	    "/v1/reservations/n9.0123456789abcdef/confirm", "{\"user\":\"u\"}",
+	    "/v1/reservations/n9.0123456789abcdef.E/confirm", "{\"user\":\"u\"}",
 	    body, sizeof(body)), 404);
 	assert_int_equal(th_http(g.port, "PUT", "/v1/events/E", "{}", body,
 	    sizeof(body)), 405);
@@ -430,7 +430,7 @@ static void *
 hammer_main(void *arg)
 {
 	struct hammer *h = arg;
-	char json[64], local[512], *e;
+	char json[64], local[512] = "", *e;
 	int64_t t0 = tr_mono_ms();
 	snprintf(json, sizeof(json), "{\"user\":\"h-%d\"}", h->id);
 	h->status = th_http(h->port, "POST", "/v1/events/E/reservations",

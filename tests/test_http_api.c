@@ -30,11 +30,13 @@ every_documented_route_is_matched(void **state)
 	assert_int_equal(r.kind, TR_ROUTE_RESERVE);
 	assert_string_equal(r.event_id, "G1234");
 	assert_int_equal(route("POST",
-	    "/v1/reservations/n3.9f2c41d07be85a10/confirm", &r, &e), 0);
+	    "/v1/reservations/n3.9f2c41d07be85a10.G1234/confirm", &r, &e), 0);
 	assert_int_equal(r.kind, TR_ROUTE_CONFIRM);
 	assert_string_equal(r.node, "n3");
+	assert_string_equal(r.event_id, "G1234");
+	assert_string_equal(r.rid, "n3.9f2c41d07be85a10.G1234");
 	assert_int_equal(route("POST",
-	    "/v1/reservations/n3.9f2c41d07be85a10/release", &r, &e), 0);
+	    "/v1/reservations/n3.9f2c41d07be85a10.G1234/release", &r, &e), 0);
 	assert_int_equal(r.kind, TR_ROUTE_RELEASE);
 	assert_int_equal(route("GET", "/v1/events/G1234", &r, &e), 0);
 	assert_int_equal(r.kind, TR_ROUTE_EVENT);
@@ -75,8 +77,12 @@ wrong_paths_methods_and_ids_get_their_errors(void **state)
 	assert_string_equal(e.code, "invalid");
 	assert_int_equal(route("POST", "/v1/reservations/n1.%zz/confirm", &r,
 	    &e), -1);
+	/* The shape of before holds (no event part): refused. */
 	assert_int_equal(route("POST",
-	    "/v1/reservations/n1.0123456789abcdef/refund", &r, &e), -1);
+	    "/v1/reservations/n1.0123456789abcdef/confirm", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("POST",
+	    "/v1/reservations/n1.0123456789abcdef.E/refund", &r, &e), -1);
 	assert_int_equal(e.status, 404);
 	assert_int_equal(route("GET", "/buy/ticket?user=a%20b", &r, &e), -1);
 	assert_int_equal(e.status, 400);
@@ -173,7 +179,7 @@ answers_are_valid_json_with_escaped_strings(void **state)
 	(void)state;
 
 	tr_http_error_from(&e, TR_ESOLD_OUT, "sold \"out\"\n\\");
-	n = tr_json_error(buf, sizeof(buf), &e, "n1.0123456789abcdef");
+	n = tr_json_error(buf, sizeof(buf), &e, "n1.0123456789abcdef.E", NULL);
 	assert_true(n > 0);
 	j = cJSON_Parse(buf);
 	assert_non_null(j);
@@ -183,9 +189,23 @@ answers_are_valid_json_with_escaped_strings(void **state)
 	    "sold \"out\"\n\\");
 	cJSON_Delete(j);
 	/* Too small a buffer: 0, never a cut JSON. */
-	assert_int_equal(tr_json_error(buf, 10, &e, NULL), 0);
+	assert_int_equal(tr_json_error(buf, 10, &e, NULL, NULL), 0);
+	/* A second payment names the order and how it was paid. */
+	tr_http_error_from(&e, TR_ECONFLICT, "already paid");
+	assert_int_equal(e.status, 409);
+	assert_true(tr_json_error(buf, sizeof(buf), &e, "n1.0123456789abcdef.E",
+	    "PAY-\"1\"") > 0);
+	j = cJSON_Parse(buf);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring,
+	    "conflict");
+	assert_string_equal(cJSON_GetObjectItem(j,
+	    "reservation_id")->valuestring, "n1.0123456789abcdef.E");
+	assert_string_equal(cJSON_GetObjectItem(j, "payment_ref")->valuestring,
+	    "PAY-\"1\"");
+	cJSON_Delete(j);
 
-	h.reservation_id = "n2.0123456789abcdef";
+	h.reservation_id = "n2.0123456789abcdef.E";
 	h.event_id = "E";
 	h.user_id = "u";
 	h.qty = 1;
@@ -224,12 +244,16 @@ event_figures_add_up_over_nodes(void **state)
 	a.state = b.state = "on_sale";
 	a.available = 3;
 	a.held = 2;
+	a.held_total = 4;
 	a.sold = 50;
 	a.pool = 10;
+	a.global_at_ms = 1000;
 	b.available = 4;
 	b.held = 1;
-	b.sold = 51; /* fresher */
+	b.held_total = 3;
+	b.sold = 51;
 	b.pool = 9;
+	b.global_at_ms = 1200; /* fresher */
 	tr_event_sum_add(&s, &a);
 	tr_event_sum_add(&s, &b);
 	assert_true(tr_json_event(buf, sizeof(buf), &s) > 0);

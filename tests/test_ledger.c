@@ -1,5 +1,8 @@
-/* test_ledger: the stock node's book of holds, against every scenario that
- * could oversell, undersell or leak a ticket. */
+/* test_ledger: the stock node's book (its lease and its cache of holds),
+ * against every scenario that could oversell, undersell or leak a ticket.
+ * The coordinator's part is played by the test: it records holds
+ * (tr_ledger_hold_add), answers confirms and ends holds, as the node does
+ * with the coordinator's answers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,25 +44,23 @@ assert_ledger_ok(tr_ledger *l)
 		fail_msg("ledger invariant broken: %s", why);
 }
 
+/* Reserve and record the hold, as the node does when the coordinator
+ * answers "created". */
 static tr_hold *
-reserve_ok(tr_ledger *l, tr_event *ev, const char *user, int64_t t)
+hold_made(tr_ledger *l, tr_event *ev, const char *user, const char *req,
+    int64_t t)
 {
+	char rid[TR_RID_MAX + 1];
 	tr_hold *h = NULL;
-	assert_int_equal(tr_ledger_reserve(l, ev, user, 1, "", T0_MONO + t,
-	    T0_WALL + t, &h), 0);
+	assert_int_equal(tr_ledger_reserve(l, ev, user, 1, req, T0_MONO + t,
+	    T0_WALL + t, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_new_rid(l, ev, rid), 0);
+	tr_ledger_admit_end(ev, 1, false);
+	assert_int_equal(tr_ledger_hold_add(l, ev, rid, user, 1, req,
+	    T0_WALL + t + (int64_t)ev->conf.hold_ms,
+	    T0_MONO + t + (int64_t)ev->conf.hold_ms, &h), 0);
 	assert_non_null(h);
 	return h;
-}
-
-static void
-confirm_ok(tr_ledger *l, tr_hold *h, int64_t t)
-{
-	tr_hold *got = NULL;
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, h->user_id,
-	    T0_MONO + t, &got), TR_EPENDING);
-	assert_ptr_equal(got, h);
-	tr_ledger_confirm_end(l, h, 0, "pay-1", T0_WALL + t, T0_MONO + t);
-	assert_int_equal(h->state, TR_HOLD_CONFIRMED);
 }
 
 static void
@@ -73,12 +74,13 @@ sells_exactly_total_then_sold_out(void **state)
 
 	for (int i = 0; i < 100; i++) {
 		snprintf(user, sizeof(user), "u%d", i);
-		reserve_ok(l, ev, user, 0);
+		hold_made(l, ev, user, "", 0);
 	}
 	assert_int_equal(tr_event_available(ev), 0);
 	assert_int_equal(tr_ledger_reserve(l, ev, "late", 1, "", T0_MONO,
 	    T0_WALL, &h), TR_EEMPTY);
 	assert_int_equal(ev->held, 100);
+	assert_int_equal(tr_ledger_active_holds(l), 100);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
@@ -92,7 +94,7 @@ rejected_reserve_stores_nothing(void **state)
 	tr_hold *h;
 	(void)state;
 
-	reserve_ok(l, ev, "first", 0);
+	hold_made(l, ev, "first", "", 0);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(user, sizeof(user), "turned-away-%d", i);
 		assert_int_equal(tr_ledger_reserve(l, ev, user, 1, "",
@@ -101,28 +103,63 @@ rejected_reserve_stores_nothing(void **state)
 	/* Only the one buyer with a hold is remembered. */
 	assert_int_equal(tr_map_count(ev->buyers), 1);
 	assert_int_equal(tr_ledger_active_holds(l), 1);
+	assert_int_equal(ev->admitting, 0);
 	tr_ledger_free(l);
 }
 
 static void
-retried_reserve_with_same_request_id_returns_first_hold(void **state)
+admitted_tickets_leave_the_lease_until_the_coordinator_answers(void **state)
+{
+	tr_ledger *l = tr_ledger_new("n1", NULL);
+	tr_event *ev = add_event(l, "E", 3, 3, 60000);
+	tr_hold *h = NULL;
+	(void)state;
+
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 2, "", T0_MONO,
+	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(ev->lease, 1);
+	assert_int_equal(ev->admitting, 2);
+	/* Nobody else can take them meanwhile. */
+	assert_int_equal(tr_ledger_reserve(l, ev, "v", 2, "", T0_MONO,
+	    T0_WALL, &h), TR_EEMPTY);
+	/* Refused by the coordinator: back to the lease. */
+	tr_ledger_admit_end(ev, 2, true);
+	assert_int_equal(ev->lease, 3);
+	assert_int_equal(ev->admitting, 0);
+	/* Outcome unknown (timeout): not credited, the sync repairs it. */
+	assert_int_equal(tr_ledger_reserve(l, ev, "v", 1, "", T0_MONO,
+	    T0_WALL, &h), TR_EPENDING);
+	tr_ledger_admit_end(ev, 1, false);
+	assert_int_equal(ev->lease, 2);
+	assert_int_equal(ev->reserved_count, 2);
+	assert_ledger_ok(l);
+	tr_ledger_free(l);
+}
+
+static void
+retried_reserve_with_same_request_id_is_answered_from_the_cache(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
 	tr_event *ev = add_event(l, "E", 10, 2, 60000);
-	tr_hold *a = NULL, *b = NULL, *c = NULL;
+	tr_hold *a, *b = NULL;
 	(void)state;
 
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-1", T0_MONO,
-	    T0_WALL, &a), 0);
+	a = hold_made(l, ev, "u", "req-1", 0);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-1", T0_MONO,
 	    T0_WALL, &b), 0);
 	assert_ptr_equal(a, b);
 	assert_int_equal(ev->held, 1);
+	assert_int_equal(ev->admitting, 0);
 	/* A different request id is a second ticket, within the limit. */
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-2", T0_MONO,
-	    T0_WALL, &c), 0);
-	assert_ptr_not_equal(a, c);
-	assert_int_equal(ev->held, 2);
+	    T0_WALL, &b), TR_EPENDING);
+	/* Paid: the same request id still answers with it. */
+	tr_ledger_hold_confirmed(l, a, "P", T0_WALL);
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-1", T0_MONO,
+	    T0_WALL, &b), 0);
+	assert_ptr_equal(a, b);
+	assert_int_equal(b->state, TR_HOLD_CONFIRMED);
+	tr_ledger_admit_end(ev, 1, true);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
@@ -135,14 +172,16 @@ per_user_limit_answers_duplicate_then_limit(void **state)
 	tr_hold *h, *again = NULL;
 	(void)state;
 
-	h = reserve_ok(l, ev, "u", 0);
-	/* Holding unpaid: the existing hold comes back, no new stock taken. */
+	h = hold_made(l, ev, "u", "", 0);
+	/* Holding unpaid: the existing hold comes back, no stock taken. */
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
 	    T0_WALL, &again), TR_EDUPLICATE);
 	assert_ptr_equal(again, h);
-	assert_int_equal(ev->held, 1);
+	assert_int_equal(ev->lease, 9);
 	/* Paid: no more. */
-	confirm_ok(l, h, 1);
+	tr_ledger_hold_confirmed(l, h, "pay-1", T0_WALL + 1);
+	assert_int_equal(h->state, TR_HOLD_CONFIRMED);
+	assert_int_equal(ev->sold_here, 1);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
 	    T0_WALL, &again), TR_ELIMIT);
 	/* Asking for more than the limit at once is refused too. */
@@ -152,227 +191,174 @@ per_user_limit_answers_duplicate_then_limit(void **state)
 	tr_ledger_free(l);
 }
 
-static void
-confirm_after_expiry_is_refused(void **state)
-{
-	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 1, 1, 500);
-	tr_hold *h, *got;
-	(void)state;
+static tr_hold *due[16];
+static size_t ndue;
 
-	h = reserve_ok(l, ev, "u", 0);
-	/* Deadline passed, sweep not run yet: confirm itself expires it. */
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "u",
-	    T0_MONO + 500, &got), TR_EEXPIRED);
-	assert_int_equal(h->state, TR_HOLD_EXPIRED);
-	assert_int_equal(tr_event_available(ev), 1);
-	/* And stays refused. */
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "u",
-	    T0_MONO + 600, &got), TR_EEXPIRED);
-	assert_ledger_ok(l);
-	tr_ledger_free(l);
+static void
+collect_due(tr_hold *h, void *arg)
+{
+	(void)arg;
+	if (ndue < 16)
+		due[ndue++] = h;
 }
 
 static void
-expiry_sweep_returns_tickets_in_deadline_order(void **state)
+due_holds_leave_the_heap_in_deadline_order_until_settled(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
 	tr_event *ev = add_event(l, "E", 3, 1, 1000);
 	tr_hold *a, *b, *c;
 	(void)state;
 
-	a = reserve_ok(l, ev, "a", 0);
-	b = reserve_ok(l, ev, "b", 300);
-	c = reserve_ok(l, ev, "c", 600);
+	a = hold_made(l, ev, "a", "", 0);
+	b = hold_made(l, ev, "b", "", 300);
+	c = hold_made(l, ev, "c", "", 600);
 	assert_int_equal(tr_ledger_next_deadline(l), T0_MONO + 1000);
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 999, 100, NULL,
-	    NULL), 0);
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1300, 100, NULL,
-	    NULL), 2);
+	ndue = 0;
+	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 999, 100,
+	    collect_due, NULL), 0);
+	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1300, 100,
+	    collect_due, NULL), 2);
+	assert_int_equal(ndue, 2);
+	assert_ptr_equal(due[0], a);
+	assert_ptr_equal(due[1], b);
+	assert_true(a->expiring && b->expiring && !c->expiring);
+	/* Being ended: not due again until settled. */
+	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1300, 100,
+	    collect_due, NULL), 0);
+	assert_ledger_ok(l);
+	/* The coordinator ended a; its clock says b is not due yet. */
+	tr_ledger_hold_ended(l, a, TR_HOLD_EXPIRED);
+	assert_int_equal(tr_ledger_hold_reschedule(l, b, T0_MONO + 1400), 0);
 	assert_int_equal(a->state, TR_HOLD_EXPIRED);
-	assert_int_equal(b->state, TR_HOLD_EXPIRED);
-	assert_int_equal(c->state, TR_HOLD_HELD);
-	assert_int_equal(tr_event_available(ev), 2);
-	assert_int_equal(ev->expired_count, 2);
+	assert_int_equal(ev->expired_count, 1);
+	assert_int_equal(ev->held, 2);
+	assert_int_equal(tr_ledger_next_deadline(l), T0_MONO + 1400);
+	/* The ticket's place is the caller's business: the lease did not
+	 * change by itself. */
+	assert_int_equal(ev->lease, 0);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
 
 static void
-released_ticket_is_sold_again(void **state)
+final_states_are_kept_and_a_stale_answer_changes_nothing(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 1, 1, 60000);
-	tr_hold *h, *out = NULL, *h2;
+	tr_event *ev = add_event(l, "E", 5, 5, 60000);
+	tr_hold *paid, *gone, *out = NULL;
 	(void)state;
 
-	h = reserve_ok(l, ev, "first", 0);
-	assert_int_equal(tr_ledger_reserve(l, ev, "second", 1, "", T0_MONO,
-	    T0_WALL, &out), TR_EEMPTY);
-	assert_int_equal(tr_ledger_release(l, h->rid, "first", &out), 0);
-	assert_int_equal(h->state, TR_HOLD_RELEASED);
-	h2 = reserve_ok(l, ev, "second", 1);
-	confirm_ok(l, h2, 2);
+	paid = hold_made(l, ev, "u", "a", 0);
+	gone = hold_made(l, ev, "u", "b", 0);
+	tr_ledger_hold_confirmed(l, paid, "P1", T0_WALL + 5);
+	tr_ledger_hold_ended(l, gone, TR_HOLD_RELEASED);
+	/* Late or repeated answers do not move a final state. */
+	tr_ledger_hold_ended(l, paid, TR_HOLD_EXPIRED);
+	tr_ledger_hold_confirmed(l, gone, "P2", T0_WALL + 6);
+	assert_int_equal(paid->state, TR_HOLD_CONFIRMED);
+	assert_string_equal(paid->payment_ref, "P1");
+	assert_int_equal(paid->confirmed_wall_ms, T0_WALL + 5);
+	assert_int_equal(gone->state, TR_HOLD_RELEASED);
+	assert_int_equal(ev->held, 0);
 	assert_int_equal(ev->sold_here, 1);
-	assert_int_equal(ev->lease, 0);
-	/* Release twice is fine (idempotent); confirm of it is a conflict. */
-	assert_int_equal(tr_ledger_release(l, h->rid, "first", &out), 0);
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "first", T0_MONO,
-	    &out), TR_ECONFLICT);
-	assert_ledger_ok(l);
-	tr_ledger_free(l);
-}
-
-static void
-another_user_cannot_confirm_or_release(void **state)
-{
-	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 5, 1, 60000);
-	tr_hold *h, *out = NULL;
-	(void)state;
-
-	h = reserve_ok(l, ev, "owner", 0);
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "thief", T0_MONO,
-	    &out), TR_ENOT_OWNER);
-	assert_int_equal(tr_ledger_release(l, h->rid, "thief", &out),
+	/* Another user is told so; an unknown id is not found. */
+	assert_int_equal(tr_ledger_find(l, paid->rid, "thief", &out),
 	    TR_ENOT_OWNER);
-	assert_int_equal(h->state, TR_HOLD_HELD);
-	assert_int_equal(tr_ledger_confirm_begin(l, "n1.0000000000000000",
-	    "owner", T0_MONO, &out), TR_ENOT_FOUND);
-	tr_ledger_free(l);
-}
-
-static void
-illegal_transitions_are_refused(void **state)
-{
-	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 5, 5, 1000);
-	tr_hold *held, *conf, *rel, *exp, *out = NULL;
-	(void)state;
-
-	held = NULL;
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "a", T0_MONO,
-	    T0_WALL, &conf), 0);
+	assert_int_equal(tr_ledger_find(l, "n1.0000000000000000.E", "u",
+	    &out), TR_ENOT_FOUND);
+	assert_int_equal(tr_ledger_find(l, paid->rid, "u", &out), 0);
+	assert_ptr_equal(out, paid);
+	/* A released hold frees its request id for a new intent. */
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "b", T0_MONO,
-	    T0_WALL, &rel), 0);
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "c", T0_MONO,
-	    T0_WALL, &exp), 0);
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "d", T0_MONO + 900,
-	    T0_WALL, &held), 0);
-	confirm_ok(l, conf, 1);
-	assert_int_equal(tr_ledger_release(l, rel->rid, "u", &out), 0);
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1000, 10, NULL,
-	    NULL), 1);
-	assert_int_equal(exp->state, TR_HOLD_EXPIRED);
-
-	/* CONFIRMED: confirm again is OK (same order), release conflicts. */
-	assert_int_equal(tr_ledger_confirm_begin(l, conf->rid, "u", T0_MONO,
-	    &out), 0);
-	assert_string_equal(out->payment_ref, "pay-1");
-	assert_int_equal(tr_ledger_release(l, conf->rid, "u", &out),
-	    TR_ECONFLICT);
-	/* RELEASED: confirm conflicts. EXPIRED: confirm expired. */
-	assert_int_equal(tr_ledger_confirm_begin(l, rel->rid, "u", T0_MONO,
-	    &out), TR_ECONFLICT);
-	assert_int_equal(tr_ledger_confirm_begin(l, exp->rid, "u", T0_MONO,
-	    &out), TR_EEXPIRED);
-	/* HELD with a confirm in flight: release conflicts, expiry waits. */
-	assert_int_equal(tr_ledger_confirm_begin(l, held->rid, "u",
-	    T0_MONO + 950, &out), TR_EPENDING);
-	assert_int_equal(tr_ledger_release(l, held->rid, "u", &out),
-	    TR_ECONFLICT);
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 5000, 10, NULL,
-	    NULL), 0);
-	assert_int_equal(held->state, TR_HOLD_HELD);
-	/* The coordinator refuses definitively: back to HELD with its
-	 * deadline, which has passed, so the next sweep expires it. */
-	tr_ledger_confirm_end(l, held, TR_EINTERNAL, NULL, 0, T0_MONO + 5000);
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 5000, 10, NULL,
-	    NULL), 1);
-	assert_int_equal(held->state, TR_HOLD_EXPIRED);
+	    T0_WALL, &out), TR_EPENDING);
+	tr_ledger_admit_end(ev, 1, true);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
 
 static void
-limit_exceeded_at_coordinator_releases_the_hold(void **state)
-{
-	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 2, 1, 60000);
-	tr_hold *h, *out;
-	(void)state;
-
-	h = reserve_ok(l, ev, "u", 0);
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "u", T0_MONO,
-	    &out), TR_EPENDING);
-	tr_ledger_confirm_end(l, h, TR_ELIMIT, NULL, 0, T0_MONO);
-	assert_int_equal(h->state, TR_HOLD_RELEASED);
-	assert_int_equal(tr_event_available(ev), 2);
-	assert_ledger_ok(l);
-	tr_ledger_free(l);
-}
-
-static int resolve_calls;
-
-static void
-count_resolve(tr_hold *h, void *arg)
-{
-	(void)h;
-	(void)arg;
-	resolve_calls++;
-}
-
-static void
-unknown_confirm_outcome_is_resolved_not_expired(void **state)
-{
-	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", 1, 1, 1000);
-	tr_hold *h, *out;
-	(void)state;
-
-	h = reserve_ok(l, ev, "u", 0);
-	assert_int_equal(tr_ledger_confirm_begin(l, h->rid, "u", T0_MONO,
-	    &out), TR_EPENDING);
-	tr_ledger_confirm_end(l, h, TR_ETIMEDOUT, NULL, 0, T0_MONO);
-	assert_true(h->confirm_unknown);
-	/* The ticket may be sold: release must not hand it back. */
-	assert_int_equal(tr_ledger_release(l, h->rid, "u", &out),
-	    TR_ECONFLICT);
-	resolve_calls = 0;
-	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 2000, 10,
-	    count_resolve, NULL), 0);
-	assert_int_equal(resolve_calls, 1);
-	assert_int_equal(h->state, TR_HOLD_HELD);
-	assert_int_equal(tr_event_available(ev), 0);
-	/* The coordinator says the order exists. */
-	tr_ledger_confirm_end(l, h, 0, "p", T0_WALL, T0_MONO + 2000);
-	assert_int_equal(h->state, TR_HOLD_CONFIRMED);
-	assert_int_equal(ev->lease, 0);
-	assert_ledger_ok(l);
-	tr_ledger_free(l);
-}
-
-static void
-fence_reset_ends_holds_and_zeroes_lease(void **state)
+fence_empties_the_lease_and_keeps_the_holds(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
 	tr_event *ev = add_event(l, "E", 10, 1, 60000);
-	tr_hold *a, *b, *out;
+	tr_hold *a, *b, *out = NULL;
 	(void)state;
 
-	a = reserve_ok(l, ev, "a", 0);
-	b = reserve_ok(l, ev, "b", 0);
-	assert_int_equal(tr_ledger_confirm_begin(l, b->rid, "b", T0_MONO,
-	    &out), TR_EPENDING);
-	tr_ledger_event_reset(l, ev, 7);
+	a = hold_made(l, ev, "a", "", 0);
+	b = hold_made(l, ev, "b", "", 0);
+	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO,
+	    T0_WALL, &out), TR_EPENDING);
+	tr_ledger_event_fence(ev, 7);
 	assert_int_equal(ev->epoch, 7);
 	assert_int_equal(ev->lease, 0);
-	assert_int_equal(a->state, TR_HOLD_EXPIRED);
-	assert_int_equal(b->state, TR_HOLD_EXPIRED);
-	/* The confirm sent before the fence succeeded after all: sold. */
-	tr_ledger_confirm_end(l, b, 0, "p", T0_WALL, T0_MONO);
-	assert_int_equal(b->state, TR_HOLD_CONFIRMED);
+	/* The holds are in the coordinator, confirmable until they expire. */
+	assert_int_equal(a->state, TR_HOLD_HELD);
+	assert_int_equal(b->state, TR_HOLD_HELD);
+	assert_int_equal(ev->held, 2);
+	/* The admitted one was refused (fenced): nothing comes back. */
+	tr_ledger_admit_end(ev, 1, false);
 	assert_int_equal(ev->lease, 0);
+	tr_ledger_hold_confirmed(l, b, "p", T0_WALL);
+	assert_int_equal(ev->sold_here, 1);
+	assert_ledger_ok(l);
+	tr_ledger_free(l);
+}
+
+static void
+lease_adopts_the_coordinators_figure_both_ways(void **state)
+{
+	tr_ledger *l = tr_ledger_new("n1", NULL);
+	tr_event *ev = add_event(l, "E", 100, 1, 60000);
+	tr_hold *h = NULL;
+	(void)state;
+
+	/* 10 in the lease: 3 admitted, 2 being given back, 5 free. */
+	assert_int_equal(tr_ledger_give_back_begin(ev, 90), 0);
+	tr_ledger_give_back_end(ev, 90, false);
+	assert_int_equal(tr_ledger_reserve(l, ev, "a", 1, "", T0_MONO,
+	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "b", 1, "", T0_MONO,
+	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO,
+	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_give_back_begin(ev, 2), 0);
+	assert_int_equal(ev->lease, 5);
+	/* The coordinator has as much as we think: no change. */
+	assert_int_equal(tr_ledger_lease_adopt(ev, 10), 0);
+	/* A lost grant answer: the coordinator has more. */
+	assert_int_equal(tr_ledger_lease_adopt(ev, 16), 6);
+	assert_int_equal(ev->lease, 11);
+	/* A lost write (failover): it has less; never below zero. */
+	assert_int_equal(tr_ledger_lease_adopt(ev, 7), -9);
+	assert_int_equal(ev->lease, 2);
+	assert_int_equal(tr_ledger_lease_adopt(ev, 1), -2);
+	assert_int_equal(ev->lease, 0);
+	tr_ledger_admit_end(ev, 3, false);
+	tr_ledger_give_back_end(ev, 2, false);
+	assert_ledger_ok(l);
+	tr_ledger_free(l);
+}
+
+static void
+only_free_tickets_are_given_back(void **state)
+{
+	tr_ledger *l = tr_ledger_new("n1", NULL);
+	tr_event *ev = add_event(l, "E", 5, 1, 60000);
+	(void)state;
+
+	hold_made(l, ev, "u", "", 0);
+	assert_int_equal(tr_ledger_give_back_begin(ev, 5), TR_EINVALID);
+	assert_int_equal(ev->lease, 4);
+	assert_int_equal(tr_ledger_give_back_begin(ev, 4), 0);
+	assert_int_equal(ev->lease, 0);
+	assert_int_equal(ev->giving, 4);
+	/* Never sent: back. */
+	tr_ledger_give_back_end(ev, 4, true);
+	assert_int_equal(ev->lease, 4);
+	assert_int_equal(ev->giving, 0);
+	assert_int_equal(tr_ledger_lease_grant(ev, TR_TOTAL_MAX + 1),
+	    TR_EINVALID);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
@@ -396,14 +382,12 @@ not_open_before_opens_at_and_draining_refuses(void **state)
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
 	    T0_WALL, &h), TR_ENOT_OPEN);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
-	    T0_WALL + 60000, &h), 0);
+	    T0_WALL + 60000, &h), TR_EPENDING);
+	tr_ledger_admit_end(ev, 1, true);
 	ev->draining = true;
 	assert_int_equal(tr_ledger_reserve(l, ev, "v", 1, "", T0_MONO,
 	    T0_WALL + 60000, &h), TR_EUNAVAILABLE);
-	/* Only free tickets can be given back. */
-	assert_int_equal(tr_ledger_lease_return(ev, 5), TR_EINVALID);
-	assert_int_equal(tr_ledger_lease_return(ev, 4), 0);
-	assert_int_equal(ev->lease, 1);
+	assert_int_equal(ev->lease, 5);
 	tr_ledger_free(l);
 }
 
@@ -418,15 +402,40 @@ tombstones_are_bounded(void **state)
 	(void)state;
 
 	for (int i = 0; i < 100; i++) {
-		h = reserve_ok(l, ev, "u", 0);
+		h = hold_made(l, ev, "u", "", 0);
 		if (i == 0)
 			strcpy(first_rid, h->rid);
-		assert_int_equal(tr_ledger_release(l, h->rid, "u", &out), 0);
+		tr_ledger_hold_ended(l, h, TR_HOLD_RELEASED);
+		assert_int_equal(tr_ledger_lease_grant(ev, 1), 0);
 	}
 	assert_int_equal(tr_ledger_find(l, first_rid, "u", &out),
 	    TR_ENOT_FOUND);
 	assert_int_equal(tr_map_count(ev->buyers), 0);
 	assert_ledger_ok(l);
+	tr_ledger_free(l);
+}
+
+static void
+reservation_ids_name_this_node_and_the_event(void **state)
+{
+	tr_ledger *l = tr_ledger_new("node-9", NULL);
+	tr_event *ev = add_event(l, "G1234:2027-02-01", 5, 1, 60000);
+	char rid[TR_RID_MAX + 1], node[TR_NODE_ID_MAX + 1];
+	char event[TR_EVENT_ID_MAX + 1];
+	tr_hold *h = NULL;
+	(void)state;
+
+	assert_int_equal(tr_ledger_new_rid(l, ev, rid), 0);
+	assert_true(tr_rid_parse(rid, node, event));
+	assert_string_equal(node, "node-9");
+	assert_string_equal(event, "G1234:2027-02-01");
+	/* Caching the same id twice is refused, the first stays. */
+	assert_int_equal(tr_ledger_hold_add(l, ev, rid, "u", 1, "", T0_WALL,
+	    T0_MONO, &h), 0);
+	assert_int_equal(tr_ledger_hold_add(l, ev, rid, "v", 1, "", T0_WALL,
+	    T0_MONO, &h), TR_EDUPLICATE);
+	assert_string_equal(h->user_id, "u");
+	assert_int_equal(ev->held, 1);
 	tr_ledger_free(l);
 }
 
@@ -450,16 +459,30 @@ bad_event_conf_is_refused(void **state)
 	tr_ledger_free(l);
 }
 
-/* A simple model: per user, which tickets are held or bought. The ledger
- * must agree with it after every step, and available + held + sold must
- * stay equal to the total. */
+/* A model of the node's book, kept by the test from its own decisions:
+ * every hold with its own deadline (the model expires holds by its own
+ * clock, never by reading the ledger's state), what each user holds and
+ * bought, and the tickets admitted, being given back, free and sold. The
+ * ledger must agree with it after every step. */
 #define MODEL_USERS 64
 #define MODEL_TOTAL 40
+#define MODEL_HOLD_MS 200
+#define MODEL_LIMIT 2
+
+struct model_hold {
+	tr_hold *h;
+	int64_t deadline;
+};
 
 struct model_user {
-	tr_hold *holds[4];
+	struct model_hold holds[MODEL_LIMIT];
 	int n;
 	int bought;
+};
+
+struct model {
+	struct model_user users[MODEL_USERS];
+	uint64_t free, giving, sold, held, expired;
 };
 
 static uint64_t
@@ -469,100 +492,162 @@ lcg(uint64_t *s)
 	return *s >> 33;
 }
 
+static struct model *due_model;
+static tr_ledger *due_ledger;
+static size_t due_count;
+
+/* The ledger says h is due: the model must agree, and it ends it (to the
+ * lease, as the coordinator does for the hold's own node). */
+static void
+model_due(tr_hold *h, void *arg)
+{
+	int64_t now = *(int64_t *)arg;
+	for (int u = 0; u < MODEL_USERS; u++) {
+		struct model_user *m = &due_model->users[u];
+		for (int k = 0; k < m->n; k++) {
+			if (m->holds[k].h != h)
+				continue;
+			assert_true(m->holds[k].deadline <= now);
+			m->holds[k] = m->holds[--m->n];
+			due_model->held--;
+			due_model->free++;
+			due_model->expired++;
+			due_count++;
+			tr_ledger_hold_ended(due_ledger, h, TR_HOLD_EXPIRED);
+			return;
+		}
+	}
+	fail_msg("ledger called a hold due that the model does not hold");
+}
+
+static size_t
+model_due_count(const struct model *md, int64_t now)
+{
+	size_t n = 0;
+	for (int u = 0; u < MODEL_USERS; u++)
+		for (int k = 0; k < md->users[u].n; k++)
+			n += md->users[u].holds[k].deadline <= now;
+	return n;
+}
+
 static void
 random_operations_agree_with_model(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event *ev = add_event(l, "E", MODEL_TOTAL, 2, 200);
-	struct model_user users[MODEL_USERS];
+	tr_event *ev = add_event(l, "E", MODEL_TOTAL, MODEL_LIMIT,
+	    MODEL_HOLD_MS);
+	struct model *md = calloc(1, sizeof(*md));
 	uint64_t seed = 42;
 	int64_t now = 0;
-	int sold = 0, events = 0;
+	int events = 0;
 	char name[16];
 	(void)state;
 
-	memset(users, 0, sizeof(users));
+	md->free = MODEL_TOTAL;
 	for (int step = 0; step < 100000; step++) {
 		int u = (int)(lcg(&seed) % MODEL_USERS);
-		struct model_user *m = &users[u];
-		int op = (int)(lcg(&seed) % 10);
-		tr_hold *h = NULL, *out = NULL;
+		struct model_user *m = &md->users[u];
+		int op = (int)(lcg(&seed) % 12);
+		int64_t t = T0_MONO + now;
+		tr_hold *h = NULL;
 		int rv;
 
 		snprintf(name, sizeof(name), "user%d", u);
 		now += (int64_t)(lcg(&seed) % 20);
+		t = T0_MONO + now;
 		if (op < 4) {
-			int live = m->n + m->bought;
-			rv = tr_ledger_reserve(l, ev, name, 1, "", T0_MONO + now,
+			/* Reserve; the coordinator records or refuses it. */
+			rv = tr_ledger_reserve(l, ev, name, 1, "", t,
 			    T0_WALL + now, &h);
-			if (live >= 2) {
-				assert_true(rv == TR_EDUPLICATE ||
-				    rv == TR_ELIMIT);
-				assert_int_equal(rv == TR_EDUPLICATE, m->n > 0);
-			} else if (rv == 0) {
-				m->holds[m->n++] = h;
-			} else {
+			if (m->n + m->bought >= MODEL_LIMIT) {
+				assert_int_equal(rv, m->n > 0 ?
+				    TR_EDUPLICATE : TR_ELIMIT);
+			} else if (md->free == 0) {
 				assert_int_equal(rv, TR_EEMPTY);
-				assert_true(tr_event_available(ev) == 0);
+			} else {
+				char rid[TR_RID_MAX + 1];
+				assert_int_equal(rv, TR_EPENDING);
+				if (lcg(&seed) % 8 == 0) {
+					tr_ledger_admit_end(ev, 1, true);
+					continue;
+				}
+				assert_int_equal(tr_ledger_new_rid(l, ev, rid),
+				    0);
+				tr_ledger_admit_end(ev, 1, false);
+				assert_int_equal(tr_ledger_hold_add(l, ev, rid,
+				    name, 1, "", T0_WALL + now +
+				    MODEL_HOLD_MS, t + MODEL_HOLD_MS, &h), 0);
+				m->holds[m->n].h = h;
+				m->holds[m->n++].deadline = t + MODEL_HOLD_MS;
+				md->free--;
+				md->held++;
 			}
 		} else if (op < 6 && m->n > 0) {
+			/* Confirmed (through any node) before its deadline;
+			 * past it, the coordinator would refuse. */
 			int k = (int)(lcg(&seed) % (uint64_t)m->n);
-			h = m->holds[k];
-			rv = tr_ledger_confirm_begin(l, h->rid, name,
-			    T0_MONO + now, &out);
-			if (rv == TR_EPENDING) {
-				tr_ledger_confirm_end(l, h, 0, "", T0_WALL,
-				    T0_MONO + now);
+			h = m->holds[k].h;
+			if (m->holds[k].deadline > t) {
+				tr_ledger_hold_confirmed(l, h, "", T0_WALL);
+				m->holds[k] = m->holds[--m->n];
 				m->bought++;
-				sold++;
-			} else {
-				assert_int_equal(rv, TR_EEXPIRED);
+				md->held--;
+				md->sold++;
 			}
-			m->holds[k] = m->holds[--m->n];
 		} else if (op < 8 && m->n > 0) {
+			/* Released: back to this node's lease. */
 			int k = (int)(lcg(&seed) % (uint64_t)m->n);
-			h = m->holds[k];
-			assert_int_equal(tr_ledger_release(l, h->rid, name,
-			    &out), 0);
+			h = m->holds[k].h;
+			tr_ledger_hold_ended(l, h, TR_HOLD_RELEASED);
+			assert_int_equal(tr_ledger_lease_grant(ev, 1), 0);
 			m->holds[k] = m->holds[--m->n];
+			md->held--;
+			md->free++;
+		} else if (op == 8 && md->free > 0) {
+			/* Give some back; the coordinator takes them. */
+			uint64_t n = 1 + lcg(&seed) % md->free;
+			assert_int_equal(tr_ledger_give_back_begin(ev, n), 0);
+			md->free -= n;
+			md->giving += n;
+			tr_ledger_give_back_end(ev, n, false);
+			md->giving -= n;
+			/* ...and a grant brings as many back. */
+			assert_int_equal(tr_ledger_lease_grant(ev, n), 0);
+			md->free += n;
 		} else {
-			tr_ledger_expire_due(l, T0_MONO + now, SIZE_MAX, NULL,
-			    NULL);
-			/* Model: drop every hold that is no longer HELD. */
-			for (int i = 0; i < MODEL_USERS; i++) {
-				struct model_user *x = &users[i];
-				for (int k = 0; k < x->n;) {
-					if (x->holds[k]->state != TR_HOLD_HELD)
-						x->holds[k] = x->holds[--x->n];
-					else
-						k++;
-				}
-			}
+			/* The ticker: exactly the holds the model finds due. */
+			size_t want = model_due_count(md, t);
+			due_model = md;
+			due_ledger = l;
+			due_count = 0;
+			tr_ledger_expire_due(l, t, SIZE_MAX, model_due, &t);
+			assert_int_equal(due_count, want);
+			/* model_due ended them; the tickets go back. */
+			assert_int_equal(tr_ledger_lease_grant(ev, want), 0);
 		}
-		/* Conservation: available + held + sold == total. */
-		uint64_t model_held = 0;
-		for (int i = 0; i < MODEL_USERS; i++)
-			for (int k = 0; k < users[i].n; k++)
-				if (users[i].holds[k]->state == TR_HOLD_HELD)
-					model_held++;
-		assert_int_equal(tr_event_available(ev) + ev->held +
+		assert_int_equal(ev->lease, md->free);
+		assert_int_equal(ev->giving, md->giving);
+		assert_int_equal(ev->held, md->held);
+		assert_int_equal(ev->sold_here, md->sold);
+		assert_int_equal(ev->admitting, 0);
+		assert_int_equal(ev->lease + ev->giving + ev->held +
 		    ev->sold_here, MODEL_TOTAL);
-		assert_int_equal(ev->sold_here, sold);
-		assert_int_equal(ev->held, model_held);
 		if (step % 1000 == 0)
 			assert_ledger_ok(l);
-		if (sold == MODEL_TOTAL) {
-			/* Sold out: the sale is over; start the next event so
-			 * that all 100,000 steps exercise contention. */
+		if (md->sold == MODEL_TOTAL) {
+			/* Sold out: start the next event so that all 100,000
+			 * steps exercise contention. */
 			char id[32];
 			snprintf(id, sizeof(id), "E%d", ++events);
-			ev = add_event(l, id, MODEL_TOTAL, 2, 200);
-			memset(users, 0, sizeof(users));
-			sold = 0;
+			ev = add_event(l, id, MODEL_TOTAL, MODEL_LIMIT,
+			    MODEL_HOLD_MS);
+			memset(md, 0, sizeof(*md));
+			md->free = MODEL_TOTAL;
 		}
 	}
 	assert_true(events > 10);
 	assert_ledger_ok(l);
+	free(md);
 	tr_ledger_free(l);
 }
 
@@ -573,18 +658,20 @@ main(void)
 	    cmocka_unit_test(sells_exactly_total_then_sold_out),
 	    cmocka_unit_test(rejected_reserve_stores_nothing),
 	    cmocka_unit_test(
-		retried_reserve_with_same_request_id_returns_first_hold),
+		admitted_tickets_leave_the_lease_until_the_coordinator_answers),
+	    cmocka_unit_test(
+		retried_reserve_with_same_request_id_is_answered_from_the_cache),
 	    cmocka_unit_test(per_user_limit_answers_duplicate_then_limit),
-	    cmocka_unit_test(confirm_after_expiry_is_refused),
-	    cmocka_unit_test(expiry_sweep_returns_tickets_in_deadline_order),
-	    cmocka_unit_test(released_ticket_is_sold_again),
-	    cmocka_unit_test(another_user_cannot_confirm_or_release),
-	    cmocka_unit_test(illegal_transitions_are_refused),
-	    cmocka_unit_test(limit_exceeded_at_coordinator_releases_the_hold),
-	    cmocka_unit_test(unknown_confirm_outcome_is_resolved_not_expired),
-	    cmocka_unit_test(fence_reset_ends_holds_and_zeroes_lease),
+	    cmocka_unit_test(
+		due_holds_leave_the_heap_in_deadline_order_until_settled),
+	    cmocka_unit_test(
+		final_states_are_kept_and_a_stale_answer_changes_nothing),
+	    cmocka_unit_test(fence_empties_the_lease_and_keeps_the_holds),
+	    cmocka_unit_test(lease_adopts_the_coordinators_figure_both_ways),
+	    cmocka_unit_test(only_free_tickets_are_given_back),
 	    cmocka_unit_test(not_open_before_opens_at_and_draining_refuses),
 	    cmocka_unit_test(tombstones_are_bounded),
+	    cmocka_unit_test(reservation_ids_name_this_node_and_the_event),
 	    cmocka_unit_test(bad_event_conf_is_refused),
 	    cmocka_unit_test(random_operations_agree_with_model),
 	};

@@ -1,0 +1,32 @@
+-- expire_due: ARGV grace_ms limit keep_ended_ms prune_limit
+-- Any node's sweep: end up to `limit` holds more than grace_ms past their
+-- deadline, whoever made them (a dead node, a node whose answer was lost);
+-- their tickets go to the pool. Then forget up to prune_limit ended records
+-- older than keep_ended_ms (a confirm after that answers NOT_FOUND instead
+-- of EXPIRED).
+-- -> {expired, pruned}
+local grace, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local keep, prune = tonumber(ARGV[3]), tonumber(ARGV[4])
+if not event_exists() then return redis.error_reply('TR_NOEVENT') end
+local now = now_ms()
+local expired = 0
+local due = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', now - grace,
+  'LIMIT', 0, limit)
+for _, rid in ipairs(due) do
+  local h = hold_get(rid)
+  if h and h.s == 'H' then
+    hold_end(rid, h, 'X', '', 0, now)
+    expired = expired + 1
+  else
+    redis.call('ZREM', K_DEADLINES, rid) -- cannot happen; keep it clean
+  end
+end
+local old = redis.call('ZRANGEBYSCORE', K_ENDED, '-inf', now - keep,
+  'LIMIT', 0, prune)
+for _, rid in ipairs(old) do
+  local h = hold_get(rid)
+  if h and h.s ~= 'H' then redis.call('HDEL', K_HOLDS, rid) end
+  redis.call('ZREM', K_ENDED, rid)
+end
+if expired > 0 then check_conservation() end
+return {expired, #old}
