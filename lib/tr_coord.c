@@ -322,15 +322,25 @@ tr_call_hold_item(tr_call *k, const char *rid, const char *user,
 }
 
 void
-tr_call_confirm(tr_call *k, const char *event_id, const char *node,
-    const char *rid, const char *user, const char *payment_ref)
+tr_call_confirm(tr_call *k, const char *event_id, const char *node)
 {
 	call_begin(k, TR_SCRIPT_CONFIRM, event_id, NULL);
 	call_arg(k, node);
-	call_arg(k, rid);
-	call_arg(k, user);
-	call_arg(k, payment_ref ? payment_ref : "");
 	call_arg(k, event_id);
+	call_push(k, "", 0); /* count */
+}
+
+int
+tr_call_confirm_item(tr_call *k, const char *rid, const char *user,
+    const char *payment_ref)
+{
+	if (payment_ref == NULL)
+		payment_ref = "";
+	if (call_push_extra(k, rid, strlen(rid)) != 0 ||
+	    call_push_extra(k, user, strlen(user)) != 0 ||
+	    call_push_extra(k, payment_ref, strlen(payment_ref)) != 0)
+		return TR_ENOMEM;
+	return 0;
 }
 
 void
@@ -452,18 +462,49 @@ tr_call_done(tr_call *k)
 	k->xargc = k->xargcap = 0;
 }
 
-/* Items per hold or expire call: the count argument is the last fixed one. */
+/* Calls with items (hold, confirm, expire): the count is the last fixed
+ * argument, each item a fixed number of arguments. */
+static int
+args_per_item(enum tr_script script)
+{
+	switch (script) {
+	case TR_SCRIPT_HOLD:
+		return 4;
+	case TR_SCRIPT_CONFIRM:
+		return 3;
+	case TR_SCRIPT_EXPIRE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static size_t
 items_of(const tr_call *k)
 {
-	return k->script == TR_SCRIPT_HOLD ? (size_t)k->xargc / 4 :
-	    (size_t)k->xargc;
+	int per = args_per_item(k->script);
+	return per ? (size_t)k->xargc / (size_t)per : 0;
 }
 
 /* ---- running ----------------------------------------------------------- */
 
+static int code_of(const char *msg, uint64_t *fenced_epoch);
+
 static int
 script_error_code(tr_call *k, const char *msg)
+{
+	int err;
+
+	snprintf(k->detail, sizeof(k->detail), "%s", msg);
+	if ((err = code_of(msg, &k->fenced_epoch)) == TR_EINTERNAL)
+		tr_error("script %s failed: %s", tr_script_name[k->script],
+		    msg);
+	return err;
+}
+
+/* The tr_err of a script's refusal "TR_<CODE> message". */
+static int
+code_of(const char *msg, uint64_t *fenced_epoch)
 {
 	/* No code is a substring of another. */
 	static const struct {
@@ -479,17 +520,15 @@ script_error_code(tr_call *k, const char *msg)
 	};
 	const char *p;
 
-	snprintf(k->detail, sizeof(k->detail), "%s", msg);
 	/* Redis prefixes Lua errors with "ERR " in some versions, and may
 	 * append script context: find our code anywhere. */
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		if ((p = strstr(msg, codes[i].code)) != NULL) {
 			if (codes[i].err == TR_EFENCED)
-				k->fenced_epoch = strtoull(p + 10, NULL, 10);
+				*fenced_epoch = strtoull(p + 10, NULL, 10);
 			return codes[i].err;
 		}
 	}
-	tr_error("script %s failed: %s", tr_script_name[k->script], msg);
 	return TR_EINTERNAL;
 }
 
@@ -505,7 +544,7 @@ append_call(tr_coord *c, tr_call *k)
 
 	k->argv[1] = c->sha[k->script];
 	k->argvlen[1] = 40;
-	if (k->script == TR_SCRIPT_HOLD || k->script == TR_SCRIPT_EXPIRE) {
+	if (args_per_item(k->script) > 0) {
 		argc = k->argc + k->xargc;
 		argv = malloc((size_t)argc * sizeof(*argv));
 		argvlen = malloc((size_t)argc * sizeof(*argvlen));
@@ -784,17 +823,39 @@ tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out)
 }
 
 int
-tr_result_confirm(const tr_call *k, tr_order_info *out)
+tr_result_confirm(const tr_call *k, int64_t *now_ms, size_t *count)
 {
-	int64_t created, at, qty;
-	int rv = check(k, TR_SCRIPT_CONFIRM, 6);
-	if (rv != 0)
-		return rv;
-	if (!int_at(k->reply, 0, &created) || !int_at(k->reply, 1, &at) ||
-	    !str_at(k->reply, 2, out->payment_ref, sizeof(out->payment_ref)) ||
-	    !str_at(k->reply, 3, out->user, sizeof(out->user)) ||
-	    !int_at(k->reply, 4, &qty) ||
-	    !str_at(k->reply, 5, out->node, sizeof(out->node)) || qty < 1 ||
+	return check_items(k, TR_SCRIPT_CONFIRM, now_ms, count);
+}
+
+int
+tr_result_confirm_item(const tr_call *k, size_t i, tr_order_info *out,
+    char *detail, size_t detail_cap)
+{
+	const redisReply *e;
+	int64_t ok, created, at, qty;
+	uint64_t unused;
+
+	if (k->rv != 0)
+		return k->rv;
+	if (k->reply == NULL || k->reply->type != REDIS_REPLY_ARRAY ||
+	    i + 1 >= k->reply->elements)
+		return TR_EPROTO;
+	e = k->reply->element[i + 1];
+	if (e->type != REDIS_REPLY_ARRAY || !int_at(e, 0, &ok))
+		return TR_EPROTO;
+	if (ok == 0) {
+		int err;
+		if (!str_at(e, 1, detail, detail_cap))
+			return TR_EPROTO;
+		err = code_of(detail, &unused);
+		return err == TR_EINTERNAL ? TR_EPROTO : err;
+	}
+	if (!int_at(e, 1, &created) || !int_at(e, 2, &at) ||
+	    !str_at(e, 3, out->payment_ref, sizeof(out->payment_ref)) ||
+	    !str_at(e, 4, out->user, sizeof(out->user)) ||
+	    !int_at(e, 5, &qty) ||
+	    !str_at(e, 6, out->node, sizeof(out->node)) || qty < 1 ||
 	    qty > UINT32_MAX)
 		return TR_EPROTO;
 	out->created = created == 1;

@@ -91,8 +91,10 @@ void tr_call_hold(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch);
 int tr_call_hold_item(tr_call *k, const char *rid, const char *user,
     uint32_t qty, const char *request_id);
-void tr_call_confirm(tr_call *k, const char *event_id, const char *node,
-    const char *rid, const char *user, const char *payment_ref);
+/* A confirm call; then one tr_call_confirm_item per hold to pay for. */
+void tr_call_confirm(tr_call *k, const char *event_id, const char *node);
+int tr_call_confirm_item(tr_call *k, const char *rid, const char *user,
+    const char *payment_ref);
 void tr_call_release(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, const char *rid, const char *user);
 /* An expire call; then one tr_call_expire_item per due hold. */
@@ -165,7 +167,13 @@ typedef struct tr_order_info {
 	uint32_t qty;
 	char node[TR_NODE_ID_MAX + 1]; /* the node that made the hold */
 } tr_order_info;
-int tr_result_confirm(const tr_call *k, tr_order_info *out);
+/* now_ms: Redis' clock when the script ran; count: items answered. */
+int tr_result_confirm(const tr_call *k, int64_t *now_ms, size_t *count);
+/* One item: 0 and *out, or the refusal (TR_ENOT_FOUND, TR_ENOT_OWNER,
+ * TR_EEXPIRED, TR_ECONFLICT when released, TR_ELIMIT) with its message in
+ * detail, or k->rv / TR_EPROTO. */
+int tr_result_confirm_item(const tr_call *k, size_t i, tr_order_info *out,
+    char *detail, size_t detail_cap);
 
 /* state: HoldState RELEASED or EXPIRED; to_lease: the ticket went back to
  * the caller's lease (else to the pool, or nowhere: it had ended). */

@@ -502,26 +502,84 @@ done_expire(tr_node *n, struct job *j)
 
 /* ---- confirm and release ------------------------------------------------- */
 
-static void
-done_confirm(tr_node *n, struct job *j, struct finish_list *f)
+int
+confirm_enqueue(tr_node *n, tr_event *ev, struct slot *s, const char *rid,
+    const char *user, const char *payment_ref)
 {
-	tr_hold *h = tr_ledger_hold_get(n->ledger, j->rid);
-	struct slot *s = j->slot;
+	struct ev_state *es = evs_of(ev);
+	struct job *j = es->confirm_job;
+	struct confirm_item *it;
+
+	if (!atomic_load(&n->coord_up))
+		return TR_EUNAVAILABLE;
+	if (j == NULL || j->nitems == CONFIRM_BATCH_MAX) {
+		if ((j = job_new(JOB_CONFIRM, ev)) == NULL)
+			return TR_ENOMEM;
+		if (coord_submit(n, j) != 0) {
+			job_free(j);
+			return TR_EOVERLOADED;
+		}
+		es->confirm_job = j;
+	}
+	if (j->nitems == j->items_cap) {
+		size_t cap = j->items_cap ? j->items_cap * 2 : 8;
+		void *v = realloc(j->items, cap * sizeof(struct confirm_item));
+		if (v == NULL)
+			return TR_ENOMEM;
+		j->items = v;
+		j->items_cap = cap;
+	}
+	it = &((struct confirm_item *)j->items)[j->nitems++];
+	it->slot = s;
+	snprintf(it->rid, sizeof(it->rid), "%s", rid);
+	snprintf(it->user, sizeof(it->user), "%s", user);
+	snprintf(it->payment_ref, sizeof(it->payment_ref), "%s",
+	    payment_ref ? payment_ref : "");
+	it->sent = -1;
+	return 0;
+}
+
+static void
+seal_confirm(tr_node *n, struct job *j)
+{
+	tr_event *ev = j->ev;
+	struct ev_state *es = evs_of(ev);
+	struct confirm_item *items = j->items;
+	int sent = 0;
+
+	if (es->confirm_job == j)
+		es->confirm_job = NULL;
+	j->sealed = true;
+	tr_call_confirm(&j->call, ev->conf.id, n->conf.node_id);
+	for (size_t i = 0; i < j->nitems; i++)
+		items[i].sent = tr_call_confirm_item(&j->call, items[i].rid,
+		    items[i].user, items[i].payment_ref) == 0 ? sent++ : -1;
+}
+
+static void
+done_confirm_item(tr_node *n, struct job *j, struct confirm_item *it,
+    struct finish_list *f)
+{
+	tr_hold *h = tr_ledger_hold_get(n->ledger, it->rid);
+	struct slot *s = it->slot;
+	char detail[160] = "";
 	tr_order_info info;
-	int rv = tr_result_confirm(&j->call, &info);
+	int rv = it->sent < 0 ? TR_EUNAVAILABLE :
+	    tr_result_confirm_item(&j->call, (size_t)it->sent, &info, detail,
+	    sizeof(detail));
 
 	switch (rv) {
 	case 0:
 		if (h != NULL && strcmp(h->user_id, info.user) == 0)
 			tr_ledger_hold_confirmed(n->ledger, h,
 			    info.payment_ref, info.confirmed_at_ms);
-		fill_order_fields(s, j->rid, j->event_id, info.user,
+		fill_order_fields(s, it->rid, j->event_id, info.user,
 		    h ? h->request_id : "", info.qty, info.payment_ref,
 		    info.confirmed_at_ms, info.node);
 		if (!info.created &&
-		    strcmp(info.payment_ref, j->payment_ref) != 0) {
+		    strcmp(info.payment_ref, it->payment_ref) != 0) {
 			answer(s, TR_ECONFLICT, "reservation %s was already "
-			    "paid with payment_ref '%s'", j->rid,
+			    "paid with payment_ref '%s'", it->rid,
 			    info.payment_ref);
 			break;
 		}
@@ -530,7 +588,7 @@ done_confirm(tr_node *n, struct job *j, struct finish_list *f)
 			atomic_fetch_add(&n->confirms_ok, 1);
 		break;
 	case TR_ENOT_FOUND:
-		answer(s, rv, "no reservation %s", j->rid);
+		answer(s, rv, "no reservation %s", it->rid);
 		break;
 	case TR_ENOT_OWNER:
 		answer(s, rv, "reservation belongs to another user");
@@ -554,15 +612,29 @@ done_confirm(tr_node *n, struct job *j, struct finish_list *f)
 	case TR_EIO:
 	case TR_ETIMEDOUT:
 	case TR_EUNAVAILABLE:
+	case TR_ENOMEM:
 		answer(s, TR_EUNAVAILABLE, "coordinator did not answer: "
 		    "retry confirm (it is idempotent)");
 		break;
 	default:
-		answer(s, rv, "%s", j->call.detail[0] ? j->call.detail :
-		    tr_strerror(rv));
+		answer(s, rv, "%s", detail[0] ? detail : j->call.detail[0] ?
+		    j->call.detail : tr_strerror(rv));
 		break;
 	}
 	finish_add(f, s);
+}
+
+static void
+done_confirm(tr_node *n, struct job *j, struct finish_list *f)
+{
+	struct confirm_item *items = j->items;
+	int64_t now;
+	size_t count;
+
+	/* A whole-call failure reaches every item through its rv. */
+	(void)tr_result_confirm(&j->call, &now, &count);
+	for (size_t i = 0; i < j->nitems; i++)
+		done_confirm_item(n, j, &items[i], f);
 }
 
 static void
@@ -908,6 +980,8 @@ jobs_seal(tr_node *n, struct job **jobs, size_t k)
 	for (size_t i = 0; i < k; i++) {
 		if (jobs[i]->kind == JOB_HOLD)
 			seal_hold(n, jobs[i]);
+		else if (jobs[i]->kind == JOB_CONFIRM)
+			seal_confirm(n, jobs[i]);
 		else if (jobs[i]->kind == JOB_EXPIRE)
 			seal_expire(n, jobs[i]);
 	}

@@ -32,8 +32,9 @@
 #include "ticketrush.pb-c.h"
 #include "tr_coord.h"
 
-/* Reservations recorded with the coordinator in one hold call. */
+/* Reservations recorded, or holds paid for, in one hold or confirm call. */
 #define HOLD_BATCH_MAX 256
+#define CONFIRM_BATCH_MAX 256
 /* Due holds ended in one expire call. */
 #define EXPIRE_BATCH_MAX 256
 /* A hold past its deadline by this much is ended by any node's sweep
@@ -122,9 +123,11 @@ struct ev_state {
 	int64_t global_at_ms;
 	tr_refill refill;
 	bool drain_announced; /* drained: waiters answered once */
-	/* The open batches: admitted reservations and due holds queue here
-	 * until the coordinator thread takes the job (it seals it then). */
+	/* The open batches: admitted reservations, confirms and due holds
+	 * queue here until the coordinator thread takes the job (it seals it
+	 * then). */
 	struct job *hold_job;
+	struct job *confirm_job;
 	struct job *expire_job;
 };
 
@@ -151,6 +154,15 @@ struct hold_item {
 	int sent;                /* index in the call, or -1: not sent */
 };
 
+/* A confirm, in a confirm job. */
+struct confirm_item {
+	struct slot *slot;
+	char rid[TR_RID_MAX + 1];
+	char user[TR_USER_ID_MAX + 1];
+	char payment_ref[TR_PAYMENT_REF_MAX + 1];
+	int sent;                /* index in the call, or -1: not sent */
+};
+
 /* A due hold, in an expire job. */
 struct expire_item {
 	char rid[TR_RID_MAX + 1];
@@ -170,7 +182,8 @@ struct job {
 	uint64_t epoch;      /* the event's when the job was made */
 	tr_event_conf conf;  /* JOB_CREATE_EVENT */
 	struct slot *slot;   /* to answer, or NULL */
-	/* JOB_HOLD, JOB_EXPIRE: the batch (items grow until sealed). */
+	/* JOB_HOLD, JOB_CONFIRM, JOB_EXPIRE: the batch (items grow until
+	 * sealed). */
 	void *items;
 	size_t nitems, items_cap;
 	bool sealed;
@@ -303,6 +316,10 @@ void give_back(tr_node *n, tr_event *ev, uint64_t count);
  * error (nothing queued; the caller undoes the admission). */
 int hold_enqueue(tr_node *n, tr_event *ev, struct slot *s, const char *user,
     const char *request_id, uint32_t qty);
+/* Queue a confirm for the event's next confirm call. 0, or an error
+ * (nothing queued). */
+int confirm_enqueue(tr_node *n, tr_event *ev, struct slot *s, const char *rid,
+    const char *user, const char *payment_ref);
 /* Queue a due hold for the event's next expire call; false if it cannot
  * be queued now. */
 bool expire_enqueue(tr_node *n, tr_hold *h);
@@ -320,7 +337,7 @@ void apply_register(tr_node *n, tr_event *ev, const tr_event_figures *fig);
 void apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
     struct finish_list *f);
 /* Before a pipeline is sent (coordinator thread, lock held): close the
- * open batches of hold and expire jobs and build their calls. */
+ * open batches of hold, confirm and expire jobs and build their calls. */
 void jobs_seal(tr_node *n, struct job **jobs, size_t k);
 /* A coordinator answer (coordinator thread, lock held). */
 void jobs_done(tr_node *n, struct job *j, struct finish_list *f);

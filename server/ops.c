@@ -346,7 +346,6 @@ op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	char node[TR_NODE_ID_MAX + 1], event[TR_EVENT_ID_MAX + 1];
 	tr_hold *h = NULL;
 	tr_event *ev;
-	struct job *j;
 	int rv;
 
 	(void)tr_rid_parse(c->reservation_id, node, event); /* checked */
@@ -364,22 +363,13 @@ op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		return false;
 	}
 	/* HELD in the cache (maybe stale), or not ours: Redis decides. */
-	if (!atomic_load(&n->coord_up) ||
-	    (j = job_new(JOB_CONFIRM, ev)) == NULL) {
-		answer(s, TR_EUNAVAILABLE, "coordinator unavailable; the "
-		    "reservation is kept until it expires: retry");
-		return false;
-	}
-	snprintf(j->rid, sizeof(j->rid), "%s", c->reservation_id);
-	snprintf(j->user, sizeof(j->user), "%s", c->user_id);
-	snprintf(j->payment_ref, sizeof(j->payment_ref), "%s",
-	    c->payment_ref);
-	j->slot = s;
-	tr_call_confirm(&j->call, ev->conf.id, n->conf.node_id, j->rid,
-	    j->user, j->payment_ref);
-	if (coord_submit(n, j) != 0) {
-		job_free(j);
-		answer(s, TR_EOVERLOADED, "too many confirms queued; retry");
+	if ((rv = confirm_enqueue(n, ev, s, c->reservation_id, c->user_id,
+	    c->payment_ref)) != 0) {
+		if (rv == TR_EOVERLOADED)
+			answer(s, rv, "too many confirms queued; retry");
+		else
+			answer(s, TR_EUNAVAILABLE, "coordinator unavailable; "
+			    "the reservation is kept until it expires: retry");
 		return false;
 	}
 	return true;

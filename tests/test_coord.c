@@ -154,6 +154,30 @@ hold_one(tr_coord *coord, const char *event, const char *node,
 	return rv;
 }
 
+/* One confirm call of one item: 0 with *out, or the refusal. */
+static int
+confirm_one(tr_coord *coord, const char *event, const char *node,
+    const char *rid, const char *user, const char *ref, tr_order_info *out)
+{
+	tr_call k, *kp = &k;
+	tr_order_info unused;
+	char detail[160];
+	int64_t now;
+	size_t count;
+	int rv;
+
+	tr_call_confirm(&k, event, node);
+	assert_int_equal(tr_call_confirm_item(&k, rid, user, ref), 0);
+	tr_coord_run(coord, &kp, 1);
+	if ((rv = tr_result_confirm(&k, &now, &count)) == 0) {
+		assert_int_equal(count, 1);
+		rv = tr_result_confirm_item(&k, 0, out ? out : &unused, detail,
+		    sizeof(detail));
+	}
+	tr_call_done(&k);
+	return rv;
+}
+
 /* ---- four nodes, 100,000 attempts ------------------------------------- */
 
 #define BIG_TICKETS 10000
@@ -582,23 +606,17 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	assert_int_equal(th_redis_int(&redis, "HGET tr:{EDGE}:lease x1"), 4);
 
 	/* Confirm through another node: the order names the hold's node. */
-	tr_call_confirm(&k, "EDGE", "x2", "x1.00000000000000aa.EDGE", "u",
-	    "p1");
-	RUN();
-	assert_int_equal(tr_result_confirm(&k, &a), 0);
+	assert_int_equal(confirm_one(coord, "EDGE", "x2",
+	    "x1.00000000000000aa.EDGE", "u", "p1", &a), 0);
 	assert_true(a.created);
 	assert_string_equal(a.node, "x1");
-	tr_call_done(&k);
 	/* Again, with another payment reference: the order as it is (the
 	 * node answers CONFLICT); the same request id names the order. */
-	tr_call_confirm(&k, "EDGE", "x1", "x1.00000000000000aa.EDGE", "u",
-	    "p-other");
-	RUN();
-	assert_int_equal(tr_result_confirm(&k, &b), 0);
+	assert_int_equal(confirm_one(coord, "EDGE", "x1",
+	    "x1.00000000000000aa.EDGE", "u", "p-other", &b), 0);
 	assert_false(b.created);
 	assert_int_equal(a.confirmed_at_ms, b.confirmed_at_ms);
 	assert_string_equal(b.payment_ref, "p1");
-	tr_call_done(&k);
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
 	    "x1.00000000000000ad.EDGE", "u", 1, "r1", &h),
 	    TR_HOLDCALL_EXISTING);
@@ -608,10 +626,8 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	assert_int_equal(sold_of("EDGE"), 1);
 	/* Another user cannot confirm or release it; it cannot be
 	 * released. */
-	tr_call_confirm(&k, "EDGE", "x1", "x1.00000000000000aa.EDGE", "v", "");
-	RUN();
-	assert_int_equal(k.rv, TR_ENOT_OWNER);
-	tr_call_done(&k);
+	assert_int_equal(confirm_one(coord, "EDGE", "x1",
+	    "x1.00000000000000aa.EDGE", "v", "", NULL), TR_ENOT_OWNER);
 	tr_call_release(&k, "EDGE", "x1", fig.epoch,
 	    "x1.00000000000000aa.EDGE", "u");
 	RUN();
@@ -638,14 +654,10 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	assert_int_equal(st, 3);
 	assert_false(to_lease);
 	tr_call_done(&k);
-	tr_call_confirm(&k, "EDGE", "x1", "x1.00000000000000b0.EDGE", "w", "");
-	RUN();
-	assert_int_equal(k.rv, TR_ECONFLICT);
-	tr_call_done(&k);
-	tr_call_confirm(&k, "EDGE", "x1", "x1.00000000000000ff.EDGE", "w", "");
-	RUN();
-	assert_int_equal(k.rv, TR_ENOT_FOUND);
-	tr_call_done(&k);
+	assert_int_equal(confirm_one(coord, "EDGE", "x1",
+	    "x1.00000000000000b0.EDGE", "w", "", NULL), TR_ECONFLICT);
+	assert_int_equal(confirm_one(coord, "EDGE", "x1",
+	    "x1.00000000000000ff.EDGE", "w", "", NULL), TR_ENOT_FOUND);
 
 	/* A hold that is not due is not expired by its node; released
 	 * through another node its ticket goes to the pool. */
@@ -752,10 +764,8 @@ expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 	    "x1.0000000000000001.EXP", "u", 1, "", &h), TR_HOLDCALL_CREATED);
 	tr_sleep_ms(150);
 	/* Past its deadline: confirm refuses it, without writing. */
-	tr_call_confirm(&k, "EXP", "x1", "x1.0000000000000001.EXP", "u", "");
-	RUN();
-	assert_int_equal(k.rv, TR_EEXPIRED);
-	tr_call_done(&k);
+	assert_int_equal(confirm_one(coord, "EXP", "x1",
+	    "x1.0000000000000001.EXP", "u", "", NULL), TR_EEXPIRED);
 	assert_int_equal(th_redis_int(&redis, "GET tr:{EXP}:held"), 1);
 	/* Not yet past the grace: the sweep leaves it to its node. */
 	tr_call_expire_due(&k, "EXP", 60000, 100, 3600000, 100);
@@ -773,19 +783,15 @@ expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 	assert_int_equal(th_redis_int(&redis, "GET tr:{EXP}:pool"), 1);
 	assert_audit_passes("EXP");
 	/* The ended record answers EXPIRED until it is pruned. */
-	tr_call_confirm(&k, "EXP", "x1", "x1.0000000000000001.EXP", "u", "");
-	RUN();
-	assert_int_equal(k.rv, TR_EEXPIRED);
-	tr_call_done(&k);
+	assert_int_equal(confirm_one(coord, "EXP", "x1",
+	    "x1.0000000000000001.EXP", "u", "", NULL), TR_EEXPIRED);
 	tr_call_expire_due(&k, "EXP", 0, 100, 0, 100);
 	RUN();
 	assert_int_equal(tr_result_expire_due(&k, &expired, &pruned), 0);
 	assert_int_equal(pruned, 1);
 	tr_call_done(&k);
-	tr_call_confirm(&k, "EXP", "x1", "x1.0000000000000001.EXP", "u", "");
-	RUN();
-	assert_int_equal(k.rv, TR_ENOT_FOUND);
-	tr_call_done(&k);
+	assert_int_equal(confirm_one(coord, "EXP", "x1",
+	    "x1.0000000000000001.EXP", "u", "", NULL), TR_ENOT_FOUND);
 	assert_int_equal(th_redis_int(&redis, "HLEN tr:{EXP}:holds"), 0);
 	assert_int_equal(th_redis_int(&redis, "ZCARD tr:{EXP}:ended"), 0);
 	tr_coord_close(coord);

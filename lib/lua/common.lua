@@ -83,12 +83,14 @@ local function req_key(u, r)
   return u .. ' ' .. r
 end
 
--- Take a live hold out of the indexes (deadlines, the user's list, the
--- request id) and out of `held`. Its ticket is the caller's to place.
-local function hold_unindex(rid, h)
+-- Take a live hold out of the indexes (deadlines, the user's list, and
+-- unless keep_req its request id) and out of `held`. Its ticket is the
+-- caller's to place.
+local function hold_unindex(rid, h, keep_req)
   redis.call('ZREM', K_DEADLINES, rid)
   user_holds_remove(h.u, rid)
-  if h.r ~= '' and redis.call('HGET', K_REQS, req_key(h.u, h.r)) == rid then
+  if not keep_req and h.r ~= '' and
+     redis.call('HGET', K_REQS, req_key(h.u, h.r)) == rid then
     redis.call('HDEL', K_REQS, req_key(h.u, h.r))
   end
   redis.call('DECRBY', K_HELD, h.q)
@@ -117,11 +119,12 @@ end
 
 -- Every writing script ends here. A broken sum means a bug: the writes
 -- cannot be undone (Redis has no rollback), so it is logged and counted in
--- meta.broken, which the audit reports, and the answer stands.
-local function check_conservation()
-  local total = num(redis.call('HGET', K_META, 'total'))
-  local sum = num(redis.call('GET', K_POOL)) + num(redis.call('GET', K_SOLD))
-      + num(redis.call('GET', K_HELD))
+-- meta.broken, which the audit reports, and the answer stands. total may
+-- be passed by a script that read it already.
+local function check_conservation(total)
+  total = total or num(redis.call('HGET', K_META, 'total'))
+  local c = redis.call('MGET', K_POOL, K_SOLD, K_HELD)
+  local sum = num(c[1]) + num(c[2]) + num(c[3])
   for _, v in ipairs(redis.call('HVALS', K_LEASE)) do sum = sum + num(v) end
   if sum ~= total then
     redis.log(redis.LOG_WARNING, 'ticketrush: conservation broken on ' ..

@@ -15,7 +15,7 @@
 --    TR_NOEVENT, or TR_FENCED <epoch> for the whole call.
 local node, epoch, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local m = redis.call('HMGET', K_META, 'limit_per_user', 'hold_ms',
-  'opens_at_ms')
+  'opens_at_ms', 'total')
 if not m[1] then return redis.error_reply('TR_NOEVENT') end
 local f = fenced(node, epoch)
 if f then return f end
@@ -72,5 +72,5 @@ for i = 0, count - 1 do
   end
   out[#out + 1] = res
 end
-if wrote then check_conservation() end
+if wrote then check_conservation(tonumber(m[4])) end
 return out
