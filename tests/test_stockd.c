@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "tr_client.h"
+#include "tr_clock.h"
 #include "tr_ids.h"
 #include "tr_map.h"
 
@@ -243,6 +244,36 @@ garbage_and_truncated_messages_get_errors_and_node_keeps_serving(void **st)
 		len = ticketrush__request__pack(&req, big);
 		expect_status(raw_call(s.data_url, big, len),
 		    TICKETRUSH__STATUS__STATUS_INVALID, "oversized batch");
+	}
+	/* A 1 MiB batch of empty operations (a quarter million of them) is
+	 * refused by its count on the wire, before unpacking would allocate
+	 * for each; quickly, and the node keeps serving. */
+	{
+		size_t n = 0, ops = (TR_MSG_MAX - 16) / 2;
+		uint8_t *huge = malloc(TR_MSG_MAX);
+		Ticketrush__Reply *rep;
+		int64_t t0;
+		huge[n++] = 0x08; /* version = 1 */
+		huge[n++] = 0x01;
+		huge[n++] = 0x72; /* field 14 (batch), length-delimited */
+		/* length varint of ops * 2 bytes */
+		for (size_t v = ops * 2; ; v >>= 7) {
+			huge[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+			if (v <= 0x7f)
+				break;
+		}
+		for (size_t i = 0; i < ops; i++) {
+			huge[n++] = 0x0a; /* Batch.ops, an empty Op */
+			huge[n++] = 0x00;
+		}
+		t0 = tr_mono_ms();
+		rep = raw_call(s.data_url, huge, n);
+		assert_non_null(rep);
+		assert_non_null(strstr(rep->detail, "batch must have 1..8"));
+		assert_true(tr_mono_ms() - t0 < 1000);
+		expect_status(rep, TICKETRUSH__STATUS__STATUS_INVALID,
+		    "quarter-million batch");
+		free(huge);
 	}
 	/* A request with no body. */
 	req.body_case = TICKETRUSH__REQUEST__BODY__NOT_SET;
