@@ -11,7 +11,7 @@ tr_die() { tr_log "error: $*"; exit 1; }
 # The Debian packages every part of ticketrush needs to build, test and run.
 TR_PACKAGES="build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
 protobuf-c-compiler libhiredis-dev libcmocka-dev redis-server
-libh2o-evloop-dev libcjson-dev wrk apache2-utils nginx-light jq"
+libh2o-evloop-dev libcjson-dev wrk apache2-utils nginx-light jq iproute2"
 
 # Install what is missing (as root), or print the exact apt-get line.
 tr_install_packages() {
