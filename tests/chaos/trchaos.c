@@ -1039,6 +1039,8 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 	all = malloc((nops ? nops : 1) * sizeof(*all));
 	nops = 0;
 	for (int i = 0; all && i <= o->buyers; i++) {
+		if (b[i].nops == 0)
+			continue; /* its ops may be NULL */
 		memcpy(all + nops, b[i].ops, b[i].nops * sizeof(*all));
 		nops += b[i].nops;
 	}
