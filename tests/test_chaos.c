@@ -67,19 +67,24 @@ faults_fit_the_run_and_never_overlap_on_one_target(void **state)
 	for (uint64_t seed = 1; seed <= 500; seed++) {
 		chaos_sched s;
 		chaos_sched_conf c = conf_of(seed, seed % 2 ? 2 : -1);
+		int forever = 0;
 		assert_int_equal(chaos_sched_make(&c, &s), 0);
 		assert_true(s.n >= 1 && s.n <= 6);
+		for (size_t i = 0; i < s.n; i++)
+			forever += s.faults[i].kind == CHAOS_NODE_KILL &&
+			    s.faults[i].duration_ms < 0;
+		assert_true(forever < c.nodes);
 		for (size_t i = 0; i < s.n; i++) {
 			const chaos_fault *f = &s.faults[i];
 			seen[f->kind]++;
 			assert_true(f->start_ms >= 1000 &&
 			    f->start_ms <= c.load_ms - 2000);
 			if (i > 0)
-				assert_true(f->start_ms >=
-				    s.faults[i - 1].start_ms);
+				assert_true(
+				    f->start_ms >= s.faults[i - 1].start_ms);
 			if (f->kind == CHAOS_NODE_PAUSE)
-				assert_true(f->duration_ms >
-				    c.liveness_ttl_ms);
+				assert_true(
+				    f->duration_ms > c.liveness_ttl_ms);
 			if (f->kind == CHAOS_PARTITION) {
 				assert_int_equal(c.netns_node, 2);
 				assert_int_equal(f->target, 2);
@@ -99,7 +104,8 @@ faults_fit_the_run_and_never_overlap_on_one_target(void **state)
 		assert_true(seen[k] > 0);
 }
 
-/* ---- the checker ----------------------------------------------------------- */
+/* ---- the checker -----------------------------------------------------------
+ */
 
 static const char *const users[] = {"alice", "bob", "carol"};
 
@@ -125,8 +131,8 @@ op(enum chaos_op_kind kind, int user, const char *key, const char *rid,
 
 static size_t
 check(const chaos_op *ops, size_t n, const chaos_order_fact *orders,
-    size_t norders, const chaos_hold_fact *holds, size_t nholds,
-    uint64_t sold, chaos_report *r)
+    size_t norders, const chaos_hold_fact *holds, size_t nholds, uint64_t sold,
+    chaos_report *r)
 {
 	chaos_event_facts ev = {orders, norders, holds, nholds, sold, 10, 1};
 	memset(r, 0, sizeof(*r));
@@ -149,8 +155,10 @@ a_clean_history_has_no_violation(void **state)
 	    op(CHAOS_CONFIRM, 1, "", R3, 200, "confirmed", ""),
 	    op(CHAOS_RESERVE, 2, "c1", "", 409, "", ""),
 	};
-	chaos_order_fact orders[] = {{R1, "alice", "PAY"}, {R3, "bob", ""}};
-	chaos_hold_fact holds[] = {{R2, 'R'}};
+	chaos_order_fact orders[] = {
+	    {.rid = R1, .user = "alice", .payment_ref = "PAY"},
+	    {.rid = R3, .user = "bob", .payment_ref = ""}};
+	chaos_hold_fact holds[] = {{.rid = R2, .state = 'R'}};
 	chaos_report r;
 	(void)state;
 
@@ -168,7 +176,7 @@ each_broken_promise_is_reported(void **state)
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
 		    op(CHAOS_CONFIRM, 0, "P", R1, 200, "confirmed", "P")};
-		chaos_hold_fact holds[] = {{R1, 'X'}};
+		chaos_hold_fact holds[] = {{.rid = R1, .state = 'X'}};
 		assert_int_equal(check(ops, 2, NULL, 0, holds, 1, 0, &r), 1);
 		assert_int_equal(r.count[CHAOS_ACKED_ORDER_MISSING], 1);
 	}
@@ -176,14 +184,17 @@ each_broken_promise_is_reported(void **state)
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
 		    op(CHAOS_CONFIRM, 0, "P2", R1, 200, "confirmed", "P1")};
-		chaos_order_fact orders[] = {{R1, "alice", "P1"}};
+		chaos_order_fact orders[] = {
+		    {.rid = R1, .user = "alice", .payment_ref = "P1"}};
 		assert_int_equal(check(ops, 2, orders, 1, NULL, 0, 1, &r), 1);
 		assert_int_equal(r.count[CHAOS_PAID_WITH_OTHER_REF], 1);
 	}
 	{ /* someone else's order; an order nobody was given */
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", "")};
-		chaos_order_fact orders[] = {{R1, "bob", ""}, {R2, "carol", ""}};
+		chaos_order_fact orders[] = {
+		    {.rid = R1, .user = "bob", .payment_ref = ""},
+		    {.rid = R2, .user = "carol", .payment_ref = ""}};
 		assert_int_equal(check(ops, 1, orders, 2, NULL, 0, 2, &r), 2);
 		assert_int_equal(r.count[CHAOS_ORDER_OF_ANOTHER_USER], 2);
 	}
@@ -193,7 +204,9 @@ each_broken_promise_is_reported(void **state)
 		    op(CHAOS_RELEASE, 0, "", R1, 200, "released", ""),
 		    op(CHAOS_RESERVE, 1, "b1", R2, 201, "held", ""),
 		    op(CHAOS_CONFIRM, 1, "", R2, 410, "expired", "")};
-		chaos_order_fact orders[] = {{R1, "alice", ""}, {R2, "bob", ""}};
+		chaos_order_fact orders[] = {
+		    {.rid = R1, .user = "alice", .payment_ref = ""},
+		    {.rid = R2, .user = "bob", .payment_ref = ""}};
 		assert_int_equal(check(ops, 4, orders, 2, NULL, 0, 2, &r), 2);
 		assert_int_equal(r.count[CHAOS_ORDER_AFTER_RELEASE], 2);
 	}
@@ -207,22 +220,72 @@ each_broken_promise_is_reported(void **state)
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
 		    op(CHAOS_RESERVE, 0, "a1", R2, 201, "held", "")};
-		chaos_hold_fact holds[] = {{R1, 'H'}, {R2, 'H'}};
+		chaos_hold_fact holds[] = {
+		    {.rid = R1, .state = 'H'}, {.rid = R2, .state = 'H'}};
 		assert_int_equal(check(ops, 2, NULL, 0, holds, 2, 0, &r), 1);
 		assert_int_equal(r.count[CHAOS_REQUEST_ID_TWO_HOLDS], 1);
+	}
+	{ /* the same, seen only in Redis' records: the first answer was
+	   * lost, the retry made a second hold while the first lived */
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", "", -1, "", ""),
+		    op(CHAOS_RESERVE, 0, "a1", R2, 201, "held", "")};
+		chaos_hold_fact holds[] = {{.rid = R1,
+		                               .state = 'X',
+		                               .user = "alice",
+		                               .request_id = "a1",
+		                               .made_ms = 1000,
+		                               .ended_ms = 4000},
+		    {.rid = R2,
+		        .state = 'X',
+		        .user = "alice",
+		        .request_id = "a1",
+		        .made_ms = 2000,
+		        .ended_ms = 5000},
+		    /* after the first ended: a new intent, fine */
+		    {.rid = R3,
+		        .state = 'X',
+		        .user = "alice",
+		        .request_id = "a1",
+		        .made_ms = 6000,
+		        .ended_ms = 9000}};
+		assert_int_equal(check(ops, 2, NULL, 0, holds, 3, 0, &r), 1);
+		assert_int_equal(r.count[CHAOS_REQUEST_ID_TWO_HOLDS], 1);
+		assert_non_null(strstr(r.example[0], R1));
+	}
+	{ /* one of the two was paid: its record is the order */
+		chaos_op ops[] = {
+		    op(CHAOS_RESERVE, 0, "a1", R2, 201, "held", "")};
+		chaos_order_fact orders[] = {{.rid = R2, .user = "alice",
+		    .request_id = "a1", .confirmed_ms = 2500}};
+		chaos_hold_fact holds[] = {
+		    {.rid = R1, .state = 'X', .user = "alice",
+			.request_id = "a1", .made_ms = 1000,
+			.ended_ms = 4000}};
+		assert_int_equal(check(ops, 1, orders, 1, holds, 1, 1, &r), 1);
+		assert_int_equal(r.count[CHAOS_REQUEST_ID_TWO_HOLDS], 1);
+		/* made after the order's hold was confirmed is a second
+		 * ticket too; made long before and ended: fine */
+		holds[0].made_ms = 3000;
+		assert_int_equal(check(ops, 1, orders, 1, holds, 1, 1, &r), 1);
+		holds[0].made_ms = 100;
+		holds[0].ended_ms = 200;
+		orders[0].confirmed_ms = 90000;
+		assert_int_equal(check(ops, 1, orders, 1, holds, 1, 1, &r), 0);
 	}
 	{ /* over the limit (1), and oversold (total 10) */
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
 		    op(CHAOS_RESERVE, 0, "a2", R2, 201, "held", "")};
-		chaos_order_fact orders[] = {{R1, "alice", ""},
-		    {R2, "alice", ""}};
+		chaos_order_fact orders[] = {
+		    {.rid = R1, .user = "alice", .payment_ref = ""},
+		    {.rid = R2, .user = "alice", .payment_ref = ""}};
 		assert_int_equal(check(ops, 2, orders, 2, NULL, 0, 11, &r), 2);
 		assert_int_equal(r.count[CHAOS_OVER_LIMIT], 1);
 		assert_int_equal(r.count[CHAOS_OVERSOLD], 1);
 		assert_true(r.nexamples == 2);
-		assert_non_null(strstr(r.example[0], "over_limit") ?
-		    r.example[0] : r.example[1]);
+		assert_non_null(strstr(r.example[0], "over_limit")
+		        ? r.example[0]
+		        : r.example[1]);
 	}
 }
 
@@ -232,7 +295,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(the_same_seed_gives_the_same_schedule),
 	    cmocka_unit_test(
-		faults_fit_the_run_and_never_overlap_on_one_target),
+	        faults_fit_the_run_and_never_overlap_on_one_target),
 	    cmocka_unit_test(a_clean_history_has_no_violation),
 	    cmocka_unit_test(each_broken_promise_is_reported),
 	};

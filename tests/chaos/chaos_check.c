@@ -235,6 +235,56 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 		q->n = 0; /* report once */
 	}
 
+	/* Redis' own records: one (user, request_id) never has two holds
+	 * alive at once (an order lives for ever). Holds are few per
+	 * (user, request_id): a quadratic pass per event is fine. */
+	for (size_t e = 0; e < nevents && err == 0; e++) {
+		const chaos_event_facts *ev = &events[e];
+		for (size_t i = 0; i < ev->nholds; i++) {
+			const chaos_hold_fact *a = &ev->holds[i];
+			int64_t a_end = a->ended_ms ? a->ended_ms : INT64_MAX;
+			if (a->request_id[0] == '\0')
+				continue;
+			if (tr_map_get(orders[e], a->rid) != NULL)
+				a_end = INT64_MAX;
+			for (size_t k = i + 1; k < ev->nholds; k++) {
+				const chaos_hold_fact *b = &ev->holds[k];
+				int64_t b_end = b->ended_ms ? b->ended_ms :
+				    INT64_MAX;
+				if (strcmp(a->request_id, b->request_id) != 0 ||
+				    strcmp(a->user, b->user) != 0)
+					continue;
+				if (a->made_ms < b_end && b->made_ms < a_end)
+					chaos_report_add(r,
+					    CHAOS_REQUEST_ID_TWO_HOLDS,
+					    "request_id %s of %s: holds %s and %s "
+					    "alive at once in Redis",
+					    a->request_id, a->user, a->rid,
+					    b->rid);
+			}
+			/* An order's hold was alive just before it was
+			 * confirmed. A hold of the same request id that ended
+			 * after that moment (or lives) was alive at the same
+			 * time, or was made after the order existed (its
+			 * retry should have been answered the order): a
+			 * second ticket either way. One that ended before may
+			 * be a new intent: not counted. */
+			for (size_t k = 0; k < ev->norders; k++) {
+				const chaos_order_fact *o = &ev->orders[k];
+				if (strcmp(o->rid, a->rid) != 0 &&
+				    strcmp(o->request_id, a->request_id) == 0 &&
+				    strcmp(o->user, a->user) == 0 &&
+				    a_end > o->confirmed_ms)
+					chaos_report_add(r,
+					    CHAOS_REQUEST_ID_TWO_HOLDS,
+					    "request_id %s of %s: hold %s lived "
+					    "when order %s was paid, or after",
+					    a->request_id, a->user, a->rid,
+					    o->rid);
+			}
+		}
+	}
+
 	/* The orders against the history and the limit. */
 	for (size_t e = 0; e < nevents && err == 0; e++) {
 		const chaos_event_facts *ev = &events[e];

@@ -18,7 +18,10 @@
  *   acked_hold_vanished     a reservation answered 201 is neither an
  *                           order nor a hold record, live or ended
  *   request_id_two_holds    one (user, request_id) made two live-or-paid
- *                           reservations (a retry took two tickets)
+ *                           reservations, by the answers, or two hold
+ *                           records in Redis alive at the same time (a
+ *                           retry took two tickets, even when the first
+ *                           answer was lost)
  *   over_limit              a user has more paid tickets than the limit
  *   oversold                sold > total
  * The driver adds what needs the live system: the audit, whether the sale
@@ -61,11 +64,17 @@ typedef struct chaos_order_fact {
 	char rid[TR_RID_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
+	char request_id[TR_REQUEST_ID_MAX + 1];
+	int64_t confirmed_ms;      /* Redis' clock */
 } chaos_order_fact;
 
 typedef struct chaos_hold_fact {
 	char rid[TR_RID_MAX + 1];
 	char state;                /* 'H' live, 'R' released, 'X' expired */
+	char user[TR_USER_ID_MAX + 1];
+	char request_id[TR_REQUEST_ID_MAX + 1];
+	int64_t made_ms;           /* Redis' clock: deadline - hold_ms */
+	int64_t ended_ms;          /* when it ended; 0 while live */
 } chaos_hold_fact;
 
 typedef struct chaos_event_facts {

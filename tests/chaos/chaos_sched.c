@@ -127,6 +127,16 @@ draw(const chaos_sched_conf *c, uint64_t *rs, chaos_fault *f)
 	}
 }
 
+static int
+killed_for_good(const chaos_sched *s)
+{
+	int n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += s->faults[i].kind == CHAOS_NODE_KILL &&
+		    s->faults[i].duration_ms < 0;
+	return n;
+}
+
 int
 chaos_sched_make(const chaos_sched_conf *c, chaos_sched *out)
 {
@@ -145,6 +155,11 @@ chaos_sched_make(const chaos_sched_conf *c, chaos_sched *out)
 	for (int tries = 0; (int)s.n < want && tries < want * 20; tries++) {
 		chaos_fault f = {0};
 		draw(c, &rs, &f);
+		/* At least one node lives to the end: with none, there is no
+		 * sale left to check. */
+		if (f.kind == CHAOS_NODE_KILL && f.duration_ms < 0 &&
+		    killed_for_good(&s) + 1 >= c->nodes)
+			f.duration_ms = chaos_rand_range(&rs, 300, 5000);
 		if (!clashes(&s, &f))
 			s.faults[s.n++] = f;
 	}

@@ -4,7 +4,8 @@
  * is replayed with `scripts/chaos --seed S`. A schedule is a list of
  * faults, each with a start, a duration and a target; faults may overlap
  * in time, never on one target (a node is not paused while it is dead),
- * and Redis has at most one fault at a time.
+ * Redis has at most one fault at a time, and at least one node is never
+ * killed for good.
  */
 #ifndef CHAOS_SCHED_H
 #define CHAOS_SCHED_H

@@ -725,11 +725,11 @@ run_faults(struct run *r)
 static void
 final_demand(struct run *r, struct buyer *b, chaos_report *rep)
 {
-	int64_t deadline = tr_mono_ms() + RECOVERY_MS;
 	int next = 0;
 
 	th_conn_init(&b->http, r->gport);
 	for (int e = 0; e < EVENTS; e++) {
+		int64_t deadline = tr_mono_ms() + RECOVERY_MS / EVENTS;
 		char key[64];
 		long long sold;
 		snprintf(key, sizeof(key), "tr:{%s}:sold", event_names[e]);
@@ -756,9 +756,10 @@ final_demand(struct run *r, struct buyer *b, chaos_report *rep)
 			snprintf(held, sizeof(held), "tr:{%s}:held",
 			    event_names[e]);
 			chaos_report_add(rep, CHAOS_UNDERSOLD, "event %s sold "
-			    "%lld of %llu after the faults, while buyers kept "
-			    "coming; pool %lld, held %lld", event_names[e],
+			    "%lld of %llu in %d s of demand after the faults; "
+			    "pool %lld, held %lld", event_names[e],
 			    sold, (unsigned long long)event_total[e],
+			    RECOVERY_MS / EVENTS / 1000,
 			    redis_int(r, "GET %s", pool),
 			    redis_int(r, "GET %s", held));
 		}
@@ -803,13 +804,35 @@ read_facts(struct run *r, int e, struct facts *f, chaos_event_facts *ef)
 		    sizeof(of->user));
 		json_str(o->element[i + 1]->str, "payment_ref",
 		    of->payment_ref, sizeof(of->payment_ref));
+		json_str(o->element[i + 1]->str, "request_id",
+		    of->request_id, sizeof(of->request_id));
+		{
+			cJSON *j = cJSON_Parse(o->element[i + 1]->str), *v;
+			if (j != NULL && cJSON_IsNumber(v = cJSON_GetObjectItem(
+			    j, "confirmed_at_ms")))
+				of->confirmed_ms = (int64_t)v->valuedouble;
+			cJSON_Delete(j);
+		}
 	}
 	for (size_t i = 0; i + 1 < h->elements; i += 2) {
 		chaos_hold_fact *hf = &f->holds[f->nholds++];
-		char s[4];
+		cJSON *j = cJSON_Parse(h->element[i + 1]->str), *v;
 		snprintf(hf->rid, sizeof(hf->rid), "%s", h->element[i]->str);
-		json_str(h->element[i + 1]->str, "s", s, sizeof(s));
-		hf->state = s[0];
+		if (j == NULL)
+			continue;
+		if (cJSON_IsString(v = cJSON_GetObjectItem(j, "s")))
+			hf->state = v->valuestring[0];
+		if (cJSON_IsString(v = cJSON_GetObjectItem(j, "u")))
+			snprintf(hf->user, sizeof(hf->user), "%s",
+			    v->valuestring);
+		if (cJSON_IsString(v = cJSON_GetObjectItem(j, "r")))
+			snprintf(hf->request_id, sizeof(hf->request_id), "%s",
+			    v->valuestring);
+		if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "x")))
+			hf->made_ms = (int64_t)v->valuedouble - HOLD_MS;
+		if (cJSON_IsNumber(v = cJSON_GetObjectItem(j, "t")))
+			hf->ended_ms = (int64_t)v->valuedouble;
+		cJSON_Delete(j);
 	}
 	ef->orders = f->orders;
 	ef->norders = f->norders;
