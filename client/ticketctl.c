@@ -39,7 +39,13 @@ usage(FILE *f)
 "                                 'now', +DUR, unix ms or\n"
 "                                 YYYY-MM-DDTHH:MM:SSZ\n"
 "  event show ID                  an event as the node sees it\n"
-"  event list                     every event the node knows (admin)\n"
+"  event list [--offset N] [--count N]\n"
+"                                 a page of the events the node knows\n"
+"                                 (admin; default 100, at most 1000)\n"
+"  event all [--cursor C] [--count N]\n"
+"                                 a page of every event, from Redis\n"
+"                                 (default 100, at most 1000); prints the\n"
+"                                 cursor of the next page (0: the end)\n"
 "  reserve EVENT USER [--qty N] [--request-id ID]\n"
 "  confirm RESERVATION USER [--payment-ref REF]\n"
 "  release RESERVATION USER\n"
@@ -52,7 +58,8 @@ usage(FILE *f)
 "  --url URL         node URL for every command (default: data commands\n"
 "                    tcp://127.0.0.1:7001, admin commands\n"
 "                    tcp://127.0.0.1:7101)\n"
-"  --redis HOST:PORT Redis for audit (default 127.0.0.1:6379)\n"
+"  --redis HOST:PORT Redis for audit and event all (default\n"
+"                    127.0.0.1:6379)\n"
 "  --timeout DUR     per call (default 3s)\n"
 "  --json            print JSON (also for errors)\n"
 "  -h, --help\n"
@@ -145,6 +152,7 @@ struct args {
 	uint64_t total, hold_ms;
 	uint32_t limit, qty;
 	int64_t opens_at;
+	uint64_t offset, count, cursor; /* event list, event all */
 };
 
 static int
@@ -157,8 +165,9 @@ call_status(tr_client *c, Ticketrush__Reply **out, void *arg)
 static int
 call_list(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
-	(void)arg;
-	return tr_client_list_events(c, out);
+	struct args *a = arg;
+	return tr_client_list_events(c, (uint32_t)a->offset, (uint32_t)a->count,
+	    out);
 }
 
 static int
@@ -202,6 +211,107 @@ call_drain(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
 	struct args *a = arg;
 	return tr_client_drain(c, a->a, out);
+}
+
+static int
+open_redis(tr_coord **coord)
+{
+	char host[256];
+	int port;
+	tr_coord_opts o = {host, 0, timeout_ms};
+
+	if (tr_parse_hostport(redis_addr, host, sizeof(host), &port) != 0)
+		return fail_usage("bad --redis (HOST:PORT)", redis_addr);
+	o.port = port;
+	if (tr_coord_open(&o, false, coord) != 0) {
+		fprintf(stderr, "ticketctl: cannot reach Redis at %s\n",
+		    redis_addr);
+		return EXIT_UNREACHABLE;
+	}
+	return 0;
+}
+
+/* A page of every event, straight from Redis: their ids by SSCAN, their
+ * figures in one pipeline. */
+static int
+cmd_event_all(const struct args *a)
+{
+	char (*ids)[TR_EVENT_ID_MAX + 1] = calloc(a->count, sizeof(*ids));
+	tr_call *calls = calloc(a->count, sizeof(*calls));
+	tr_call **ptrs = calloc(a->count, sizeof(*ptrs));
+	uint64_t cursor = a->cursor;
+	tr_coord *coord = NULL;
+	cJSON *arr = NULL;
+	size_t n = 0;
+	int rv;
+
+	if (ids == NULL || calls == NULL || ptrs == NULL) {
+		rv = EXIT_REFUSED;
+		goto out;
+	}
+	if ((rv = open_redis(&coord)) != 0)
+		goto out;
+	if ((rv = tr_coord_event_page(coord, &cursor, ids, a->count, &n)) !=
+	    0) {
+		fprintf(stderr, "ticketctl: cannot list events: %s\n",
+		    tr_strerror(rv));
+		rv = EXIT_UNREACHABLE;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		tr_call_info(&calls[i], ids[i]);
+		ptrs[i] = &calls[i];
+	}
+	tr_coord_run(coord, ptrs, n);
+	if (json)
+		arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		tr_event_info e;
+		if (tr_result_info(&calls[i], &e) != 0)
+			continue; /* deleted meanwhile */
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "event_id", ids[i]);
+			cJSON_AddNumberToObject(o, "total", (double)e.total);
+			cJSON_AddNumberToObject(o, "sold", (double)e.sold);
+			cJSON_AddNumberToObject(o, "held", (double)e.held);
+			cJSON_AddNumberToObject(o, "pool", (double)e.pool);
+			cJSON_AddNumberToObject(o, "limit_per_user",
+			    e.limit_per_user);
+			cJSON_AddNumberToObject(o, "hold_ms",
+			    (double)e.hold_ms);
+			cJSON_AddItemToArray(arr, o);
+		} else {
+			printf("%-24s total %" PRIu64 ", sold %" PRIu64
+			    ", held %" PRIu64 ", pool %" PRIu64 "\n", ids[i],
+			    e.total, e.sold, e.held, e.pool);
+		}
+	}
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		char *s;
+		cJSON_AddItemToObject(o, "events", arr);
+		char next[24];
+		/* A string: SSCAN cursors use all 64 bits. */
+		snprintf(next, sizeof(next), "%" PRIu64, cursor);
+		cJSON_AddStringToObject(o, "next_cursor", next);
+		s = cJSON_PrintUnformatted(o);
+		printf("%s\n", s);
+		cJSON_free(s);
+		cJSON_Delete(o);
+	} else {
+		printf("next cursor %" PRIu64 "%s\n", cursor, cursor == 0 ?
+		    " (the end)" : "");
+	}
+	rv = 0;
+out:
+	for (size_t i = 0; calls != NULL && i < n; i++)
+		tr_call_done(&calls[i]);
+	tr_coord_close(coord);
+	free(ids);
+	free(calls);
+	free(ptrs);
+	return rv;
 }
 
 static int
@@ -299,7 +409,9 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 	    {"total", 1, NULL, 't'}, {"limit-per-user", 1, NULL, 'l'},
 	    {"hold", 1, NULL, 'H'}, {"opens-at", 1, NULL, 'o'},
 	    {"qty", 1, NULL, 'q'}, {"request-id", 1, NULL, 'r'},
-	    {"payment-ref", 1, NULL, 'p'}, {NULL, 0, NULL, 0}};
+	    {"payment-ref", 1, NULL, 'p'}, {"offset", 1, NULL, 'O'},
+	    {"count", 1, NULL, 'c'}, {"cursor", 1, NULL, 'C'},
+	    {NULL, 0, NULL, 0}};
 	uint64_t v;
 	int opt;
 
@@ -335,6 +447,21 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 				return fail_usage("--qty must be 1..100",
 				    optarg);
 			a->qty = (uint32_t)v;
+			break;
+		case 'O':
+			if (tr_parse_u64(optarg, 0, 100000000, &a->offset))
+				return fail_usage("--offset must be "
+				    "0..100000000", optarg);
+			break;
+		case 'c':
+			if (tr_parse_u64(optarg, 1, 1000, &a->count))
+				return fail_usage("--count must be 1..1000",
+				    optarg);
+			break;
+		case 'C':
+			if (tr_parse_u64(optarg, 0, UINT64_MAX, &a->cursor))
+				return fail_usage("--cursor must be a number "
+				    "printed by the last page", optarg);
 			break;
 		case 'r':
 			if (!tr_request_id_valid(optarg))
@@ -414,8 +541,8 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "event") == 0) {
 		if (argc < 2)
-			return fail_usage("event needs create, show or list",
-			    NULL);
+			return fail_usage("event needs create, show, list or "
+			    "all", NULL);
 		cmd = argv[1];
 		argc--;
 		argv++;
@@ -425,8 +552,12 @@ main(int argc, char **argv)
 		if ((rv = parse_cmd_opts(argc, argv, &a)) != 0)
 			return rv;
 		a.a = pos[0];
+		if (a.count == 0)
+			a.count = 100;
 		if (strcmp(cmd, "list") == 0)
 			return with_node(admin_url, call_list, &a);
+		if (strcmp(cmd, "all") == 0)
+			return cmd_event_all(&a);
 		if (np != 1 || !tr_event_id_valid(a.a))
 			return fail_usage("event create/show needs an event "
 			    "id of 1-64 [A-Za-z0-9._:-]", a.a);

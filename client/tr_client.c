@@ -165,10 +165,13 @@ tr_client_status(tr_client *c, Ticketrush__Reply **out)
 }
 
 int
-tr_client_list_events(tr_client *c, Ticketrush__Reply **out)
+tr_client_list_events(tr_client *c, uint32_t offset, uint32_t limit,
+    Ticketrush__Reply **out)
 {
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
 	Ticketrush__ListEvents r = TICKETRUSH__LIST_EVENTS__INIT;
+	r.offset = offset;
+	r.limit = limit;
 	req.body_case = TICKETRUSH__REQUEST__BODY_LIST_EVENTS;
 	req.list_events = &r;
 	return tr_client_call(c, &req, out);

@@ -244,7 +244,7 @@ call_begin(tr_call *k, enum tr_script script, const char *event_id,
 {
 	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
 	    "sold", "held", "lease", "epoch", "buyers", "orders", "stream",
-	    "holds", "deadlines", "uholds", "reqs", "ended"};
+	    "holds", "deadlines", "uholds", "reqs", "ended", "nheld"};
 
 	call_init(k, script);
 	call_pushf(k, "%d", TR_EVENT_KEY_COUNT + (extra_key != NULL));
@@ -392,12 +392,15 @@ tr_call_give_back(tr_call *k, const char *event_id, const char *node,
 }
 
 void
-tr_call_reclaim(tr_call *k, const char *event_id, const char *node)
+tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
+    uint64_t grace_ms, uint32_t limit)
 {
 	char key[64];
 	alive_key(key, sizeof(key), node);
 	call_begin(k, TR_SCRIPT_RECLAIM, event_id, key);
 	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, grace_ms);
+	call_pushf(k, "%" PRIu32, limit);
 }
 
 void
@@ -410,10 +413,13 @@ tr_call_retire(tr_call *k, const char *event_id, const char *node,
 }
 
 void
-tr_call_sync(tr_call *k, const char *event_id, const char *node)
+tr_call_sync(tr_call *k, const char *event_id, const char *node,
+    uint64_t grace_ms, uint32_t limit)
 {
 	call_begin(k, TR_SCRIPT_SYNC, event_id, NULL);
 	call_arg(k, node);
+	call_pushf(k, "%" PRIu64, grace_ms);
+	call_pushf(k, "%" PRIu32, limit);
 }
 
 void
@@ -423,16 +429,24 @@ tr_call_audit(tr_call *k, const char *event_id)
 }
 
 void
+tr_call_info(tr_call *k, const char *event_id)
+{
+	call_begin(k, TR_SCRIPT_INFO, event_id, NULL);
+}
+
+void
 tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
     uint64_t ttl_ms)
 {
 	char key[64];
 	alive_key(key, sizeof(key), node);
 	call_init(k, TR_SCRIPT_HEARTBEAT);
-	call_push(k, "1", 1);
+	call_push(k, "2", 1);
 	call_arg(k, key);
+	call_arg(k, "tr:nodes");
 	call_arg(k, instance);
 	call_pushf(k, "%" PRIu64, ttl_ms);
+	call_arg(k, node);
 }
 
 void
@@ -444,6 +458,31 @@ tr_call_leave(tr_call *k, const char *node, const char *instance)
 	call_push(k, "1", 1);
 	call_arg(k, key);
 	call_arg(k, instance);
+}
+
+void
+tr_call_sweeper(tr_call *k, const char *me, uint64_t px_ms)
+{
+	call_init(k, TR_SCRIPT_SWEEPER);
+	call_push(k, "1", 1);
+	call_arg(k, "tr:sweeper");
+	call_arg(k, me);
+	call_pushf(k, "%" PRIu64, px_ms);
+}
+
+void
+tr_call_unindex(tr_call *k, const char *node, const char *event_id)
+{
+	char key[64], idx[64];
+	alive_key(key, sizeof(key), node);
+	snprintf(idx, sizeof(idx), "tr:node:%s:events", node);
+	call_init(k, TR_SCRIPT_UNINDEX);
+	call_push(k, "3", 1);
+	call_arg(k, key);
+	call_arg(k, idx);
+	call_arg(k, "tr:nodes");
+	call_arg(k, node);
+	call_arg(k, event_id);
 }
 
 void
@@ -748,7 +787,7 @@ tr_result_register(const tr_call *k, tr_event_figures *fig,
     int64_t *opens_at_ms)
 {
 	uint64_t limit;
-	int rv = check(k, TR_SCRIPT_REGISTER, 9);
+	int rv = check(k, TR_SCRIPT_REGISTER, 10);
 	if (rv != 0)
 		return rv;
 	if (!uint_at(k->reply, 0, &fig->epoch) ||
@@ -758,9 +797,11 @@ tr_result_register(const tr_call *k, tr_event_figures *fig,
 	    !int_at(k->reply, 5, opens_at_ms) ||
 	    !uint_at(k->reply, 6, &fig->pool) ||
 	    !uint_at(k->reply, 7, &fig->sold) ||
-	    !uint_at(k->reply, 8, &fig->held) || limit > UINT32_MAX)
+	    !uint_at(k->reply, 8, &fig->held) ||
+	    !uint_at(k->reply, 9, &fig->node_held) || limit > UINT32_MAX)
 		return TR_EPROTO;
 	fig->lease = 0;
+	fig->expired = 0;
 	*limit_per_user = (uint32_t)limit;
 	return 0;
 }
@@ -933,15 +974,29 @@ tr_result_give_back(const tr_call *k, uint64_t *lease_left, uint64_t *pool)
 }
 
 int
-tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned)
+tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned,
+    int64_t *node_held)
 {
 	int64_t r;
-	int rv = check(k, TR_SCRIPT_RECLAIM, 2);
+	int rv = check(k, TR_SCRIPT_RECLAIM, 3);
 	if (rv != 0)
 		return rv;
-	if (!int_at(k->reply, 0, &r) || !uint_at(k->reply, 1, returned))
+	if (!int_at(k->reply, 0, &r) || !uint_at(k->reply, 1, returned) ||
+	    !int_at(k->reply, 2, node_held))
 		return TR_EPROTO;
 	*reclaimed = r == 1;
+	return 0;
+}
+
+int
+tr_result_sweeper(const tr_call *k, bool *mine)
+{
+	if (k->rv != 0)
+		return k->rv;
+	if (k->script != TR_SCRIPT_SWEEPER || k->reply == NULL ||
+	    k->reply->type != REDIS_REPLY_INTEGER)
+		return TR_EPROTO;
+	*mine = k->reply->integer == 1;
 	return 0;
 }
 
@@ -959,7 +1014,7 @@ tr_result_retire(const tr_call *k, uint64_t *returned)
 int
 tr_result_sync(const tr_call *k, tr_event_figures *out)
 {
-	int rv = check(k, TR_SCRIPT_SYNC, 6);
+	int rv = check(k, TR_SCRIPT_SYNC, 8);
 	if (rv != 0)
 		return rv;
 	if (!uint_at(k->reply, 0, &out->pool) ||
@@ -967,8 +1022,28 @@ tr_result_sync(const tr_call *k, tr_event_figures *out)
 	    !uint_at(k->reply, 2, &out->epoch) ||
 	    !uint_at(k->reply, 3, &out->lease) ||
 	    !uint_at(k->reply, 4, &out->total) ||
-	    !uint_at(k->reply, 5, &out->held))
+	    !uint_at(k->reply, 5, &out->held) ||
+	    !uint_at(k->reply, 6, &out->node_held) ||
+	    !uint_at(k->reply, 7, &out->expired))
 		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_info(const tr_call *k, tr_event_info *out)
+{
+	uint64_t limit;
+	int rv = check(k, TR_SCRIPT_INFO, 7);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, &out->total) || !uint_at(k->reply, 1, &limit)
+	    || !uint_at(k->reply, 2, &out->hold_ms) ||
+	    !int_at(k->reply, 3, &out->opens_at_ms) ||
+	    !uint_at(k->reply, 4, &out->pool) ||
+	    !uint_at(k->reply, 5, &out->sold) ||
+	    !uint_at(k->reply, 6, &out->held) || limit > UINT32_MAX)
+		return TR_EPROTO;
+	out->limit_per_user = (uint32_t)limit;
 	return 0;
 }
 
@@ -1052,53 +1127,22 @@ tr_coord_event_publish(tr_coord *c, const char *event_id)
 	return rv;
 }
 
-int
-tr_coord_event_list(tr_coord *c, void (*fn)(const char *, void *), void *arg)
+/* One SSCAN page of a set of ids into ids (valid ones only). */
+static int
+set_page(tr_coord *c, const char *key, uint64_t *cursor, char *ids,
+    size_t id_size, size_t cap, size_t *n, bool (*valid)(const char *))
 {
-	const char *argv[] = {"SMEMBERS", "tr:events"};
-	redisReply *r;
-	int rv = plain(c, 2, argv, &r);
-	if (rv != 0)
-		return rv;
-	if (r->type == REDIS_REPLY_ARRAY)
-		for (size_t i = 0; i < r->elements; i++)
-			if (r->element[i]->type == REDIS_REPLY_STRING &&
-			    tr_event_id_valid(r->element[i]->str))
-				fn(r->element[i]->str, arg);
-	freeReplyObject(r);
-	return 0;
-}
-
-int
-tr_coord_alive(tr_coord *c, const char *node, bool *alive)
-{
-	char key[64];
-	const char *argv[] = {"EXISTS", key};
-	redisReply *r;
-	int rv;
-	alive_key(key, sizeof(key), node);
-	if ((rv = plain(c, 2, argv, &r)) != 0)
-		return rv;
-	*alive = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
-	freeReplyObject(r);
-	return 0;
-}
-
-int
-tr_coord_lease_page(tr_coord *c, const char *event_id, uint64_t *cursor,
-    char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap, size_t *n)
-{
-	char key[96], cur[24], count[24];
-	const char *argv[] = {"HSCAN", key, cur, "COUNT", count};
+	char cur[24], count[24];
+	const char *argv[] = {"SSCAN", key, cur, "COUNT", count};
 	const redisReply *items;
 	redisReply *r;
 	int64_t next;
 	int rv;
 
 	*n = 0;
-	snprintf(key, sizeof(key), "tr:{%s}:lease", event_id);
 	snprintf(cur, sizeof(cur), "%" PRIu64, *cursor);
-	snprintf(count, sizeof(count), "%zu", cap);
+	/* SSCAN may return a little more than COUNT: ask for less. */
+	snprintf(count, sizeof(count), "%zu", cap > 16 ? cap / 2 : cap);
 	if ((rv = plain(c, 5, argv, &r)) != 0)
 		return rv;
 	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
@@ -1107,18 +1151,135 @@ tr_coord_lease_page(tr_coord *c, const char *event_id, uint64_t *cursor,
 		freeReplyObject(r);
 		return TR_EPROTO;
 	}
-	/* HSCAN may return a little more than COUNT: keep what fits; a
-	 * node left out is seen by the next sweep. */
-	for (size_t i = 0; i + 1 < items->elements && *n < cap; i += 2) {
+	/* What does not fit is seen on the next pass over the set. */
+	for (size_t i = 0; i < items->elements && *n < cap; i++) {
 		const redisReply *e = items->element[i];
-		if (e->type != REDIS_REPLY_STRING || !tr_node_id_valid(e->str))
+		if (e->type != REDIS_REPLY_STRING || e->len >= id_size ||
+		    !valid(e->str))
 			continue;
-		snprintf(nodes[*n], TR_NODE_ID_MAX + 1, "%s", e->str);
+		memcpy(ids + *n * id_size, e->str, e->len + 1);
 		(*n)++;
 	}
 	*cursor = (uint64_t)next;
 	freeReplyObject(r);
 	return 0;
+}
+
+int
+tr_coord_event_page(tr_coord *c, uint64_t *cursor,
+    char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n)
+{
+	return set_page(c, "tr:events", cursor, (char *)ids,
+	    TR_EVENT_ID_MAX + 1, cap, n, tr_event_id_valid);
+}
+
+static void
+index_key(char *out, size_t cap, const char *node)
+{
+	snprintf(out, cap, "tr:node:%s:events", node);
+}
+
+/* A command whose reply is not needed beyond success. */
+static int
+plain_done(tr_coord *c, int argc, const char **argv)
+{
+	redisReply *r;
+	int rv = plain(c, argc, argv, &r);
+	if (r)
+		freeReplyObject(r);
+	return rv;
+}
+
+int
+tr_coord_node_join(tr_coord *c, const char *node)
+{
+	const char *argv[] = {"SADD", "tr:nodes", node};
+	return plain_done(c, 3, argv);
+}
+
+int
+tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
+    size_t cap, size_t *n)
+{
+	uint64_t cursor = 0;
+	int rv;
+	*n = 0;
+	/* Node ids are few: page through the whole set. */
+	do {
+		size_t got = 0;
+		if ((rv = set_page(c, "tr:nodes", &cursor, (char *)nodes[*n],
+		    TR_NODE_ID_MAX + 1, cap - *n, &got,
+		    tr_node_id_valid)) != 0)
+			return rv;
+		*n += got;
+	} while (cursor != 0 && *n < cap);
+	return 0;
+}
+
+int
+tr_coord_alive_many(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
+    size_t n, bool *alive)
+{
+	const char **argv;
+	char (*keys)[48];
+	redisReply *r;
+	int rv;
+
+	if (n == 0)
+		return 0;
+	argv = malloc((n + 1) * sizeof(*argv));
+	keys = malloc(n * sizeof(*keys));
+	if (argv == NULL || keys == NULL) {
+		free(argv);
+		free(keys);
+		return TR_ENOMEM;
+	}
+	argv[0] = "MGET";
+	for (size_t i = 0; i < n; i++) {
+		alive_key(keys[i], sizeof(keys[i]), nodes[i]);
+		argv[i + 1] = keys[i];
+	}
+	rv = plain(c, (int)n + 1, argv, &r);
+	free(argv);
+	free(keys);
+	if (rv != 0)
+		return rv;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+		freeReplyObject(r);
+		return TR_EPROTO;
+	}
+	for (size_t i = 0; i < n; i++)
+		alive[i] = r->element[i]->type == REDIS_REPLY_STRING;
+	freeReplyObject(r);
+	return 0;
+}
+
+int
+tr_coord_index_add(tr_coord *c, const char *node, const char *event_id)
+{
+	char key[64];
+	const char *argv[] = {"SADD", key, event_id};
+	index_key(key, sizeof(key), node);
+	return plain_done(c, 3, argv);
+}
+
+int
+tr_coord_index_del(tr_coord *c, const char *node, const char *event_id)
+{
+	char key[64];
+	const char *argv[] = {"SREM", key, event_id};
+	index_key(key, sizeof(key), node);
+	return plain_done(c, 3, argv);
+}
+
+int
+tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
+    char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n)
+{
+	char key[64];
+	index_key(key, sizeof(key), node);
+	return set_page(c, key, cursor, (char *)ids, TR_EVENT_ID_MAX + 1, cap,
+	    n, tr_event_id_valid);
 }
 
 int

@@ -105,16 +105,30 @@ void tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
     uint32_t limit, uint64_t keep_ended_ms, uint32_t prune_limit);
 void tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n);
-void tr_call_reclaim(tr_call *k, const char *event_id, const char *node);
+/* The sweeper: reclaim a dead node's lease of an event, and end the
+ * event's holds overdue by grace_ms (any node's, at most limit). */
+void tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
+    uint64_t grace_ms, uint32_t limit);
 void tr_call_retire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch);
-void tr_call_sync(tr_call *k, const char *event_id, const char *node);
+/* Sync an event a node is busy with; on the way, end the event's holds
+ * overdue by grace_ms (any node's, at most limit). */
+void tr_call_sync(tr_call *k, const char *event_id, const char *node,
+    uint64_t grace_ms, uint32_t limit);
 void tr_call_audit(tr_call *k, const char *event_id);
+/* Read only: an event's settings and global figures. */
+void tr_call_info(tr_call *k, const char *event_id);
 /* Liveness (not event scripts): claim or refresh node's liveness key for
  * this process (instance), or drop the claim. */
 void tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
     uint64_t ttl_ms);
 void tr_call_leave(tr_call *k, const char *node, const char *instance);
+/* Take or keep the sweeper role for px_ms (me: "<node>:<instance>"). */
+void tr_call_sweeper(tr_call *k, const char *me, uint64_t px_ms);
+/* The sweeper found nothing left of dead node in event: drop the event
+ * from its index (and the node from tr:nodes when none is left), unless
+ * the node is alive again. */
+void tr_call_unindex(tr_call *k, const char *node, const char *event_id);
 
 /* Send n calls in one pipeline and read every answer into each call's rv
  * and reply. Returns 0 if the connection stayed up (individual calls may
@@ -131,8 +145,10 @@ int tr_result_create_event(const tr_call *k, bool *created);
 /* What register and sync tell a node about an event. */
 typedef struct tr_event_figures {
 	uint64_t total, pool, sold, held;
-	uint64_t epoch;  /* the node's */
-	uint64_t lease;  /* the node's: free tickets leased to it */
+	uint64_t epoch;     /* the node's */
+	uint64_t lease;     /* the node's: free tickets leased to it */
+	uint64_t node_held; /* the node's: tickets in its live holds */
+	uint64_t expired;   /* sync: overdue holds it ended */
 } tr_event_figures;
 int tr_result_register(const tr_call *k, tr_event_figures *fig,
     uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
@@ -191,9 +207,20 @@ int tr_result_expire_due(const tr_call *k, uint64_t *expired,
     uint64_t *pruned);
 int tr_result_give_back(const tr_call *k, uint64_t *lease_left,
     uint64_t *pool);
-int tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned);
+/* *node_held: the dead node's tickets still in live holds there (the
+ * event stays in its index until 0); -1 when the node was alive. */
+int tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned,
+    int64_t *node_held);
+int tr_result_sweeper(const tr_call *k, bool *mine);
 int tr_result_retire(const tr_call *k, uint64_t *returned);
 int tr_result_sync(const tr_call *k, tr_event_figures *out);
+
+typedef struct tr_event_info {
+	uint64_t total, hold_ms, pool, sold, held;
+	uint32_t limit_per_user;
+	int64_t opens_at_ms;
+} tr_event_info;
+int tr_result_info(const tr_call *k, tr_event_info *out);
 
 #define TR_AUDIT_NODES_MAX 256
 typedef struct tr_audit {
@@ -215,19 +242,27 @@ int tr_result_audit(const tr_call *k, tr_audit *out);
 /* Plain commands (not scripts). Each returns 0, TR_EUNAVAILABLE, TR_EIO or
  * TR_ETIMEDOUT. */
 
-/* Add an event id to the set of events nodes watch. */
+/* Add an event id to the set of events. */
 int tr_coord_event_publish(tr_coord *c, const char *event_id);
-/* Call fn for each published event id. */
-int tr_coord_event_list(tr_coord *c, void (*fn)(const char *id, void *arg),
-    void *arg);
-/* Whether node's liveness key exists. */
-int tr_coord_alive(tr_coord *c, const char *node, bool *alive);
+/* One page of event ids (SSCAN of tr:events): pass cursor 0 first, then
+ * the *cursor returned, until it is 0 again. At most cap ids. */
+int tr_coord_event_page(tr_coord *c, uint64_t *cursor,
+    char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n);
 
-/* One page of the nodes with a lease entry for an event (HSCAN): pass
- * cursor 0 first, then the *cursor returned, until it is 0 again. Ids that
- * are not valid node ids are skipped. */
-int tr_coord_lease_page(tr_coord *c, const char *event_id, uint64_t *cursor,
-    char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap, size_t *n);
+/* Nodes and their events (for the sweeper). tr:nodes holds every node id
+ * that claimed; tr:node:<node>:events the events it registered in. */
+int tr_coord_node_join(tr_coord *c, const char *node);
+/* At most cap node ids into nodes. */
+int tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
+    size_t cap, size_t *n);
+/* Whether each node's liveness key exists (one MGET). */
+int tr_coord_alive_many(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
+    size_t n, bool *alive);
+int tr_coord_index_add(tr_coord *c, const char *node, const char *event_id);
+int tr_coord_index_del(tr_coord *c, const char *node, const char *event_id);
+/* One page of a node's events (SSCAN), as tr_coord_event_page. */
+int tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
+    char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n);
 
 /* Redis's own count of commands processed (INFO stats), for measuring. */
 int tr_coord_server_commands(tr_coord *c, uint64_t *out);

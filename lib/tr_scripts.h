@@ -7,10 +7,13 @@
  *
  * Keys of event E (one hash tag, so a Redis Cluster keeps an event on one
  * slot): tr:{E}:meta, pool, sold, held, lease, epoch, buyers, orders,
- * stream, holds, deadlines, uholds, reqs, ended. Every event script
- * receives these fourteen as KEYS[1..14], in this order.
- * Outside any event: tr:events (set of event ids) and tr:node:<node>:alive
- * (liveness, with a TTL; its value is the claiming process's instance id).
+ * stream, holds, deadlines, uholds, reqs, ended, nheld. Every event script
+ * receives these fifteen as KEYS[1..15], in this order.
+ * Outside any event: tr:events (set of event ids), tr:node:<node>:alive
+ * (liveness, with a TTL; its value is the claiming process's instance id),
+ * tr:nodes (set of node ids that ever claimed), tr:node:<node>:events (the
+ * events a node registered in: a superset, written before the register)
+ * and tr:sweeper (which node sweeps, with a TTL).
  */
 #ifndef TR_SCRIPTS_H
 #define TR_SCRIPTS_H
@@ -32,8 +35,11 @@
 	X(RETIRE, retire, true)                 \
 	X(SYNC, sync, true)                     \
 	X(AUDIT, audit, true)                   \
+	X(INFO, info, true)                     \
 	X(HEARTBEAT, heartbeat, false)          \
-	X(LEAVE, leave, false)
+	X(LEAVE, leave, false)                  \
+	X(SWEEPER, sweeper, false)              \
+	X(UNINDEX, unindex, false)
 
 enum tr_script {
 #define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,
@@ -42,7 +48,7 @@ enum tr_script {
 	TR_SCRIPT_COUNT
 };
 
-#define TR_EVENT_KEY_COUNT 14
+#define TR_EVENT_KEY_COUNT 15
 
 extern const char *const tr_script_source[TR_SCRIPT_COUNT];
 extern const char *const tr_script_name[TR_SCRIPT_COUNT];

@@ -19,13 +19,13 @@
 #include "tr_log.h"
 
 #define TICK_MS 10
-#define DISCOVER_MS 1000
 #define RECONNECT_MIN_MS 50
 #define RECONNECT_MAX_MS 2000
 
 struct loop_state {
 	int64_t next_reconnect, reconnect_backoff;
-	int64_t next_heartbeat, next_discover, next_sync, next_sweep;
+	int64_t next_heartbeat, next_sync, next_sweep;
+	uint64_t scan_cursor; /* the sweeper's slow pass over all events */
 	int64_t connected_at; /* when the connection last came up */
 	int64_t last_claim;   /* when the last successful heartbeat left */
 	bool synced;          /* every epoch checked since connected_at */
@@ -96,12 +96,15 @@ struct ev_ref {
 struct ev_list {
 	struct ev_ref *v;
 	size_t n, cap;
+	int64_t now;
 };
 
 static void
 collect_cb(tr_event *ev, void *arg)
 {
 	struct ev_list *l = arg;
+	if (!event_busy(ev, l->now))
+		return; /* quiet: costs nothing */
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 16;
 		struct ev_ref *v = realloc(l->v, cap * sizeof(*v));
@@ -116,54 +119,15 @@ collect_cb(tr_event *ev, void *arg)
 	l->n++;
 }
 
+/* The events this node is busy with. */
 static void
 events_snapshot(tr_node *n, struct ev_list *l)
 {
 	l->n = 0;
+	l->now = tr_mono_ms();
 	pthread_mutex_lock(&n->lock);
 	tr_ledger_each_event(n->ledger, collect_cb, l);
 	pthread_mutex_unlock(&n->lock);
-}
-
-/* ---- discovery ----------------------------------------------------------- */
-
-struct id_list {
-	char (*v)[TR_EVENT_ID_MAX + 1];
-	size_t n, cap;
-};
-
-static void
-id_cb(const char *id, void *arg)
-{
-	struct id_list *l = arg;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		void *v = realloc(l->v, cap * sizeof(*l->v));
-		if (v == NULL)
-			return;
-		l->v = v;
-		l->cap = cap;
-	}
-	snprintf(l->v[l->n++], TR_EVENT_ID_MAX + 1, "%s", id);
-}
-
-static void
-discover(tr_node *n)
-{
-	struct id_list ids = {0};
-	tr_event *ev;
-
-	if (tr_coord_event_list(n->coord, id_cb, &ids) == 0) {
-		for (size_t i = 0; i < ids.n; i++) {
-			pthread_mutex_lock(&n->lock);
-			ev = tr_ledger_event_get(n->ledger, ids.v[i]);
-			pthread_mutex_unlock(&n->lock);
-			if (ev == NULL)
-				(void)register_event(n, ids.v[i], &ev);
-		}
-	}
-	atomic_fetch_add(&n->coord_calls, 1);
-	free(ids.v);
 }
 
 /* ---- create event (admin) ----------------------------------------------- */
@@ -257,7 +221,8 @@ sync_events(tr_node *n, struct ev_list *evs)
 	if (calls == NULL || ptrs == NULL)
 		goto out;
 	for (size_t i = 0; i < evs->n; i++) {
-		tr_call_sync(&calls[i], evs->v[i].id, n->conf.node_id);
+		tr_call_sync(&calls[i], evs->v[i].id, n->conf.node_id,
+		    EXPIRE_GRACE_MS, EXPIRE_DUE_MAX);
 		ptrs[i] = &calls[i];
 	}
 	rv = tr_coord_run(n->coord, ptrs, evs->n);
@@ -278,112 +243,148 @@ out:
 	free(ptrs);
 }
 
-/* Liveness of the other nodes, asked once per node per sweep. */
-struct seen_node {
-	char node[TR_NODE_ID_MAX + 1];
-	bool alive;
-};
+/* ---- the sweeper ----------------------------------------------------------- */
 
-#define SWEEP_PAGE 256
-#define SWEEP_PAGES_MAX 64 /* 16,384 node ids per event per sweep */
 #define SWEEP_NODES_MAX 1024
+#define SWEEP_PAGE 256
+#define SWEEP_PAGES_MAX 64 /* 16,384 events of one dead node per sweep */
 
-static int
-node_alive(tr_node *n, struct seen_node *seen, size_t *nseen,
-    const char *node, bool *alive)
+/* One event of a dead node: its lease back to the pool, overdue holds
+ * ended; the event leaves the node's index when nothing of it is left. */
+static void
+reap(tr_node *n, const char *node, const char *event_id)
 {
-	int rv;
-	for (size_t i = 0; i < *nseen; i++)
-		if (strcmp(seen[i].node, node) == 0) {
-			*alive = seen[i].alive;
-			return 0;
-		}
-	if ((rv = tr_coord_alive(n->coord, node, alive)) != 0)
-		return rv;
+	tr_call k, *kp = &k;
+	bool reclaimed = false;
+	uint64_t returned = 0;
+	int64_t held = -1;
+
+	tr_call_reclaim(&k, event_id, node, EXPIRE_GRACE_MS, EXPIRE_DUE_MAX);
+	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
-	if (*nseen < SWEEP_NODES_MAX) {
-		snprintf(seen[*nseen].node, sizeof(seen[*nseen].node), "%s",
-		    node);
-		seen[(*nseen)++].alive = *alive;
-	}
-	return 0;
+	if (tr_result_reclaim(&k, &reclaimed, &returned, &held) == 0 &&
+	    reclaimed)
+		tr_warn("event %s: node %s is gone (liveness lapsed): "
+		    "reclaimed its lease of %" PRIu64 " ticket(s) into the "
+		    "pool; its holds stay confirmable", event_id, node,
+		    returned);
+	tr_call_done(&k);
+	if (held != 0)
+		return; /* alive again, or holds left to expire */
+	tr_call_unindex(&k, node, event_id);
+	tr_coord_run(n->coord, &kp, 1);
+	atomic_fetch_add(&n->coord_calls, 1);
+	tr_call_done(&k);
 }
 
+/* Every dead node's events, through its index: the cost follows dead
+ * nodes and their events, not all events. */
 static void
-reclaim_dead(tr_node *n, const char *event_id, struct seen_node *seen,
-    size_t *nseen)
+sweep_dead(tr_node *n)
 {
-	char (*page)[TR_NODE_ID_MAX + 1] = malloc(SWEEP_PAGE * sizeof(*page));
-	uint64_t cursor = 0;
-	size_t count;
+	char (*nodes)[TR_NODE_ID_MAX + 1] = malloc(SWEEP_NODES_MAX *
+	    sizeof(*nodes));
+	char (*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE *
+	    sizeof(*page));
+	bool *alive = malloc(SWEEP_NODES_MAX * sizeof(*alive));
+	size_t count = 0;
 
-	if (page == NULL)
-		return;
-	for (int p = 0; p < SWEEP_PAGES_MAX; p++) {
-		if (tr_coord_lease_page(n->coord, event_id, &cursor, page,
-		    SWEEP_PAGE, &count) != 0)
-			break;
-		atomic_fetch_add(&n->coord_calls, 1);
-		for (size_t e = 0; e < count; e++) {
-			bool alive = true, reclaimed = false;
-			uint64_t returned = 0;
-			tr_call k, *kp = &k;
-			if (strcmp(page[e], n->conf.node_id) == 0 ||
-			    node_alive(n, seen, nseen, page[e], &alive) != 0 ||
-			    alive)
-				continue;
-			/* The script checks liveness again, atomically. */
-			tr_call_reclaim(&k, event_id, page[e]);
-			tr_coord_run(n->coord, &kp, 1);
+	if (nodes == NULL || page == NULL || alive == NULL ||
+	    tr_coord_node_list(n->coord, nodes, SWEEP_NODES_MAX, &count) != 0 ||
+	    tr_coord_alive_many(n->coord, nodes, count, alive) != 0)
+		goto out;
+	atomic_fetch_add(&n->coord_calls, 2);
+	for (size_t i = 0; i < count && tr_coord_connected(n->coord); i++) {
+		uint64_t cursor = 0;
+		size_t seen = 0;
+		if (alive[i] || strcmp(nodes[i], n->conf.node_id) == 0)
+			continue;
+		for (int p = 0; p < SWEEP_PAGES_MAX; p++) {
+			size_t got;
+			if (tr_coord_index_page(n->coord, nodes[i], &cursor,
+			    page, SWEEP_PAGE, &got) != 0)
+				break;
 			atomic_fetch_add(&n->coord_calls, 1);
-			if (tr_result_reclaim(&k, &reclaimed, &returned) == 0 &&
-			    reclaimed)
-				tr_warn("event %s: node %s is gone (liveness "
-				    "lapsed): reclaimed its lease of %" PRIu64
-				    " ticket(s) into the pool; its holds stay "
-				    "confirmable", event_id, page[e], returned);
+			for (size_t e = 0; e < got; e++)
+				reap(n, nodes[i], page[e]);
+			seen += got;
+			if (cursor == 0)
+				break;
+		}
+		if (seen == 0 && cursor == 0) {
+			/* Nothing left: the node leaves tr:nodes. */
+			tr_call k, *kp = &k;
+			tr_call_unindex(&k, nodes[i], "");
+			tr_coord_run(n->coord, &kp, 1);
 			tr_call_done(&k);
 		}
-		if (cursor == 0)
-			break;
 	}
+out:
+	free(nodes);
 	free(page);
+	free(alive);
 }
 
-/* Every node sweeps every event: holds overdue by more than the grace
- * (their node is dead or lost the answer) end, and, once this node has
- * been connected for a liveness TTL, the leases of nodes whose liveness
- * lapsed are reclaimed. The wait after (re)connecting gives the other
- * nodes the same TTL to come back after a coordinator outage. */
+/* A slow pass over every event, SWEEP_SCAN_PER_S a second: ended holds
+ * older than an hour are pruned and overdue ones ended, also for events no
+ * node is busy with. */
 static void
-sweep(tr_node *n, struct loop_state *ls, struct ev_list *evs, int64_t now)
+sweep_scan(tr_node *n, struct loop_state *ls)
 {
-	bool reclaim = now - ls->connected_at >=
-	    (int64_t)n->conf.liveness_ttl_ms;
-	struct seen_node *seen = NULL;
-	size_t nseen = 0;
+	size_t want = SWEEP_SCAN_PER_S * n->conf.sweep_ms / 1000;
+	char (*ids)[TR_EVENT_ID_MAX + 1];
+	size_t got = 0;
 
-	if (reclaim && (seen = malloc(SWEEP_NODES_MAX * sizeof(*seen))) ==
-	    NULL)
-		reclaim = false;
-	for (size_t i = 0; i < evs->n && tr_coord_connected(n->coord); i++) {
+	if (want < 1)
+		want = 1;
+	ids = malloc(want * sizeof(*ids));
+	if (ids == NULL || tr_coord_event_page(n->coord, &ls->scan_cursor,
+	    ids, want, &got) != 0) {
+		free(ids);
+		return;
+	}
+	atomic_fetch_add(&n->coord_calls, 1);
+	for (size_t i = 0; i < got; i++) {
 		tr_call k, *kp = &k;
 		uint64_t expired = 0, pruned = 0;
-
-		tr_call_expire_due(&k, evs->v[i].id, EXPIRE_GRACE_MS,
-		    EXPIRE_DUE_MAX, ENDED_KEEP_MS, EXPIRE_PRUNE_MAX);
+		tr_call_expire_due(&k, ids[i], EXPIRE_GRACE_MS, EXPIRE_DUE_MAX,
+		    ENDED_KEEP_MS, EXPIRE_PRUNE_MAX);
 		tr_coord_run(n->coord, &kp, 1);
 		atomic_fetch_add(&n->coord_calls, 1);
 		if (tr_result_expire_due(&k, &expired, &pruned) == 0 &&
 		    expired > 0)
-			tr_info("event %s: %" PRIu64 " overdue hold(s) of "
-			    "other nodes expired; tickets back to the pool",
-			    evs->v[i].id, expired);
+			tr_info("event %s: %" PRIu64 " overdue hold(s) ended by "
+			    "the sweep; tickets back to the pool", ids[i],
+			    expired);
 		tr_call_done(&k);
-		if (reclaim)
-			reclaim_dead(n, evs->v[i].id, seen, &nseen);
 	}
-	free(seen);
+	free(ids);
+}
+
+/* One node at a time sweeps: the role is a lease renewed every sweep,
+ * taken over when its holder stops renewing. A node sweeps only after a
+ * liveness TTL connected: after a coordinator outage, the first node back
+ * must not reclaim the peers still reconnecting. */
+static void
+sweep(tr_node *n, struct loop_state *ls, int64_t now)
+{
+	tr_call k, *kp = &k;
+	char me[TR_NODE_ID_MAX + 20];
+	bool mine = false;
+
+	if (now - ls->connected_at < (int64_t)n->conf.liveness_ttl_ms)
+		return;
+	snprintf(me, sizeof(me), "%s:%s", n->conf.node_id, n->instance);
+	tr_call_sweeper(&k, me, n->conf.sweep_ms * SWEEPER_LEASE_SWEEPS);
+	tr_coord_run(n->coord, &kp, 1);
+	atomic_fetch_add(&n->coord_calls, 1);
+	if (tr_result_sweeper(&k, &mine) != 0)
+		mine = false;
+	tr_call_done(&k);
+	if (!mine)
+		return;
+	sweep_dead(n);
+	sweep_scan(n, ls);
 }
 
 static int64_t
@@ -395,7 +396,7 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 	if (!tr_coord_connected(n->coord) && now >= ls->next_reconnect) {
 		if (tr_coord_reconnect(n->coord) == 0) {
 			ls->reconnect_backoff = RECONNECT_MIN_MS;
-			ls->next_heartbeat = ls->next_discover = now;
+			ls->next_heartbeat = now;
 			ls->next_sync = ls->next_sweep = now;
 			ls->connected_at = now;
 		} else {
@@ -415,10 +416,6 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 		ls->next_heartbeat = now + (int64_t)n->conf.liveness_ttl_ms / 4;
 	}
 	if (tr_coord_connected(n->coord) && atomic_load(&n->claimed)) {
-		if (now >= ls->next_discover) {
-			discover(n);
-			ls->next_discover = now + DISCOVER_MS;
-		}
 		if (now >= ls->next_sync || !ls->synced) {
 			events_snapshot(n, evs);
 			sync_events(n, evs);
@@ -433,8 +430,7 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 			}
 		}
 		if (now >= ls->next_sweep) {
-			events_snapshot(n, evs);
-			sweep(n, ls, evs, now);
+			sweep(n, ls, now);
 			ls->next_sweep = now + (int64_t)n->conf.sweep_ms;
 		}
 	}
@@ -449,8 +445,6 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 			next = ls->next_sync;
 		if (ls->next_sweep < next)
 			next = ls->next_sweep;
-		if (ls->next_discover < next)
-			next = ls->next_discover;
 	}
 	return next;
 }
@@ -459,15 +453,35 @@ static void
 run_jobs(tr_node *n, struct job **jobs, size_t k)
 {
 	tr_call *ptrs[k];
+	size_t k_sent;
 	struct finish_list f = {0};
 
 	pthread_mutex_lock(&n->lock);
 	jobs_seal(n, jobs, k);
 	pthread_mutex_unlock(&n->lock);
-	for (size_t i = 0; i < k; i++)
+	/* A node writes an event into its index before it registers there,
+	 * so the sweeper finds every event a dead node may hold stock in. A
+	 * failed write leaves the register unsent: the call fails as
+	 * unavailable and is retried by whoever asked. */
+	for (size_t i = 0; i < k; i++) {
 		ptrs[i] = &jobs[i]->call;
-	tr_coord_run(n->coord, ptrs, k);
-	atomic_fetch_add(&n->coord_calls, k);
+		if ((jobs[i]->kind == JOB_LOOKUP ||
+		    jobs[i]->kind == JOB_REGISTER) &&
+		    tr_coord_index_add(n->coord, n->conf.node_id,
+		    jobs[i]->event_id) != 0) {
+			jobs[i]->call.rv = TR_EUNAVAILABLE;
+			ptrs[i] = NULL;
+		}
+	}
+	{
+		size_t m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (ptrs[i] != NULL)
+				ptrs[m++] = ptrs[i];
+		k_sent = m;
+	}
+	tr_coord_run(n->coord, ptrs, k_sent);
+	atomic_fetch_add(&n->coord_calls, k_sent);
 	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
 	for (size_t i = 0; i < k; i++)
 		if (jobs[i]->kind == JOB_CREATE_EVENT)

@@ -137,6 +137,7 @@ done_grant(tr_node *n, struct job *j, struct finish_list *f)
 		es->pool_known = pool;
 		es->pool_empty = pool == 0;
 		es->global_at_ms = tr_wall_ms();
+		es->known_mono_ms = tr_mono_ms();
 		waiters_serve(n, ev, f);
 		return;
 	}
@@ -696,8 +697,28 @@ apply_register(tr_node *n, tr_event *ev, const tr_event_figures *fig)
 	es->pool_known = fig->pool;
 	es->sold_known = fig->sold;
 	es->held_known = fig->held;
+	es->redis_held = fig->node_held;
 	es->pool_empty = fig->pool == 0;
 	es->global_at_ms = tr_wall_ms();
+	es->known_mono_ms = tr_mono_ms();
+}
+
+bool
+event_busy(const tr_event *ev, int64_t now)
+{
+	const struct ev_state *es = ev->user_data;
+	return es != NULL && (es->fenced || ev->lease > 0 ||
+	    ev->admitting > 0 || ev->giving > 0 || ev->held > 0 ||
+	    es->redis_held > 0 || es->count > 0 || es->grant_in_flight ||
+	    es->hold_job != NULL || es->confirm_job != NULL ||
+	    es->expire_job != NULL || now - es->touch_mono_ms < BUSY_MS);
+}
+
+bool
+pool_known_fresh(const tr_event *ev, int64_t now)
+{
+	const struct ev_state *es = ev->user_data;
+	return es != NULL && now - es->known_mono_ms < POOL_FRESH_MS;
 }
 
 void
@@ -758,8 +779,13 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 	es->pool_known = fig->pool;
 	es->sold_known = fig->sold;
 	es->held_known = fig->held;
+	es->redis_held = fig->node_held;
 	es->pool_empty = fig->pool == 0;
 	es->global_at_ms = tr_wall_ms();
+	es->known_mono_ms = tr_mono_ms();
+	if (fig->expired > 0)
+		tr_info("event %s: %" PRIu64 " overdue hold(s) ended; tickets "
+		    "back to the pool", ev->conf.id, fig->expired);
 	if (es->fenced)
 		return; /* registering again */
 	if (fig->epoch != ev->epoch) {
@@ -808,31 +834,43 @@ lookup_miss_add(tr_node *n, const char *id)
 	m->until_mono_ms = tr_mono_ms() + LOOKUP_MISS_MS;
 }
 
-/* Start a lookup of id, or NULL if none can start now. */
+static bool
+misses_spent(tr_node *n, int64_t now)
+{
+	if (now - n->lookup_window_ms >= 1000) {
+		n->lookup_window_ms = now;
+		n->misses_in_window = 0;
+	}
+	return n->misses_in_window >= LOOKUP_MISSES_PER_S;
+}
+
+/* Start a lookup of id, or NULL if none can start now (*busy: every
+ * lookup slot is taken, else the misses of this second are spent). */
 static struct lookup *
-lookup_start(tr_node *n, const char *id, int64_t now)
+lookup_start(tr_node *n, const char *id, int64_t now, bool *busy)
 {
 	struct lookup *lk = NULL;
 	struct job *j;
 
-	if (now - n->lookup_window_ms >= 1000) {
-		n->lookup_window_ms = now;
-		n->lookups_in_window = 0;
-	}
-	if (n->lookups_in_window >= LOOKUPS_PER_S)
+	*busy = false;
+	if (misses_spent(n, now))
 		return NULL;
 	for (int i = 0; i < LOOKUPS_MAX && lk == NULL; i++)
 		if (!n->lookups[i].in_use)
 			lk = &n->lookups[i];
-	if (lk == NULL || (j = job_new(JOB_LOOKUP, NULL)) == NULL)
+	if (lk == NULL) {
+		*busy = true;
+		return NULL;
+	}
+	if ((j = job_new(JOB_LOOKUP, NULL)) == NULL)
 		return NULL;
 	snprintf(j->event_id, sizeof(j->event_id), "%s", id);
 	tr_call_register(&j->call, id, n->conf.node_id);
 	if (coord_submit(n, j) != 0) {
 		job_free(j);
+		*busy = true;
 		return NULL;
 	}
-	n->lookups_in_window++;
 	lk->in_use = true;
 	snprintf(lk->id, sizeof(lk->id), "%s", id);
 	lk->head = lk->tail = NULL;
@@ -846,6 +884,7 @@ lookup_park(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	int64_t now = tr_mono_ms();
 	struct lookup *lk;
 	struct parked *p;
+	bool busy = false;
 
 	if (n->conf.standalone || lookup_missed(n, event_id, now)) {
 		answer(s, TR_ENOT_FOUND, "no event %s", event_id);
@@ -862,10 +901,15 @@ lookup_park(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		return false;
 	}
 	if ((lk = lookup_find(n, event_id)) == NULL &&
-	    (lk = lookup_start(n, event_id, now)) == NULL) {
-		answer(s, TR_ENOT_FOUND, "node does not know event %s (and "
-		    "looks up at most %d unknown events a second)", event_id,
-		    LOOKUPS_PER_S);
+	    (lk = lookup_start(n, event_id, now, &busy)) == NULL) {
+		if (busy)
+			answer(s, TR_EUNAVAILABLE, "node is looking up %d "
+			    "events already; retry", LOOKUPS_MAX);
+		else
+			answer(s, TR_ENOT_FOUND, "node does not know event %s "
+			    "(and after %d lookups that found nothing this "
+			    "second, looks no more until the next)", event_id,
+			    LOOKUP_MISSES_PER_S);
 		return false;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -908,6 +952,8 @@ done_lookup(tr_node *n, struct job *j, struct finish_list *f)
 		}
 	} else if (rv == TR_ENOT_FOUND) {
 		lookup_miss_add(n, j->event_id);
+		(void)misses_spent(n, now);
+		n->misses_in_window++;
 	}
 	if (lk == NULL)
 		return;
@@ -944,9 +990,13 @@ register_event(tr_node *n, const char *id, tr_event **out)
 	tr_event *ev;
 	int rv;
 
+	/* The index first: the sweeper must find every event a dead node
+	 * may hold a lease in (a superset is harmless). */
+	if ((rv = tr_coord_index_add(n->coord, n->conf.node_id, id)) != 0)
+		return rv;
 	tr_call_register(&k, id, n->conf.node_id);
 	tr_coord_run(n->coord, &kp, 1);
-	atomic_fetch_add(&n->coord_calls, 1);
+	atomic_fetch_add(&n->coord_calls, 2);
 	snprintf(conf.id, sizeof(conf.id), "%s", id);
 	rv = tr_result_register(&k, &fig, &returned, &conf.limit_per_user,
 	    &conf.hold_ms, &conf.opens_at_ms);

@@ -51,7 +51,7 @@ tr_ledger_new(const char *node_id, const tr_ledger_limits *lim)
 		return NULL;
 	strcpy(l->node_id, node_id);
 	l->lim.tombstones_max = 65536;
-	l->lim.events_max = 1024;
+	l->lim.events_max = 65536;
 	if (lim != NULL) {
 		if (lim->tombstones_max)
 			l->lim.tombstones_max = lim->tombstones_max;

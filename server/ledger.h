@@ -109,7 +109,7 @@ struct tr_hold {
 
 typedef struct tr_ledger_limits {
 	size_t tombstones_max; /* ended holds remembered; default 65536 */
-	size_t events_max;     /* default 1024 */
+	size_t events_max;     /* default 65536 */
 } tr_ledger_limits;
 
 /* A new ledger for node node_id (must be valid). NULL if out of memory.

@@ -46,14 +46,31 @@
 #define ENDED_KEEP_MS (3600 * 1000)
 #define EXPIRE_PRUNE_MAX 1000
 #define EXPIRE_DUE_MAX 1000
-/* Unknown events: looked up in the coordinator at most LOOKUPS_MAX at once
- * and LOOKUPS_PER_S a second; "no such event" is remembered for
- * LOOKUP_MISS_MS (LOOKUP_MISS_MAX ids), so a flood of made-up event ids
- * costs a few Redis calls a second. */
-#define LOOKUPS_MAX 8
-#define LOOKUPS_PER_S 20
+/* Unknown events: looked up in the coordinator at most LOOKUPS_MAX at once;
+ * after LOOKUP_MISSES_PER_S lookups that found nothing within a second, no
+ * new one starts until the next second, and "no such event" is remembered
+ * for LOOKUP_MISS_MS (LOOKUP_MISS_MAX ids): a flood of made-up event ids
+ * costs a few Redis calls a second, while real events (a restarted node
+ * meeting hundreds of them) are all looked up. */
+#define LOOKUPS_MAX 64
+#define LOOKUP_MISSES_PER_S 20
 #define LOOKUP_MISS_MS 1000
 #define LOOKUP_MISS_MAX 256
+/* An event is busy on a node, and synced every --sync, while the node has
+ * a lease, holds (its own, or Redis says so), waiters or batches in it, or
+ * a request touched it within BUSY_MS. Quiet events cost nothing. */
+#define BUSY_MS 2000
+/* The node answers "sold out" from memory only while what it knows of the
+ * pool is this fresh; older, it asks (a grant), which also wakes the
+ * event up. */
+#define POOL_FRESH_MS 1000
+/* The sweeper: its role's lease is SWEEPER_LEASE_SWEEPS sweeps long; it
+ * also passes slowly over every event, SWEEP_SCAN_PER_S events a second
+ * (ended holds pruned, overdue ones ended: the safety net of events no
+ * node is busy with; a pass over 10,000 events takes ~17 minutes, well
+ * within the hour ended records are kept). */
+#define SWEEPER_LEASE_SWEEPS 3
+#define SWEEP_SCAN_PER_S 10
 
 struct srv_ctx;
 
@@ -120,7 +137,10 @@ struct ev_state {
 	bool pool_empty;   /* the last grant/sync saw an empty pool */
 	bool fenced;       /* epoch went stale: re-register pending */
 	uint64_t pool_known, sold_known, held_known;
-	int64_t global_at_ms;
+	int64_t global_at_ms;      /* wall clock, for readers */
+	int64_t known_mono_ms;     /* when pool_known was learnt */
+	int64_t touch_mono_ms;     /* the last request about the event */
+	uint64_t redis_held;       /* this node's holds, as Redis counts */
 	tr_refill refill;
 	bool drain_announced; /* drained: waiters answered once */
 	/* The open batches: admitted reservations, confirms and due holds
@@ -249,7 +269,7 @@ struct tr_node {
 	struct lookup_miss misses[LOOKUP_MISS_MAX];
 	size_t misses_next;
 	int64_t lookup_window_ms;
-	int lookups_in_window;
+	int misses_in_window;
 	size_t parked;
 
 	atomic_bool stopping;  /* answer new requests UNAVAILABLE */
@@ -336,6 +356,11 @@ void apply_register(tr_node *n, tr_event *ev, const tr_event_figures *fig);
  * epoch (fence), its lease for this node (adopted: Redis is the truth). */
 void apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
     struct finish_list *f);
+/* Whether ev is busy on this node (see BUSY_MS). */
+bool event_busy(const tr_event *ev, int64_t now_mono_ms);
+/* Whether what the node knows of ev's pool is fresh enough to answer
+ * "sold out" from memory. */
+bool pool_known_fresh(const tr_event *ev, int64_t now_mono_ms);
 /* Before a pipeline is sent (coordinator thread, lock held): close the
  * open batches of hold, confirm and expire jobs and build their calls. */
 void jobs_seal(tr_node *n, struct job **jobs, size_t k);

@@ -222,6 +222,7 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	if (ev == NULL)
 		return lookup_park(n, s, op, r->event_id);
 	es = evs_of(ev);
+	es->touch_mono_ms = now;
 	if (!n->conf.standalone &&
 	    now > atomic_load(&n->lease_valid_until)) {
 		answer(s, TR_EUNAVAILABLE, "this node has not confirmed its "
@@ -249,7 +250,10 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		answer_reserve(n, s, ev, rv, h);
 		return false;
 	}
-	if (n->conf.standalone || (es->pool_empty && es->count == 0)) {
+	/* Sold out from memory only while the pool was seen empty a moment
+	 * ago: an event that was quiet asks again (the grant says). */
+	if (n->conf.standalone || (es->pool_empty && es->count == 0 &&
+	    pool_known_fresh(ev, now))) {
 		answer_reserve(n, s, ev, TR_ESOLD_OUT, NULL);
 		return false;
 	}
@@ -351,6 +355,7 @@ op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	(void)tr_rid_parse(c->reservation_id, node, event); /* checked */
 	if ((ev = tr_ledger_event_get(n->ledger, event)) == NULL)
 		return lookup_park(n, s, op, event);
+	evs_of(ev)->touch_mono_ms = now;
 	rv = tr_ledger_find(n->ledger, c->reservation_id, c->user_id, &h);
 	if (answer_final(n, s, rv, h, c->payment_ref, true))
 		return false;
@@ -388,6 +393,7 @@ op_release(tr_node *n, struct slot *s, const Ticketrush__Op *op)
 	(void)tr_rid_parse(r->reservation_id, node, event); /* checked */
 	if ((ev = tr_ledger_event_get(n->ledger, event)) == NULL)
 		return lookup_park(n, s, op, event);
+	evs_of(ev)->touch_mono_ms = tr_mono_ms();
 	rv = tr_ledger_find(n->ledger, r->reservation_id, r->user_id, &h);
 	if (answer_final(n, s, rv, h, "", false))
 		return false;
@@ -507,6 +513,9 @@ ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
 		tr_event *ev = tr_ledger_event_get(n->ledger, id);
 		if (ev == NULL)
 			return lookup_park(n, s, op, id);
+		/* A read wakes a quiet event up: the next sync refreshes its
+		 * figures (this answer says how old they are). */
+		evs_of(ev)->touch_mono_ms = now;
 		ops_fill_event(n, s, ev);
 		answer(s, TR_OK, NULL);
 		return false;
@@ -541,17 +550,26 @@ fill_status(tr_node *n, struct srv_ctx *c)
 	s->reply.node = st;
 }
 
+#define LIST_EVENTS_MAX 1000
+
 struct list_arg {
 	tr_node *n;
 	struct srv_ctx *c;
-	size_t i;
+	size_t i, skip, cap;
 };
 
 static void
 list_event_cb(tr_event *ev, void *arg)
 {
 	struct list_arg *a = arg;
-	struct slot *x = &a->c->extra[a->i];
+	struct slot *x;
+	if (a->skip > 0) {
+		a->skip--;
+		return;
+	}
+	if (a->i == a->cap)
+		return;
+	x = &a->c->extra[a->i];
 	ops_fill_event(a->n, x, ev);
 	a->c->events[a->i++] = &x->event;
 }
@@ -559,9 +577,11 @@ list_event_cb(tr_event *ev, void *arg)
 static void
 op_list_events(tr_node *n, struct srv_ctx *c)
 {
-	size_t count = tr_ledger_event_count(n->ledger);
+	const Ticketrush__ListEvents *le = c->req->list_events;
+	size_t count = le->limit == 0 || le->limit > LIST_EVENTS_MAX ?
+	    LIST_EVENTS_MAX : le->limit;
 	struct slot *s = &c->slots[0];
-	struct list_arg a = {n, c, 0};
+	struct list_arg a = {n, c, 0, le->offset, count};
 
 	if (count > c->extra_cap) {
 		struct slot *x = realloc(c->extra, count * sizeof(*x));

@@ -537,7 +537,7 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool, left;
 	uint32_t limit, qty;
-	int64_t opens, expires;
+	int64_t opens, expires, node_held;
 	bool created, to_lease, reclaimed;
 	int st;
 	tr_order_info a, b;
@@ -708,17 +708,21 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	 * lease entry goes. */
 	r = th_redis_cmd(&redis, "SET tr:node:x1:alive i PX 60000");
 	freeReplyObject(r);
-	tr_call_reclaim(&k, "EDGE", "x1");
+	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
 	RUN();
-	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned), 0);
+	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
+	    &node_held), 0);
 	assert_false(reclaimed);
+	assert_int_equal(node_held, -1); /* alive */
 	tr_call_done(&k);
 	r = th_redis_cmd(&redis, "DEL tr:node:x1:alive");
 	freeReplyObject(r);
-	tr_call_reclaim(&k, "EDGE", "x1");
+	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
 	RUN();
-	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned), 0);
+	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
+	    &node_held), 0);
 	assert_true(reclaimed);
+	assert_int_equal(node_held, 0);
 	tr_call_done(&k);
 	assert_int_equal(th_redis_int(&redis, "HEXISTS tr:{EDGE}:lease x1"),
 	    0);

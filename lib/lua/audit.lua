@@ -30,8 +30,9 @@ local function add(u, q)
   per_user[u] = (per_user[u] or 0) + q
 end
 
--- live holds and their indexes
+-- live holds and their indexes (the per-node counts too)
 local live, live_qty, unindexed = 0, 0, 0
+local node_held = {}
 local hs = redis.call('HGETALL', K_HOLDS)
 for i = 1, #hs, 2 do
   local rid, h = hs[i], cjson.decode(hs[i + 1])
@@ -39,6 +40,7 @@ for i = 1, #hs, 2 do
     live = live + 1
     live_qty = live_qty + h.q
     add(h.u, h.q)
+    node_held[h.n] = (node_held[h.n] or 0) + h.q
     local listed = false
     for _, r in ipairs(user_holds(h.u)) do
       if r == rid then listed = true end
@@ -51,6 +53,14 @@ for i = 1, #hs, 2 do
   end
 end
 local dangling = 0
+local nh = redis.call('HGETALL', K_NHELD)
+for i = 1, #nh, 2 do
+  if (node_held[nh[i]] or 0) ~= tonumber(nh[i + 1]) then
+    unindexed = unindexed + 1
+  end
+  node_held[nh[i]] = nil
+end
+for n, q in pairs(node_held) do unindexed = unindexed + 1 end
 for _, rid in ipairs(redis.call('ZRANGE', K_DEADLINES, 0, -1)) do
   local h = hold_get(rid)
   if not h or h.s ~= 'H' then dangling = dangling + 1 end

@@ -18,6 +18,8 @@
 --  13 reqs       hash "user request_id" -> reservation id, while the hold
 --                is live or confirmed
 --  14 ended      zset reservation id -> ended_at_ms, ended records only
+--  15 nheld      hash node -> tickets in live holds that node made (a node
+--                stays busy with an event while it has holds there)
 -- Conservation after every script: pool + sum(lease) + held + sold == total.
 --
 -- A hold record: {u = user, q = qty, n = node, e = epoch, x = expires_at_ms,
@@ -27,6 +29,7 @@ local K_META, K_POOL, K_SOLD, K_HELD = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_LEASE, K_EPOCH, K_BUYERS, K_ORDERS = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local K_STREAM, K_HOLDS, K_DEADLINES = KEYS[9], KEYS[10], KEYS[11]
 local K_UHOLDS, K_REQS, K_ENDED = KEYS[12], KEYS[13], KEYS[14]
+local K_NHELD = KEYS[15]
 
 -- HoldState numbers of the wire protocol.
 local HELD, CONFIRMED, RELEASED, EXPIRED = 1, 2, 3, 4
@@ -94,6 +97,9 @@ local function hold_unindex(rid, h, keep_req)
     redis.call('HDEL', K_REQS, req_key(h.u, h.r))
   end
   redis.call('DECRBY', K_HELD, h.q)
+  if redis.call('HINCRBY', K_NHELD, h.n, -h.q) <= 0 then
+    redis.call('HDEL', K_NHELD, h.n)
+  end
 end
 
 -- End a live hold as 'R' or 'X'. Its ticket goes back to the lease of the
@@ -143,4 +149,23 @@ end
 
 local function event_exists()
   return redis.call('EXISTS', K_META) == 1
+end
+
+-- End up to `limit` holds more than grace_ms past their deadline by Redis'
+-- clock, whoever made them (a dead node's, one whose answer was lost):
+-- tickets to the pool. Returns how many ended (check conservation after).
+local function expire_overdue(now, grace, limit)
+  local n = 0
+  local due = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', now - grace,
+    'LIMIT', 0, limit)
+  for _, rid in ipairs(due) do
+    local h = hold_get(rid)
+    if h and h.s == 'H' then
+      hold_end(rid, h, 'X', '', 0, now)
+      n = n + 1
+    else
+      redis.call('ZREM', K_DEADLINES, rid) -- cannot happen; keep it clean
+    end
+  end
+  return n
 end

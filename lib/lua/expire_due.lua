@@ -9,18 +9,7 @@ local grace, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local keep, prune = tonumber(ARGV[3]), tonumber(ARGV[4])
 if not event_exists() then return redis.error_reply('TR_NOEVENT') end
 local now = now_ms()
-local expired = 0
-local due = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', now - grace,
-  'LIMIT', 0, limit)
-for _, rid in ipairs(due) do
-  local h = hold_get(rid)
-  if h and h.s == 'H' then
-    hold_end(rid, h, 'X', '', 0, now)
-    expired = expired + 1
-  else
-    redis.call('ZREM', K_DEADLINES, rid) -- cannot happen; keep it clean
-  end
-end
+local expired = expire_overdue(now, grace, limit)
 local old = redis.call('ZRANGEBYSCORE', K_ENDED, '-inf', now - keep,
   'LIMIT', 0, prune)
 for _, rid in ipairs(old) do

@@ -60,6 +60,7 @@ for i = 0, count - 1 do
       local x = now + hold_ms
       redis.call('HINCRBY', K_LEASE, node, -q)
       redis.call('INCRBY', K_HELD, q)
+      redis.call('HINCRBY', K_NHELD, node, q)
       redis.call('HSET', K_HOLDS, rid, cjson.encode({u = u, q = q, n = node,
         e = epoch, x = x, r = r, s = 'H', t = 0}))
       redis.call('ZADD', K_DEADLINES, x, rid)

@@ -5,7 +5,7 @@
 -- incarnation still sends is refused. Holds are left alone: they stay
 -- confirmable until they expire.
 -- -> {epoch, returned_to_pool, total, limit_per_user, hold_ms, opens_at_ms,
---     pool, sold, held}
+--     pool, sold, held, node_held}
 local m = redis.call('HMGET', K_META, 'total', 'limit_per_user', 'hold_ms',
   'opens_at_ms')
 if not m[1] then return redis.error_reply('TR_NOEVENT') end
@@ -16,4 +16,5 @@ local ep = redis.call('HINCRBY', K_EPOCH, ARGV[1], 1)
 check_conservation()
 return {ep, old, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]),
   tonumber(m[4]), num(redis.call('GET', K_POOL)),
-  num(redis.call('GET', K_SOLD)), num(redis.call('GET', K_HELD))}
+  num(redis.call('GET', K_SOLD)), num(redis.call('GET', K_HELD)),
+  num(redis.call('HGET', K_NHELD, ARGV[1]))}
