@@ -15,6 +15,12 @@
  *   trbench print-script NAME
  *       print a coordinator script's Lua source (grant, confirm, ...).
  *
+ *   trbench create-events --redis HOST:PORT --count N [--prefix P]
+ *       [--total T]
+ *       create N events P0..P(N-1) of T tickets (default 100) with the
+ *       create_event script and publish them, 500 per pipeline: the
+ *       thousands of events of scripts/bench-events.
+ *
  * Bounded: --seconds (default 5, at most 600) or --attempts (at most 1e8),
  * and at most 2 s to drain what is in flight at the end.
  */
@@ -32,6 +38,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "tr_clock.h"
+#include "tr_coord.h"
 #include "tr_envelope.h"
 #include "tr_err.h"
 #include "tr_ids.h"
@@ -462,6 +469,74 @@ run(int argc, char **argv)
 	return 0;
 }
 
+static int
+create_events(int argc, char **argv)
+{
+	char host[256] = "127.0.0.1", prefix[32] = "Q";
+	int port = 6379;
+	uint64_t count = 0, total = 100;
+	tr_coord_opts o = {host, 0, 5000};
+	tr_call *calls = calloc(500, sizeof(*calls));
+	tr_call **ptrs = calloc(500, sizeof(*ptrs));
+	tr_coord *coord;
+	char id[TR_EVENT_ID_MAX + 1];
+	int rv = 1;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--redis") == 0) {
+			if (tr_parse_hostport(argv[i + 1], host, sizeof(host),
+			    &port) != 0)
+				return 2;
+		} else if (strcmp(argv[i], "--count") == 0) {
+			if (tr_parse_u64(argv[i + 1], 1, 1000000, &count))
+				return 2;
+		} else if (strcmp(argv[i], "--total") == 0) {
+			if (tr_parse_u64(argv[i + 1], 1, 100000000, &total))
+				return 2;
+		} else if (strcmp(argv[i], "--prefix") == 0) {
+			snprintf(prefix, sizeof(prefix), "%s", argv[i + 1]);
+		} else {
+			return 2;
+		}
+	}
+	o.port = port;
+	if (count == 0 || calls == NULL || ptrs == NULL ||
+	    tr_coord_open(&o, false, &coord) != 0) {
+		fprintf(stderr, "trbench: create-events needs --count and a "
+		    "reachable --redis\n");
+		return 2;
+	}
+	for (uint64_t from = 0; from < count; from += 500) {
+		size_t m = count - from < 500 ? count - from : 500;
+		for (size_t i = 0; i < m; i++) {
+			snprintf(id, sizeof(id), "%s%" PRIu64, prefix, from + i);
+			if (!tr_event_id_valid(id)) {
+				fprintf(stderr, "trbench: bad --prefix\n");
+				goto out;
+			}
+			tr_call_create_event(&calls[i], id, total, 1, 60000, 0);
+			ptrs[i] = &calls[i];
+		}
+		if (tr_coord_run(coord, ptrs, m) != 0)
+			goto out;
+		for (size_t i = 0; i < m; i++) {
+			bool created;
+			int r = tr_result_create_event(&calls[i], &created);
+			tr_call_done(&calls[i]);
+			snprintf(id, sizeof(id), "%s%" PRIu64, prefix, from + i);
+			if (r != 0 || tr_coord_event_publish(coord, id) != 0)
+				goto out;
+		}
+	}
+	printf("{\"created\":%" PRIu64 "}\n", count);
+	rv = 0;
+out:
+	tr_coord_close(coord);
+	free(calls);
+	free(ptrs);
+	return rv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -480,6 +555,8 @@ main(int argc, char **argv)
 	}
 	if (argc >= 2 && strcmp(argv[1], "run") == 0)
 		return run(argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "create-events") == 0)
+		return create_events(argc - 1, argv + 1);
 	if (argc == 3 && strcmp(argv[1], "print-script") == 0) {
 		/* For benchmarks that run our scripts with redis-benchmark. */
 		for (int i = 0; i < TR_SCRIPT_COUNT; i++) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_rush: the rush in small (20,000 users, 1,000 tickets, 4 nodes, 10%
 # abandoned, 2 s holds) through scripts/demo with this build's binaries;
-# with "kill" as $2, one stock node is killed -9 in the middle. Passes when
+# with "kill" as $2, one stock node is killed -9 in the middle; with "quiet",
+# 1,000 quiet events are on sale beside it. Passes when
 # the verdict passes: sold == tickets, no oversell, nobody twice, nothing
 # unsold while demand remained, the load tool agrees with Redis, audit ok.
 set -euo pipefail
@@ -14,6 +15,9 @@ args=(--users 20000 --tickets 1000 --hold 2s --bin "$bin" --no-install
 	--out "$out" --concurrency 64)
 if [ "$mode" = kill ]; then
 	args+=(--kill-node-at 0.3 --liveness-ttl 2s)
+fi
+if [ "$mode" = quiet ]; then
+	args+=(--quiet-events 1000)
 fi
 if ! "$root/scripts/demo" "${args[@]}"; then
 	echo "--- verdict"; cat "$out/verdict.json" 2>/dev/null || true
