@@ -1245,6 +1245,13 @@ main(int argc, char **argv)
 	seed = o.seed;
 	for (int i = 1; i <= o.runs; i++) {
 		int rv = one_run(&o, i, seed, &tot);
+		/* A set-up that failed (a port taken between picking and
+		 * binding, by a campaign beside this one) is tried once more
+		 * with fresh ports: same seed, same run. */
+		if (rv < 0) {
+			printf("run %d: set-up failed; once more\n", i);
+			rv = one_run(&o, i, seed, &tot);
+		}
 		if (rv < 0)
 			failed_setup++;
 		seed = chaos_rand(&seed);
