@@ -42,6 +42,7 @@
 #include "tr_envelope.h"
 #include "tr_err.h"
 #include "tr_ids.h"
+#include "tr_log.h"
 #include "tr_parse.h"
 #include "tr_scripts.h"
 
@@ -542,6 +543,9 @@ main(int argc, char **argv)
 {
 	sigset_t sigs;
 
+	/* The coordinator library logs its connections at INFO; a benchmark's
+	 * output is its figures. */
+	tr_log_init("trbench", TR_LOG_WARN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);

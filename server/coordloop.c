@@ -30,6 +30,8 @@ struct loop_state {
 	int64_t last_claim;   /* when the last successful heartbeat left */
 	bool synced;          /* every epoch checked since connected_at */
 	bool told_taken;
+	uint64_t index_cursor; /* this process's pass over its own index */
+	bool index_adopted;
 };
 
 int
@@ -361,6 +363,50 @@ sweep_scan(tr_node *n, struct loop_state *ls)
 	free(ids);
 }
 
+/* A node killed and restarted under the same id is alive again before the
+ * sweeper sees it dead, so nobody would give back what the earlier
+ * incarnation leased in events this process is never asked about. Once
+ * per process, after its first claim, it registers every event of its own
+ * index (registering returns an earlier lease to the pool), a page of 256
+ * per sync period. */
+static void
+adopt_index(tr_node *n, struct loop_state *ls)
+{
+	char (*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE *
+	    sizeof(*page));
+	size_t got = 0;
+	bool failed = false;
+
+	if (page == NULL || tr_coord_index_page(n->coord, n->conf.node_id,
+	    &ls->index_cursor, page, SWEEP_PAGE, &got) != 0) {
+		free(page);
+		return;
+	}
+	atomic_fetch_add(&n->coord_calls, 1);
+	for (size_t i = 0; i < got; i++) {
+		tr_event *ev;
+		int rv;
+		pthread_mutex_lock(&n->lock);
+		ev = tr_ledger_event_get(n->ledger, page[i]);
+		pthread_mutex_unlock(&n->lock);
+		if (ev != NULL)
+			continue;
+		rv = register_event(n, page[i], &ev);
+		if (rv == TR_EUNAVAILABLE || rv == TR_EIO ||
+		    rv == TR_ETIMEDOUT)
+			failed = true; /* else logged, and left */
+	}
+	free(page);
+	if (failed) {
+		/* Start the pass again; known events are skipped. */
+		ls->index_cursor = 0;
+	} else if (ls->index_cursor == 0) {
+		ls->index_adopted = true;
+		tr_info("node %s: events of earlier incarnations taken back",
+		    n->conf.node_id);
+	}
+}
+
 /* One node at a time sweeps: the role is a lease renewed every sweep,
  * taken over when its holder stops renewing. A node sweeps only after a
  * liveness TTL connected: after a coordinator outage, the first node back
@@ -429,6 +475,8 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 				    ls->last_claim + (int64_t)(ttl - ttl / 5));
 			}
 		}
+		if (ls->synced && !ls->index_adopted)
+			adopt_index(n, ls);
 		if (now >= ls->next_sweep) {
 			sweep(n, ls, now);
 			ls->next_sweep = now + (int64_t)n->conf.sweep_ms;

@@ -939,7 +939,12 @@ done_lookup(tr_node *n, struct job *j, struct finish_list *f)
 	    &conf.limit_per_user, &conf.hold_ms, &conf.opens_at_ms);
 	int64_t now = tr_mono_ms(), wall = tr_wall_ms();
 
-	if (rv == 0) {
+	if (rv == 0 && (ev = tr_ledger_event_get(n->ledger,
+	    j->event_id)) != NULL) {
+		/* Registered meanwhile (created here, or taken back from an
+		 * earlier incarnation): this registration is the newer. */
+		apply_register(n, ev, &fig);
+	} else if (rv == 0) {
 		snprintf(conf.id, sizeof(conf.id), "%s", j->event_id);
 		conf.total = fig.total;
 		rv = tr_ledger_event_add(n->ledger, &conf, &ev);
