@@ -421,7 +421,7 @@ sweep(tr_node *n, struct loop_state *ls, int64_t now)
 	if (now - ls->connected_at < (int64_t)n->conf.liveness_ttl_ms)
 		return;
 	snprintf(me, sizeof(me), "%s:%s", n->conf.node_id, n->instance);
-	tr_call_sweeper(&k, me, n->conf.sweep_ms * SWEEPER_LEASE_SWEEPS);
+	tr_call_sweeper(&k, me, n->conf.sweep_ms * TR_SWEEPER_LEASE_SWEEPS);
 	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
 	if (tr_result_sweeper(&k, &mine) != 0)

@@ -1,6 +1,7 @@
 /* stockd: a ticketrush stock node. Parses flags, starts the node, waits
  * for SIGTERM or SIGINT, stops gracefully. */
 #include <getopt.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -239,6 +240,14 @@ main(int argc, char **argv)
 		conf.admin_url = admin_default;
 	}
 	tr_log_init("stockd", (enum tr_log_level)level);
+	if (!conf.standalone &&
+	    conf.sweep_ms * TR_SWEEPER_LEASE_SWEEPS >= conf.liveness_ttl_ms)
+		/* Allowed (tests slow the sweep down to keep it out of the
+		 * way), but the dead-node bound grows by the role's lapse. */
+		tr_warn("--sweep %" PRIu64 " ms: a node that dies while it is "
+		    "the sweeper is reclaimed up to %d sweeps after its "
+		    "liveness lapses; keep %d sweeps under --liveness-ttl",
+		    conf.sweep_ms, TR_SWEEPER_LEASE_SWEEPS, TR_SWEEPER_LEASE_SWEEPS);
 
 	/* Signals go to sigwait below, not to nng's or our threads. */
 	sigemptyset(&sigs);

@@ -9,6 +9,13 @@
 
 #include "ledger.h"
 
+/* One node at a time sweeps; its role is a lease of this many sweeps,
+ * renewed every sweep. With the role shorter than the liveness TTL, a
+ * dead sweeper's role has lapsed (and another node sweeps) before its own
+ * liveness does, so any dead node is reclaimed within its TTL plus one
+ * sweep. */
+#define TR_SWEEPER_LEASE_SWEEPS 3
+
 typedef struct tr_node tr_node;
 
 typedef struct tr_node_conf {

@@ -64,12 +64,11 @@
  * pool is this fresh; older, it asks (a grant), which also wakes the
  * event up. */
 #define POOL_FRESH_MS 1000
-/* The sweeper: its role's lease is SWEEPER_LEASE_SWEEPS sweeps long; it
- * also passes slowly over every event, SWEEP_SCAN_PER_S events a second
+/* The sweeper (its role's lease: TR_SWEEPER_LEASE_SWEEPS, node.h) also
+ * passes slowly over every event, SWEEP_SCAN_PER_S events a second
  * (ended holds pruned, overdue ones ended: the safety net of events no
  * node is busy with; a pass over 10,000 events takes ~17 minutes, well
  * within the hour ended records are kept). */
-#define SWEEPER_LEASE_SWEEPS 3
 #define SWEEP_SCAN_PER_S 10
 
 struct srv_ctx;
