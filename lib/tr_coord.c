@@ -532,6 +532,21 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 	return TR_EINTERNAL;
 }
 
+int
+tr_call_answer(tr_call *k, redisReply *r)
+{
+	if (k->reply != NULL)
+		freeReplyObject(k->reply);
+	k->reply = r;
+	if (r->type != REDIS_REPLY_ERROR)
+		k->rv = 0;
+	else if (strncmp(r->str, "NOSCRIPT", 8) == 0)
+		k->rv = TR_EPENDING;
+	else
+		k->rv = script_error_code(k, r->str);
+	return k->rv;
+}
+
 /* Append one call to the pipeline: the sha and, for calls with items, the
  * count and the items after the fixed arguments. */
 static int
@@ -613,19 +628,8 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 					calls[i]->rv = code;
 			return code;
 		}
-		if (k->reply != NULL)
-			freeReplyObject(k->reply);
-		k->reply = r;
-		if (r->type == REDIS_REPLY_ERROR) {
-			if (strncmp(r->str, "NOSCRIPT", 8) == 0) {
-				k->rv = TR_EPENDING; /* retried below */
-				*noscript = true;
-			} else {
-				k->rv = script_error_code(k, r->str);
-			}
-		} else {
-			k->rv = 0;
-		}
+		if (tr_call_answer(k, r) == TR_EPENDING)
+			*noscript = true; /* retried by tr_coord_run */
 	}
 	return 0;
 }
