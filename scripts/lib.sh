@@ -38,12 +38,15 @@ tr_install_packages() {
 }
 
 # Build type ($1: Release or Debug) into build dir ($2); extra cmake args.
+# TR_BUILD_TARGET, if set, builds only that target.
 tr_build() {
 	local type=$1 dir=$2
 	shift 2
 	cmake -S "$TR_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" \
 		>"$dir.cmake.log" 2>&1 || { cat "$dir.cmake.log"; tr_die "cmake failed"; }
-	cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 ||
+	cmake --build "$dir" -j"$(nproc)" \
+		${TR_BUILD_TARGET:+--target "$TR_BUILD_TARGET"} \
+		>"$dir.build.log" 2>&1 ||
 		{ tail -50 "$dir.build.log"; tr_die "build failed"; }
 }
 
