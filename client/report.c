@@ -29,10 +29,11 @@ int
 tr_ecode_parse(const char *s, size_t n)
 {
 	/* Linear, most frequent first: in a rush nearly every answer is
-	 * sold_out, found at the first compare. */
+	 * sold_out, found at the first compare. Lengths first: s[0..n) may
+	 * hold a NUL, and a name is never read past its end. */
 	for (int i = 0; i < TR_EC_OTHER; i++)
-		if (strncmp(ecode_names[i], s, n) == 0 &&
-		    ecode_names[i][n] == '\0')
+		if (strlen(ecode_names[i]) == n &&
+		    memcmp(ecode_names[i], s, n) == 0)
 			return i;
 	return TR_EC_OTHER;
 }

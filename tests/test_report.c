@@ -316,6 +316,21 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 }
 
 static void
+error_codes_are_matched_whole_never_read_past_a_name(void **state)
+{
+	(void)state;
+	assert_int_equal(tr_ecode_parse("sold_out", 8), TR_EC_SOLD_OUT);
+	assert_int_equal(tr_ecode_parse("not_owner", 9), TR_EC_NOT_OWNER);
+	/* A name, a NUL, more bytes: not the name (fuzz_trload found the
+	 * name read past its end here). */
+	assert_int_equal(tr_ecode_parse("limit_exceeded\0:", 16),
+	    TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("sold_out_x", 10), TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("sold", 4), TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("", 0), TR_EC_OTHER);
+}
+
+static void
 extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
 {
 	const char *x = "{\"rows\":[{\"name\":\"Audit (ticketctl audit)\","
@@ -461,6 +476,8 @@ main(void)
 		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
 		cmocka_unit_test(json_read_back_writes_the_identical_document),
 		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
+		cmocka_unit_test(
+		    error_codes_are_matched_whole_never_read_past_a_name),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),
