@@ -758,7 +758,8 @@ jvalue(struct jparser *jp)
 		if ((n->str = strndup(s, (size_t)(jp->p - s))) == NULL)
 			goto bad;
 		n->num = strtod(n->str, &endp);
-		if (*endp != '\0')
+		/* 1e999 is JSON, but no double: no document of ours. */
+		if (*endp != '\0' || !isfinite(n->num))
 			goto bad;
 		n->type = J_NUM;
 	}
@@ -795,6 +796,28 @@ jget(const jnode *o, const char *key)
 	return NULL;
 }
 
+/* A number read as a double, converted saturating: out of the target's
+ * range a C conversion is undefined, and a JSON number may be anything. */
+static int64_t
+num_i64(double d)
+{
+	if (d >= 9223372036854775808.0) /* 2^63 */
+		return INT64_MAX;
+	if (d < -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
+static uint64_t
+num_u64(double d)
+{
+	if (!(d > 0))
+		return 0;
+	if (d >= 18446744073709551616.0) /* 2^64 */
+		return UINT64_MAX;
+	return (uint64_t)d;
+}
+
 static int64_t
 ji64(const jnode *o, const char *key, int64_t dflt)
 {
@@ -803,7 +826,7 @@ ji64(const jnode *o, const char *key, int64_t dflt)
 		return dflt;
 	if (strpbrk(n->str, ".eE") == NULL)
 		return strtoll(n->str, NULL, 10);
-	return (int64_t)n->num;
+	return num_i64(n->num);
 }
 
 static uint64_t
@@ -813,7 +836,7 @@ jnum_u64(const jnode *n)
 		return 0;
 	if (strpbrk(n->str, ".eE") == NULL)
 		return strtoull(n->str, NULL, 10);
-	return n->num > 0 ? (uint64_t)n->num : 0;
+	return num_u64(n->num);
 }
 
 static uint64_t
@@ -930,7 +953,7 @@ poll_val(const jnode *a, size_t i)
 	const jnode *k = a ? a->kid : NULL;
 	while (k && i--)
 		k = k->next;
-	return k && k->type == J_NUM ? (int64_t)k->num : 0;
+	return k && k->type == J_NUM ? num_i64(k->num) : 0;
 }
 
 int

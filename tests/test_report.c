@@ -316,6 +316,37 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 }
 
 static void
+numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse(void **state)
+{
+	/* Found by fuzz_trload: a double out of an integer's range was
+	 * converted as it was (undefined behaviour). */
+	const char *big = "{\"tool\":\"trload\",\"config\":{\"max_seconds\":"
+	    "1e300,\"timeout_ms\":-1e300,\"users\":1e300},\"polls\":{"
+	    "\"t_ms\":[1e19,-1e19],\"total\":[5.5,-5.5]},\"phases\":[{"
+	    "\"attempts\":2e19}]}";
+	const char *huge = "{\"tool\":\"trload\",\"config\":{\"abandon\":"
+	    "1e999}}";
+	tr_run *run = NULL;
+	(void)state;
+
+	assert_int_equal(tr_report_read_json(big, strlen(big), &run), 0);
+	assert_true(run->max_seconds == INT64_MAX);
+	assert_true(run->timeout_ms == INT64_MIN);
+	assert_true(run->users == UINT64_MAX);
+	assert_true(run->phase[0].attempts == UINT64_MAX);
+	assert_int_equal(run->n_polls, 2);
+	assert_true(run->polls[0].t_ms == INT64_MAX);
+	assert_true(run->polls[1].t_ms == INT64_MIN);
+	assert_true(run->polls[0].total == 5 && run->polls[1].total == -5);
+	tr_run_free(run);
+	run = NULL;
+	/* No double holds it: not a document trload wrote. */
+	assert_int_equal(tr_report_read_json(huge, strlen(huge), &run),
+	    TR_EPROTO);
+	assert_null(run);
+}
+
+static void
 error_codes_are_matched_whole_never_read_past_a_name(void **state)
 {
 	(void)state;
@@ -478,6 +509,8 @@ main(void)
 		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
 		cmocka_unit_test(
 		    error_codes_are_matched_whole_never_read_past_a_name),
+		cmocka_unit_test(
+		    numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),
