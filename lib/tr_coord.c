@@ -524,8 +524,11 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 	 * append script context: find our code anywhere. */
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		if ((p = strstr(msg, codes[i].code)) != NULL) {
+			/* "TR_FENCED <epoch>": the number starts after the
+			 * code, if there is one (strtoull skips the space). */
 			if (codes[i].err == TR_EFENCED)
-				*fenced_epoch = strtoull(p + 10, NULL, 10);
+				*fenced_epoch = strtoull(p +
+				    strlen(codes[i].code), NULL, 10);
 			return codes[i].err;
 		}
 	}
