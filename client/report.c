@@ -181,6 +181,18 @@ op_error_answers(const tr_opstats *o)
 	return n;
 }
 
+/* total - sold, saturating: the figures come from a gateway's answers or
+ * a file, so they may be anything, and signed overflow is undefined. */
+static int64_t
+tickets_left(int64_t total, int64_t sold)
+{
+	int64_t left;
+
+	if (__builtin_sub_overflow(total, sold, &left))
+		return sold < 0 ? INT64_MAX : INT64_MIN;
+	return left;
+}
+
 static double
 phase_seconds(const tr_phase *p)
 {
@@ -197,7 +209,7 @@ tr_run_verdict(const tr_run *run, tr_verdict *v)
 	v->total = e->valid ? e->total : -1;
 	v->sold = e->valid ? e->sold : -1;
 	v->held = e->valid ? e->held : -1;
-	v->left_unsold = e->valid ? e->total - e->sold : -1;
+	v->left_unsold = e->valid ? tickets_left(e->total, e->sold) : -1;
 	if (v->left_unsold < -1)
 		v->left_unsold = 0; /* oversold: nothing is left */
 	v->oversold = e->valid && e->sold > e->total;
@@ -370,7 +382,7 @@ static int64_t
 poll_field(const tr_eventinfo *e, int which)
 {
 	switch (which) {
-	case PF_LEFT: return e->total - e->sold;
+	case PF_LEFT: return tickets_left(e->total, e->sold);
 	case PF_AVAILABLE: return e->available;
 	case PF_HELD: return e->held;
 	case PF_TOTAL: return e->total;
@@ -1461,7 +1473,7 @@ chart_tickets(FILE *f, const tr_run *run)
 	for (size_t i = 0; i < n; i++) {
 		const tr_eventinfo *e = &run->polls[i];
 		x[i] = (double)e->t_ms / 1000;
-		yl[i] = (double)(e->total - e->sold);
+		yl[i] = (double)tickets_left(e->total, e->sold);
 		yv[i] = (double)e->available;
 		yh[i] = (double)e->held;
 		max = fmax(max, fmax(yl[i], fmax(yv[i], yh[i])));

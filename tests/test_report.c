@@ -347,6 +347,36 @@ numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse(void **state)
 }
 
 static void
+figures_at_the_ends_of_int64_neither_overflow_nor_wrap(void **state)
+{
+	/* Found by fuzz_report: total - sold of figures read back from a
+	 * file overflowed (undefined behaviour). */
+	tr_run *run = make_run(true);
+	tr_verdict v;
+	size_t len;
+	char *text;
+	(void)state;
+
+	run->at_end.total = INT64_MAX;
+	run->at_end.sold = -1;
+	tr_run_verdict(run, &v);
+	assert_true(v.left_unsold == INT64_MAX);
+	run->at_end.total = INT64_MIN;
+	run->at_end.sold = 1;
+	tr_run_verdict(run, &v);
+	assert_true(v.left_unsold == 0);
+	assert_true(v.oversold);
+	run->polls[0].total = 20;
+	run->polls[0].sold = INT64_MIN;
+	text = to_string(tr_report_write_json, run, &len);
+	assert_non_null(strstr(text, "\"left\":[9223372036854775807,"));
+	free(text);
+	text = to_string(write_html_plain, run, &len);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
 error_codes_are_matched_whole_never_read_past_a_name(void **state)
 {
 	(void)state;
@@ -509,6 +539,8 @@ main(void)
 		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
 		cmocka_unit_test(
 		    error_codes_are_matched_whole_never_read_past_a_name),
+		cmocka_unit_test(
+		    figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
 		cmocka_unit_test(
 		    numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse),
 		cmocka_unit_test(
