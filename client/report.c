@@ -209,9 +209,12 @@ tr_run_verdict(const tr_run *run, tr_verdict *v)
 	v->total = e->valid ? e->total : -1;
 	v->sold = e->valid ? e->sold : -1;
 	v->held = e->valid ? e->held : -1;
-	v->left_unsold = e->valid ? tickets_left(e->total, e->sold) : -1;
-	if (v->left_unsold < -1)
-		v->left_unsold = 0; /* oversold: nothing is left */
+	v->left_unsold = -1; /* unknown */
+	if (e->valid) {
+		v->left_unsold = tickets_left(e->total, e->sold);
+		if (v->left_unsold < 0)
+			v->left_unsold = 0; /* oversold: nothing is left */
+	}
 	v->oversold = e->valid && e->sold > e->total;
 	for (size_t i = 0; i < run->n_phases; i++) {
 		const tr_phase *p = &run->phase[i];

@@ -347,6 +347,32 @@ numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse(void **state)
 }
 
 static void
+oversold_by_one_leaves_none_rather_than_unknown(void **state)
+{
+	/* -1 means "the event could not be read": an oversell of exactly
+	 * one ticket (total - sold == -1) was reported as that. */
+	tr_run *run = make_run(true);
+	tr_verdict v;
+	size_t len;
+	char *text;
+	cJSON *root;
+	(void)state;
+
+	run->at_end.total = 100;
+	run->at_end.sold = 101;
+	tr_run_verdict(run, &v);
+	assert_true(v.oversold);
+	assert_true(v.left_unsold == 0);
+	text = to_string(tr_report_write_json, run, &len);
+	root = cJSON_ParseWithLength(text, len);
+	assert_true(num(root,
+	    "verdict.tickets_left_unsold_while_demand_remained") == 0);
+	cJSON_Delete(root);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
 figures_at_the_ends_of_int64_neither_overflow_nor_wrap(void **state)
 {
 	/* Found by fuzz_report: total - sold of figures read back from a
@@ -541,6 +567,7 @@ main(void)
 		    error_codes_are_matched_whole_never_read_past_a_name),
 		cmocka_unit_test(
 		    figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
+		cmocka_unit_test(oversold_by_one_leaves_none_rather_than_unknown),
 		cmocka_unit_test(
 		    numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse),
 		cmocka_unit_test(
