@@ -196,8 +196,10 @@ tickets_left(int64_t total, int64_t sold)
 static double
 phase_seconds(const tr_phase *p)
 {
-	return p->end_ms > p->start_ms ? (double)(p->end_ms - p->start_ms) /
-	    1000.0 : 0.0;
+	/* In doubles: the ends may come from a file, and their difference
+	 * need not fit an int64. */
+	return p->end_ms > p->start_ms ? ((double)p->end_ms -
+	    (double)p->start_ms) / 1000.0 : 0.0;
 }
 
 void

@@ -392,6 +392,11 @@ figures_at_the_ends_of_int64_neither_overflow_nor_wrap(void **state)
 	tr_run_verdict(run, &v);
 	assert_true(v.left_unsold == 0);
 	assert_true(v.oversold);
+	/* A phase from the first int64 to the last: its length too. */
+	run->phase[0].start_ms = INT64_MIN;
+	run->phase[0].end_ms = INT64_MAX;
+	tr_run_verdict(run, &v);
+	assert_true(v.main_seconds > 1.8e16 && v.main_seconds < 1.9e16);
 	run->polls[0].total = 20;
 	run->polls[0].sold = INT64_MIN;
 	text = to_string(tr_report_write_json, run, &len);
