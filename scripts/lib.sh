@@ -12,6 +12,9 @@ tr_die() { tr_log "error: $*"; exit 1; }
 TR_PACKAGES="build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
 protobuf-c-compiler libhiredis-dev libcmocka-dev redis-server
 libh2o-evloop-dev libcjson-dev wrk apache2-utils nginx-light jq"
+# The fuzz harnesses (tests/fuzz): clang, libFuzzer's runtime
+# (libclang_rt.fuzzer) and llvm-symbolizer for readable reports.
+TR_FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
 
 # Install what is missing (as root), or print the exact apt-get line.
 tr_install_packages() {
