@@ -13,8 +13,8 @@
  *
  * Checked after every message: the reply is a Ticketrush__Reply of
  * version 1 whose status is never 0; a well-formed Batch within the limit
- * gets one answered result per op; anything that is not a Request gets
- * INVALID. After the input: an event's stock is conserved
+ * (its ops, and those counted on the wire) gets one answered result per
+ * op, one over it INVALID; anything that is not a Request gets INVALID. After the input: an event's stock is conserved
  * (lease + held + sold == total), read through GetEvent.
  */
 #include <stdbool.h>
@@ -88,7 +88,13 @@ check_reply(struct run *r, const uint8_t *msg, size_t len, bool admin,
     const Ticketrush__Reply *rep)
 {
 	Ticketrush__Request *req = tr_request_unpack(msg, len);
+	size_t wire = 0;
 
+	/* The node counts a Batch's ops on the wire before unpacking: those
+	 * of every Batch field, also of one a later body field replaces
+	 * (unpacking allocates them all). Above the limit: INVALID. */
+	if (tr_wire_batch_ops(msg, len, &wire) != 0)
+		wire = 0; /* not protobuf to the counter: unpacking decides */
 	check_answer(rep);
 	remember_rid(r, rep->hold);
 	if (req == NULL) {
@@ -98,9 +104,12 @@ check_reply(struct run *r, const uint8_t *msg, size_t len, bool admin,
 	}
 	if (req->version != TR_PROTOCOL_VERSION)
 		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
+	if (wire > BATCH_MAX)
+		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
 	if (req->version == TR_PROTOCOL_VERSION &&
 	    req->body_case == TICKETRUSH__REQUEST__BODY_BATCH &&
-	    req->batch->n_ops >= 1 && req->batch->n_ops <= BATCH_MAX) {
+	    req->batch->n_ops >= 1 && req->batch->n_ops <= BATCH_MAX &&
+	    wire <= BATCH_MAX) {
 		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_OK);
 		CHECK(rep->n_results == req->batch->n_ops);
 		for (size_t i = 0; i < rep->n_results; i++) {
