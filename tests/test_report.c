@@ -316,7 +316,7 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 }
 
 static void
-numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse(void **state)
+numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
 {
 	/* Found by fuzz_trload: a double out of an integer's range was
 	 * converted as it was (undefined behaviour). */
@@ -572,9 +572,10 @@ main(void)
 		    error_codes_are_matched_whole_never_read_past_a_name),
 		cmocka_unit_test(
 		    figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
-		cmocka_unit_test(oversold_by_one_leaves_none_rather_than_unknown),
 		cmocka_unit_test(
-		    numbers_beyond_their_fields_saturate_and_overflowing_ones_refuse),
+		    oversold_by_one_leaves_none_rather_than_unknown),
+		cmocka_unit_test(
+		    numbers_out_of_range_saturate_and_infinite_ones_refuse),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),

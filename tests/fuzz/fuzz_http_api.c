@@ -299,7 +299,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	case TR_ROUTE_EVENT:
 		CHECK(tr_event_id_valid(r.event_id));
-		check_event(r.event_id, (const uint8_t *)body, blen, short_cap);
+		check_event(r.event_id, (const uint8_t *)body, blen,
+		    short_cap);
 		break;
 	case TR_ROUTE_BUY: {
 		char rid[TR_RID_MAX + 1];

@@ -14,8 +14,9 @@
  * Checked after every message: the reply is a Ticketrush__Reply of
  * version 1 whose status is never 0; a well-formed Batch within the limit
  * (its ops, and those counted on the wire) gets one answered result per
- * op, one over it INVALID; anything that is not a Request gets INVALID. After the input: an event's stock is conserved
- * (lease + held + sold == total), read through GetEvent.
+ * op, one over it INVALID; anything that is not a Request gets INVALID.
+ * After the input: an event's stock is conserved (lease + held + sold ==
+ * total), read through GetEvent.
  */
 #include <stdbool.h>
 #include <stdint.h>
