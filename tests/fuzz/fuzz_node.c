@@ -83,49 +83,52 @@ check_answer(const Ticketrush__Reply *a)
 	CHECK(a->detail == NULL || strcmp(a->detail, "not answered") != 0);
 }
 
-/* What the reply must be, knowing what the message was. */
+static bool
+is_admin_body(int body)
+{
+	return body == TICKETRUSH__REQUEST__BODY_CREATE_EVENT ||
+	    body == TICKETRUSH__REQUEST__BODY_GET_STATUS ||
+	    body == TICKETRUSH__REQUEST__BODY_DRAIN ||
+	    body == TICKETRUSH__REQUEST__BODY_LIST_EVENTS;
+}
+
+/* What the reply must be, knowing what the message was. The node refuses
+ * in this order: a Batch too large on the wire, bytes that are not a
+ * Request, another version, an admin call on the data socket. */
 static void
 check_reply(struct run *r, const uint8_t *msg, size_t len, bool admin,
     const Ticketrush__Reply *rep)
 {
 	Ticketrush__Request *req = tr_request_unpack(msg, len);
 	size_t wire = 0;
+	bool batch;
 
 	/* The node counts a Batch's ops on the wire before unpacking: those
 	 * of every Batch field, also of one a later body field replaces
-	 * (unpacking allocates them all). Above the limit: INVALID. */
+	 * (unpacking allocates them all). */
 	if (tr_wire_batch_ops(msg, len, &wire) != 0)
 		wire = 0; /* not protobuf to the counter: unpacking decides */
 	check_answer(rep);
 	remember_rid(r, rep->hold);
-	if (req == NULL) {
+	batch = req != NULL && req->body_case ==
+	    TICKETRUSH__REQUEST__BODY_BATCH && req->batch->n_ops >= 1 &&
+	    req->batch->n_ops <= BATCH_MAX;
+	if (wire > BATCH_MAX || req == NULL ||
+	    req->version != TR_PROTOCOL_VERSION) {
 		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
 		CHECK(rep->n_results == 0);
-		return;
-	}
-	if (req->version != TR_PROTOCOL_VERSION)
-		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
-	if (wire > BATCH_MAX)
-		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
-	if (req->version == TR_PROTOCOL_VERSION &&
-	    req->body_case == TICKETRUSH__REQUEST__BODY_BATCH &&
-	    req->batch->n_ops >= 1 && req->batch->n_ops <= BATCH_MAX &&
-	    wire <= BATCH_MAX) {
+	} else if (!admin && is_admin_body(req->body_case)) {
+		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_FORBIDDEN);
+	} else if (batch) {
 		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_OK);
 		CHECK(rep->n_results == req->batch->n_ops);
 		for (size_t i = 0; i < rep->n_results; i++) {
 			check_answer(rep->results[i]);
 			remember_rid(r, rep->results[i]->hold);
 		}
-	} else {
-		CHECK(rep->n_results == 0);
 	}
-	if (req->version == TR_PROTOCOL_VERSION && !admin &&
-	    (req->body_case == TICKETRUSH__REQUEST__BODY_CREATE_EVENT ||
-	    req->body_case == TICKETRUSH__REQUEST__BODY_GET_STATUS ||
-	    req->body_case == TICKETRUSH__REQUEST__BODY_DRAIN ||
-	    req->body_case == TICKETRUSH__REQUEST__BODY_LIST_EVENTS))
-		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_FORBIDDEN);
+	if (!batch)
+		CHECK(rep->n_results == 0);
 	tr_request_free(req);
 }
 
