@@ -29,10 +29,11 @@ int
 tr_ecode_parse(const char *s, size_t n)
 {
 	/* Linear, most frequent first: in a rush nearly every answer is
-	 * sold_out, found at the first compare. */
+	 * sold_out, found at the first compare. Lengths first: s[0..n) may
+	 * hold a NUL, and a name is never read past its end. */
 	for (int i = 0; i < TR_EC_OTHER; i++)
-		if (strncmp(ecode_names[i], s, n) == 0 &&
-		    ecode_names[i][n] == '\0')
+		if (strlen(ecode_names[i]) == n &&
+		    memcmp(ecode_names[i], s, n) == 0)
 			return i;
 	return TR_EC_OTHER;
 }
@@ -180,11 +181,25 @@ op_error_answers(const tr_opstats *o)
 	return n;
 }
 
+/* total - sold, saturating: the figures come from a gateway's answers or
+ * a file, so they may be anything, and signed overflow is undefined. */
+static int64_t
+tickets_left(int64_t total, int64_t sold)
+{
+	int64_t left;
+
+	if (__builtin_sub_overflow(total, sold, &left))
+		return sold < 0 ? INT64_MAX : INT64_MIN;
+	return left;
+}
+
 static double
 phase_seconds(const tr_phase *p)
 {
-	return p->end_ms > p->start_ms ? (double)(p->end_ms - p->start_ms) /
-	    1000.0 : 0.0;
+	/* In doubles: the ends may come from a file, and their difference
+	 * need not fit an int64. */
+	return p->end_ms > p->start_ms ? ((double)p->end_ms -
+	    (double)p->start_ms) / 1000.0 : 0.0;
 }
 
 void
@@ -196,9 +211,12 @@ tr_run_verdict(const tr_run *run, tr_verdict *v)
 	v->total = e->valid ? e->total : -1;
 	v->sold = e->valid ? e->sold : -1;
 	v->held = e->valid ? e->held : -1;
-	v->left_unsold = e->valid ? e->total - e->sold : -1;
-	if (v->left_unsold < -1)
-		v->left_unsold = 0; /* oversold: nothing is left */
+	v->left_unsold = -1; /* unknown */
+	if (e->valid) {
+		v->left_unsold = tickets_left(e->total, e->sold);
+		if (v->left_unsold < 0)
+			v->left_unsold = 0; /* oversold: nothing is left */
+	}
 	v->oversold = e->valid && e->sold > e->total;
 	for (size_t i = 0; i < run->n_phases; i++) {
 		const tr_phase *p = &run->phase[i];
@@ -369,7 +387,7 @@ static int64_t
 poll_field(const tr_eventinfo *e, int which)
 {
 	switch (which) {
-	case PF_LEFT: return e->total - e->sold;
+	case PF_LEFT: return tickets_left(e->total, e->sold);
 	case PF_AVAILABLE: return e->available;
 	case PF_HELD: return e->held;
 	case PF_TOTAL: return e->total;
@@ -757,7 +775,8 @@ jvalue(struct jparser *jp)
 		if ((n->str = strndup(s, (size_t)(jp->p - s))) == NULL)
 			goto bad;
 		n->num = strtod(n->str, &endp);
-		if (*endp != '\0')
+		/* 1e999 is JSON, but no double: no document of ours. */
+		if (*endp != '\0' || !isfinite(n->num))
 			goto bad;
 		n->type = J_NUM;
 	}
@@ -794,6 +813,28 @@ jget(const jnode *o, const char *key)
 	return NULL;
 }
 
+/* A number read as a double, converted saturating: out of the target's
+ * range a C conversion is undefined, and a JSON number may be anything. */
+static int64_t
+num_i64(double d)
+{
+	if (d >= 9223372036854775808.0) /* 2^63 */
+		return INT64_MAX;
+	if (d < -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
+static uint64_t
+num_u64(double d)
+{
+	if (!(d > 0))
+		return 0;
+	if (d >= 18446744073709551616.0) /* 2^64 */
+		return UINT64_MAX;
+	return (uint64_t)d;
+}
+
 static int64_t
 ji64(const jnode *o, const char *key, int64_t dflt)
 {
@@ -802,7 +843,7 @@ ji64(const jnode *o, const char *key, int64_t dflt)
 		return dflt;
 	if (strpbrk(n->str, ".eE") == NULL)
 		return strtoll(n->str, NULL, 10);
-	return (int64_t)n->num;
+	return num_i64(n->num);
 }
 
 static uint64_t
@@ -812,7 +853,7 @@ jnum_u64(const jnode *n)
 		return 0;
 	if (strpbrk(n->str, ".eE") == NULL)
 		return strtoull(n->str, NULL, 10);
-	return n->num > 0 ? (uint64_t)n->num : 0;
+	return num_u64(n->num);
 }
 
 static uint64_t
@@ -929,7 +970,7 @@ poll_val(const jnode *a, size_t i)
 	const jnode *k = a ? a->kid : NULL;
 	while (k && i--)
 		k = k->next;
-	return k && k->type == J_NUM ? (int64_t)k->num : 0;
+	return k && k->type == J_NUM ? num_i64(k->num) : 0;
 }
 
 int
@@ -1437,7 +1478,7 @@ chart_tickets(FILE *f, const tr_run *run)
 	for (size_t i = 0; i < n; i++) {
 		const tr_eventinfo *e = &run->polls[i];
 		x[i] = (double)e->t_ms / 1000;
-		yl[i] = (double)(e->total - e->sold);
+		yl[i] = (double)tickets_left(e->total, e->sold);
 		yv[i] = (double)e->available;
 		yh[i] = (double)e->held;
 		max = fmax(max, fmax(yl[i], fmax(yv[i], yh[i])));

@@ -82,6 +82,11 @@ int tr_http_status_of(int err, bool created);
 /* Set *err from a node's refusal (code = tr_strerror name). */
 void tr_http_error_from(tr_http_error *err, int code, const char *detail);
 
+/* The gateway's buffer for one JSON answer. Every writer below fits in it
+ * when given what the route and body parsers accept and what a node
+ * answers (ids of their documented shapes, details under 256 bytes). */
+#define TR_HTTP_ANSWER_MAX 2048
+
 /* JSON writers. Each writes at most cap bytes (NUL included) and returns
  * the length, or 0 if it did not fit. tr_json_error adds reservation_id
  * and payment_ref when they are not NULL (a duplicate names the user's

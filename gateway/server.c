@@ -16,7 +16,6 @@
 #include "tr_err.h"
 #include "tr_log.h"
 
-#define BODY_BUF 2048
 #define METRICS_BUF 65536
 
 static struct gw_thread *
@@ -94,7 +93,7 @@ respond_error_with(struct gw_thread *t, h2o_req_t *req,
     enum tr_route_kind route, const tr_http_error *err, const char *rid,
     const char *payment_ref)
 {
-	char body[BODY_BUF];
+	char body[TR_HTTP_ANSWER_MAX];
 	size_t len;
 
 	if (route == TR_ROUTE_BUY)
@@ -297,7 +296,7 @@ op_finish_reserve(struct gw_op *op, int result, Ticketrush__Reply *rep,
 {
 	struct gw_thread *t = op->t;
 	h2o_req_t *req;
-	char body[BODY_BUF];
+	char body[TR_HTTP_ANSWER_MAX];
 	size_t len;
 
 	if (op->probe) {
@@ -436,7 +435,7 @@ static void
 finish_sum(struct gw_thread *t, struct gw_sum *s)
 {
 	h2o_req_t *req = take_req(&s->req, s->guard);
-	char body[BODY_BUF];
+	char body[TR_HTTP_ANSWER_MAX];
 	size_t len;
 
 	if (req != NULL) {
@@ -494,7 +493,7 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 {
 	struct gw_thread *t = op->t;
 	h2o_req_t *req = take_req(&op->req, op->guard);
-	char body[BODY_BUF];
+	char body[TR_HTTP_ANSWER_MAX];
 	size_t len = 0;
 
 	if (req == NULL) {

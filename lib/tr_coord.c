@@ -563,12 +563,30 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 	 * append script context: find our code anywhere. */
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		if ((p = strstr(msg, codes[i].code)) != NULL) {
+			/* "TR_FENCED <epoch>": the number starts after the
+			 * code, if there is one (strtoull skips the space). */
 			if (codes[i].err == TR_EFENCED)
-				*fenced_epoch = strtoull(p + 10, NULL, 10);
+				*fenced_epoch = strtoull(p +
+				    strlen(codes[i].code), NULL, 10);
 			return codes[i].err;
 		}
 	}
 	return TR_EINTERNAL;
+}
+
+int
+tr_call_answer(tr_call *k, redisReply *r)
+{
+	if (k->reply != NULL)
+		freeReplyObject(k->reply);
+	k->reply = r;
+	if (r->type != REDIS_REPLY_ERROR)
+		k->rv = 0;
+	else if (strncmp(r->str, "NOSCRIPT", 8) == 0)
+		k->rv = TR_EPENDING;
+	else
+		k->rv = script_error_code(k, r->str);
+	return k->rv;
 }
 
 /* Append one call to the pipeline: the sha and, for calls with items, the
@@ -652,19 +670,8 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 					calls[i]->rv = code;
 			return code;
 		}
-		if (k->reply != NULL)
-			freeReplyObject(k->reply);
-		k->reply = r;
-		if (r->type == REDIS_REPLY_ERROR) {
-			if (strncmp(r->str, "NOSCRIPT", 8) == 0) {
-				k->rv = TR_EPENDING; /* retried below */
-				*noscript = true;
-			} else {
-				k->rv = script_error_code(k, r->str);
-			}
-		} else {
-			k->rv = 0;
-		}
+		if (tr_call_answer(k, r) == TR_EPENDING)
+			*noscript = true; /* retried by tr_coord_run */
 	}
 	return 0;
 }

@@ -138,6 +138,13 @@ int tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n);
 /* Free a call's reply and argument space (safe to call twice). */
 void tr_call_done(tr_call *k);
 
+/* A call's answer arrived (tr_coord_run does this for each call): k takes
+ * r (tr_call_done frees it) and rv becomes 0, the script's refusal (its
+ * message in detail), or TR_EPENDING when Redis did not know the script
+ * (NOSCRIPT: load the scripts, send the call again). Returns k->rv. Tests
+ * and fuzzers give replies they made to the readers through it. */
+int tr_call_answer(tr_call *k, struct redisReply *r);
+
 /* Readers: each returns 0 and fills its outputs if k->rv == 0 and the
  * reply has the expected shape, else k->rv or TR_EPROTO. */
 int tr_result_create_event(const tr_call *k, bool *created);

@@ -38,7 +38,7 @@ tr_log(enum tr_log_level level, const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
-	if (level < log_min)
+	if (level < log_min || level >= TR_LOG_OFF)
 		return;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);

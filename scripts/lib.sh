@@ -12,6 +12,9 @@ tr_die() { tr_log "error: $*"; exit 1; }
 TR_PACKAGES="build-essential cmake pkg-config libnng-dev libprotobuf-c-dev
 protobuf-c-compiler libhiredis-dev libcmocka-dev redis-server
 libh2o-evloop-dev libcjson-dev wrk apache2-utils nginx-light jq iproute2"
+# The fuzz harnesses (tests/fuzz): clang, libFuzzer's runtime
+# (libclang_rt.fuzzer) and llvm-symbolizer for readable reports.
+TR_FUZZ_PACKAGES="clang libclang-rt-14-dev llvm-14"
 
 # Install what is missing (as root), or print the exact apt-get line.
 tr_install_packages() {
@@ -38,12 +41,15 @@ tr_install_packages() {
 }
 
 # Build type ($1: Release or Debug) into build dir ($2); extra cmake args.
+# TR_BUILD_TARGET, if set, builds only that target.
 tr_build() {
 	local type=$1 dir=$2
 	shift 2
 	cmake -S "$TR_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" \
 		>"$dir.cmake.log" 2>&1 || { cat "$dir.cmake.log"; tr_die "cmake failed"; }
-	cmake --build "$dir" -j"$(nproc)" >"$dir.build.log" 2>&1 ||
+	cmake --build "$dir" -j"$(nproc)" \
+		${TR_BUILD_TARGET:+--target "$TR_BUILD_TARGET"} \
+		>"$dir.build.log" 2>&1 ||
 		{ tail -50 "$dir.build.log"; tr_die "build failed"; }
 }
 

@@ -39,12 +39,16 @@ tr_node_conf_defaults(tr_node_conf *c)
 	c->tombstones_max = 65536;
 }
 
+/* offline: tr_node_open_offline, which needs no URLs but a standalone
+ * conf. */
 static const char *
-conf_check(const tr_node_conf *c)
+conf_check(const tr_node_conf *c, bool offline)
 {
 	if (!tr_node_id_valid(c->node_id))
 		return "node id must be 1-16 chars of [A-Za-z0-9_-]";
-	if (c->data_url == NULL || c->admin_url == NULL)
+	if (offline && !c->standalone)
+		return "an offline node is a standalone node";
+	if (!offline && (c->data_url == NULL || c->admin_url == NULL))
 		return "both a data URL and an admin URL are needed";
 	if (c->data_contexts < 1 || c->data_contexts > 4096)
 		return "contexts must be 1..4096";
@@ -105,19 +109,23 @@ add_standalone_events(tr_node *n)
 	return 0;
 }
 
-int
-tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
+/* What a started and an offline node share: the ledger with its events
+ * (standalone) or the coordinator connection. */
+static int
+node_new(const tr_node_conf *conf, bool offline, tr_node **out,
+    const char **why)
 {
 	tr_ledger_limits lim = {0};
 	tr_node *n;
 	int rv;
 
 	*out = NULL;
-	if ((*why = conf_check(conf)) != NULL)
+	if ((*why = conf_check(conf, offline)) != NULL)
 		return TR_EINVALID;
 	if ((n = calloc(1, sizeof(*n))) == NULL)
 		return TR_ENOMEM;
 	n->conf = *conf;
+	n->offline = offline;
 	snprintf(n->instance, sizeof(n->instance), "%016" PRIx64,
 	    tr_random_u64());
 	pthread_mutex_init(&n->lock, NULL);
@@ -155,8 +163,28 @@ tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
 		}
 		atomic_store(&n->coord_up, tr_coord_connected(n->coord));
 	}
-	if ((rv = coordloop_start(n)) != 0)
+	*why = NULL;
+	*out = n;
+	return 0;
+fail:
+	node_free(n);
+	return rv;
+}
+
+int
+tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
+{
+	tr_node *n;
+	int rv;
+
+	if ((rv = node_new(conf, false, out, why)) != 0)
+		return rv;
+	n = *out;
+	*out = NULL;
+	if ((rv = coordloop_start(n)) != 0) {
+		*why = "out of memory";
 		goto fail;
+	}
 	if ((rv = serve_start(n, why)) != 0) {
 		coordloop_stop(n);
 		serve_close(n);
@@ -171,6 +199,31 @@ tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
 fail:
 	node_free(n);
 	return rv;
+}
+
+int
+tr_node_open_offline(const tr_node_conf *conf, tr_node **out,
+    const char **why)
+{
+	int rv;
+
+	if ((rv = node_new(conf, true, out, why)) != 0)
+		return rv;
+	if ((rv = serve_start_offline(*out)) != 0) {
+		*why = "out of memory";
+		node_free(*out);
+		*out = NULL;
+	}
+	return rv;
+}
+
+int
+tr_node_handle_offline(tr_node *n, bool admin, const void *msg, size_t len,
+    void **reply, size_t *reply_len)
+{
+	if (!n->offline)
+		return TR_EINVALID;
+	return serve_offline(n, admin, msg, len, reply, reply_len);
 }
 
 struct retire_all {

@@ -67,4 +67,32 @@ int tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why);
  * threads close and the node is freed. */
 void tr_node_stop(tr_node *n, int64_t grace_ms);
 
+/* ---- Offline nodes: for tests and fuzzing, never for serving ----------
+ *
+ * An offline node is a standalone node (conf->standalone, its events in
+ * conf; the URLs are not used) with no sockets and no threads. Each
+ * message given to tr_node_handle_offline goes through the very code a
+ * message received on a socket goes through: the Batch counted on the
+ * wire, the Request unpacked, version and field checks, the operations on
+ * the ledger, the Reply packed. Nothing expires by itself (there is no
+ * ticker thread): a confirm after a hold's deadline still answers EXPIRED.
+ */
+
+/* Create an offline node. Returns 0, TR_EINVALID (bad conf, or not
+ * standalone; *why says what) or TR_ENOMEM; on failure nothing is left.
+ * Free with tr_node_stop. */
+int tr_node_open_offline(const tr_node_conf *conf, tr_node **out,
+    const char **why);
+
+/* Handle one message (len bytes, anything) as the data socket (admin
+ * false) or the admin socket would, and give the packed Reply in *reply
+ * (len *reply_len; the caller frees it with free()). One call at a time
+ * per node. Returns 0; TR_EINVALID if n is not an offline node or the
+ * message is larger than a socket accepts (TR_MSG_MAX: a socket never
+ * delivers it); TR_ENOMEM (no answer, as a socket would drop it);
+ * TR_EINTERNAL if the answer would come later (it never does in
+ * standalone mode: the node is not usable after that). */
+int tr_node_handle_offline(tr_node *n, bool admin, const void *msg,
+    size_t len, void **reply, size_t *reply_len);
+
 #endif

@@ -115,6 +115,10 @@ struct srv_ctx {
 	/* Ops still being answered + 1 while the handler runs; the one who
 	 * brings it to 0 sends the reply. */
 	atomic_int outstanding;
+	/* An offline node's context (no socket): the packed reply is kept
+	 * here instead of sent. */
+	bool offline;
+	nng_msg *offline_reply;
 };
 
 /* A reservation waiting for a grant. Strings point into the request, which
@@ -245,6 +249,7 @@ struct tr_node {
 	bool data_open, admin_open;
 	struct srv_ctx *ctxs;
 	size_t nctxs;
+	bool offline; /* tr_node_open_offline: no sockets, no threads */
 
 	/* Coordinator mode. */
 	tr_coord *coord;
@@ -284,6 +289,12 @@ struct tr_node {
 int serve_start(tr_node *n, const char **why);
 void serve_close(tr_node *n);
 void serve_free(tr_node *n);
+/* Offline nodes: a data and an admin context without sockets; then one
+ * message at a time through the handling of a received one (see
+ * tr_node_handle_offline for the returns). */
+int serve_start_offline(tr_node *n);
+int serve_offline(tr_node *n, bool admin, const void *msg, size_t len,
+    void **reply, size_t *reply_len);
 /* Mark one op answered; sends the reply when it was the last. */
 void slot_finish(struct slot *s);
 void finish_add(struct finish_list *f, struct slot *s);

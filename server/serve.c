@@ -1,5 +1,7 @@
 /* serve: stockd's nng REP sockets, each served by N contexts, each context a
- * small state machine on its own aio (nng's demo/async pattern). */
+ * small state machine on its own aio (nng's demo/async pattern); and the
+ * contexts of offline nodes, which hand one message at a time to the same
+ * handling without a socket (tests and fuzzing). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +22,29 @@ ctx_recv(struct srv_ctx *c)
 	nng_ctx_recv(c->ctx, c->aio);
 }
 
-/* Pack the answer and send it; the context goes back to receiving when the
- * send completes. */
+/* The answer is ready (msg), or there is none (NULL: out of memory; the
+ * client times out and retries, every operation being idempotent). A
+ * socket's context sends it and goes back to receiving when the send
+ * completes; an offline context keeps it for serve_offline. */
+static void
+ctx_deliver(struct srv_ctx *c, nng_msg *msg)
+{
+	if (c->offline) {
+		c->offline_reply = msg;
+		atomic_fetch_sub(&c->node->busy, 1);
+		return;
+	}
+	if (msg == NULL) {
+		atomic_fetch_sub(&c->node->busy, 1);
+		ctx_recv(c);
+		return;
+	}
+	nng_aio_set_msg(c->aio, msg);
+	c->state = CTX_SEND;
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* Pack the answer and deliver it. */
 static void
 ctx_send_reply(struct srv_ctx *c)
 {
@@ -35,20 +58,12 @@ ctx_send_reply(struct srv_ctx *c)
 	else
 		m = &c->slots[0].reply.base;
 	if (tr_msg_pack(m, &msg) != 0) {
-		/* Out of memory: no answer; the client times out and
-		 * retries (every operation is idempotent). */
 		tr_error("reply dropped: out of memory");
-		tr_request_free(c->req);
-		c->req = NULL;
-		atomic_fetch_sub(&c->node->busy, 1);
-		ctx_recv(c);
-		return;
+		msg = NULL;
 	}
 	tr_request_free(c->req);
 	c->req = NULL;
-	nng_aio_set_msg(c->aio, msg);
-	c->state = CTX_SEND;
-	nng_ctx_send(c->ctx, c->aio);
+	ctx_deliver(c, msg);
 }
 
 void
@@ -131,8 +146,7 @@ ctx_handle(struct srv_ctx *c, nng_msg *msg)
 		nng_msg_free(msg);
 		c->req = NULL;
 		if (ctx_prepare(c, 1) != 0) {
-			atomic_fetch_sub(&n->busy, 1);
-			ctx_recv(c);
+			ctx_deliver(c, NULL);
 			return;
 		}
 		atomic_store(&c->outstanding, 1);
@@ -154,8 +168,7 @@ ctx_handle(struct srv_ctx *c, nng_msg *msg)
 	if (ctx_prepare(c, nops) != 0) {
 		tr_request_free(c->req);
 		c->req = NULL;
-		atomic_fetch_sub(&n->busy, 1);
-		ctx_recv(c); /* no memory to answer: the client retries */
+		ctx_deliver(c, NULL); /* no memory to answer */
 		return;
 	}
 	atomic_store(&c->outstanding, 1);
@@ -268,6 +281,57 @@ serve_start(tr_node *n, const char **why)
 	}
 	for (size_t i = 0; i < n->nctxs; i++)
 		ctx_cb(&n->ctxs[i]);
+	return 0;
+}
+
+int
+serve_start_offline(tr_node *n)
+{
+	n->ctxs = calloc(2, sizeof(*n->ctxs));
+	if (n->ctxs == NULL)
+		return TR_ENOMEM;
+	n->nctxs = 2;
+	for (size_t i = 0; i < 2; i++) {
+		n->ctxs[i].node = n;
+		n->ctxs[i].admin = i == 1;
+		n->ctxs[i].offline = true;
+	}
+	return 0;
+}
+
+int
+serve_offline(tr_node *n, bool admin, const void *buf, size_t len,
+    void **reply, size_t *reply_len)
+{
+	struct srv_ctx *c = &n->ctxs[admin ? 1 : 0];
+	nng_msg *msg;
+	size_t out_len;
+	void *out;
+
+	/* What a socket would not deliver (NNG_OPT_RECVMAXSZ). */
+	if (len > TR_MSG_MAX)
+		return TR_EINVALID;
+	if (nng_msg_alloc(&msg, len) != 0)
+		return TR_ENOMEM;
+	if (len > 0)
+		memcpy(nng_msg_body(msg), buf, len);
+	c->offline_reply = NULL;
+	ctx_handle(c, msg);
+	if (atomic_load(&c->outstanding) != 0)
+		return TR_EINTERNAL; /* answered later: never standalone */
+	if (c->offline_reply == NULL)
+		return TR_ENOMEM;
+	out_len = nng_msg_len(c->offline_reply);
+	if ((out = malloc(out_len > 0 ? out_len : 1)) == NULL) {
+		nng_msg_free(c->offline_reply);
+		c->offline_reply = NULL;
+		return TR_ENOMEM;
+	}
+	memcpy(out, nng_msg_body(c->offline_reply), out_len);
+	nng_msg_free(c->offline_reply);
+	c->offline_reply = NULL;
+	*reply = out;
+	*reply_len = out_len;
 	return 0;
 }
 

@@ -316,6 +316,113 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 }
 
 static void
+numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
+{
+	/* Found by fuzz_trload: a double out of an integer's range was
+	 * converted as it was (undefined behaviour). */
+	const char *big = "{\"tool\":\"trload\",\"config\":{\"max_seconds\":"
+	    "1e300,\"timeout_ms\":-1e300,\"users\":1e300},\"polls\":{"
+	    "\"t_ms\":[1e19,-1e19],\"total\":[5.5,-5.5]},\"phases\":[{"
+	    "\"attempts\":2e19}]}";
+	const char *huge = "{\"tool\":\"trload\",\"config\":{\"abandon\":"
+	    "1e999}}";
+	tr_run *run = NULL;
+	(void)state;
+
+	assert_int_equal(tr_report_read_json(big, strlen(big), &run), 0);
+	assert_true(run->max_seconds == INT64_MAX);
+	assert_true(run->timeout_ms == INT64_MIN);
+	assert_true(run->users == UINT64_MAX);
+	assert_true(run->phase[0].attempts == UINT64_MAX);
+	assert_int_equal(run->n_polls, 2);
+	assert_true(run->polls[0].t_ms == INT64_MAX);
+	assert_true(run->polls[1].t_ms == INT64_MIN);
+	assert_true(run->polls[0].total == 5 && run->polls[1].total == -5);
+	tr_run_free(run);
+	run = NULL;
+	/* No double holds it: not a document trload wrote. */
+	assert_int_equal(tr_report_read_json(huge, strlen(huge), &run),
+	    TR_EPROTO);
+	assert_null(run);
+}
+
+static void
+oversold_by_one_leaves_none_rather_than_unknown(void **state)
+{
+	/* -1 means "the event could not be read": an oversell of exactly
+	 * one ticket (total - sold == -1) was reported as that. */
+	tr_run *run = make_run(true);
+	tr_verdict v;
+	size_t len;
+	char *text;
+	cJSON *root;
+	(void)state;
+
+	run->at_end.total = 100;
+	run->at_end.sold = 101;
+	tr_run_verdict(run, &v);
+	assert_true(v.oversold);
+	assert_true(v.left_unsold == 0);
+	text = to_string(tr_report_write_json, run, &len);
+	root = cJSON_ParseWithLength(text, len);
+	assert_true(num(root,
+	    "verdict.tickets_left_unsold_while_demand_remained") == 0);
+	cJSON_Delete(root);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
+figures_at_the_ends_of_int64_neither_overflow_nor_wrap(void **state)
+{
+	/* Found by fuzz_report: total - sold of figures read back from a
+	 * file overflowed (undefined behaviour). */
+	tr_run *run = make_run(true);
+	tr_verdict v;
+	size_t len;
+	char *text;
+	(void)state;
+
+	run->at_end.total = INT64_MAX;
+	run->at_end.sold = -1;
+	tr_run_verdict(run, &v);
+	assert_true(v.left_unsold == INT64_MAX);
+	run->at_end.total = INT64_MIN;
+	run->at_end.sold = 1;
+	tr_run_verdict(run, &v);
+	assert_true(v.left_unsold == 0);
+	assert_true(v.oversold);
+	/* A phase from the first int64 to the last: its length too. */
+	run->phase[0].start_ms = INT64_MIN;
+	run->phase[0].end_ms = INT64_MAX;
+	tr_run_verdict(run, &v);
+	assert_true(v.main_seconds > 1.8e16 && v.main_seconds < 1.9e16);
+	run->polls[0].total = 20;
+	run->polls[0].sold = INT64_MIN;
+	text = to_string(tr_report_write_json, run, &len);
+	assert_non_null(strstr(text, "\"left\":[9223372036854775807,"));
+	free(text);
+	text = to_string(write_html_plain, run, &len);
+	free(text);
+	tr_run_free(run);
+}
+
+static void
+error_codes_are_matched_whole_never_read_past_a_name(void **state)
+{
+	(void)state;
+	assert_int_equal(tr_ecode_parse("sold_out", 8), TR_EC_SOLD_OUT);
+	assert_int_equal(tr_ecode_parse("not_owner", 9), TR_EC_NOT_OWNER);
+	/* A name, a NUL, more bytes: not the name (fuzz_trload found the
+	 * name read past its end here). */
+	assert_int_equal(tr_ecode_parse("limit_exceeded\0:", 16),
+	    TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("sold_out_x", 10), TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("sold", 4), TR_EC_OTHER);
+	assert_int_equal(tr_ecode_parse("", 0), TR_EC_OTHER);
+}
+
+static void
 extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
 {
 	const char *x = "{\"rows\":[{\"name\":\"Audit (ticketctl audit)\","
@@ -461,6 +568,14 @@ main(void)
 		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
 		cmocka_unit_test(json_read_back_writes_the_identical_document),
 		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
+		cmocka_unit_test(
+		    error_codes_are_matched_whole_never_read_past_a_name),
+		cmocka_unit_test(
+		    figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
+		cmocka_unit_test(
+		    oversold_by_one_leaves_none_rather_than_unknown),
+		cmocka_unit_test(
+		    numbers_out_of_range_saturate_and_infinite_ones_refuse),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),
