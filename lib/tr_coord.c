@@ -988,8 +988,9 @@ tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned,
 	int rv = check(k, TR_SCRIPT_RECLAIM, 3);
 	if (rv != 0)
 		return rv;
+	/* -1 says "alive"; anything under it is no count of tickets. */
 	if (!int_at(k->reply, 0, &r) || !uint_at(k->reply, 1, returned) ||
-	    !int_at(k->reply, 2, node_held))
+	    !int_at(k->reply, 2, node_held) || *node_held < -1)
 		return TR_EPROTO;
 	*reclaimed = r == 1;
 	return 0;

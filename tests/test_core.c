@@ -239,7 +239,7 @@ a_fenced_refusal_is_read_within_its_message(void **state)
 	r->type = REDIS_REPLY_ERROR;
 	r->str = msg;
 	r->len = strlen(msg);
-	tr_call_sync(&k, "G1234", "n1");
+	tr_call_sync(&k, "G1234", "n1", 1000, 1000);
 	assert_int_equal(tr_call_answer(&k, r), TR_EFENCED);
 	assert_true(k.fenced_epoch == 0);
 	k.reply = NULL; /* r->str is not hiredis' to free */

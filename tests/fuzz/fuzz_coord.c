@@ -71,13 +71,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* The event scripts with a reader, in the order byte 0 picks them. */
-static const enum tr_script scripts[] = {TR_SCRIPT_CREATE_EVENT,
-    TR_SCRIPT_REGISTER, TR_SCRIPT_GRANT, TR_SCRIPT_HOLD, TR_SCRIPT_CONFIRM,
-    TR_SCRIPT_RELEASE, TR_SCRIPT_EXPIRE, TR_SCRIPT_EXPIRE_DUE,
-    TR_SCRIPT_GIVE_BACK, TR_SCRIPT_RECLAIM, TR_SCRIPT_RETIRE,
-    TR_SCRIPT_SYNC, TR_SCRIPT_AUDIT};
-#define NSCRIPTS (sizeof(scripts) / sizeof(scripts[0]))
+/* Byte 0 picks the script: enum tr_script, modulo TR_SCRIPT_COUNT (the
+ * seeds write the enum value). */
 
 /* The call a node would have made, with items calls carrying n items. */
 static void
@@ -103,9 +98,18 @@ build(tr_call *k, enum tr_script s, size_t items)
 	case TR_SCRIPT_GIVE_BACK:
 		tr_call_give_back(k, EVENT, NODE, 3, 10);
 		break;
-	case TR_SCRIPT_RECLAIM: tr_call_reclaim(k, EVENT, "n2"); break;
+	case TR_SCRIPT_RECLAIM:
+		tr_call_reclaim(k, EVENT, "n2", 1000, 1000);
+		break;
 	case TR_SCRIPT_RETIRE: tr_call_retire(k, EVENT, NODE, 3); break;
-	case TR_SCRIPT_SYNC: tr_call_sync(k, EVENT, NODE); break;
+	case TR_SCRIPT_SYNC: tr_call_sync(k, EVENT, NODE, 1000, 1000); break;
+	case TR_SCRIPT_INFO: tr_call_info(k, EVENT); break;
+	case TR_SCRIPT_SWEEPER: tr_call_sweeper(k, NODE ":i1", 3000); break;
+	case TR_SCRIPT_HEARTBEAT:
+		tr_call_heartbeat(k, NODE, "i1", 3000);
+		break;
+	case TR_SCRIPT_LEAVE: tr_call_leave(k, NODE, "i1"); break;
+	case TR_SCRIPT_UNINDEX: tr_call_unindex(k, NODE, EVENT); break;
 	default: tr_call_audit(k, EVENT); break;
 	}
 	for (size_t i = 0; i < items; i++) {
@@ -224,11 +228,27 @@ read_all(const tr_call *k, enum tr_script s, size_t items)
 	case TR_SCRIPT_GIVE_BACK:
 		rv = tr_result_give_back(k, &a, &b);
 		break;
-	case TR_SCRIPT_RECLAIM:
-		rv = tr_result_reclaim(k, &flag, &a);
+	case TR_SCRIPT_RECLAIM: {
+		int64_t held;
+		rv = tr_result_reclaim(k, &flag, &a, &held);
+		if (rv == 0)
+			CHECK(held >= -1);
 		break;
+	}
 	case TR_SCRIPT_RETIRE: rv = tr_result_retire(k, &a); break;
 	case TR_SCRIPT_SYNC: rv = tr_result_sync(k, &fig); break;
+	case TR_SCRIPT_INFO: {
+		tr_event_info info;
+		rv = tr_result_info(k, &info);
+		break;
+	}
+	case TR_SCRIPT_SWEEPER: rv = tr_result_sweeper(k, &flag); break;
+	case TR_SCRIPT_HEARTBEAT:
+	case TR_SCRIPT_LEAVE:
+	case TR_SCRIPT_UNINDEX:
+		rv = k->rv; /* no reader: the call's answer is all */
+		break;
+	case TR_SCRIPT_AUDIT:
 	default: {
 		tr_audit *au = malloc(sizeof(*au));
 		CHECK(au != NULL);
@@ -261,7 +281,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	s = scripts[data[0] % NSCRIPTS];
+	s = (enum tr_script)(data[0] % TR_SCRIPT_COUNT);
 	items = data[1];
 	CHECK((rd = redisReaderCreateWithFunctions(&bounded)) != NULL);
 	if (redisReaderFeed(rd, (const char *)data + 2, size - 2) !=

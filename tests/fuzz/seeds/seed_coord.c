@@ -1,7 +1,8 @@
 /* seed_coord: writes fuzz_coord's seed corpus: what a real Redis answers
  * to the coordinator's script calls, in RESP as it came on the wire, over
  * a sale's life (create, register, grant, holds, confirms, release,
- * expiry, give back, reclaim, retire, sync, audit) and its refusals.
+ * expiry, give back, reclaim, retire, sync, info, audit), the scripts
+ * outside an event (heartbeat, sweeper, unindex, leave) and refusals.
  *
  *   seed_coord HOST PORT tests/fuzz/corpus/fuzz_coord
  *
@@ -212,17 +213,38 @@ main(int argc, char **argv)
 	run(c, &k, "give_back-too-many");
 	tr_call_done(&k);
 	/* n2 never claimed its liveness: its lease is reclaimable. */
-	tr_call_reclaim(&k, EV, "n2");
+	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
 	run(c, &k, "reclaim");
 	tr_call_done(&k);
-	tr_call_reclaim(&k, EV, "n2");
+	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
 	run(c, &k, "reclaim-again");
 	tr_call_done(&k);
-	tr_call_sync(&k, EV, "n1");
+	tr_call_sync(&k, EV, "n1", 1000, 1000);
 	run(c, &k, "sync");
 	tr_call_done(&k);
-	tr_call_sync(&k, EV, "n2");
+	tr_call_sync(&k, EV, "n2", 1000, 1000);
 	run(c, &k, "sync-fenced-node");
+	tr_call_done(&k);
+	tr_call_info(&k, EV);
+	run(c, &k, "info");
+	tr_call_done(&k);
+	tr_call_sweeper(&k, "n1:i1", 3000);
+	run(c, &k, "sweeper");
+	tr_call_done(&k);
+	tr_call_sweeper(&k, "n2:i2", 3000);
+	run(c, &k, "sweeper-taken");
+	tr_call_done(&k);
+	tr_call_heartbeat(&k, "n1", "i1", 3000);
+	run(c, &k, "heartbeat");
+	tr_call_done(&k);
+	tr_call_heartbeat(&k, "n1", "i2", 3000);
+	run(c, &k, "heartbeat-taken");
+	tr_call_done(&k);
+	tr_call_unindex(&k, "n2", EV);
+	run(c, &k, "unindex");
+	tr_call_done(&k);
+	tr_call_leave(&k, "n1", "i1");
+	run(c, &k, "leave");
 	tr_call_done(&k);
 	tr_call_audit(&k, EV);
 	run(c, &k, "audit");
