@@ -20,13 +20,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "fanout.h"
 #include "http_api.h"
 #include "metrics.h"
 #include "soldout.h"
 #include "ticketrush.pb-c.h"
 #include "wrr.h"
 
-#define GW_NODES_MAX 32
 #define GW_THREADS_MAX 64
 #define GW_BATCH_LIMIT 256
 
@@ -39,7 +39,7 @@ typedef struct gw_conf {
 		char url[256];
 		int weight, max_fails;
 		int64_t fail_timeout_ms;
-	} nodes[GW_NODES_MAX];
+	} nodes[TR_NODES_MAX];
 	int nnodes;
 	char default_event[TR_EVENT_ID_MAX + 1];
 	int64_t upstream_timeout_ms; /* per nng round trip; default 3000:
@@ -104,9 +104,7 @@ struct gw_op {
 	int node;                  /* where it goes now */
 	int home;                  /* confirm, release: the node the
 	                            * reservation id names (-1: unknown) */
-	uint32_t tried;            /* nodes that said sold out or unknown */
-	uint32_t unknown;          /* nodes that said unknown event */
-	uint32_t failed;           /* nodes that did not answer */
+	tr_fanout fan;             /* the nodes asked, and what they said */
 	bool probe;                /* the sold-out cache's re-probe */
 	struct gw_op *next;
 };
@@ -154,7 +152,7 @@ struct gw_thread {
 	h2o_socket_t *listener;
 	h2o_timeout_t flush_timeout;   /* batch_wait_ms */
 	h2o_timeout_entry_t flush_entry;
-	struct gw_lane lanes[GW_NODES_MAX];
+	struct gw_lane lanes[TR_NODES_MAX];
 	int calls_in_flight;
 	int connections;
 	tr_soldout soldout;
@@ -166,7 +164,7 @@ struct gw_thread {
 struct gw {
 	gw_conf conf;
 	h2o_globalconf_t h2o;
-	struct gw_node nodes[GW_NODES_MAX];
+	struct gw_node nodes[TR_NODES_MAX];
 	pthread_mutex_t wrr_lock;
 	tr_wrr wrr;
 	struct gw_thread threads[GW_THREADS_MAX];

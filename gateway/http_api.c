@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tr_api_error.h"
 #include "tr_buf.h"
 #include "tr_err.h"
+#include "tr_event.h"
 
 const char *const tr_route_name[TR_ROUTE_COUNT] = {
     [TR_ROUTE_RESERVE] = "reserve",
@@ -22,16 +24,12 @@ const char *const tr_route_name[TR_ROUTE_COUNT] = {
     [TR_ROUTE_OTHER] = "other",
 };
 
-static void set_error(tr_http_error *err, int status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void
-set_error(
-    tr_http_error *err, int status, const char *code, const char *fmt, ...)
+void
+tr_http_error_set(tr_http_error *err, int api_code, const char *fmt, ...)
 {
 	va_list ap;
-	err->status = status;
-	err->code = code;
+	err->status = tr_api_error_status(api_code);
+	err->code = tr_api_error_name(api_code);
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
@@ -119,8 +117,8 @@ seg_is(const char *seg, size_t len, const char *want)
 static int
 wrong_method(tr_http_error *err, const char *allowed)
 {
-	set_error(
-	    err, 405, "method_not_allowed", "use %s on this path", allowed);
+	tr_http_error_set(
+	    err, TR_API_METHOD_NOT_ALLOWED, "use %s on this path", allowed);
 	return -1;
 }
 
@@ -142,7 +140,7 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 			if (!decode(q + eq + 1, end - eq - 1, out->user,
 			        sizeof(out->user)) ||
 			    !tr_user_id_valid(out->user)) {
-				set_error(err, 400, "invalid",
+				tr_http_error_set(err, TR_API_INVALID,
 				    "user must be "
 				    "1-64 chars of [A-Za-z0-9._:@-]");
 				return -1;
@@ -203,7 +201,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
 		    !tr_event_id_valid(out->event_id)) {
-			set_error(err, 400, "invalid",
+			tr_http_error_set(err, TR_API_INVALID,
 			    "event id must be 1-64 "
 			    "chars of [A-Za-z0-9._:-]");
 			return -1;
@@ -219,7 +217,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
 		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
-			set_error(err, 400, "invalid",
+			tr_http_error_set(err, TR_API_INVALID,
 			    "reservation id must be "
 			    "<node>.<16 hex digits>.<event>");
 			return -1;
@@ -227,7 +225,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 		return 0;
 	}
 no_route:
-	set_error(err, 404, "no_route", "no such path; see docs/HTTP-API.md");
+	tr_http_error_set(err, TR_API_NO_ROUTE, "no such path; see docs/HTTP-API.md");
 	return -1;
 }
 
@@ -238,14 +236,14 @@ parse_object(const char *body, size_t len, tr_http_error *err)
 {
 	cJSON *j;
 	if (len > TR_HTTP_BODY_MAX) {
-		set_error(err, 413, "body_too_large", "body over %d bytes",
+		tr_http_error_set(err, TR_API_BODY_TOO_LARGE, "body over %d bytes",
 		    TR_HTTP_BODY_MAX);
 		return NULL;
 	}
 	j = cJSON_ParseWithLength(body, len);
 	if (j == NULL || !cJSON_IsObject(j)) {
 		cJSON_Delete(j);
-		set_error(err, 400, "invalid_json",
+		tr_http_error_set(err, TR_API_INVALID_JSON,
 		    "body must be a JSON "
 		    "object");
 		return NULL;
@@ -263,12 +261,12 @@ get_string(cJSON *j, const char *name, bool required, char *out, size_t cap,
 	if (v == NULL || cJSON_IsNull(v)) {
 		if (!required)
 			return 0;
-		set_error(err, 400, "invalid", "\"%s\" is required", name);
+		tr_http_error_set(err, TR_API_INVALID, "\"%s\" is required", name);
 		return -1;
 	}
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap ||
 	    !valid(v->valuestring)) {
-		set_error(err, 400, "invalid", "\"%s\" must be a string of %s",
+		tr_http_error_set(err, TR_API_INVALID, "\"%s\" must be a string of %s",
 		    name, shape);
 		return -1;
 	}
@@ -296,10 +294,9 @@ tr_body_reserve(
 	qty = cJSON_GetObjectItemCaseSensitive(j, "qty");
 	if (qty != NULL && !cJSON_IsNull(qty)) {
 		double d = cJSON_IsNumber(qty) ? qty->valuedouble : -1;
-		if (d < 1 || d > 100 || floor(d) != d) {
-			set_error(err, 400, "invalid",
-			    "\"qty\" must be an "
-			    "integer 1..100");
+		if (d < 1 || d > TR_QTY_MAX || floor(d) != d) {
+			tr_http_error_set(err, TR_API_INVALID,
+			    "\"qty\" must be an integer " TR_QTY_RANGE);
 			goto out;
 		}
 		out->qty = (uint32_t)d;
@@ -338,40 +335,17 @@ out:
 int
 tr_http_status_of(int err, bool created)
 {
-	switch (err) {
-	case TR_OK: return created ? 201 : 200;
-	case TR_ESOLD_OUT:
-	case TR_ELIMIT:
-	case TR_EDUPLICATE:
-	case TR_ECONFLICT: return 409;
-	case TR_ENOT_FOUND: return 404;
-	case TR_EEXPIRED: return 410;
-	case TR_ENOT_OWNER:
-	case TR_ENOT_OPEN:
-	case TR_EFORBIDDEN: return 403;
-	case TR_EINVALID:
-	case TR_EPROTO: return 400;
-	case TR_EUNAVAILABLE:
-	case TR_EOVERLOADED:
-	case TR_ETIMEDOUT:
-	case TR_EIO:
-	case TR_EFENCED: return 503;
-	default: return 500;
-	}
+	if (err == TR_OK)
+		return created ? 201 : 200;
+	return tr_api_error_status(tr_api_error_of(err));
 }
 
 void
 tr_http_error_from(tr_http_error *err, int code, const char *detail)
 {
-	int c = code;
-	if (c == TR_ETIMEDOUT || c == TR_EIO || c == TR_EFENCED)
-		c = TR_EUNAVAILABLE;
-	if (c == TR_EPROTO)
-		c = TR_EINTERNAL; /* a node answered nonsense: our bug */
-	if (tr_http_status_of(c, false) == 500)
-		c = TR_EINTERNAL;
-	set_error(err, tr_http_status_of(c, false), tr_strerror(c), "%s",
-	    detail && detail[0] ? detail : tr_strerror(c));
+	int api = tr_api_error_of(code);
+	tr_http_error_set(err, api, "%s",
+	    detail && detail[0] ? detail : tr_api_error_name(api));
 }
 
 /* ---- JSON ----------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "ticketrush.pb-c.h"
+#include "tr_api_error.h"
 #include "tr_ids.h"
 
 /* Largest request body accepted (bigger: 413). */
@@ -49,6 +50,11 @@ typedef struct tr_http_error {
 	char message[192];
 } tr_http_error;
 
+/* Set *err to the API error api_code (enum tr_api_error: its status and
+ * name from the one table) with a message. */
+void tr_http_error_set(tr_http_error *err, int api_code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
 /* Match method and path (query string allowed). 0, or -1 with *err set
  * (404 no_route, 405 method_not_allowed, 400 invalid for an id of the
  * wrong shape in the path). */
@@ -75,11 +81,11 @@ int tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
 int tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
     tr_http_error *err);
 
-/* HTTP status for a node's answer (a tr_err; 0 = OK). created: 201 for OK
- * instead of 200. */
+/* HTTP status for a node's answer (a tr_err; 0 = OK): tr_api_error_of's
+ * code's status. created: 201 for OK instead of 200. */
 int tr_http_status_of(int err, bool created);
 
-/* Set *err from a node's refusal (code = tr_strerror name). */
+/* Set *err from a node's refusal (tr_api_error_of the code). */
 void tr_http_error_from(tr_http_error *err, int code, const char *detail);
 
 /* The gateway's buffer for one JSON answer. Every writer below fits in it

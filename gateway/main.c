@@ -72,7 +72,7 @@ parse_node(gw_conf *c, const char *arg)
 	char buf[512], *save = NULL, *tok, *eq;
 	int i = c->nnodes;
 
-	if (i == GW_NODES_MAX)
+	if (i == TR_NODES_MAX)
 		tr_flag_die("--node (at most 32)", arg);
 	if (strlen(arg) >= sizeof(buf))
 		tr_flag_die("--node", arg);

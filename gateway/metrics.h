@@ -11,7 +11,6 @@
 
 #include "http_api.h"
 
-#define TR_METRIC_NODES_MAX 32
 #define TR_METRIC_LAT_BUCKETS 13
 
 /* HTTP statuses counted one by one; the rest go to "other". */
@@ -25,7 +24,7 @@ typedef struct tr_gw_metrics {
 	atomic_ullong requests[TR_ROUTE_COUNT][TR_METRIC_STATUSES + 1];
 	atomic_ullong lat_buckets[TR_METRIC_LAT_BUCKETS + 1]; /* +Inf last */
 	atomic_ullong lat_sum_us, lat_count;
-	atomic_ullong picks[TR_METRIC_NODES_MAX];
+	atomic_ullong picks[TR_NODES_MAX];
 	atomic_ullong soldout_hits;
 	atomic_ullong fanout_retries;
 	atomic_ullong shed_overloaded;
@@ -44,9 +43,9 @@ void tr_metrics_upstream(tr_gw_metrics *m, uint64_t lat_us);
 /* What the scrape needs besides the counters. */
 typedef struct tr_metrics_nodes {
 	int n;
-	const char *id[TR_METRIC_NODES_MAX];
-	uint64_t inflight[TR_METRIC_NODES_MAX];
-	int up[TR_METRIC_NODES_MAX];
+	const char *id[TR_NODES_MAX];
+	uint64_t inflight[TR_NODES_MAX];
+	int up[TR_NODES_MAX];
 } tr_metrics_nodes;
 
 /* Render the sum of `count` metric sets as Prometheus text (format

@@ -10,6 +10,7 @@
 
 #include "node.h"
 #include "tr_err.h"
+#include "tr_event.h"
 #include "tr_log.h"
 #include "tr_flag.h"
 #include "tr_parse.h"
@@ -84,15 +85,15 @@ parse_event(const char *arg, tr_event_conf *ev)
 		return -1;
 	*eq = '\0';
 	if (!tr_event_id_valid(tok) ||
-	    tr_parse_u64(eq + 1, 1, 100000000, &ev->total) != 0)
+	    tr_parse_u64(eq + 1, 1, TR_TOTAL_MAX, &ev->total) != 0)
 		return -1;
 	strcpy(ev->id, tok);
 	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
 		if (strncmp(tok, "limit=", 6) == 0 &&
-		    tr_parse_u64(tok + 6, 1, 100, &v) == 0)
+		    tr_parse_u64(tok + 6, 1, TR_LIMIT_PER_USER_MAX, &v) == 0)
 			ev->limit_per_user = (uint32_t)v;
 		else if (strncmp(tok, "hold=", 5) == 0 &&
-		    tr_parse_duration_ms(tok + 5, 24ULL * 3600 * 1000, &v) ==
+		    tr_parse_duration_ms(tok + 5, TR_HOLD_MS_MAX, &v) ==
 		        0 &&
 		    v > 0)
 			ev->hold_ms = v;

@@ -441,9 +441,8 @@ check_reserve(struct slot *s, const Ticketrush__Reserve *r)
 	else if (!tr_request_id_valid(r->request_id))
 		answer(s, TR_EINVALID, "request_id must be 0-64 chars of "
 		    "[A-Za-z0-9._:-]");
-	else if (r->qty > TR_LIMIT_PER_USER_MAX)
-		answer(s, TR_EINVALID, "qty must be 1..%d",
-		    TR_LIMIT_PER_USER_MAX);
+	else if (r->qty > TR_QTY_MAX)
+		answer(s, TR_EINVALID, "qty must be " TR_QTY_RANGE);
 	else
 		return true;
 	return false;

@@ -32,18 +32,18 @@ static const char answer_201[] =
  * socket's; return the parse result at the end and the byte count at which
  * it first stopped returning 0. */
 static int
-feed(const char *text, size_t len, size_t step, char *buf, tr_http_resp *r,
+feed(const char *text, size_t len, size_t step, char *buf, tl_http_resp *r,
     size_t *done_at)
 {
 	int rv = 0;
 
-	tr_http_resp_reset(r);
+	tl_http_resp_reset(r);
 	*done_at = 0;
 	for (size_t have = 0; have < len;) {
 		size_t n = len - have < step ? len - have : step;
 		memcpy(buf + have, text + have, n);
 		have += n;
-		rv = tr_http_parse(r, buf, have, false);
+		rv = tl_http_parse(r, buf, have, false);
 		if (rv != 0) {
 			*done_at = have;
 			return rv;
@@ -57,14 +57,14 @@ content_length_answer_completes_at_its_last_byte_however_split(void **state)
 {
 	size_t len = sizeof(answer_201) - 1, done_at;
 	char buf[512];
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	/* Every piece size, including one byte at a time, which splits the
 	 * head inside names, values and each CR LF. */
 	for (size_t step = 1; step <= len; step++) {
 		assert_int_equal(feed(answer_201, len, step, buf, &r, &done_at),
-		    TR_HTTP_DONE);
+		    TL_HTTP_DONE);
 		assert_int_equal(done_at, len);
 		assert_int_equal(r.status, 201);
 		assert_true(r.keep_alive);
@@ -79,18 +79,18 @@ split_between_cr_and_lf_of_the_blank_line_waits(void **state)
 {
 	const char *a = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
 	char buf[128];
-	tr_http_resp r;
+	tl_http_resp r;
 	size_t cut = strlen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r");
 	(void)state;
 
-	tr_http_resp_reset(&r);
+	tl_http_resp_reset(&r);
 	memcpy(buf, a, strlen(a));
-	assert_int_equal(tr_http_parse(&r, buf, cut, false), 0);
-	assert_int_equal(tr_http_parse(&r, buf, cut + 1, false), 0); /* head
+	assert_int_equal(tl_http_parse(&r, buf, cut, false), 0);
+	assert_int_equal(tl_http_parse(&r, buf, cut + 1, false), 0); /* head
 	                                                               * only */
-	assert_int_equal(tr_http_parse(&r, buf, cut + 2, false), 0);
-	assert_int_equal(tr_http_parse(&r, buf, strlen(a), false),
-	    TR_HTTP_DONE);
+	assert_int_equal(tl_http_parse(&r, buf, cut + 2, false), 0);
+	assert_int_equal(tl_http_parse(&r, buf, strlen(a), false),
+	    TL_HTTP_DONE);
 	assert_memory_equal(r.body, "ok", 2);
 }
 
@@ -99,54 +99,54 @@ bytes_after_an_answer_belong_to_the_next(void **state)
 {
 	char buf[512];
 	size_t len = sizeof(answer_201) - 1;
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	memcpy(buf, answer_201, len);
 	memcpy(buf + len, answer_201, len);
-	tr_http_resp_reset(&r);
-	assert_int_equal(tr_http_parse(&r, buf, 2 * len, false), TR_HTTP_DONE);
+	tl_http_resp_reset(&r);
+	assert_int_equal(tl_http_parse(&r, buf, 2 * len, false), TL_HTTP_DONE);
 	assert_int_equal(r.total_len, len);
-	tr_http_resp_reset(&r);
-	assert_int_equal(tr_http_parse(&r, buf + len, len, false),
-	    TR_HTTP_DONE);
+	tl_http_resp_reset(&r);
+	assert_int_equal(tl_http_parse(&r, buf + len, len, false),
+	    TL_HTTP_DONE);
 	assert_int_equal(r.status, 201);
 }
 
 static int
-parse_all(const char *text, tr_http_resp *r, bool eof)
+parse_all(const char *text, tl_http_resp *r, bool eof)
 {
 	static char buf[1024];
 	size_t n = strlen(text);
 
 	memcpy(buf, text, n);
-	tr_http_resp_reset(r);
-	return tr_http_parse(r, buf, n, eof);
+	tl_http_resp_reset(r);
+	return tl_http_parse(r, buf, n, eof);
 }
 
 static void
 keep_alive_follows_version_and_connection_header(void **state)
 {
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-	    "\r\n", &r, false), TR_HTTP_DONE);
+	    "\r\n", &r, false), TL_HTTP_DONE);
 	assert_true(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.1 409 Conflict\r\nConnection: "
-	    "Close\r\nContent-Length: 0\r\n\r\n", &r, false), TR_HTTP_DONE);
+	    "Close\r\nContent-Length: 0\r\n\r\n", &r, false), TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 	assert_int_equal(r.status, 409);
 	assert_int_equal(parse_all("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n"
-	    "\r\n", &r, false), TR_HTTP_DONE);
+	    "\r\n", &r, false), TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.0 200 OK\r\nconnection: "
 	    "keep-alive\r\nContent-Length: 0\r\n\r\n", &r, false),
-	    TR_HTTP_DONE);
+	    TL_HTTP_DONE);
 	assert_true(r.keep_alive);
 	/* "close" as one token of several still closes. */
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nConnection: foo, "
-	    "close\r\nContent-Length: 0\r\n\r\n", &r, false), TR_HTTP_DONE);
+	    "close\r\nContent-Length: 0\r\n\r\n", &r, false), TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 }
 
@@ -155,11 +155,11 @@ answer_without_length_runs_to_the_close(void **state)
 {
 	const char *a = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1"
 	    "\r\n\r\n{\"error\":\"overloaded\"}";
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	assert_int_equal(parse_all(a, &r, false), 0);
-	assert_int_equal(parse_all(a, &r, true), TR_HTTP_DONE);
+	assert_int_equal(parse_all(a, &r, true), TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 	assert_int_equal(r.body_len, strlen("{\"error\":\"overloaded\"}"));
 }
@@ -167,15 +167,15 @@ answer_without_length_runs_to_the_close(void **state)
 static void
 no_body_for_204_and_304_even_with_a_length(void **state)
 {
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 204 No Content\r\n\r\n", &r,
-	    false), TR_HTTP_DONE);
+	    false), TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 0);
 	assert_true(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.1 304 Not Modified\r\n"
-	    "Content-Length: 99\r\n\r\n", &r, false), TR_HTTP_DONE);
+	    "Content-Length: 99\r\n\r\n", &r, false), TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 0);
 }
 
@@ -188,12 +188,12 @@ chunked_body_is_decoded_in_place_across_splits(void **state)
 	    "HTTP/1.1"; /* the start of the next answer */
 	size_t len = strlen(a) - 8, done_at;
 	char buf[512];
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	for (size_t step = 1; step <= len; step++) {
 		assert_int_equal(feed(a, len, step, buf, &r, &done_at),
-		    TR_HTTP_DONE);
+		    TL_HTTP_DONE);
 		assert_int_equal(done_at, len);
 		assert_int_equal(r.body_len, 12);
 		assert_memory_equal(r.body, "hello, world", 12);
@@ -202,7 +202,7 @@ chunked_body_is_decoded_in_place_across_splits(void **state)
 	/* Trailers after the last chunk end at their blank line. */
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
 	    "chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n", &r, false),
-	    TR_HTTP_DONE);
+	    TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 2);
 }
 
@@ -228,7 +228,7 @@ garbage_is_refused_without_waiting_for_more(void **state)
 		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
 		    "2\r\nokX\r\n",
 	};
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -240,7 +240,7 @@ garbage_is_refused_without_waiting_for_more(void **state)
 static void
 answer_cut_short_by_the_close_is_an_error(void **state)
 {
-	tr_http_resp r;
+	tl_http_resp r;
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
@@ -264,24 +264,24 @@ json_scanner_reads_only_top_level_members(void **state)
 	int64_t v;
 	(void)state;
 
-	assert_int_equal(tr_json_scan_str(b, n, "node", out, sizeof(out)), 0);
+	assert_int_equal(tl_json_scan_str(b, n, "node", out, sizeof(out)), 0);
 	assert_string_equal(out, "n3");
-	assert_int_equal(tr_json_scan_i64(b, n, "total", &v), 0);
+	assert_int_equal(tl_json_scan_i64(b, n, "total", &v), 0);
 	assert_int_equal(v, 10000);
-	assert_int_equal(tr_json_scan_i64(b, n, "neg", &v), 0);
+	assert_int_equal(tl_json_scan_i64(b, n, "neg", &v), 0);
 	assert_int_equal(v, -5);
-	assert_int_equal(tr_json_scan_i64(b, n, "frac", &v), TR_EINVALID);
-	assert_int_equal(tr_json_scan_i64(b, n, "big", &v), TR_EINVALID);
-	assert_int_equal(tr_json_scan_str(b, n, "esc", out, sizeof(out)), 0);
+	assert_int_equal(tl_json_scan_i64(b, n, "frac", &v), TR_EINVALID);
+	assert_int_equal(tl_json_scan_i64(b, n, "big", &v), TR_EINVALID);
+	assert_int_equal(tl_json_scan_str(b, n, "esc", out, sizeof(out)), 0);
 	assert_string_equal(out, "a\n?b");
-	assert_int_equal(tr_json_scan_str(b, n, "nul", out, sizeof(out)),
+	assert_int_equal(tl_json_scan_str(b, n, "nul", out, sizeof(out)),
 	    TR_ENOT_FOUND);
-	assert_int_equal(tr_json_scan_str(b, n, "absent", out, sizeof(out)),
+	assert_int_equal(tl_json_scan_str(b, n, "absent", out, sizeof(out)),
 	    TR_ENOT_FOUND);
-	assert_int_equal(tr_json_scan_i64(b, n, "node", &v), TR_ENOT_FOUND);
+	assert_int_equal(tl_json_scan_i64(b, n, "node", &v), TR_ENOT_FOUND);
 	/* Too long for out: refused, out untouched. */
 	strcpy(out, "keep");
-	assert_int_equal(tr_json_scan_str(b, n, "message", out, 8),
+	assert_int_equal(tl_json_scan_str(b, n, "message", out, 8),
 	    TR_EINVALID);
 	assert_string_equal(out, "keep");
 }
@@ -293,19 +293,19 @@ json_scanner_refuses_what_is_not_an_object(void **state)
 	int64_t v;
 	(void)state;
 
-	assert_int_equal(tr_json_scan_str("[1,2]", 5, "a", out, sizeof(out)),
+	assert_int_equal(tl_json_scan_str("[1,2]", 5, "a", out, sizeof(out)),
 	    TR_EPROTO);
-	assert_int_equal(tr_json_scan_str("", 0, "a", out, sizeof(out)),
+	assert_int_equal(tl_json_scan_str("", 0, "a", out, sizeof(out)),
 	    TR_EPROTO);
-	assert_int_equal(tr_json_scan_i64("{\"a\":", 5, "a", &v), TR_EPROTO);
-	assert_int_equal(tr_json_scan_str("{\"a\":\"open", 10, "a", out,
+	assert_int_equal(tl_json_scan_i64("{\"a\":", 5, "a", &v), TR_EPROTO);
+	assert_int_equal(tl_json_scan_str("{\"a\":\"open", 10, "a", out,
 	    sizeof(out)), TR_EPROTO);
-	assert_int_equal(tr_json_scan_str("{\"b\":1 \"a\":\"x\"}", 15, "a",
+	assert_int_equal(tl_json_scan_str("{\"b\":1 \"a\":\"x\"}", 15, "a",
 	    out, sizeof(out)), TR_EPROTO);
-	assert_int_equal(tr_json_scan_str("{}", 2, "a", out, sizeof(out)),
+	assert_int_equal(tl_json_scan_str("{}", 2, "a", out, sizeof(out)),
 	    TR_ENOT_FOUND);
 	/* A body cut inside a nested value never reads past its end. */
-	assert_int_equal(tr_json_scan_str("{\"x\":{\"y\":[", 11, "a", out,
+	assert_int_equal(tl_json_scan_str("{\"x\":{\"y\":[", 11, "a", out,
 	    sizeof(out)), TR_EPROTO);
 }
 
@@ -387,35 +387,35 @@ server_main(void *arg)
 }
 
 /* Drive c until it answers, fails or 2 s pass. Returns the last
- * tr_httpc_on_event result (0 on timeout or a quiet close). */
+ * tl_httpc_on_event result (0 on timeout or a quiet close). */
 static int
-drive(int epfd, tr_httpc *c)
+drive(int epfd, tl_httpc *c)
 {
 	for (int i = 0; i < 200; i++) {
 		struct epoll_event ev;
 		int n = epoll_wait(epfd, &ev, 1, 10), rv;
 		if (n != 1)
 			continue;
-		rv = tr_httpc_on_event(c, ev.data.u64, ev.events);
-		if (rv != 0 || c->state == TR_HTTPC_CLOSED)
+		rv = tl_httpc_on_event(c, ev.data.u64, ev.events);
+		if (rv != 0 || c->state == TL_HTTPC_CLOSED)
 			return rv;
 	}
 	return 0;
 }
 
 static int
-send_get(tr_httpc *c, const struct sockaddr_in *sa)
+send_get(tl_httpc *c, const struct sockaddr_in *sa)
 {
 	static const char req[] = "GET /x HTTP/1.1\r\nHost: t\r\n\r\n";
 	size_t cap;
-	char *buf = tr_httpc_wbuf(c, &cap);
+	char *buf = tl_httpc_wbuf(c, &cap);
 	int rv;
 
-	if (c->state == TR_HTTPC_CLOSED &&
-	    (rv = tr_httpc_connect(c, sa)) != 0)
+	if (c->state == TL_HTTPC_CLOSED &&
+	    (rv = tl_httpc_connect(c, sa)) != 0)
 		return rv;
 	memcpy(buf, req, sizeof(req) - 1);
-	return tr_httpc_send(c, sizeof(req) - 1);
+	return tl_httpc_send(c, sizeof(req) - 1);
 }
 
 static void
@@ -425,7 +425,7 @@ connection_keeps_alive_reconnects_and_reports_failures(void **state)
 	socklen_t sl = sizeof(sa);
 	struct script sc;
 	pthread_t th;
-	tr_httpc c;
+	tl_httpc c;
 	int epfd = epoll_create1(0), one = 1;
 	(void)state;
 
@@ -436,51 +436,51 @@ connection_keeps_alive_reconnects_and_reports_failures(void **state)
 	assert_int_equal(listen(sc.lfd, 8), 0);
 	getsockname(sc.lfd, (struct sockaddr *)&sa, &sl);
 	assert_int_equal(pthread_create(&th, NULL, server_main, &sc), 0);
-	assert_int_equal(tr_httpc_init(&c, epfd, 7, 4096, 512), 0);
+	assert_int_equal(tl_httpc_init(&c, epfd, 7, 4096, 512), 0);
 
 	/* 1: an answer split inside a header, on a kept-alive socket. */
 	assert_int_equal(send_get(&c, &sa), 0);
-	assert_int_equal(drive(epfd, &c), TR_HTTP_DONE);
+	assert_int_equal(drive(epfd, &c), TL_HTTP_DONE);
 	assert_int_equal(c.resp.status, 201);
 	assert_int_equal(c.resp.body_len, 2);
 	assert_memory_equal(c.resp.body, "hi", 2);
-	tr_httpc_consume(&c);
-	assert_int_equal(c.state, TR_HTTPC_IDLE);
+	tl_httpc_consume(&c);
+	assert_int_equal(c.state, TL_HTTPC_IDLE);
 	assert_int_equal(send_get(&c, &sa), 0);
-	assert_int_equal(drive(epfd, &c), TR_HTTP_DONE);
+	assert_int_equal(drive(epfd, &c), TL_HTTP_DONE);
 	assert_int_equal(c.resp.status, 200);
 	assert_false(c.resp.keep_alive);
-	tr_httpc_consume(&c);
-	assert_int_equal(c.state, TR_HTTPC_CLOSED); /* the server said so */
+	tl_httpc_consume(&c);
+	assert_int_equal(c.state, TL_HTTPC_CLOSED); /* the server said so */
 
 	/* 2: reconnect; the server closes without answering: a failure,
 	 * and not a stale socket (nothing was answered on it). */
 	assert_int_equal(send_get(&c, &sa), 0);
 	assert_int_equal(drive(epfd, &c), TR_EIO);
-	assert_int_equal(c.fail, TR_XP_CLOSED);
+	assert_int_equal(c.fail, TL_XP_CLOSED);
 	assert_false(c.fail_stale);
-	assert_int_equal(c.state, TR_HTTPC_CLOSED);
+	assert_int_equal(c.state, TL_HTTPC_CLOSED);
 
 	/* 3: an idle socket the server drops just becomes CLOSED. */
 	assert_int_equal(send_get(&c, &sa), 0);
-	assert_int_equal(drive(epfd, &c), TR_HTTP_DONE);
-	tr_httpc_consume(&c);
-	assert_int_equal(c.state, TR_HTTPC_IDLE);
+	assert_int_equal(drive(epfd, &c), TL_HTTP_DONE);
+	tl_httpc_consume(&c);
+	assert_int_equal(c.state, TL_HTTPC_IDLE);
 	assert_int_equal(drive(epfd, &c), 0);
-	assert_int_equal(c.state, TR_HTTPC_CLOSED);
+	assert_int_equal(c.state, TL_HTTPC_CLOSED);
 
 	/* 4: a request on a socket the server already dropped fails as
 	 * stale: the caller may resend it. */
 	assert_int_equal(send_get(&c, &sa), 0);
-	assert_int_equal(drive(epfd, &c), TR_HTTP_DONE);
-	tr_httpc_consume(&c);
+	assert_int_equal(drive(epfd, &c), TL_HTTP_DONE);
+	tl_httpc_consume(&c);
 	usleep(50000); /* the server closes, we have not looked yet */
-	if (c.state == TR_HTTPC_IDLE) {
+	if (c.state == TL_HTTPC_IDLE) {
 		int rv = send_get(&c, &sa);
 		if (rv == 0)
 			rv = drive(epfd, &c);
 		assert_int_equal(rv, TR_EIO);
-		assert_true(c.fail == TR_XP_CLOSED || c.fail == TR_XP_RESET);
+		assert_true(c.fail == TL_XP_CLOSED || c.fail == TL_XP_RESET);
 		assert_true(c.fail_stale);
 	}
 	pthread_join(th, NULL);
@@ -492,27 +492,27 @@ connection_keeps_alive_reconnects_and_reports_failures(void **state)
 		if (rv == 0)
 			rv = drive(epfd, &c);
 		assert_int_equal(rv, TR_EIO);
-		assert_int_equal(c.fail, TR_XP_REFUSED);
+		assert_int_equal(c.fail, TL_XP_REFUSED);
 	}
-	tr_httpc_fini(&c);
+	tl_httpc_fini(&c);
 	close(epfd);
 }
 
 static void
 send_on_a_busy_connection_is_refused_untouched(void **state)
 {
-	tr_httpc c;
+	tl_httpc c;
 	size_t cap;
 	(void)state;
 
-	assert_int_equal(tr_httpc_init(&c, -1, 1, 1024, 256), 0);
-	(void)tr_httpc_wbuf(&c, &cap);
+	assert_int_equal(tl_httpc_init(&c, -1, 1, 1024, 256), 0);
+	(void)tl_httpc_wbuf(&c, &cap);
 	assert_int_equal(cap, 256);
 	/* Closed: not connected, so nothing is sent. */
-	assert_int_equal(tr_httpc_send(&c, 10), TR_EINVALID);
-	assert_int_equal(c.state, TR_HTTPC_CLOSED);
+	assert_int_equal(tl_httpc_send(&c, 10), TR_EINVALID);
+	assert_int_equal(c.state, TL_HTTPC_CLOSED);
 	assert_false(c.pending);
-	tr_httpc_fini(&c);
+	tl_httpc_fini(&c);
 }
 
 int

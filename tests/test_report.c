@@ -16,11 +16,11 @@
 #include "tr_err.h"
 
 /* A run like a small rush: 2 phases, 4 nodes, series and polls. */
-static tr_run *
+static tl_run *
 make_run(bool event_readable)
 {
-	tr_run *run = tr_run_new(100, 40);
-	tr_phase *m, *t;
+	tl_run *run = tl_run_new(100, 40);
+	tl_phase *m, *t;
 
 	assert_non_null(run);
 	snprintf(run->target, sizeof(run->target), "127.0.0.1:8080");
@@ -50,24 +50,24 @@ make_run(bool event_readable)
 	m->confirmed = 99;
 	m->abandoned = 11;
 	snprintf(m->stopped_by, sizeof(m->stopped_by), "done");
-	m->op[TR_OP_RESERVE].status[201] = 110;
-	m->op[TR_OP_RESERVE].status[409] = 880;
-	m->op[TR_OP_RESERVE].status[503] = 7;
-	m->op[TR_OP_RESERVE].errors[TR_EC_SOLD_OUT] = 880;
-	m->op[TR_OP_RESERVE].errors[TR_EC_OVERLOADED] = 7;
-	m->op[TR_OP_RESERVE].transport[TR_XP_TIMEOUT] = 3;
-	m->op[TR_OP_CONFIRM].status[200] = 99;
+	m->op[TL_OP_RESERVE].status[201] = 110;
+	m->op[TL_OP_RESERVE].status[409] = 880;
+	m->op[TL_OP_RESERVE].status[503] = 7;
+	m->op[TL_OP_RESERVE].errors[TR_API_SOLD_OUT] = 880;
+	m->op[TL_OP_RESERVE].errors[TR_API_OVERLOADED] = 7;
+	m->op[TL_OP_RESERVE].transport[TL_XP_TIMEOUT] = 3;
+	m->op[TL_OP_CONFIRM].status[200] = 99;
 	for (int i = 0; i < 997; i++)
-		tr_hist_record(&m->op[TR_OP_RESERVE].latency_us,
+		tl_hist_record(&m->op[TL_OP_RESERVE].latency_us,
 		    (uint64_t)(200 + i * 7));
 	for (int i = 0; i < 99; i++)
-		tr_hist_record(&m->op[TR_OP_CONFIRM].latency_us,
+		tl_hist_record(&m->op[TL_OP_CONFIRM].latency_us,
 		    (uint64_t)(900 + i * 40));
 	for (int n = 0; n < 4; n++) {
 		char name[8];
-		tr_nodecount *c;
+		tl_nodecount *c;
 		snprintf(name, sizeof(name), "n%d", n + 1);
-		c = tr_phase_node(m, name);
+		c = tl_phase_node(m, name);
 		assert_non_null(c);
 		c->reserved = c->rid_prefix = 27 + (n == 0);
 		c->confirmed = 24 + (n == 0 ? 3 : 0);
@@ -81,13 +81,13 @@ make_run(bool event_readable)
 	t->reserved = 11;
 	t->confirmed = 11;
 	snprintf(t->stopped_by, sizeof(t->stopped_by), "sold_out");
-	t->op[TR_OP_RESERVE].status[201] = 11;
-	t->op[TR_OP_RESERVE].status[409] = 29;
-	t->op[TR_OP_RESERVE].errors[TR_EC_SOLD_OUT] = 29;
-	t->op[TR_OP_CONFIRM].status[200] = 11;
-	tr_hist_record_n(&t->op[TR_OP_RESERVE].latency_us, 150, 40);
-	tr_hist_record_n(&t->op[TR_OP_CONFIRM].latency_us, 800, 11);
-	tr_phase_node(t, "n2")->confirmed = 11;
+	t->op[TL_OP_RESERVE].status[201] = 11;
+	t->op[TL_OP_RESERVE].status[409] = 29;
+	t->op[TL_OP_RESERVE].errors[TR_API_SOLD_OUT] = 29;
+	t->op[TL_OP_CONFIRM].status[200] = 11;
+	tl_hist_record_n(&t->op[TL_OP_RESERVE].latency_us, 150, 40);
+	tl_hist_record_n(&t->op[TL_OP_CONFIRM].latency_us, 800, 11);
+	tl_phase_node(t, "n2")->confirmed = 11;
 	run->n_phases = 2;
 
 	run->n_slots = 98;
@@ -97,7 +97,7 @@ make_run(bool event_readable)
 		run->s_confirmed[i] = i < 25 ? 4 : (i % 9 == 0);
 	}
 	for (size_t i = 0; i < 39; i++) {
-		tr_eventinfo *e = &run->polls[i];
+		tl_eventinfo *e = &run->polls[i];
 		e->valid = true;
 		e->t_ms = (int64_t)i * 250;
 		e->total = 100;
@@ -128,7 +128,7 @@ make_run(bool event_readable)
 }
 
 static char *
-to_string(int (*write)(const tr_run *, FILE *), const tr_run *run,
+to_string(int (*write)(const tl_run *, FILE *), const tl_run *run,
     size_t *len)
 {
 	char *buf = NULL;
@@ -141,9 +141,9 @@ to_string(int (*write)(const tr_run *, FILE *), const tr_run *run,
 }
 
 static int
-write_html_plain(const tr_run *run, FILE *f)
+write_html_plain(const tl_run *run, FILE *f)
 {
-	return tr_report_write_html(run, NULL, 0, f);
+	return tl_report_write_html(run, NULL, 0, f);
 }
 
 static double
@@ -168,9 +168,9 @@ num(const cJSON *o, const char *path)
 static void
 json_result_carries_every_figure_the_rush_script_reads(void **state)
 {
-	tr_run *run = make_run(true);
+	tl_run *run = make_run(true);
 	size_t len;
-	char *text = to_string(tr_report_write_json, run, &len);
+	char *text = to_string(tl_report_write_json, run, &len);
 	cJSON *root = cJSON_ParseWithLength(text, len), *ph, *a;
 	(void)state;
 
@@ -237,15 +237,15 @@ json_result_carries_every_figure_the_rush_script_reads(void **state)
 	assert_int_equal(cJSON_GetArraySize(a), 39);
 	cJSON_Delete(root);
 	free(text);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
 unreadable_event_gives_null_not_zero_left(void **state)
 {
-	tr_run *run = make_run(false);
+	tl_run *run = make_run(false);
 	size_t len;
-	char *text = to_string(tr_report_write_json, run, &len);
+	char *text = to_string(tl_report_write_json, run, &len);
 	cJSON *root = cJSON_ParseWithLength(text, len), *v;
 	(void)state;
 
@@ -257,31 +257,31 @@ unreadable_event_gives_null_not_zero_left(void **state)
 	    "event"), "at_end")));
 	cJSON_Delete(root);
 	free(text);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
 json_read_back_writes_the_identical_document(void **state)
 {
-	tr_run *run = make_run(true), *back = NULL;
+	tl_run *run = make_run(true), *back = NULL;
 	size_t len, len2;
-	char *text = to_string(tr_report_write_json, run, &len), *again;
+	char *text = to_string(tl_report_write_json, run, &len), *again;
 	(void)state;
 
-	assert_int_equal(tr_report_read_json(text, len, &back), 0);
+	assert_int_equal(tl_report_read_json(text, len, &back), 0);
 	assert_non_null(back);
 	assert_int_equal(back->n_phases, 2);
-	assert_int_equal(back->phase[0].op[TR_OP_RESERVE].latency_us.count,
+	assert_int_equal(back->phase[0].op[TL_OP_RESERVE].latency_us.count,
 	    997);
 	assert_int_equal(back->n_polls, 39);
-	again = to_string(tr_report_write_json, back, &len2);
+	again = to_string(tl_report_write_json, back, &len2);
 	/* Everything, histograms and series included, survives. */
 	assert_int_equal(len2, len);
 	assert_string_equal(again, text);
 	free(again);
 	free(text);
-	tr_run_free(back);
-	tr_run_free(run);
+	tl_run_free(back);
+	tl_run_free(run);
 }
 
 static void
@@ -292,14 +292,14 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 		"{\"tool\":\"trload\",\"config\":{", "{\"tool\":\"trload\"} x",
 		"{\"tool\":\"trload\",\"a\":\"\\x\"}",
 	};
-	tr_run *run = (tr_run *)0x1;
+	tl_run *run = (tl_run *)0x1;
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (tr_report_read_json(bad[i], strlen(bad[i]), &run) !=
+		if (tl_report_read_json(bad[i], strlen(bad[i]), &run) !=
 		    TR_EPROTO)
 			fail_msg("accepted #%zu: %s", i, bad[i]);
-		assert_ptr_equal(run, (tr_run *)0x1); /* untouched */
+		assert_ptr_equal(run, (tl_run *)0x1); /* untouched */
 	}
 	{
 		/* Nesting deeper than the reader allows is refused, not a
@@ -310,7 +310,7 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 		    "\"x\":");
 		while (n < 1500)
 			deep[n++] = '[';
-		assert_int_equal(tr_report_read_json(deep, n, &run),
+		assert_int_equal(tl_report_read_json(deep, n, &run),
 		    TR_EPROTO);
 	}
 }
@@ -326,10 +326,10 @@ numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
 	    "\"attempts\":2e19}]}";
 	const char *huge = "{\"tool\":\"trload\",\"config\":{\"abandon\":"
 	    "1e999}}";
-	tr_run *run = NULL;
+	tl_run *run = NULL;
 	(void)state;
 
-	assert_int_equal(tr_report_read_json(big, strlen(big), &run), 0);
+	assert_int_equal(tl_report_read_json(big, strlen(big), &run), 0);
 	assert_true(run->max_seconds == INT64_MAX);
 	assert_true(run->timeout_ms == INT64_MIN);
 	assert_true(run->users == UINT64_MAX);
@@ -338,10 +338,10 @@ numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
 	assert_true(run->polls[0].t_ms == INT64_MAX);
 	assert_true(run->polls[1].t_ms == INT64_MIN);
 	assert_true(run->polls[0].total == 5 && run->polls[1].total == -5);
-	tr_run_free(run);
+	tl_run_free(run);
 	run = NULL;
 	/* No double holds it: not a document trload wrote. */
-	assert_int_equal(tr_report_read_json(huge, strlen(huge), &run),
+	assert_int_equal(tl_report_read_json(huge, strlen(huge), &run),
 	    TR_EPROTO);
 	assert_null(run);
 }
@@ -351,8 +351,8 @@ oversold_by_one_leaves_none_rather_than_unknown(void **state)
 {
 	/* -1 means "the event could not be read": an oversell of exactly
 	 * one ticket (total - sold == -1) was reported as that. */
-	tr_run *run = make_run(true);
-	tr_verdict v;
+	tl_run *run = make_run(true);
+	tl_verdict v;
 	size_t len;
 	char *text;
 	cJSON *root;
@@ -360,16 +360,16 @@ oversold_by_one_leaves_none_rather_than_unknown(void **state)
 
 	run->at_end.total = 100;
 	run->at_end.sold = 101;
-	tr_run_verdict(run, &v);
+	tl_run_verdict(run, &v);
 	assert_true(v.oversold);
 	assert_true(v.left_unsold == 0);
-	text = to_string(tr_report_write_json, run, &len);
+	text = to_string(tl_report_write_json, run, &len);
 	root = cJSON_ParseWithLength(text, len);
 	assert_true(num(root,
 	    "verdict.tickets_left_unsold_while_demand_remained") == 0);
 	cJSON_Delete(root);
 	free(text);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
@@ -377,49 +377,49 @@ figures_at_the_ends_of_int64_neither_overflow_nor_wrap(void **state)
 {
 	/* Found by fuzz_report: total - sold of figures read back from a
 	 * file overflowed (undefined behaviour). */
-	tr_run *run = make_run(true);
-	tr_verdict v;
+	tl_run *run = make_run(true);
+	tl_verdict v;
 	size_t len;
 	char *text;
 	(void)state;
 
 	run->at_end.total = INT64_MAX;
 	run->at_end.sold = -1;
-	tr_run_verdict(run, &v);
+	tl_run_verdict(run, &v);
 	assert_true(v.left_unsold == INT64_MAX);
 	run->at_end.total = INT64_MIN;
 	run->at_end.sold = 1;
-	tr_run_verdict(run, &v);
+	tl_run_verdict(run, &v);
 	assert_true(v.left_unsold == 0);
 	assert_true(v.oversold);
 	/* A phase from the first int64 to the last: its length too. */
 	run->phase[0].start_ms = INT64_MIN;
 	run->phase[0].end_ms = INT64_MAX;
-	tr_run_verdict(run, &v);
+	tl_run_verdict(run, &v);
 	assert_true(v.main_seconds > 1.8e16 && v.main_seconds < 1.9e16);
 	run->polls[0].total = 20;
 	run->polls[0].sold = INT64_MIN;
-	text = to_string(tr_report_write_json, run, &len);
+	text = to_string(tl_report_write_json, run, &len);
 	assert_non_null(strstr(text, "\"left\":[9223372036854775807,"));
 	free(text);
 	text = to_string(write_html_plain, run, &len);
 	free(text);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
 error_codes_are_matched_whole_never_read_past_a_name(void **state)
 {
 	(void)state;
-	assert_int_equal(tr_ecode_parse("sold_out", 8), TR_EC_SOLD_OUT);
-	assert_int_equal(tr_ecode_parse("not_owner", 9), TR_EC_NOT_OWNER);
+	assert_int_equal(tr_api_error_parse("sold_out", 8), TR_API_SOLD_OUT);
+	assert_int_equal(tr_api_error_parse("not_owner", 9), TR_API_NOT_OWNER);
 	/* A name, a NUL, more bytes: not the name (fuzz_trload found the
 	 * name read past its end here). */
-	assert_int_equal(tr_ecode_parse("limit_exceeded\0:", 16),
-	    TR_EC_OTHER);
-	assert_int_equal(tr_ecode_parse("sold_out_x", 10), TR_EC_OTHER);
-	assert_int_equal(tr_ecode_parse("sold", 4), TR_EC_OTHER);
-	assert_int_equal(tr_ecode_parse("", 0), TR_EC_OTHER);
+	assert_int_equal(tr_api_error_parse("limit_exceeded\0:", 16),
+	    TR_API_OTHER);
+	assert_int_equal(tr_api_error_parse("sold_out_x", 10), TR_API_OTHER);
+	assert_int_equal(tr_api_error_parse("sold", 4), TR_API_OTHER);
+	assert_int_equal(tr_api_error_parse("", 0), TR_API_OTHER);
 }
 
 static void
@@ -431,11 +431,11 @@ extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
 	    "\"value\":0,\"verdict\":false},{\"name\":\"\\u62a2\\u7968\","
 	    "\"value\":1.5,\"verdict\":\"weird\"}],\"redis_commands_per_attempt"
 	    "\":0.42,\"baseline_ok\":true,\"skip\":{\"a\":1}}";
-	tr_extra_row *rows = NULL;
+	tl_extra_row *rows = NULL;
 	size_t n = 0;
 	(void)state;
 
-	assert_int_equal(tr_report_read_extra(x, strlen(x), &rows, &n), 0);
+	assert_int_equal(tl_report_read_extra(x, strlen(x), &rows, &n), 0);
 	assert_int_equal(n, 5);
 	assert_string_equal(rows[0].name, "Audit (ticketctl audit)");
 	assert_string_equal(rows[0].verdict, "pass");
@@ -449,8 +449,8 @@ extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
 	assert_string_equal(rows[4].name, "baseline_ok");
 	assert_string_equal(rows[4].verdict, "pass");
 	free(rows);
-	assert_int_equal(tr_report_read_extra("[1]", 3, &rows, &n), TR_EPROTO);
-	assert_int_equal(tr_report_read_extra("{", 1, &rows, &n), TR_EPROTO);
+	assert_int_equal(tl_report_read_extra("[1]", 3, &rows, &n), TR_EPROTO);
+	assert_int_equal(tl_report_read_extra("{", 1, &rows, &n), TR_EPROTO);
 }
 
 static size_t
@@ -465,8 +465,8 @@ count(const char *hay, const char *needle)
 static void
 html_report_is_one_self_contained_page(void **state)
 {
-	tr_run *run = make_run(true);
-	tr_extra_row rows[2];
+	tl_run *run = make_run(true);
+	tl_extra_row rows[2];
 	size_t len;
 	char *html = NULL;
 	FILE *f = open_memstream(&html, &len);
@@ -482,7 +482,7 @@ html_report_is_one_self_contained_page(void **state)
 	snprintf(rows[1].value, sizeof(rows[1].value), "a & b");
 	snprintf(rows[1].verdict, sizeof(rows[1].verdict), "fail");
 	assert_non_null(f);
-	assert_int_equal(tr_report_write_html(run, rows, 2, f), 0);
+	assert_int_equal(tl_report_write_html(run, rows, 2, f), 0);
 	fclose(f);
 
 	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
@@ -515,7 +515,7 @@ html_report_is_one_self_contained_page(void **state)
 		assert_int_equal(fclose(out), 0);
 	}
 	free(html);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
@@ -523,7 +523,7 @@ html_of_an_empty_run_still_renders(void **state)
 {
 	static const char *bad_num[] = {"nan,", "nan ", "nan\"", "nan<",
 	    "inf,", "inf ", "inf\"", "inf<"};
-	tr_run *run = tr_run_new(1, 1);
+	tl_run *run = tl_run_new(1, 1);
 	size_t len;
 	char *html;
 	(void)state;
@@ -537,26 +537,26 @@ html_of_an_empty_run_still_renders(void **state)
 		if (strstr(html, bad_num[i]))
 			fail_msg("found '%s' in the page", bad_num[i]);
 	free(html);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 static void
 summary_names_the_left_unsold_figure(void **state)
 {
-	tr_run *run = make_run(true);
+	tl_run *run = make_run(true);
 	char *buf = NULL;
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
 	(void)state;
 
-	tr_report_write_summary(run, f);
+	tl_report_write_summary(run, f);
 	fclose(f);
 	assert_non_null(strstr(buf, "tickets left unsold while demand "
 	    "remained: 2"));
 	assert_non_null(strstr(buf, "sold_out"));
 	assert_non_null(strstr(buf, "timeout 3"));
 	free(buf);
-	tr_run_free(run);
+	tl_run_free(run);
 }
 
 int

@@ -14,7 +14,7 @@ static void
 a_sold_out_node_is_skipped_for_that_event_only(void **state)
 {
 	tr_soldout s;
-	uint32_t ex;
+	tr_node_mask ex;
 	(void)state;
 
 	tr_soldout_init(&s, 4, 100);
@@ -34,7 +34,7 @@ static void
 all_sold_out_answers_the_flood_then_probes_once(void **state)
 {
 	tr_soldout s;
-	uint32_t ex;
+	tr_node_mask ex;
 	(void)state;
 
 	tr_soldout_init(&s, 4, 100);
@@ -59,7 +59,7 @@ static void
 a_failed_probe_lets_the_next_request_probe(void **state)
 {
 	tr_soldout s;
-	uint32_t ex;
+	tr_node_mask ex;
 	(void)state;
 
 	tr_soldout_init(&s, 2, 100);
@@ -80,7 +80,7 @@ the_table_is_bounded(void **state)
 {
 	tr_soldout s;
 	char id[16];
-	uint32_t ex;
+	tr_node_mask ex;
 	(void)state;
 
 	tr_soldout_init(&s, 2, 100);

@@ -1,4 +1,4 @@
-/* fuzz_coord: the coordinator's readers of Redis replies (lib/tr_coord.h).
+/* fuzz_coord: the coordinator's readers of Redis replies (lib/coord/tr_coord.h).
  *
  * Input: byte 0 chooses the script (of the thirteen with a reader), byte 1
  * the number of items the call carried (hold, confirm, expire: the answer

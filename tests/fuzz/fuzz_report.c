@@ -1,5 +1,5 @@
 /* fuzz_report: the files trload's report mode reads
- * (client/report.h tr_report_read_json, tr_report_read_extra), and the
+ * (tools/trload/report.h tl_report_read_json, tl_report_read_extra), and the
  * writers run on what was read, as `trload report` does.
  *
  * Input: byte 0 picks the file (mod 2): 0 a trload result (JSON), 1 an
@@ -42,13 +42,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* The run as JSON, in memory. */
 static char *
-write_json(const tr_run *run, size_t *len)
+write_json(const tl_run *run, size_t *len)
 {
 	char *text = NULL;
 	FILE *f = open_memstream(&text, len);
 
 	CHECK(f != NULL);
-	CHECK(tr_report_write_json(run, f) == 0);
+	CHECK(tl_report_write_json(run, f) == 0);
 	CHECK(fclose(f) == 0);
 	return text;
 }
@@ -56,37 +56,37 @@ write_json(const tr_run *run, size_t *len)
 static void
 fuzz_result(const uint8_t *data, size_t size)
 {
-	tr_run *run = NULL, *again = NULL;
+	tl_run *run = NULL, *again = NULL;
 	char *first, *second;
 	size_t n1, n2;
 
-	if (tr_report_read_json((const char *)data, size, &run) != 0)
+	if (tl_report_read_json((const char *)data, size, &run) != 0)
 		return;
 	/* What was read is written as a document that reads back as
 	 * itself. */
 	first = write_json(run, &n1);
-	CHECK(tr_report_read_json(first, n1, &again) == 0);
+	CHECK(tl_report_read_json(first, n1, &again) == 0);
 	second = write_json(again, &n2);
 	CHECK(n1 == n2 && memcmp(first, second, n1) == 0);
-	CHECK(tr_report_write_html(run, NULL, 0, devnull) == 0);
-	tr_report_write_summary(run, devnull);
+	CHECK(tl_report_write_html(run, NULL, 0, devnull) == 0);
+	tl_report_write_summary(run, devnull);
 	free(first);
 	free(second);
-	tr_run_free(again);
-	tr_run_free(run);
+	tl_run_free(again);
+	tl_run_free(run);
 }
 
 static void
 fuzz_extra(const uint8_t *data, size_t size)
 {
-	tr_extra_row *rows = NULL;
-	tr_run *run;
+	tl_extra_row *rows = NULL;
+	tl_run *run;
 	size_t n = 0;
 
-	if (tr_report_read_extra((const char *)data, size, &rows, &n) != 0)
+	if (tl_report_read_extra((const char *)data, size, &rows, &n) != 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		const tr_extra_row *r = &rows[i];
+		const tl_extra_row *r = &rows[i];
 		CHECK(memchr(r->name, '\0', sizeof(r->name)) != NULL);
 		CHECK(memchr(r->value, '\0', sizeof(r->value)) != NULL);
 		CHECK(memchr(r->note, '\0', sizeof(r->note)) != NULL);
@@ -95,9 +95,9 @@ fuzz_extra(const uint8_t *data, size_t size)
 		    strcmp(r->verdict, "warn") == 0 ||
 		    strcmp(r->verdict, "info") == 0);
 	}
-	CHECK((run = tr_run_new(0, 0)) != NULL);
-	CHECK(tr_report_write_html(run, rows, n, devnull) == 0);
-	tr_run_free(run);
+	CHECK((run = tl_run_new(0, 0)) != NULL);
+	CHECK(tl_report_write_html(run, rows, n, devnull) == 0);
+	tl_run_free(run);
 	free(rows);
 }
 

@@ -1,7 +1,7 @@
 /* fuzz_trload: the load tool's readers of what the gateway answers: HTTP
- * answers (client/httpc.h tr_http_parse), the JSON fields it takes from
- * them (tr_json_scan_str, tr_json_scan_i64) and the error codes it counts
- * (client/report.h tr_ecode_parse). fuzz_report reads its files.
+ * answers (tools/trload/httpc.h tl_http_parse), the JSON fields it takes from
+ * them (tl_json_scan_str, tl_json_scan_i64) and the error codes it counts
+ * (tools/trload/report.h tr_api_error_parse). fuzz_report reads its files.
  *
  * Input: byte 0 picks the reader (mod 3), the rest is its input:
  *   0  HTTP: byte 1 is the size of the pieces the answer arrives in (0:
@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "httpc.h"
-#include "report.h" /* tr_ecode_parse */
+#include "report.h" /* tr_api_error_parse */
 #include "tr_err.h"
 
 #define CHECK(cond)                                                        \
@@ -40,20 +40,20 @@
 /* Parse buf[0..len) as the connection does: more bytes each time (piece
  * bytes at a time; 0: all at once), then the close. */
 static int
-parse_pieces(tr_http_resp *r, char *buf, size_t len, size_t piece)
+parse_pieces(tl_http_resp *r, char *buf, size_t len, size_t piece)
 {
 	size_t have = piece ? 0 : len;
 	int rv;
 
-	tr_http_resp_reset(r);
+	tl_http_resp_reset(r);
 	for (;;) {
 		if (piece)
 			have = have + piece < len ? have + piece : len;
-		rv = tr_http_parse(r, buf, have, false);
+		rv = tl_http_parse(r, buf, have, false);
 		if (rv != 0 || have == len)
 			break;
 	}
-	return rv == 0 ? tr_http_parse(r, buf, len, true) : rv;
+	return rv == 0 ? tl_http_parse(r, buf, len, true) : rv;
 }
 
 static void
@@ -68,13 +68,13 @@ fuzz_http(const uint8_t *data, size_t size)
 	memcpy(b, data + 1, len);
 	/* Each answer in turn: the bytes after one are the next one's. */
 	for (int i = 0; i < ANSWERS_MAX && off < len; i++) {
-		tr_http_resp ra, rb;
+		tl_http_resp ra, rb;
 		int rva = parse_pieces(&ra, a + off, len - off, piece);
 		int rvb = parse_pieces(&rb, b + off, len - off, 0);
 
 		CHECK(rva == rvb);
-		CHECK(rva == TR_HTTP_DONE || rva == TR_EPROTO);
-		if (rva != TR_HTTP_DONE)
+		CHECK(rva == TL_HTTP_DONE || rva == TR_EPROTO);
+		if (rva != TL_HTTP_DONE)
 			break;
 		CHECK(ra.status >= 100 && ra.status <= 599);
 		CHECK(ra.status == rb.status);
@@ -112,12 +112,12 @@ fuzz_fields(const uint8_t *data, size_t size)
 	CHECK((body = malloc(blen ? blen : 1)) != NULL);
 	memcpy(body, nl + 1, blen);
 	CHECK((out = malloc(cap ? cap : 1)) != NULL);
-	rv = tr_json_scan_str(body, blen, key, out, cap);
+	rv = tl_json_scan_str(body, blen, key, out, cap);
 	CHECK(rv == 0 || rv == TR_ENOT_FOUND || rv == TR_EINVALID ||
 	    rv == TR_EPROTO);
 	if (rv == 0)
 		CHECK(memchr(out, '\0', cap) != NULL);
-	rv = tr_json_scan_i64(body, blen, key, &v);
+	rv = tl_json_scan_i64(body, blen, key, &v);
 	CHECK(rv == 0 || rv == TR_ENOT_FOUND || rv == TR_EINVALID ||
 	    rv == TR_EPROTO);
 	free(out);
@@ -127,11 +127,11 @@ fuzz_fields(const uint8_t *data, size_t size)
 static void
 fuzz_ecode(const uint8_t *data, size_t size)
 {
-	int ec = tr_ecode_parse((const char *)data, size);
-	const char *name = tr_ecode_name(ec);
+	int ec = tr_api_error_parse((const char *)data, size);
+	const char *name = tr_api_error_name(ec);
 
-	CHECK(ec >= 0 && ec < TR_EC_COUNT);
-	if (ec != TR_EC_OTHER)
+	CHECK(ec >= 0 && ec < TR_API_ERROR_COUNT);
+	if (ec != TR_API_OTHER)
 		CHECK(strlen(name) == size && memcmp(name, data, size) == 0);
 }
 

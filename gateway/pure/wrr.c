@@ -17,7 +17,7 @@ tr_wrr_add(tr_wrr *w, const char *id, int weight, int max_fails,
 {
 	tr_wrr_peer *p;
 
-	if (w->n == TR_WRR_PEERS_MAX || weight < 1 || weight > 1000 ||
+	if (w->n == TR_NODES_MAX || weight < 1 || weight > 1000 ||
 	    max_fails < 0 || !tr_node_id_valid(id) || tr_wrr_find(w, id) >= 0)
 		return -1;
 	p = &w->peers[w->n];
@@ -52,7 +52,7 @@ tr_wrr_usable(const tr_wrr *w, int i, int64_t now_ms)
 }
 
 int
-tr_wrr_pick(tr_wrr *w, uint32_t exclude, int64_t now_ms)
+tr_wrr_pick(tr_wrr *w, tr_node_mask exclude, int64_t now_ms)
 {
 	tr_wrr_peer *best = NULL;
 	int total = 0, best_i = -1;

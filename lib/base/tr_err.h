@@ -38,10 +38,4 @@ enum tr_err {
  * the same words the HTTP API uses in its "error" field. Never NULL. */
 const char *tr_strerror(int err);
 
-/* The wire Status (proto enum value) for an error code. */
-int tr_err_to_status(int err);
-
-/* The error code for a wire Status; unknown statuses map to TR_EPROTO. */
-int tr_err_from_status(int status);
-
 #endif

@@ -20,17 +20,17 @@ enum { FR_NONE, FR_LENGTH, FR_CHUNKED, FR_CLOSE };
 #define CHUNK_LINE_MAX 256
 
 const char *
-tr_xport_name(int kind)
+tl_xport_name(int kind)
 {
-	static const char *names[TR_XP_COUNT] = {"refused", "reset", "closed",
+	static const char *names[TL_XP_COUNT] = {"refused", "reset", "closed",
 	    "timeout", "protocol", "other"};
-	return kind >= 0 && kind < TR_XP_COUNT ? names[kind] : "other";
+	return kind >= 0 && kind < TL_XP_COUNT ? names[kind] : "other";
 }
 
 /* ---- Parser ----------------------------------------------------------- */
 
 void
-tr_http_resp_reset(tr_http_resp *r)
+tl_http_resp_reset(tl_http_resp *r)
 {
 	memset(r, 0, sizeof(*r));
 }
@@ -84,7 +84,7 @@ is_tchar(int ch)
 
 /* Parse the status line and headers in buf[0..head_len). */
 static int
-parse_head(tr_http_resp *r, const char *buf, size_t head_len)
+parse_head(tl_http_resp *r, const char *buf, size_t head_len)
 {
 	const char *p = buf, *end = buf + head_len - 2; /* before last CRLF */
 	bool have_len = false, chunked = false, has_te = false;
@@ -209,7 +209,7 @@ chunk_line(const char *buf, size_t at, size_t len, uint64_t *size,
 }
 
 static int
-parse_chunked(tr_http_resp *r, char *buf, size_t len)
+parse_chunked(tl_http_resp *r, char *buf, size_t len)
 {
 	for (;;) {
 		uint64_t size;
@@ -254,12 +254,12 @@ parse_chunked(tr_http_resp *r, char *buf, size_t len)
 		r->body = buf + r->head_len;
 		r->body_len = r->chunk_data;
 		r->total_len = end;
-		return TR_HTTP_DONE;
+		return TL_HTTP_DONE;
 	}
 }
 
 int
-tr_http_parse(tr_http_resp *r, char *buf, size_t len, bool eof)
+tl_http_parse(tl_http_resp *r, char *buf, size_t len, bool eof)
 {
 	int rv;
 
@@ -284,14 +284,14 @@ tr_http_parse(tr_http_resp *r, char *buf, size_t len, bool eof)
 		r->body = buf + r->head_len;
 		r->body_len = 0;
 		r->total_len = r->head_len;
-		return TR_HTTP_DONE;
+		return TL_HTTP_DONE;
 	case FR_LENGTH:
 		if (len - r->head_len < r->content_length)
 			return eof ? TR_EPROTO : 0;
 		r->body = buf + r->head_len;
 		r->body_len = (size_t)r->content_length;
 		r->total_len = r->head_len + r->body_len;
-		return TR_HTTP_DONE;
+		return TL_HTTP_DONE;
 	case FR_CHUNKED:
 		rv = parse_chunked(r, buf, len);
 		return rv == 0 && eof ? TR_EPROTO : rv;
@@ -301,20 +301,20 @@ tr_http_parse(tr_http_resp *r, char *buf, size_t len, bool eof)
 		r->body = buf + r->head_len;
 		r->body_len = len - r->head_len;
 		r->total_len = len;
-		return TR_HTTP_DONE;
+		return TL_HTTP_DONE;
 	}
 }
 
 /* ---- Connection ------------------------------------------------------- */
 
 int
-tr_httpc_init(tr_httpc *c, int epfd, uint64_t tag, size_t rcap, size_t wcap)
+tl_httpc_init(tl_httpc *c, int epfd, uint64_t tag, size_t rcap, size_t wcap)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	c->epfd = epfd;
 	c->tag = tag;
-	c->state = TR_HTTPC_CLOSED;
+	c->state = TL_HTTPC_CLOSED;
 	if ((c->rbuf = malloc(rcap)) == NULL)
 		goto fail;
 	if ((c->wbuf = malloc(wcap)) == NULL)
@@ -329,60 +329,60 @@ fail:
 }
 
 void
-tr_httpc_close(tr_httpc *c)
+tl_httpc_close(tl_httpc *c)
 {
 	if (c->fd >= 0)
 		close(c->fd); /* also leaves the epoll set */
 	c->fd = -1;
-	c->state = TR_HTTPC_CLOSED;
+	c->state = TL_HTTPC_CLOSED;
 	c->pending = false;
 	c->want_out = false;
 	c->rlen = 0;
 	c->wlen = c->woff = 0;
-	tr_http_resp_reset(&c->resp);
+	tl_http_resp_reset(&c->resp);
 }
 
 void
-tr_httpc_fini(tr_httpc *c)
+tl_httpc_fini(tl_httpc *c)
 {
-	tr_httpc_close(c);
+	tl_httpc_close(c);
 	free(c->rbuf);
 	free(c->wbuf);
 	c->rbuf = c->wbuf = NULL;
 }
 
-static enum tr_xport
+static enum tl_xport
 classify(int err)
 {
 	switch (err) {
 	case ECONNREFUSED:
-		return TR_XP_REFUSED;
+		return TL_XP_REFUSED;
 	case ECONNRESET:
 	case EPIPE:
 	case ECONNABORTED:
-		return TR_XP_RESET;
+		return TL_XP_RESET;
 	case ETIMEDOUT:
-		return TR_XP_TIMEOUT;
+		return TL_XP_TIMEOUT;
 	default:
-		return TR_XP_OTHER;
+		return TL_XP_OTHER;
 	}
 }
 
 static int
-fail(tr_httpc *c, enum tr_xport kind)
+fail(tl_httpc *c, enum tl_xport kind)
 {
 	/* A keep-alive socket the server dropped between two requests fails
 	 * the next one with no answer byte: resending is safe for our
 	 * idempotent requests, and is what every HTTP client does. */
 	c->fail_stale = c->answers > 0 && c->rlen == 0 &&
-	    (kind == TR_XP_CLOSED || kind == TR_XP_RESET);
+	    (kind == TL_XP_CLOSED || kind == TL_XP_RESET);
 	c->fail = kind;
-	tr_httpc_close(c);
-	return kind == TR_XP_PROTOCOL ? TR_EPROTO : TR_EIO;
+	tl_httpc_close(c);
+	return kind == TL_XP_PROTOCOL ? TR_EPROTO : TR_EIO;
 }
 
 static int
-set_out(tr_httpc *c, bool on)
+set_out(tl_httpc *c, bool on)
 {
 	struct epoll_event ev = {.events = EPOLLIN | (on ? EPOLLOUT : 0),
 	    .data.u64 = (c->tag << 16) | c->gen};
@@ -396,14 +396,14 @@ set_out(tr_httpc *c, bool on)
 }
 
 int
-tr_httpc_connect(tr_httpc *c, const struct sockaddr_in *sa)
+tl_httpc_connect(tl_httpc *c, const struct sockaddr_in *sa)
 {
 	struct epoll_event ev;
 	bool pending = c->pending;
 	size_t wlen = c->wlen;
 	int one = 1;
 
-	tr_httpc_close(c);
+	tl_httpc_close(c);
 	c->pending = pending;
 	c->wlen = wlen;
 	c->answers = 0;
@@ -411,7 +411,7 @@ tr_httpc_connect(tr_httpc *c, const struct sockaddr_in *sa)
 	c->gen++;
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
-		return fail(c, TR_XP_OTHER);
+		return fail(c, TL_XP_OTHER);
 	/* Requests are single small writes: never wait for Nagle. */
 	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (const struct sockaddr *)sa, sizeof(*sa)) != 0 &&
@@ -420,21 +420,21 @@ tr_httpc_connect(tr_httpc *c, const struct sockaddr_in *sa)
 	ev.events = EPOLLIN | EPOLLOUT;
 	ev.data.u64 = (c->tag << 16) | c->gen;
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->fd, &ev) != 0)
-		return fail(c, TR_XP_OTHER);
+		return fail(c, TL_XP_OTHER);
 	c->want_out = true;
-	c->state = TR_HTTPC_CONNECTING;
+	c->state = TL_HTTPC_CONNECTING;
 	return 0;
 }
 
 char *
-tr_httpc_wbuf(tr_httpc *c, size_t *cap)
+tl_httpc_wbuf(tl_httpc *c, size_t *cap)
 {
 	*cap = c->wcap;
 	return c->wbuf;
 }
 
 static int
-flush(tr_httpc *c)
+flush(tl_httpc *c)
 {
 	while (c->woff < c->wlen) {
 		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff,
@@ -446,7 +446,7 @@ flush(tr_httpc *c)
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			return set_out(c, true);
 		} else {
-			return fail(c, n == 0 ? TR_XP_OTHER : classify(errno));
+			return fail(c, n == 0 ? TL_XP_OTHER : classify(errno));
 		}
 	}
 	c->pending = false;
@@ -454,24 +454,24 @@ flush(tr_httpc *c)
 }
 
 int
-tr_httpc_send(tr_httpc *c, size_t len)
+tl_httpc_send(tl_httpc *c, size_t len)
 {
 	if (c->pending || len == 0 || len > c->wcap ||
-	    (c->state != TR_HTTPC_IDLE && c->state != TR_HTTPC_CONNECTING))
+	    (c->state != TL_HTTPC_IDLE && c->state != TL_HTTPC_CONNECTING))
 		return TR_EINVALID;
 	c->wlen = len;
 	c->woff = 0;
 	c->pending = true;
-	tr_http_resp_reset(&c->resp);
-	if (c->state == TR_HTTPC_CONNECTING)
+	tl_http_resp_reset(&c->resp);
+	if (c->state == TL_HTTPC_CONNECTING)
 		return 0;
-	c->state = TR_HTTPC_BUSY;
+	c->state = TL_HTTPC_BUSY;
 	return flush(c);
 }
 
-/* Read what the socket has; see tr_httpc_on_event for the returns. */
+/* Read what the socket has; see tl_httpc_on_event for the returns. */
 static int
-on_readable(tr_httpc *c)
+on_readable(tl_httpc *c)
 {
 	/* Bounded: level-triggered epoll reports the rest next turn. */
 	for (int i = 0; i < 8; i++) {
@@ -480,7 +480,7 @@ on_readable(tr_httpc *c)
 		int rv;
 
 		if (space == 0)
-			return fail(c, TR_XP_PROTOCOL); /* answer too big */
+			return fail(c, TL_XP_PROTOCOL); /* answer too big */
 		n = recv(c->fd, c->rbuf + c->rlen, space, 0);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -489,46 +489,46 @@ on_readable(tr_httpc *c)
 				return 0;
 			return fail(c, classify(errno));
 		}
-		if (c->state != TR_HTTPC_BUSY) {
+		if (c->state != TL_HTTPC_BUSY) {
 			/* Idle: the server closed its end (keep-alive
 			 * timeout) or talks out of turn. Either way this
 			 * socket is done; the next request reconnects. */
-			tr_httpc_close(c);
+			tl_httpc_close(c);
 			return 0;
 		}
 		if (n == 0) {
-			rv = tr_http_parse(&c->resp, c->rbuf, c->rlen, true);
-			if (rv != TR_HTTP_DONE)
-				return fail(c, TR_XP_CLOSED);
+			rv = tl_http_parse(&c->resp, c->rbuf, c->rlen, true);
+			if (rv != TL_HTTP_DONE)
+				return fail(c, TL_XP_CLOSED);
 			c->resp.keep_alive = false;
 		} else {
 			c->rlen += (size_t)n;
-			rv = tr_http_parse(&c->resp, c->rbuf, c->rlen, false);
+			rv = tl_http_parse(&c->resp, c->rbuf, c->rlen, false);
 			if (rv < 0)
-				return fail(c, TR_XP_PROTOCOL);
+				return fail(c, TL_XP_PROTOCOL);
 		}
-		if (rv == TR_HTTP_DONE && c->resp.status < 200) {
+		if (rv == TL_HTTP_DONE && c->resp.status < 200) {
 			/* An interim answer (100 Continue...): drop it and
 			 * wait for the real one. */
 			size_t used = c->resp.total_len;
 			memmove(c->rbuf, c->rbuf + used, c->rlen - used);
 			c->rlen -= used;
-			tr_http_resp_reset(&c->resp);
+			tl_http_resp_reset(&c->resp);
 			if (n == 0)
-				return fail(c, TR_XP_CLOSED);
+				return fail(c, TL_XP_CLOSED);
 			if (c->rlen > 0) {
-				rv = tr_http_parse(&c->resp, c->rbuf, c->rlen,
+				rv = tl_http_parse(&c->resp, c->rbuf, c->rlen,
 				    false);
 				if (rv < 0)
-					return fail(c, TR_XP_PROTOCOL);
+					return fail(c, TL_XP_PROTOCOL);
 			}
 		}
-		if (rv == TR_HTTP_DONE) {
+		if (rv == TL_HTTP_DONE) {
 			if (c->pending)
-				return fail(c, TR_XP_PROTOCOL); /* answered
+				return fail(c, TL_XP_PROTOCOL); /* answered
 				                                 * half a request */
 			c->answers++;
-			return TR_HTTP_DONE;
+			return TL_HTTP_DONE;
 		}
 		if ((size_t)n < space)
 			return 0;
@@ -537,13 +537,13 @@ on_readable(tr_httpc *c)
 }
 
 int
-tr_httpc_on_event(tr_httpc *c, uint64_t data, uint32_t events)
+tl_httpc_on_event(tl_httpc *c, uint64_t data, uint32_t events)
 {
 	int rv;
 
 	if (c->fd < 0 || (uint16_t)(data & 0xffff) != c->gen)
 		return 0; /* an event of a socket closed since */
-	if (c->state == TR_HTTPC_CONNECTING) {
+	if (c->state == TL_HTTPC_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
 
@@ -554,11 +554,11 @@ tr_httpc_on_event(tr_httpc *c, uint64_t data, uint32_t events)
 		if (err != 0)
 			return fail(c, classify(err));
 		if (c->pending) {
-			c->state = TR_HTTPC_BUSY;
+			c->state = TL_HTTPC_BUSY;
 			if ((rv = flush(c)) != 0)
 				return rv;
 		} else {
-			c->state = TR_HTTPC_IDLE;
+			c->state = TL_HTTPC_IDLE;
 			if ((rv = set_out(c, false)) != 0)
 				return rv;
 		}
@@ -572,20 +572,20 @@ tr_httpc_on_event(tr_httpc *c, uint64_t data, uint32_t events)
 }
 
 void
-tr_httpc_consume(tr_httpc *c)
+tl_httpc_consume(tl_httpc *c)
 {
 	size_t used = c->resp.total_len;
 	bool keep = c->resp.keep_alive;
 
-	if (c->state != TR_HTTPC_BUSY)
+	if (c->state != TL_HTTPC_BUSY)
 		return;
-	tr_http_resp_reset(&c->resp);
+	tl_http_resp_reset(&c->resp);
 	if (!keep || c->rlen != used) {
-		tr_httpc_close(c);
+		tl_httpc_close(c);
 		return;
 	}
 	c->rlen = 0;
-	c->state = TR_HTTPC_IDLE;
+	c->state = TL_HTTPC_IDLE;
 }
 
 /* ---- JSON fields ------------------------------------------------------ */
@@ -749,7 +749,7 @@ decode_string(const char *p, const char *end, char *out)
 }
 
 int
-tr_json_scan_str(const char *body, size_t len, const char *key, char *out,
+tl_json_scan_str(const char *body, size_t len, const char *key, char *out,
     size_t cap)
 {
 	const char *v, *end = body + len;
@@ -770,7 +770,7 @@ tr_json_scan_str(const char *body, size_t len, const char *key, char *out,
 }
 
 int
-tr_json_scan_i64(const char *body, size_t len, const char *key, int64_t *out)
+tl_json_scan_i64(const char *body, size_t len, const char *key, int64_t *out)
 {
 	const char *v, *end = body + len;
 	bool neg = false;

@@ -1,8 +1,8 @@
 /* tr_scripts: the coordinator's Lua scripts, the only writers of an event's
  * keys, and the key layout they share.
  *
- * The scripts are lib/lua/<name>.lua, embedded at build time
- * (cmake/embed_lua.cmake); lib/lua/common.lua documents every key and the
+ * The scripts are lib/coord/lua/<name>.lua, embedded at build time
+ * (cmake/embed_lua.cmake); lib/coord/lua/common.lua documents every key and the
  * hold record, and is prepended to each event script.
  *
  * Keys of event E (one hash tag, so a Redis Cluster keeps an event on one

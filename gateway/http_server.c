@@ -13,6 +13,7 @@
 
 #include "gw.h"
 #include "tr_clock.h"
+#include "tr_envelope.h"
 #include "tr_err.h"
 #include "tr_log.h"
 
@@ -208,10 +209,10 @@ enqueue(struct gw_thread *t, struct gw_op *op, int node)
 }
 
 /* Bitmask of the nodes that can be picked now. */
-static uint32_t
+static tr_node_mask
 usable_nodes(struct gw *gw, int64_t now)
 {
-	uint32_t m = 0;
+	tr_node_mask m = 0;
 	pthread_mutex_lock(&gw->wrr_lock);
 	for (int i = 0; i < gw->conf.nnodes; i++) {
 		tr_wrr_set_connected(&gw->wrr, i,
@@ -224,7 +225,7 @@ usable_nodes(struct gw *gw, int64_t now)
 }
 
 static int
-pick(struct gw *gw, uint32_t exclude, int64_t now)
+pick(struct gw *gw, tr_node_mask exclude, int64_t now)
 {
 	int i;
 	pthread_mutex_lock(&gw->wrr_lock);
@@ -248,7 +249,7 @@ dispatch_reserve(struct gw_op *op)
 	struct gw_thread *t = op->t;
 	struct gw *gw = t->gw;
 	int64_t now = tr_mono_ms();
-	int node = pick(gw, op->tried | op->failed, now);
+	int node = pick(gw, tr_fanout_exclude(&op->fan), now);
 
 	if (node >= 0) {
 		if (enqueue(t, op, node) == 0)
@@ -257,28 +258,19 @@ dispatch_reserve(struct gw_op *op)
 		    "in-flight bound; retry");
 		return;
 	}
-	{
-		uint32_t usable = usable_nodes(gw, now);
-		uint32_t sold = op->tried & ~op->unknown;
-		/* Every node that can answer said it does not know the
-		 * event (each looked it up in the coordinator). */
-		if (op->unknown != 0 && sold == 0 &&
-		    (usable & ~op->unknown) == 0) {
-			op_finish_reserve(op, TR_ENOT_FOUND, NULL, "no such "
-			    "event");
-			return;
-		}
-		/* Every node that can answer said sold out. */
-		if (usable != 0 && (usable & ~op->tried) == 0 && sold != 0) {
-			tr_soldout_mark_all(&t->soldout, op->event_id, now);
-			op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
-			return;
-		}
-		if (usable == 0 && sold != 0) {
-			/* Nodes that are down are not selling either. */
-			op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
-			return;
-		}
+	switch (tr_fanout_verdict(&op->fan, usable_nodes(gw, now))) {
+	case TR_FANOUT_NO_EVENT:
+		op_finish_reserve(op, TR_ENOT_FOUND, NULL, "no such event");
+		return;
+	case TR_FANOUT_ALL_SOLD_OUT:
+		tr_soldout_mark_all(&t->soldout, op->event_id, now);
+		op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
+		return;
+	case TR_FANOUT_SOLD_OUT:
+		op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
+		return;
+	case TR_FANOUT_UNAVAILABLE:
+		break;
 	}
 	op_finish_reserve(op, TR_EUNAVAILABLE, NULL, "no stock node can "
 	    "answer now");
@@ -345,7 +337,7 @@ start_reserve(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
     const char *request_id)
 {
 	int64_t now = tr_mono_ms();
-	uint32_t exclude = 0;
+	tr_node_mask exclude = 0;
 	enum tr_soldout_verdict v;
 	struct gw_op *op;
 
@@ -375,7 +367,7 @@ start_reserve(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 		    "gw-%016" PRIx64 "-%d-%" PRIu64, t->gw->instance, t->index,
 		    t->next_request++);
 	op->qty = qty;
-	op->tried = exclude;
+	tr_fanout_start(&op->fan, exclude);
 	op->probe = v == TR_SOLDOUT_PROBE;
 	dispatch_reserve(op);
 }
@@ -392,13 +384,11 @@ dispatch_routed(struct gw_op *op)
 	struct gw_thread *t = op->t;
 	struct gw *gw = t->gw;
 	int64_t now = tr_mono_ms();
-	int node = -1;
+	int node = tr_fanout_routed_target(&op->fan, op->home,
+	    usable_nodes(gw, now));
 
-	if (op->home >= 0 && !((op->failed >> op->home) & 1) &&
-	    ((usable_nodes(gw, now) >> op->home) & 1))
-		node = op->home;
-	else
-		node = pick(gw, op->failed, now);
+	if (node < 0)
+		node = pick(gw, tr_fanout_exclude(&op->fan), now);
 	if (node < 0) {
 		finish_routed(op, TR_EUNAVAILABLE, NULL, "no stock node can "
 		    "answer now; retry");
@@ -454,7 +444,7 @@ static void
 start_get_event(struct gw_thread *t, h2o_req_t *req, const tr_route *r)
 {
 	struct gw *gw = t->gw;
-	uint32_t usable = usable_nodes(gw, tr_mono_ms());
+	tr_node_mask usable = usable_nodes(gw, tr_mono_ms());
 	struct gw_sum *s;
 
 	if (usable == 0) {
@@ -535,31 +525,15 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 
 	switch (op->kind) {
 	case GW_OP_RESERVE:
-		if (transport_failed || result == TR_EUNAVAILABLE ||
-		    result == TR_EOVERLOADED) {
-			/* Try another node. A hold the silent node may have
-			 * made expires unpaid; the per-user limit is checked
-			 * again at confirm, so no one buys twice. */
-			op->failed |= 1u << node;
-			atomic_fetch_add_explicit(&t->metrics.fanout_retries,
-			    1, memory_order_relaxed);
-			dispatch_reserve(op);
-			return;
-		}
-		if (result == TR_ESOLD_OUT) {
+		if (result == TR_ESOLD_OUT && !transport_failed)
 			tr_soldout_mark_node(&t->soldout, op->event_id, node,
 			    tr_mono_ms());
-			op->tried |= 1u << node;
-			atomic_fetch_add_explicit(&t->metrics.fanout_retries,
-			    1, memory_order_relaxed);
-			dispatch_reserve(op);
-			return;
-		}
-		if (result == TR_ENOT_FOUND) {
-			/* That node does not know the event (it looked it
-			 * up, or is rate-limiting lookups): ask another. */
-			op->tried |= 1u << node;
-			op->unknown |= 1u << node;
+		if (tr_fanout_reserve_answer(&op->fan, node, result,
+		    transport_failed)) {
+			if (result != TR_ENOT_FOUND || transport_failed)
+				atomic_fetch_add_explicit(
+				    &t->metrics.fanout_retries, 1,
+				    memory_order_relaxed);
 			dispatch_reserve(op);
 			return;
 		}
@@ -569,10 +543,8 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 		return;
 	case GW_OP_CONFIRM:
 	case GW_OP_RELEASE:
-		if (transport_failed || result == TR_EUNAVAILABLE ||
-		    result == TR_EOVERLOADED) {
-			/* Safe to send again: both are idempotent. */
-			op->failed |= 1u << node;
+		if (tr_fanout_routed_answer(&op->fan, node, result,
+		    transport_failed)) {
 			dispatch_routed(op);
 			return;
 		}
@@ -682,7 +654,7 @@ static void
 handle_health(struct gw_thread *t, h2o_req_t *req)
 {
 	struct gw *gw = t->gw;
-	uint32_t usable = usable_nodes(gw, tr_mono_ms());
+	tr_node_mask usable = usable_nodes(gw, tr_mono_ms());
 	int up = __builtin_popcount(usable);
 	char body[128];
 	int len = snprintf(body, sizeof(body), "{\"status\":\"%s\","
@@ -698,7 +670,7 @@ handle_metrics(struct gw_thread *t, h2o_req_t *req)
 	struct gw *gw = t->gw;
 	tr_gw_metrics *sets[GW_THREADS_MAX];
 	tr_metrics_nodes nodes = {0};
-	uint32_t usable = usable_nodes(gw, tr_mono_ms());
+	tr_node_mask usable = usable_nodes(gw, tr_mono_ms());
 	char *buf = h2o_mem_alloc_pool(&req->pool, METRICS_BUF);
 	size_t len;
 
@@ -737,18 +709,14 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 
 	/* h2o reads heads up to ~417 KB: the API's own bounds are tighter. */
 	if (head_size(req) > TR_HTTP_HEADERS_MAX) {
-		err.status = 431;
-		err.code = "headers_too_large";
-		snprintf(err.message, sizeof(err.message), "request headers "
-		    "over %d bytes", TR_HTTP_HEADERS_MAX);
+		tr_http_error_set(&err, TR_API_HEADERS_TOO_LARGE, "request "
+		    "headers over %d bytes", TR_HTTP_HEADERS_MAX);
 		req->http1_is_persistent = 0;
 		respond_error(t, req, TR_ROUTE_OTHER, &err, NULL);
 		return 0;
 	}
 	if (req->entity.len > TR_HTTP_BODY_MAX) {
-		err.status = 413;
-		err.code = "body_too_large";
-		snprintf(err.message, sizeof(err.message), "body over %d "
+		tr_http_error_set(&err, TR_API_BODY_TOO_LARGE, "body over %d "
 		    "bytes", TR_HTTP_BODY_MAX);
 		req->http1_is_persistent = 0;
 		respond_error(t, req, TR_ROUTE_OTHER, &err, NULL);

@@ -33,6 +33,12 @@ void tr_reply_free(Ticketrush__Reply *rep);
  * (nothing allocated). */
 int tr_msg_pack(const ProtobufCMessage *m, nng_msg **out);
 
+/* The wire Status (proto enum value) for an error code. */
+int tr_err_to_status(int err);
+
+/* The error code for a wire Status; unknown statuses map to TR_EPROTO. */
+int tr_err_from_status(int status);
+
 /* Set a reply's version, status from an error code, and detail (which must
  * outlive the pack; may be NULL). */
 void tr_reply_set(Ticketrush__Reply *r, int err, const char *detail);

@@ -11,7 +11,6 @@
 
 #include "tr_ids.h"
 
-#define TR_WRR_PEERS_MAX 32
 
 typedef struct tr_wrr_peer {
 	char id[TR_NODE_ID_MAX + 1];
@@ -28,7 +27,7 @@ typedef struct tr_wrr_peer {
 } tr_wrr_peer;
 
 typedef struct tr_wrr {
-	tr_wrr_peer peers[TR_WRR_PEERS_MAX];
+	tr_wrr_peer peers[TR_NODES_MAX];
 	int n;
 } tr_wrr;
 
@@ -46,7 +45,7 @@ bool tr_wrr_usable(const tr_wrr *w, int i, int64_t now_ms);
 
 /* Pick a peer among those not in `exclude` (bit i = peer i) and usable,
  * by smooth weighted round-robin. Returns its index, or -1 if none. */
-int tr_wrr_pick(tr_wrr *w, uint32_t exclude, int64_t now_ms);
+int tr_wrr_pick(tr_wrr *w, tr_node_mask exclude, int64_t now_ms);
 
 /* Report the outcome of a call to peer i. A business refusal (sold out)
  * is a success here. */

@@ -97,7 +97,7 @@ struct phase_ctl {
 enum { C_IDLE, C_WAIT_START, C_WAIT_RESEND, C_BUSY };
 
 struct conn {
-	tr_httpc h;
+	tl_httpc h;
 	int state;
 	int op;
 	uint64_t user;
@@ -119,7 +119,7 @@ struct worker {
 	int active;  /* conns not C_IDLE */
 	int waiting; /* conns in C_WAIT_* */
 	int64_t next_start_us;
-	tr_phase st;
+	tl_phase st;
 	uint64_t *s_attempts, *s_reserved, *s_confirmed;
 	/* Mirrors of st's counters for the progress line. */
 	atomic_uint_fast64_t live_attempts, live_reserved, live_confirmed;
@@ -239,7 +239,7 @@ user_abandons(uint64_t idx, double share)
 static void
 slot_add(const struct worker *w, uint64_t *series, int64_t now)
 {
-	int64_t slot = (now - w->ctl->t0_us) / (TR_SLOT_MS * 1000);
+	int64_t slot = (now - w->ctl->t0_us) / (TL_SLOT_MS * 1000);
 	if (slot >= 0 && (size_t)slot < w->ctl->cap_slots)
 		series[slot]++;
 }
@@ -289,7 +289,7 @@ start_attempt(struct worker *w, struct conn *c, int64_t now)
 	p = put(c->uid, ctl->cfg->prefix, strlen(ctl->cfg->prefix));
 	p = put_u64(p, idx);
 	c->uid_len = (size_t)(p - c->uid);
-	c->op = TR_OP_RESERVE;
+	c->op = TL_OP_RESERVE;
 	c->retries = 0;
 	conn_send(w, c, now);
 }
@@ -323,7 +323,7 @@ conn_next(struct worker *w, struct conn *c, int64_t now, int64_t pause_us)
 static void
 request_failed(struct worker *w, struct conn *c, int64_t now, bool stale)
 {
-	tr_opstats *o = &w->st.op[c->op];
+	tl_opstats *o = &w->st.op[c->op];
 
 	if (stale && c->retries == 0) {
 		/* The server closed an idle keep-alive socket under us:
@@ -333,7 +333,7 @@ request_failed(struct worker *w, struct conn *c, int64_t now, bool stale)
 		conn_send(w, c, now);
 		return;
 	}
-	if (c->op == TR_OP_CONFIRM && c->retries < w->ctl->cfg->confirm_retries
+	if (c->op == TL_OP_CONFIRM && c->retries < w->ctl->cfg->confirm_retries
 	    && atomic_load_explicit(&w->ctl->stop, memory_order_relaxed) !=
 	    RUN_ABORT) {
 		c->retries++;
@@ -342,7 +342,7 @@ request_failed(struct worker *w, struct conn *c, int64_t now, bool stale)
 		set_state(w, c, C_WAIT_RESEND);
 		return;
 	}
-	if (c->op == TR_OP_CONFIRM)
+	if (c->op == TL_OP_CONFIRM)
 		w->st.confirm_failed++;
 	attempt_done(w, c, now, XPORT_PAUSE_US);
 }
@@ -361,24 +361,24 @@ static void
 conn_send(struct worker *w, struct conn *c, int64_t now)
 {
 	size_t cap, len;
-	char *buf = tr_httpc_wbuf(&c->h, &cap);
+	char *buf = tl_httpc_wbuf(&c->h, &cap);
 
-	len = c->op == TR_OP_RESERVE ? fmt_reserve(w->ctl, c, buf) :
+	len = c->op == TL_OP_RESERVE ? fmt_reserve(w->ctl, c, buf) :
 	    fmt_confirm(w->ctl, c, buf);
 	set_state(w, c, C_BUSY);
 	c->sent_us = now;
 	c->deadline_us = now + w->ctl->cfg->timeout_ms * 1000;
-	if (c->h.state == TR_HTTPC_CLOSED &&
-	    tr_httpc_connect(&c->h, &w->ctl->cfg->addr) != 0) {
+	if (c->h.state == TL_HTTPC_CLOSED &&
+	    tl_httpc_connect(&c->h, &w->ctl->cfg->addr) != 0) {
 		on_transport_error(w, c, now);
 		return;
 	}
-	if (tr_httpc_send(&c->h, len) != 0) {
-		if (c->h.state != TR_HTTPC_CLOSED) {
+	if (tl_httpc_send(&c->h, len) != 0) {
+		if (c->h.state != TL_HTTPC_CLOSED) {
 			/* Not ready for a request: cannot happen; never
 			 * leave the connection in an unknown state. */
-			tr_httpc_close(&c->h);
-			c->h.fail = TR_XP_OTHER;
+			tl_httpc_close(&c->h);
+			c->h.fail = TL_XP_OTHER;
 			c->h.fail_stale = false;
 		}
 		on_transport_error(w, c, now);
@@ -387,25 +387,25 @@ conn_send(struct worker *w, struct conn *c, int64_t now)
 
 /* Count a 2xx reserve answer and take what the confirm needs. */
 static bool
-take_reservation(struct worker *w, struct conn *c, const tr_http_resp *r)
+take_reservation(struct worker *w, struct conn *c, const tl_http_resp *r)
 {
-	char node[TR_NODE_NAME_MAX + 1], rid_node[TR_NODE_ID_MAX + 1];
-	tr_nodecount *n;
+	char node[TL_NODE_NAME_MAX + 1], rid_node[TR_NODE_ID_MAX + 1];
+	tl_nodecount *n;
 
-	if (tr_json_scan_str(r->body, r->body_len, "reservation_id", c->rid,
+	if (tl_json_scan_str(r->body, r->body_len, "reservation_id", c->rid,
 	    sizeof(c->rid)) != 0 || !tr_rid_parse(c->rid, rid_node, NULL)) {
 		w->st.bad_answers++;
 		return false;
 	}
 	c->rid_len = strlen(c->rid);
-	if (tr_json_scan_str(r->body, r->body_len, "node", node,
+	if (tl_json_scan_str(r->body, r->body_len, "node", node,
 	    sizeof(node)) != 0)
 		snprintf(node, sizeof(node), "?");
-	if ((n = tr_phase_node(&w->st, node)) != NULL)
+	if ((n = tl_phase_node(&w->st, node)) != NULL)
 		n->reserved++;
 	else
 		w->st.nodes_dropped++;
-	if ((n = tr_phase_node(&w->st, rid_node)) != NULL)
+	if ((n = tl_phase_node(&w->st, rid_node)) != NULL)
 		n->rid_prefix++;
 	return true;
 }
@@ -413,27 +413,27 @@ take_reservation(struct worker *w, struct conn *c, const tr_http_resp *r)
 static void
 on_answer(struct worker *w, struct conn *c, int64_t now)
 {
-	const tr_http_resp *r = &c->h.resp;
-	tr_opstats *o = &w->st.op[c->op];
+	const tl_http_resp *r = &c->h.resp;
+	tl_opstats *o = &w->st.op[c->op];
 	int status = r->status;
 	bool ok = status >= 200 && status < 300;
 	bool retry = false;
 
-	tr_hist_record(&o->latency_us, (uint64_t)(now - c->sent_us));
+	tl_hist_record(&o->latency_us, (uint64_t)(now - c->sent_us));
 	o->status[status]++;
 	if (!ok) {
 		char code[40];
-		int ec = TR_EC_OTHER;
-		if (tr_json_scan_str(r->body, r->body_len, "error", code,
+		int ec = TR_API_OTHER;
+		if (tl_json_scan_str(r->body, r->body_len, "error", code,
 		    sizeof(code)) == 0)
-			ec = tr_ecode_parse(code, strlen(code));
+			ec = tr_api_error_parse(code, strlen(code));
 		o->errors[ec]++;
 		retry = status == 503;
 	}
 
-	if (c->op == TR_OP_RESERVE) {
+	if (c->op == TL_OP_RESERVE) {
 		bool got = ok && take_reservation(w, c, r);
-		tr_httpc_consume(&c->h);
+		tl_httpc_consume(&c->h);
 		if (!got) {
 			attempt_done(w, c, now, 0);
 			return;
@@ -447,7 +447,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 			attempt_done(w, c, now, 0);
 			return;
 		}
-		c->op = TR_OP_CONFIRM;
+		c->op = TL_OP_CONFIRM;
 		c->retries = 0;
 		conn_send(w, c, now);
 		return;
@@ -455,22 +455,22 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 
 	/* Confirm. */
 	if (ok) {
-		char node[TR_NODE_NAME_MAX + 1];
-		tr_nodecount *n;
-		if (tr_json_scan_str(r->body, r->body_len, "node", node,
+		char node[TL_NODE_NAME_MAX + 1];
+		tl_nodecount *n;
+		if (tl_json_scan_str(r->body, r->body_len, "node", node,
 		    sizeof(node)) != 0)
 			snprintf(node, sizeof(node), "?");
-		if ((n = tr_phase_node(&w->st, node)) != NULL)
+		if ((n = tl_phase_node(&w->st, node)) != NULL)
 			n->confirmed++;
 		w->st.confirmed++;
 		slot_add(w, w->s_confirmed, now);
 		atomic_store_explicit(&w->live_confirmed, w->st.confirmed,
 		    memory_order_relaxed);
-		tr_httpc_consume(&c->h);
+		tl_httpc_consume(&c->h);
 		attempt_done(w, c, now, 0);
 		return;
 	}
-	tr_httpc_consume(&c->h);
+	tl_httpc_consume(&c->h);
 	if (retry) {
 		request_failed(w, c, now, false);
 		return;
@@ -489,8 +489,8 @@ scan_timers(struct worker *w, int64_t now)
 		case C_BUSY:
 			if (now < c->deadline_us)
 				break;
-			tr_httpc_close(&c->h);
-			c->h.fail = TR_XP_TIMEOUT;
+			tl_httpc_close(&c->h);
+			c->h.fail = TL_XP_TIMEOUT;
 			c->h.fail_stale = false;
 			on_transport_error(w, c, now);
 			break;
@@ -540,19 +540,19 @@ worker_main(void *arg)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			uint64_t tag = TR_HTTPC_TAG(evs[i].data.u64);
+			uint64_t tag = TL_HTTPC_TAG(evs[i].data.u64);
 			struct conn *c;
 			int rv;
 
 			if (tag >= (uint64_t)w->nconn)
 				continue;
 			c = &w->conns[tag];
-			rv = tr_httpc_on_event(&c->h, evs[i].data.u64,
+			rv = tl_httpc_on_event(&c->h, evs[i].data.u64,
 			    evs[i].events);
 			if (rv == 0 || c->state != C_BUSY)
 				continue;
 			now = tr_mono_us();
-			if (rv == TR_HTTP_DONE)
+			if (rv == TL_HTTP_DONE)
 				on_answer(w, c, now);
 			else
 				on_transport_error(w, c, now);
@@ -568,7 +568,7 @@ worker_main(void *arg)
 					set_state(w, &w->conns[i], C_IDLE);
 	}
 	for (int i = 0; i < w->nconn; i++)
-		tr_httpc_close(&w->conns[i].h);
+		tl_httpc_close(&w->conns[i].h);
 	atomic_fetch_add(&w->ctl->finished, 1);
 	return NULL;
 }
@@ -580,7 +580,7 @@ worker_free(struct worker *w)
 		return;
 	if (w->conns)
 		for (int i = 0; i < w->nconn; i++)
-			tr_httpc_fini(&w->conns[i].h);
+			tl_httpc_fini(&w->conns[i].h);
 	free(w->conns);
 	free(w->s_attempts);
 	free(w->s_reserved);
@@ -599,7 +599,7 @@ worker_new(struct phase_ctl *ctl, int nconn, const char *phase)
 		return NULL;
 	w->epfd = -1;
 	w->ctl = ctl;
-	tr_phase_init(&w->st, phase);
+	tl_phase_init(&w->st, phase);
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		goto fail;
 	w->conns = calloc((size_t)nconn, sizeof(*w->conns));
@@ -609,7 +609,7 @@ worker_new(struct phase_ctl *ctl, int nconn, const char *phase)
 	if (!w->conns || !w->s_attempts || !w->s_reserved || !w->s_confirmed)
 		goto fail;
 	for (int i = 0; i < nconn; i++) {
-		if (tr_httpc_init(&w->conns[i].h, w->epfd, (uint64_t)i,
+		if (tl_httpc_init(&w->conns[i].h, w->epfd, (uint64_t)i,
 		    RBUF_BYTES, WBUF_BYTES) != 0)
 			goto fail;
 		w->nconn = i + 1;
@@ -625,14 +625,14 @@ fail:
 struct control {
 	const struct config *cfg;
 	const struct templates *tpl;
-	tr_run *run;
+	tl_run *run;
 	int epfd;
-	tr_httpc h;
+	tl_httpc h;
 	int64_t t0_us;
 	bool busy;
 	int64_t sent_us, next_us;
 	int last_status;      /* of the last poll answer, 0 if none */
-	tr_eventinfo latest;  /* the last good poll */
+	tl_eventinfo latest;  /* the last good poll */
 	uint64_t poll_errors;
 	bool progress;
 	int64_t next_progress_us;
@@ -640,19 +640,19 @@ struct control {
 };
 
 static int
-parse_event(const tr_http_resp *r, tr_eventinfo *e)
+parse_event(const tl_http_resp *r, tl_eventinfo *e)
 {
 	const char *b = r->body;
 	size_t n = r->body_len;
 
 	memset(e, 0, sizeof(*e));
-	if (tr_json_scan_i64(b, n, "total", &e->total) != 0 ||
-	    tr_json_scan_i64(b, n, "sold", &e->sold) != 0)
+	if (tl_json_scan_i64(b, n, "total", &e->total) != 0 ||
+	    tl_json_scan_i64(b, n, "sold", &e->sold) != 0)
 		return TR_EPROTO;
-	(void)tr_json_scan_i64(b, n, "available", &e->available);
-	(void)tr_json_scan_i64(b, n, "held", &e->held);
-	(void)tr_json_scan_i64(b, n, "hold_ms", &e->hold_ms);
-	if (tr_json_scan_str(b, n, "state", e->state, sizeof(e->state)) != 0)
+	(void)tl_json_scan_i64(b, n, "available", &e->available);
+	(void)tl_json_scan_i64(b, n, "held", &e->held);
+	(void)tl_json_scan_i64(b, n, "hold_ms", &e->hold_ms);
+	if (tl_json_scan_str(b, n, "state", e->state, sizeof(e->state)) != 0)
 		snprintf(e->state, sizeof(e->state), "?");
 	e->valid = true;
 	return 0;
@@ -662,17 +662,17 @@ static void
 poll_send(struct control *ctl, int64_t now)
 {
 	size_t cap;
-	char *buf = tr_httpc_wbuf(&ctl->h, &cap);
+	char *buf = tl_httpc_wbuf(&ctl->h, &cap);
 
 	ctl->next_us = now + (int64_t)ctl->cfg->poll_ms * 1000;
 	memcpy(buf, ctl->tpl->poll, ctl->tpl->poll_len);
-	if (ctl->h.state == TR_HTTPC_CLOSED &&
-	    tr_httpc_connect(&ctl->h, &ctl->cfg->addr) != 0) {
+	if (ctl->h.state == TL_HTTPC_CLOSED &&
+	    tl_httpc_connect(&ctl->h, &ctl->cfg->addr) != 0) {
 		ctl->poll_errors++;
 		return;
 	}
-	if (tr_httpc_send(&ctl->h, ctl->tpl->poll_len) != 0) {
-		tr_httpc_close(&ctl->h);
+	if (tl_httpc_send(&ctl->h, ctl->tpl->poll_len) != 0) {
+		tl_httpc_close(&ctl->h);
 		ctl->poll_errors++;
 		return;
 	}
@@ -690,14 +690,14 @@ poll_drive(struct control *ctl, int wait_ms)
 
 	now = tr_mono_us();
 	if (n == 1) {
-		int rv = tr_httpc_on_event(&ctl->h, ev.data.u64, ev.events);
-		if (rv == TR_HTTP_DONE && ctl->busy) {
-			tr_eventinfo e;
+		int rv = tl_httpc_on_event(&ctl->h, ev.data.u64, ev.events);
+		if (rv == TL_HTTP_DONE && ctl->busy) {
+			tl_eventinfo e;
 			ctl->busy = false;
 			ctl->last_status = ctl->h.resp.status;
 			if (ctl->h.resp.status == 200 &&
 			    parse_event(&ctl->h.resp, &e) == 0) {
-				tr_run *run = ctl->run;
+				tl_run *run = ctl->run;
 				e.t_ms = (now - ctl->t0_us) / 1000;
 				ctl->latest = e;
 				if (run->n_polls < run->cap_polls)
@@ -706,15 +706,15 @@ poll_drive(struct control *ctl, int wait_ms)
 			} else {
 				ctl->poll_errors++;
 			}
-			tr_httpc_consume(&ctl->h);
+			tl_httpc_consume(&ctl->h);
 		} else if (rv < 0) {
 			ctl->busy = false;
 			ctl->poll_errors++;
 		}
 	}
 	if (ctl->busy && now - ctl->sent_us > POLL_TIMEOUT_US) {
-		tr_httpc_close(&ctl->h);
-		ctl->h.fail = TR_XP_TIMEOUT;
+		tl_httpc_close(&ctl->h);
+		ctl->h.fail = TL_XP_TIMEOUT;
 		ctl->busy = false;
 		ctl->poll_errors++;
 	}
@@ -724,7 +724,7 @@ poll_drive(struct control *ctl, int wait_ms)
  * target is unreachable); TR_EPROTO when it answered but not with an event
  * (ctl->last_status says what). */
 static int
-poll_once(struct control *ctl, tr_eventinfo *e)
+poll_once(struct control *ctl, tl_eventinfo *e)
 {
 	uint64_t errors;
 	int64_t until;
@@ -768,20 +768,20 @@ progress_line(struct control *ctl, const char *phase, struct worker **ws,
 	*last_t = now;
 	if (target > 0)
 		snprintf(done, sizeof(done), "%s/%s",
-		    tr_report_thousands(b1, sizeof(b1), a),
-		    tr_report_thousands(b2, sizeof(b2), target));
+		    tl_report_thousands(b1, sizeof(b1), a),
+		    tl_report_thousands(b2, sizeof(b2), target));
 	else
 		snprintf(done, sizeof(done), "%s",
-		    tr_report_thousands(b1, sizeof(b1), a));
+		    tl_report_thousands(b1, sizeof(b1), a));
 	if (ctl->latest.valid)
 		snprintf(left, sizeof(left), "%" PRId64 "/%" PRId64 " held %"
 		    PRId64, ctl->latest.total - ctl->latest.sold,
 		    ctl->latest.total, ctl->latest.held);
 	fprintf(stderr, "\r[%s] %s attempts  %s/s  reserved %s  confirmed %s  "
 	    "left %s  %.1fs   ", phase, done,
-	    tr_report_thousands(b2, sizeof(b2), (uint64_t)rate),
-	    tr_report_thousands(b3, sizeof(b3), r),
-	    tr_report_thousands(b4, sizeof(b4), k), left,
+	    tl_report_thousands(b2, sizeof(b2), (uint64_t)rate),
+	    tl_report_thousands(b3, sizeof(b3), r),
+	    tl_report_thousands(b4, sizeof(b4), k), left,
 	    (double)(now - ctl->t0_us) / 1e6);
 	fflush(stderr);
 }
@@ -792,8 +792,8 @@ run_phase(struct control *ctl, struct phase_ctl *pc, int nthreads, int nconn,
     size_t idx, int64_t budget_us, int64_t deadline_us)
 {
 	const struct config *cfg = ctl->cfg;
-	tr_run *run = ctl->run;
-	tr_phase *ph = &run->phase[idx];
+	tl_run *run = ctl->run;
+	tl_phase *ph = &run->phase[idx];
 	struct worker *ws[THREADS_MAX];
 	sigset_t all, old;
 	int started = 0, per = nconn / nthreads, extra = nconn % nthreads;
@@ -865,7 +865,7 @@ run_phase(struct control *ctl, struct phase_ctl *pc, int nthreads, int nconn,
 		fputc('\n', stderr);
 	}
 	for (int i = 0; i < started; i++) {
-		tr_phase_merge(ph, &ws[i]->st);
+		tl_phase_merge(ph, &ws[i]->st);
 		for (size_t s = 0; s < pc->cap_slots; s++) {
 			run->s_attempts[s] += ws[i]->s_attempts[s];
 			run->s_reserved[s] += ws[i]->s_reserved[s];
@@ -1185,7 +1185,7 @@ read_file(const char *path, char **out, size_t *len)
 }
 
 static int
-write_html(const char *path, const tr_run *run, const tr_extra_row *rows,
+write_html(const char *path, const tl_run *run, const tl_extra_row *rows,
     size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -1195,7 +1195,7 @@ write_html(const char *path, const tr_run *run, const tr_extra_row *rows,
 		tr_error("%s: %s", path, strerror(errno));
 		return TR_EIO;
 	}
-	rv = tr_report_write_html(run, rows, n, f);
+	rv = tl_report_write_html(run, rows, n, f);
 	if (fclose(f) != 0 && rv == 0)
 		rv = TR_EIO;
 	if (rv != 0)
@@ -1204,7 +1204,7 @@ write_html(const char *path, const tr_run *run, const tr_extra_row *rows,
 }
 
 static int
-write_json(const char *path, const tr_run *run)
+write_json(const char *path, const tl_run *run)
 {
 	FILE *f = fopen(path, "w");
 	int rv;
@@ -1213,7 +1213,7 @@ write_json(const char *path, const tr_run *run)
 		tr_error("%s: %s", path, strerror(errno));
 		return TR_EIO;
 	}
-	rv = tr_report_write_json(run, f);
+	rv = tl_report_write_json(run, f);
 	if (fclose(f) != 0 && rv == 0)
 		rv = TR_EIO;
 	if (rv != 0)
@@ -1233,9 +1233,9 @@ report_main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *in = NULL, *out = NULL, *extra = NULL;
-	tr_extra_row *rows = NULL;
+	tl_extra_row *rows = NULL;
 	size_t n_rows = 0, len;
-	tr_run *run = NULL;
+	tl_run *run = NULL;
 	char *text;
 	int opt, rv;
 
@@ -1255,7 +1255,7 @@ report_main(int argc, char **argv)
 		tr_error("%s: cannot read", in);
 		return EXIT_OUTPUT;
 	}
-	rv = tr_report_read_json(text, len, &run);
+	rv = tl_report_read_json(text, len, &run);
 	free(text);
 	if (rv != 0) {
 		tr_error("%s: not a trload JSON result (%s)", in,
@@ -1265,27 +1265,27 @@ report_main(int argc, char **argv)
 	if (extra) {
 		if (read_file(extra, &text, &len) != 0) {
 			tr_error("%s: cannot read", extra);
-			tr_run_free(run);
+			tl_run_free(run);
 			return EXIT_OUTPUT;
 		}
-		rv = tr_report_read_extra(text, len, &rows, &n_rows);
+		rv = tl_report_read_extra(text, len, &rows, &n_rows);
 		free(text);
 		if (rv != 0) {
 			tr_error("%s: not a JSON object", extra);
-			tr_run_free(run);
+			tl_run_free(run);
 			return EXIT_OUTPUT;
 		}
 	}
 	rv = write_html(out, run, rows, n_rows);
 	free(rows);
-	tr_run_free(run);
+	tl_run_free(run);
 	return rv == 0 ? 0 : EXIT_OUTPUT;
 }
 
 /* ---- main ------------------------------------------------------------- */
 
 static void
-fill_run_config(tr_run *run, const struct config *cfg)
+fill_run_config(tl_run *run, const struct config *cfg)
 {
 	snprintf(run->target, sizeof(run->target), "%s", cfg->target);
 	snprintf(run->event, sizeof(run->event), "%s", cfg->event);
@@ -1336,7 +1336,7 @@ main(int argc, char **argv)
 	struct control ctl;
 	struct phase_ctl main_pc, tail_pc;
 	struct sigaction sa;
-	tr_run *run;
+	tl_run *run;
 	int64_t deadline_us, hold_ms;
 	size_t cap_slots;
 	int rv, exit_code = 0;
@@ -1356,8 +1356,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Slots and polls for the longest run max-seconds allows. */
-	cap_slots = (size_t)(cfg.max_seconds + 15) * (1000 / TR_SLOT_MS);
-	run = tr_run_new(cap_slots, cfg.poll_ms ? (size_t)(cfg.max_seconds +
+	cap_slots = (size_t)(cfg.max_seconds + 15) * (1000 / TL_SLOT_MS);
+	run = tl_run_new(cap_slots, cfg.poll_ms ? (size_t)(cfg.max_seconds +
 	    15) * 1000 / (size_t)cfg.poll_ms + 16 : 16);
 	if (run == NULL) {
 		tr_error("out of memory");
@@ -1372,9 +1372,9 @@ main(int argc, char **argv)
 	ctl.progress = cfg.progress == PROGRESS_ON ||
 	    (cfg.progress == PROGRESS_AUTO && isatty(STDERR_FILENO));
 	if ((ctl.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
-	    tr_httpc_init(&ctl.h, ctl.epfd, 0, RBUF_BYTES, 512) != 0) {
+	    tl_httpc_init(&ctl.h, ctl.epfd, 0, RBUF_BYTES, 512) != 0) {
 		tr_error("cannot set up: %s", strerror(errno));
-		tr_run_free(run);
+		tl_run_free(run);
 		return EXIT_OUTPUT;
 	}
 	ctl.t0_us = tr_mono_us();
@@ -1383,10 +1383,10 @@ main(int argc, char **argv)
 
 	if (check_target(&ctl) != 0) {
 		fprintf(stderr, "trload: %s: unreachable (%s)\n", cfg.target,
-		    tr_xport_name(ctl.h.fail));
-		tr_httpc_fini(&ctl.h);
+		    tl_xport_name(ctl.h.fail));
+		tl_httpc_fini(&ctl.h);
 		close(ctl.epfd);
-		tr_run_free(run);
+		tl_run_free(run);
 		return EXIT_UNREACHABLE;
 	}
 
@@ -1456,20 +1456,20 @@ main(int argc, char **argv)
 	if (run->at_end.valid)
 		run->at_end.t_ms = (tr_mono_us() - ctl.t0_us) / 1000;
 	run->wall_ms = (tr_mono_us() - ctl.t0_us) / 1000;
-	run->n_slots = (size_t)((run->wall_ms + TR_SLOT_MS - 1) / TR_SLOT_MS);
+	run->n_slots = (size_t)((run->wall_ms + TL_SLOT_MS - 1) / TL_SLOT_MS);
 	if (run->n_slots > cap_slots)
 		run->n_slots = cap_slots;
 	if (ctl.poll_errors)
 		tr_warn("%" PRIu64 " event polls failed", ctl.poll_errors);
-	tr_httpc_fini(&ctl.h);
+	tl_httpc_fini(&ctl.h);
 	close(ctl.epfd);
 
-	tr_report_write_summary(run, stdout);
+	tl_report_write_summary(run, stdout);
 	fflush(stdout);
 	if (cfg.json_path && write_json(cfg.json_path, run) != 0)
 		exit_code = EXIT_OUTPUT;
 	if (cfg.html_path && write_html(cfg.html_path, run, NULL, 0) != 0)
 		exit_code = EXIT_OUTPUT;
-	tr_run_free(run);
+	tl_run_free(run);
 	return exit_code;
 }

@@ -9,7 +9,7 @@ void
 tr_soldout_init(tr_soldout *s, int nodes, int64_t ttl_ms)
 {
 	memset(s, 0, sizeof(*s));
-	s->nodes = nodes < TR_SOLDOUT_NODES_MAX ? nodes : TR_SOLDOUT_NODES_MAX;
+	s->nodes = nodes < TR_NODES_MAX ? nodes : TR_NODES_MAX;
 	s->ttl_ms = ttl_ms;
 }
 
@@ -45,7 +45,7 @@ find_or_add(tr_soldout *s, const char *id, int64_t now)
 
 enum tr_soldout_verdict
 tr_soldout_check(tr_soldout *s, const char *event_id, int64_t now,
-    uint32_t *exclude)
+    tr_node_mask *exclude)
 {
 	tr_soldout_event *e = find(s, event_id);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tr_envelope.h"
 #include "tr_err.h"
 
 static const char *hold_states[] = {"unspecified", "held", "confirmed",

@@ -18,13 +18,12 @@
 
 #include "tr_ids.h"
 
-#define TR_SOLDOUT_NODES_MAX 32
 /* Events remembered per thread; more are forgotten oldest first. */
 #define TR_SOLDOUT_EVENTS_MAX 256
 
 typedef struct tr_soldout_event {
 	char id[TR_EVENT_ID_MAX + 1];
-	int64_t node_until[TR_SOLDOUT_NODES_MAX];
+	int64_t node_until[TR_NODES_MAX];
 	int64_t all_until;     /* cached: sold out at every node */
 	bool probing;          /* one request is re-probing */
 	int64_t used_ms;       /* for eviction */
@@ -51,7 +50,7 @@ enum tr_soldout_verdict {
 	TR_SOLDOUT_ANSWER,
 };
 enum tr_soldout_verdict tr_soldout_check(tr_soldout *s, const char *event_id,
-    int64_t now_ms, uint32_t *exclude);
+    int64_t now_ms, tr_node_mask *exclude);
 
 /* Whether the event is answered from the cache right now (a cached
  * answer that is not yet stale, or one being re-probed), without taking

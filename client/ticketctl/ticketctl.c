@@ -11,6 +11,7 @@
 #include "tr_client.h"
 #include "tr_clock.h"
 #include "tr_coord.h"
+#include "tr_event.h"
 #include "tr_ids.h"
 #include "tr_log.h"
 #include "tr_parse.h"
@@ -419,21 +420,21 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't':
-			if (tr_parse_u64(optarg, 1, 100000000, &a->total))
+			if (tr_parse_u64(optarg, 1, TR_TOTAL_MAX, &a->total))
 				return fail_usage("--total must be "
-				    "1..100000000", optarg);
+				    TR_TOTAL_RANGE, optarg);
 			break;
 		case 'l':
-			if (tr_parse_u64(optarg, 1, 100, &v))
+			if (tr_parse_u64(optarg, 1, TR_LIMIT_PER_USER_MAX, &v))
 				return fail_usage("--limit-per-user must be "
-				    "1..100", optarg);
+				    TR_LIMIT_PER_USER_RANGE, optarg);
 			a->limit = (uint32_t)v;
 			break;
 		case 'H':
-			if (tr_parse_duration_ms(optarg, 24ULL * 3600 * 1000,
+			if (tr_parse_duration_ms(optarg, TR_HOLD_MS_MAX,
 			    &a->hold_ms) || a->hold_ms == 0)
 				return fail_usage("--hold must be a duration "
-				    "1ms..24h (e.g. 15m)", optarg);
+				    TR_HOLD_RANGE " (e.g. 15m)", optarg);
 			break;
 		case 'o':
 			if (tr_parse_time_ms(optarg, tr_wall_ms(),
@@ -443,8 +444,8 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 				    optarg);
 			break;
 		case 'q':
-			if (tr_parse_u64(optarg, 1, 100, &v))
-				return fail_usage("--qty must be 1..100",
+			if (tr_parse_u64(optarg, 1, TR_QTY_MAX, &v))
+				return fail_usage("--qty must be " TR_QTY_RANGE,
 				    optarg);
 			a->qty = (uint32_t)v;
 			break;

@@ -16,6 +16,13 @@
  * the hold in the coordinator without a lookup). */
 #define TR_RID_MAX (TR_NODE_ID_MAX + 1 + 16 + 1 + TR_EVENT_ID_MAX)
 
+/* Stock nodes one gateway (or one load report) knows at most. The gateway
+ * keeps sets of nodes (tried, sold out, usable) as bits of a tr_node_mask. */
+#define TR_NODES_MAX 32
+typedef uint32_t tr_node_mask;
+_Static_assert(TR_NODES_MAX <= (int)sizeof(tr_node_mask) * 8,
+    "a tr_node_mask has a bit for every node");
+
 /* Event ids: 1-64 chars of [A-Za-z0-9._:-]. */
 bool tr_event_id_valid(const char *s);
 /* User ids: 1-64 chars of [A-Za-z0-9._:@-]. */

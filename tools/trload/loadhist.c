@@ -4,50 +4,50 @@
 #include <string.h>
 
 void
-tr_hist_init(tr_hist *h)
+tl_hist_init(tl_hist *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->min = UINT64_MAX;
 }
 
 size_t
-tr_hist_bucket_of(uint64_t v)
+tl_hist_bucket_of(uint64_t v)
 {
 	int e;
 
-	if (v < TR_HIST_EXACT)
+	if (v < TL_HIST_EXACT)
 		return (size_t)v;
-	if (v >= TR_HIST_LIMIT)
-		return TR_HIST_BUCKETS - 1;
-	e = 63 - __builtin_clzll(v); /* 7 .. TR_HIST_LIMIT_BITS - 1 */
-	return TR_HIST_EXACT + (size_t)(e - 7) * TR_HIST_SUB +
-	    (size_t)((v >> (e - 6)) - TR_HIST_SUB);
+	if (v >= TL_HIST_LIMIT)
+		return TL_HIST_BUCKETS - 1;
+	e = 63 - __builtin_clzll(v); /* 7 .. TL_HIST_LIMIT_BITS - 1 */
+	return TL_HIST_EXACT + (size_t)(e - 7) * TL_HIST_SUB +
+	    (size_t)((v >> (e - 6)) - TL_HIST_SUB);
 }
 
 void
-tr_hist_bucket_range(size_t i, uint64_t *lo, uint64_t *hi)
+tl_hist_bucket_range(size_t i, uint64_t *lo, uint64_t *hi)
 {
 	size_t k, e, sub;
 
-	if (i < TR_HIST_EXACT) {
+	if (i < TL_HIST_EXACT) {
 		*lo = *hi = i;
 		return;
 	}
-	k = i - TR_HIST_EXACT;
-	e = 7 + k / TR_HIST_SUB;
-	sub = k % TR_HIST_SUB;
-	*lo = (uint64_t)(TR_HIST_SUB + sub) << (e - 6);
+	k = i - TL_HIST_EXACT;
+	e = 7 + k / TL_HIST_SUB;
+	sub = k % TL_HIST_SUB;
+	*lo = (uint64_t)(TL_HIST_SUB + sub) << (e - 6);
 	*hi = *lo + ((uint64_t)1 << (e - 6)) - 1;
 }
 
 void
-tr_hist_record_n(tr_hist *h, uint64_t v, uint64_t n)
+tl_hist_record_n(tl_hist *h, uint64_t v, uint64_t n)
 {
 	uint64_t add;
 
 	if (n == 0)
 		return;
-	h->buckets[tr_hist_bucket_of(v)] += n;
+	h->buckets[tl_hist_bucket_of(v)] += n;
 	h->count += n;
 	/* Saturate: a mean that is too low beats one that wrapped to 0. */
 	if (v != 0 && n > UINT64_MAX / v)
@@ -62,17 +62,17 @@ tr_hist_record_n(tr_hist *h, uint64_t v, uint64_t n)
 }
 
 void
-tr_hist_record(tr_hist *h, uint64_t v)
+tl_hist_record(tl_hist *h, uint64_t v)
 {
-	tr_hist_record_n(h, v, 1);
+	tl_hist_record_n(h, v, 1);
 }
 
 void
-tr_hist_merge(tr_hist *dst, const tr_hist *src)
+tl_hist_merge(tl_hist *dst, const tl_hist *src)
 {
 	if (src->count == 0)
 		return;
-	for (size_t i = 0; i < TR_HIST_BUCKETS; i++)
+	for (size_t i = 0; i < TL_HIST_BUCKETS; i++)
 		dst->buckets[i] += src->buckets[i];
 	dst->count += src->count;
 	dst->sum = dst->sum > UINT64_MAX - src->sum ? UINT64_MAX :
@@ -84,7 +84,7 @@ tr_hist_merge(tr_hist *dst, const tr_hist *src)
 }
 
 uint64_t
-tr_hist_percentile(const tr_hist *h, double p)
+tl_hist_percentile(const tl_hist *h, double p)
 {
 	uint64_t rank, seen = 0, lo, hi, mid;
 	double want;
@@ -102,11 +102,11 @@ tr_hist_percentile(const tr_hist *h, double p)
 		rank++;
 	if (rank == 0)
 		rank = 1;
-	for (size_t i = 0; i < TR_HIST_BUCKETS; i++) {
+	for (size_t i = 0; i < TL_HIST_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen < rank)
 			continue;
-		tr_hist_bucket_range(i, &lo, &hi);
+		tl_hist_bucket_range(i, &lo, &hi);
 		mid = lo + (hi - lo) / 2;
 		if (mid < h->min)
 			mid = h->min;
@@ -118,7 +118,7 @@ tr_hist_percentile(const tr_hist *h, double p)
 }
 
 double
-tr_hist_mean(const tr_hist *h)
+tl_hist_mean(const tl_hist *h)
 {
 	return h->count ? (double)h->sum / (double)h->count : 0.0;
 }

@@ -13,55 +13,30 @@
 
 /* ---- Names and the run model ------------------------------------------ */
 
-static const char *ecode_names[TR_EC_COUNT] = {
-	"sold_out", "limit_exceeded", "duplicate", "overloaded", "unavailable",
-	"not_found", "not_open", "conflict", "expired", "not_owner", "invalid",
-	"invalid_json", "request_timeout", "internal", "no_route",
-	"method_not_allowed", "body_too_large", "headers_too_large", "other"};
-
 const char *
-tr_ecode_name(int ec)
+tl_op_name(int op)
 {
-	return ec >= 0 && ec < TR_EC_COUNT ? ecode_names[ec] : "other";
-}
-
-int
-tr_ecode_parse(const char *s, size_t n)
-{
-	/* Linear, most frequent first: in a rush nearly every answer is
-	 * sold_out, found at the first compare. Lengths first: s[0..n) may
-	 * hold a NUL, and a name is never read past its end. */
-	for (int i = 0; i < TR_EC_OTHER; i++)
-		if (strlen(ecode_names[i]) == n &&
-		    memcmp(ecode_names[i], s, n) == 0)
-			return i;
-	return TR_EC_OTHER;
-}
-
-const char *
-tr_op_name(int op)
-{
-	return op == TR_OP_CONFIRM ? "confirm" : "reserve";
+	return op == TL_OP_CONFIRM ? "confirm" : "reserve";
 }
 
 static void
-opstats_init(tr_opstats *o)
+opstats_init(tl_opstats *o)
 {
 	memset(o, 0, sizeof(*o));
-	tr_hist_init(&o->latency_us);
+	tl_hist_init(&o->latency_us);
 }
 
 void
-tr_phase_init(tr_phase *p, const char *name)
+tl_phase_init(tl_phase *p, const char *name)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	for (int i = 0; i < TR_OP_COUNT; i++)
+	for (int i = 0; i < TL_OP_COUNT; i++)
 		opstats_init(&p->op[i]);
 }
 
-tr_nodecount *
-tr_phase_node(tr_phase *p, const char *name)
+tl_nodecount *
+tl_phase_node(tl_phase *p, const char *name)
 {
 	for (size_t i = 0; i < p->n_nodes; i++)
 		if (strcmp(p->nodes[i].name, name) == 0)
@@ -75,20 +50,20 @@ tr_phase_node(tr_phase *p, const char *name)
 }
 
 static void
-opstats_merge(tr_opstats *d, const tr_opstats *s)
+opstats_merge(tl_opstats *d, const tl_opstats *s)
 {
-	for (int i = 0; i < TR_STATUS_SLOTS; i++)
+	for (int i = 0; i < TL_STATUS_SLOTS; i++)
 		d->status[i] += s->status[i];
-	for (int i = 0; i < TR_EC_COUNT; i++)
+	for (int i = 0; i < TR_API_ERROR_COUNT; i++)
 		d->errors[i] += s->errors[i];
-	for (int i = 0; i < TR_XP_COUNT; i++)
+	for (int i = 0; i < TL_XP_COUNT; i++)
 		d->transport[i] += s->transport[i];
 	d->retries += s->retries;
-	tr_hist_merge(&d->latency_us, &s->latency_us);
+	tl_hist_merge(&d->latency_us, &s->latency_us);
 }
 
 void
-tr_phase_merge(tr_phase *dst, const tr_phase *src)
+tl_phase_merge(tl_phase *dst, const tl_phase *src)
 {
 	dst->attempts += src->attempts;
 	dst->reserved += src->reserved;
@@ -97,11 +72,11 @@ tr_phase_merge(tr_phase *dst, const tr_phase *src)
 	dst->confirm_failed += src->confirm_failed;
 	dst->bad_answers += src->bad_answers;
 	dst->nodes_dropped += src->nodes_dropped;
-	for (int i = 0; i < TR_OP_COUNT; i++)
+	for (int i = 0; i < TL_OP_COUNT; i++)
 		opstats_merge(&dst->op[i], &src->op[i]);
 	for (size_t i = 0; i < src->n_nodes; i++) {
-		const tr_nodecount *s = &src->nodes[i];
-		tr_nodecount *d = tr_phase_node(dst, s->name);
+		const tl_nodecount *s = &src->nodes[i];
+		tl_nodecount *d = tl_phase_node(dst, s->name);
 		if (d == NULL) {
 			dst->nodes_dropped += s->reserved;
 			continue;
@@ -112,10 +87,10 @@ tr_phase_merge(tr_phase *dst, const tr_phase *src)
 	}
 }
 
-tr_run *
-tr_run_new(size_t cap_slots, size_t cap_polls)
+tl_run *
+tl_run_new(size_t cap_slots, size_t cap_polls)
 {
-	tr_run *run = calloc(1, sizeof(*run));
+	tl_run *run = calloc(1, sizeof(*run));
 
 	if (run == NULL)
 		return NULL;
@@ -126,24 +101,24 @@ tr_run_new(size_t cap_slots, size_t cap_polls)
 	run->s_attempts = calloc(cap_slots, sizeof(uint64_t));
 	run->s_reserved = calloc(cap_slots, sizeof(uint64_t));
 	run->s_confirmed = calloc(cap_slots, sizeof(uint64_t));
-	run->polls = calloc(cap_polls, sizeof(tr_eventinfo));
+	run->polls = calloc(cap_polls, sizeof(tl_eventinfo));
 	if (!run->s_attempts || !run->s_reserved || !run->s_confirmed ||
 	    !run->polls)
 		goto fail;
 	run->cap_slots = cap_slots;
 	run->cap_polls = cap_polls;
 	run->tail_seconds = -1;
-	tr_phase_init(&run->phase[0], "main");
-	tr_phase_init(&run->phase[1], "tail");
+	tl_phase_init(&run->phase[0], "main");
+	tl_phase_init(&run->phase[1], "tail");
 	snprintf(run->stopped_by, sizeof(run->stopped_by), "done");
 	return run;
 fail:
-	tr_run_free(run);
+	tl_run_free(run);
 	return NULL;
 }
 
 void
-tr_run_free(tr_run *run)
+tl_run_free(tl_run *run)
 {
 	if (run == NULL)
 		return;
@@ -155,28 +130,28 @@ tr_run_free(tr_run *run)
 }
 
 static uint64_t
-op_answers(const tr_opstats *o)
+op_answers(const tl_opstats *o)
 {
 	uint64_t n = 0;
-	for (int i = 0; i < TR_STATUS_SLOTS; i++)
+	for (int i = 0; i < TL_STATUS_SLOTS; i++)
 		n += o->status[i];
 	return n;
 }
 
 static uint64_t
-op_transport(const tr_opstats *o)
+op_transport(const tl_opstats *o)
 {
 	uint64_t n = 0;
-	for (int i = 0; i < TR_XP_COUNT; i++)
+	for (int i = 0; i < TL_XP_COUNT; i++)
 		n += o->transport[i];
 	return n;
 }
 
 static uint64_t
-op_error_answers(const tr_opstats *o)
+op_error_answers(const tl_opstats *o)
 {
 	uint64_t n = 0;
-	for (int i = 300; i < TR_STATUS_SLOTS; i++)
+	for (int i = 300; i < TL_STATUS_SLOTS; i++)
 		n += o->status[i];
 	return n;
 }
@@ -194,7 +169,7 @@ tickets_left(int64_t total, int64_t sold)
 }
 
 static double
-phase_seconds(const tr_phase *p)
+phase_seconds(const tl_phase *p)
 {
 	/* In doubles: the ends may come from a file, and their difference
 	 * need not fit an int64. */
@@ -203,9 +178,9 @@ phase_seconds(const tr_phase *p)
 }
 
 void
-tr_run_verdict(const tr_run *run, tr_verdict *v)
+tl_run_verdict(const tl_run *run, tl_verdict *v)
 {
-	const tr_eventinfo *e = &run->at_end;
+	const tl_eventinfo *e = &run->at_end;
 
 	memset(v, 0, sizeof(*v));
 	v->total = e->valid ? e->total : -1;
@@ -219,12 +194,12 @@ tr_run_verdict(const tr_run *run, tr_verdict *v)
 	}
 	v->oversold = e->valid && e->sold > e->total;
 	for (size_t i = 0; i < run->n_phases; i++) {
-		const tr_phase *p = &run->phase[i];
+		const tl_phase *p = &run->phase[i];
 		v->attempts += p->attempts;
 		v->reserved += p->reserved;
 		v->confirmed += p->confirmed;
 		v->abandoned += p->abandoned;
-		for (int k = 0; k < TR_OP_COUNT; k++) {
+		for (int k = 0; k < TL_OP_COUNT; k++) {
 			v->transport_errors += op_transport(&p->op[k]);
 			v->error_answers += op_error_answers(&p->op[k]);
 		}
@@ -241,10 +216,10 @@ tr_run_verdict(const tr_run *run, tr_verdict *v)
 }
 
 /* The last poll at or before t_ms, or NULL. */
-static const tr_eventinfo *
-poll_at(const tr_run *run, int64_t t_ms)
+static const tl_eventinfo *
+poll_at(const tl_run *run, int64_t t_ms)
 {
-	const tr_eventinfo *best = NULL;
+	const tl_eventinfo *best = NULL;
 	for (size_t i = 0; i < run->n_polls && run->polls[i].t_ms <= t_ms; i++)
 		best = &run->polls[i];
 	return best;
@@ -269,22 +244,22 @@ json_str(FILE *f, const char *s)
 }
 
 static void
-json_hist(FILE *f, const tr_hist *h)
+json_hist(FILE *f, const tl_hist *h)
 {
 	bool first = true;
 
 	fprintf(f, "{\"count\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,"
 	    "\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
 	    ",\"p99_9\":%" PRIu64 ",\"max\":%" PRIu64 ",\"sum\":%" PRIu64
-	    ",\"buckets\":[", h->count, h->count ? h->min : 0, tr_hist_mean(h),
-	    tr_hist_percentile(h, 50), tr_hist_percentile(h, 90),
-	    tr_hist_percentile(h, 99), tr_hist_percentile(h, 99.9), h->max,
+	    ",\"buckets\":[", h->count, h->count ? h->min : 0, tl_hist_mean(h),
+	    tl_hist_percentile(h, 50), tl_hist_percentile(h, 90),
+	    tl_hist_percentile(h, 99), tl_hist_percentile(h, 99.9), h->max,
 	    h->sum);
-	for (size_t i = 0; i < TR_HIST_BUCKETS; i++) {
+	for (size_t i = 0; i < TL_HIST_BUCKETS; i++) {
 		uint64_t lo, hi;
 		if (h->buckets[i] == 0)
 			continue;
-		tr_hist_bucket_range(i, &lo, &hi);
+		tl_hist_bucket_range(i, &lo, &hi);
 		fprintf(f, "%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",", lo,
 		    h->buckets[i]);
 		first = false;
@@ -293,13 +268,13 @@ json_hist(FILE *f, const tr_hist *h)
 }
 
 static void
-json_op(FILE *f, const tr_opstats *o)
+json_op(FILE *f, const tl_opstats *o)
 {
 	bool first = true;
 
 	fprintf(f, "{\"requests\":%" PRIu64 ",\"answered\":%" PRIu64
 	    ",\"status\":{", op_answers(o) + op_transport(o), op_answers(o));
-	for (int i = 0; i < TR_STATUS_SLOTS; i++) {
+	for (int i = 0; i < TL_STATUS_SLOTS; i++) {
 		if (o->status[i] == 0)
 			continue;
 		fprintf(f, "%s\"%d\":%" PRIu64, first ? "" : ",", i,
@@ -308,16 +283,16 @@ json_op(FILE *f, const tr_opstats *o)
 	}
 	fputs("},\"errors\":{", f);
 	first = true;
-	for (int i = 0; i < TR_EC_COUNT; i++) {
+	for (int i = 0; i < TR_API_ERROR_COUNT; i++) {
 		if (o->errors[i] == 0)
 			continue;
 		fprintf(f, "%s\"%s\":%" PRIu64, first ? "" : ",",
-		    ecode_names[i], o->errors[i]);
+		    tr_api_error_name(i), o->errors[i]);
 		first = false;
 	}
 	fputs("},\"transport\":{", f);
-	for (int i = 0; i < TR_XP_COUNT; i++)
-		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", tr_xport_name(i),
+	for (int i = 0; i < TL_XP_COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", tl_xport_name(i),
 		    o->transport[i]);
 	fprintf(f, "},\"retries\":%" PRIu64 ",\"latency_us\":", o->retries);
 	json_hist(f, &o->latency_us);
@@ -325,7 +300,7 @@ json_op(FILE *f, const tr_opstats *o)
 }
 
 static void
-json_event(FILE *f, const tr_eventinfo *e)
+json_event(FILE *f, const tl_eventinfo *e)
 {
 	if (!e->valid) {
 		fputs("null", f);
@@ -339,7 +314,7 @@ json_event(FILE *f, const tr_eventinfo *e)
 }
 
 static void
-json_phase(FILE *f, const tr_phase *p)
+json_phase(FILE *f, const tl_phase *p)
 {
 	double s = phase_seconds(p);
 
@@ -357,9 +332,9 @@ json_phase(FILE *f, const tr_phase *p)
 	    s > 0 ? (double)(op_answers(&p->op[0]) + op_answers(&p->op[1])) / s :
 	    0.0, p->reserved, p->confirmed,
 	    p->abandoned, p->confirm_failed, p->bad_answers);
-	json_op(f, &p->op[TR_OP_RESERVE]);
+	json_op(f, &p->op[TL_OP_RESERVE]);
 	fputs(",\"confirm\":", f);
-	json_op(f, &p->op[TR_OP_CONFIRM]);
+	json_op(f, &p->op[TL_OP_CONFIRM]);
 	fputs("},\"nodes\":[", f);
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		fputs(i ? ",{\"node\":" : "{\"node\":", f);
@@ -384,7 +359,7 @@ json_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
 enum { PF_LEFT, PF_AVAILABLE, PF_HELD, PF_TOTAL, PF_SOLD, PF_T };
 
 static int64_t
-poll_field(const tr_eventinfo *e, int which)
+poll_field(const tl_eventinfo *e, int which)
 {
 	switch (which) {
 	case PF_LEFT: return tickets_left(e->total, e->sold);
@@ -398,12 +373,12 @@ poll_field(const tr_eventinfo *e, int which)
 
 /* A per-slot series of the last poll's figure (null before any poll). */
 static void
-json_slot_polls(FILE *f, const tr_run *run, const char *name, int which)
+json_slot_polls(FILE *f, const tl_run *run, const char *name, int which)
 {
 	fprintf(f, "\"%s\":[", name);
 	for (size_t i = 0; i < run->n_slots; i++) {
-		const tr_eventinfo *e = poll_at(run,
-		    (int64_t)(i + 1) * TR_SLOT_MS);
+		const tl_eventinfo *e = poll_at(run,
+		    (int64_t)(i + 1) * TL_SLOT_MS);
 		if (i)
 			fputc(',', f);
 		if (e)
@@ -415,7 +390,7 @@ json_slot_polls(FILE *f, const tr_run *run, const char *name, int which)
 }
 
 static void
-json_polls(FILE *f, const tr_run *run, const char *name, int which)
+json_polls(FILE *f, const tl_run *run, const char *name, int which)
 {
 	fprintf(f, "\"%s\":[", name);
 	for (size_t i = 0; i < run->n_polls; i++)
@@ -425,14 +400,14 @@ json_polls(FILE *f, const tr_run *run, const char *name, int which)
 }
 
 int
-tr_report_write_json(const tr_run *run, FILE *f)
+tl_report_write_json(const tl_run *run, FILE *f)
 {
-	tr_verdict v;
-	tr_phase all;
+	tl_verdict v;
+	tl_phase all;
 
-	tr_run_verdict(run, &v);
+	tl_run_verdict(run, &v);
 	fprintf(f, "{\"tool\":\"trload\",\"version\":%d,\"config\":{\"target\":",
-	    TR_REPORT_VERSION);
+	    TL_REPORT_VERSION);
 	json_str(f, run->target);
 	fputs(",\"event\":", f);
 	json_str(f, run->event);
@@ -479,13 +454,13 @@ tr_report_write_json(const tr_run *run, FILE *f)
 	}
 
 	/* The whole run per op, so a reader need not add phases up. */
-	tr_phase_init(&all, "all");
+	tl_phase_init(&all, "all");
 	for (size_t i = 0; i < run->n_phases; i++)
-		tr_phase_merge(&all, &run->phase[i]);
+		tl_phase_merge(&all, &run->phase[i]);
 	fputs("],\"ops\":{\"reserve\":", f);
-	json_op(f, &all.op[TR_OP_RESERVE]);
+	json_op(f, &all.op[TL_OP_RESERVE]);
 	fputs(",\"confirm\":", f);
-	json_op(f, &all.op[TR_OP_CONFIRM]);
+	json_op(f, &all.op[TL_OP_CONFIRM]);
 	fputs("},\"nodes\":[", f);
 	for (size_t i = 0; i < all.n_nodes; i++) {
 		fputs(i ? ",{\"node\":" : "{\"node\":", f);
@@ -495,7 +470,7 @@ tr_report_write_json(const tr_run *run, FILE *f)
 		    all.nodes[i].rid_prefix, all.nodes[i].confirmed);
 	}
 
-	fprintf(f, "],\"series\":{\"slot_ms\":%d,", TR_SLOT_MS);
+	fprintf(f, "],\"series\":{\"slot_ms\":%d,", TL_SLOT_MS);
 	json_u64s(f, "attempts", run->s_attempts, run->n_slots);
 	fputc(',', f);
 	json_u64s(f, "reserved", run->s_reserved, run->n_slots);
@@ -871,7 +846,7 @@ jstrcpy(const jnode *o, const char *key, char *out, size_t cap)
 }
 
 static void
-read_event(const jnode *o, tr_eventinfo *e)
+read_event(const jnode *o, tl_eventinfo *e)
 {
 	memset(e, 0, sizeof(*e));
 	if (o == NULL || o->type != J_OBJ)
@@ -887,29 +862,29 @@ read_event(const jnode *o, tr_eventinfo *e)
 }
 
 static void
-read_op(const jnode *o, tr_opstats *s)
+read_op(const jnode *o, tl_opstats *s)
 {
 	const jnode *m, *lat;
 
 	if ((m = jget(o, "status")) && m->type == J_OBJ)
 		for (const jnode *k = m->kid; k; k = k->next) {
 			long st = strtol(k->key, NULL, 10);
-			if (st >= 0 && st < TR_STATUS_SLOTS)
+			if (st >= 0 && st < TL_STATUS_SLOTS)
 				s->status[st] += jnum_u64(k);
 		}
 	if ((m = jget(o, "errors")) && m->type == J_OBJ)
 		for (const jnode *k = m->kid; k; k = k->next)
-			s->errors[tr_ecode_parse(k->key, strlen(k->key))] +=
+			s->errors[tr_api_error_parse(k->key, strlen(k->key))] +=
 			    jnum_u64(k);
 	if ((m = jget(o, "transport")) && m->type == J_OBJ)
-		for (int i = 0; i < TR_XP_COUNT; i++)
-			s->transport[i] = ju64(m, tr_xport_name(i));
+		for (int i = 0; i < TL_XP_COUNT; i++)
+			s->transport[i] = ju64(m, tl_xport_name(i));
 	s->retries = ju64(o, "retries");
 	lat = jget(o, "latency_us");
 	if ((m = jget(lat, "buckets")) && m->type == J_ARR) {
 		for (const jnode *b = m->kid; b; b = b->next)
 			if (b->type == J_ARR && b->n == 2)
-				tr_hist_record_n(&s->latency_us,
+				tl_hist_record_n(&s->latency_us,
 				    jnum_u64(b->kid), jnum_u64(b->kid->next));
 		/* Buckets lose the exact extremes and sum: restore them. */
 		if (s->latency_us.count > 0) {
@@ -921,7 +896,7 @@ read_op(const jnode *o, tr_opstats *s)
 }
 
 static void
-read_phase(const jnode *o, tr_phase *p)
+read_phase(const jnode *o, tl_phase *p)
 {
 	const jnode *ops = jget(o, "ops"), *nodes = jget(o, "nodes");
 
@@ -937,14 +912,14 @@ read_phase(const jnode *o, tr_phase *p)
 	p->confirm_failed = ju64(o, "confirm_failed");
 	p->bad_answers = ju64(o, "bad_answers");
 	p->nodes_dropped = ju64(o, "nodes_dropped");
-	for (int i = 0; i < TR_OP_COUNT; i++)
-		read_op(jget(ops, tr_op_name(i)), &p->op[i]);
+	for (int i = 0; i < TL_OP_COUNT; i++)
+		read_op(jget(ops, tl_op_name(i)), &p->op[i]);
 	if (nodes && nodes->type == J_ARR)
 		for (const jnode *k = nodes->kid; k; k = k->next) {
 			const jnode *nm = jget(k, "node");
-			tr_nodecount *c;
+			tl_nodecount *c;
 			if (nm == NULL || nm->type != J_STR ||
-			    (c = tr_phase_node(p, nm->str)) == NULL)
+			    (c = tl_phase_node(p, nm->str)) == NULL)
 				continue;
 			c->reserved = ju64(k, "reserved");
 			c->rid_prefix = ju64(k, "rid_prefix");
@@ -974,11 +949,11 @@ poll_val(const jnode *a, size_t i)
 }
 
 int
-tr_report_read_json(const char *text, size_t len, tr_run **out)
+tl_report_read_json(const char *text, size_t len, tl_run **out)
 {
 	jnode *root = jparse(text, len);
 	const jnode *cfg, *ev, *ph, *series, *polls, *a;
-	tr_run *run;
+	tl_run *run;
 	size_t slots = 0, npolls = 0;
 	const char *tool;
 
@@ -996,7 +971,7 @@ tr_report_read_json(const char *text, size_t len, tr_run **out)
 		slots = a->n;
 	if ((a = jget(polls, "t_ms")) && a->type == J_ARR)
 		npolls = a->n;
-	if ((run = tr_run_new(slots, npolls)) == NULL) {
+	if ((run = tl_run_new(slots, npolls)) == NULL) {
 		jfree(root);
 		return TR_ENOMEM;
 	}
@@ -1036,7 +1011,7 @@ tr_report_read_json(const char *text, size_t len, tr_run **out)
 	read_u64s(series, "reserved", run->s_reserved, slots);
 	read_u64s(series, "confirmed", run->s_confirmed, slots);
 	for (size_t i = 0; i < npolls; i++) {
-		tr_eventinfo *e = &run->polls[i];
+		tl_eventinfo *e = &run->polls[i];
 		e->valid = true;
 		e->t_ms = poll_val(jget(polls, "t_ms"), i);
 		e->total = poll_val(jget(polls, "total"), i);
@@ -1088,12 +1063,12 @@ verdict_word(const jnode *n, char *out, size_t cap)
 }
 
 int
-tr_report_read_extra(const char *text, size_t len, tr_extra_row **rows,
+tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
     size_t *n)
 {
 	jnode *root = jparse(text, len);
 	const jnode *list;
-	tr_extra_row *out;
+	tl_extra_row *out;
 	size_t cap = 0, cnt = 0;
 
 	if (root == NULL || root->type != J_OBJ) {
@@ -1109,7 +1084,7 @@ tr_report_read_extra(const char *text, size_t len, tr_extra_row **rows,
 	if (list && list->type == J_ARR)
 		for (const jnode *k = list->kid; k; k = k->next) {
 			const jnode *v;
-			tr_extra_row *r = &out[cnt];
+			tl_extra_row *r = &out[cnt];
 			if (k->type != J_OBJ)
 				continue;
 			jstrcpy(k, "name", r->name, sizeof(r->name));
@@ -1121,7 +1096,7 @@ tr_report_read_extra(const char *text, size_t len, tr_extra_row **rows,
 			cnt++;
 		}
 	for (const jnode *k = root->kid; k; k = k->next) {
-		tr_extra_row *r = &out[cnt];
+		tl_extra_row *r = &out[cnt];
 		if (strcmp(k->key, "rows") == 0 || k->type == J_OBJ ||
 		    k->type == J_ARR)
 			continue;
@@ -1171,7 +1146,7 @@ grp(char *buf, size_t cap, uint64_t v)
 }
 
 const char *
-tr_report_thousands(char *buf, size_t cap, uint64_t v)
+tl_report_thousands(char *buf, size_t cap, uint64_t v)
 {
 	return grp(buf, cap, v);
 }
@@ -1387,17 +1362,17 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 	fputs("</svg>\n", f);
 }
 
-static const tr_phase *
-tail_phase(const tr_run *run)
+static const tl_phase *
+tail_phase(const tl_run *run)
 {
 	return run->n_phases > 1 && run->phase[1].end_ms > run->phase[1].start_ms
 	    ? &run->phase[1] : NULL;
 }
 
 static void
-chart_shade(const tr_run *run, ch_chart *c)
+chart_shade(const tl_run *run, ch_chart *c)
 {
-	const tr_phase *t = tail_phase(run);
+	const tl_phase *t = tail_phase(run);
 	if (t) {
 		c->shade0 = (double)t->start_ms / 1000;
 		c->shade1 = (double)t->end_ms / 1000;
@@ -1407,14 +1382,14 @@ chart_shade(const tr_run *run, ch_chart *c)
 
 /* Rates per second, with slots merged so a chart has at most ~600 points. */
 static int
-chart_rates(FILE *f, const tr_run *run)
+chart_rates(FILE *f, const tl_run *run)
 {
 	size_t g = run->n_slots / 600 + 1, n = (run->n_slots + g - 1) / g;
 	double *x = calloc(n ? n : 1, sizeof(double));
 	double *ya = calloc(n ? n : 1, sizeof(double));
 	double *yr = calloc(n ? n : 1, sizeof(double));
 	double *yc = calloc(n ? n : 1, sizeof(double));
-	double max_a = 0, max_s = 0, span = (double)(g * TR_SLOT_MS) / 1000;
+	double max_a = 0, max_s = 0, span = (double)(g * TL_SLOT_MS) / 1000;
 	ch_chart c = {0};
 	ch_series s[2];
 
@@ -1460,7 +1435,7 @@ chart_rates(FILE *f, const tr_run *run)
 }
 
 static int
-chart_tickets(FILE *f, const tr_run *run)
+chart_tickets(FILE *f, const tl_run *run)
 {
 	size_t n = run->n_polls;
 	double *x = calloc(n ? n : 1, sizeof(double));
@@ -1476,7 +1451,7 @@ chart_tickets(FILE *f, const tr_run *run)
 		return TR_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const tr_eventinfo *e = &run->polls[i];
+		const tl_eventinfo *e = &run->polls[i];
 		x[i] = (double)e->t_ms / 1000;
 		yl[i] = (double)tickets_left(e->total, e->sold);
 		yv[i] = (double)e->available;
@@ -1505,7 +1480,7 @@ chart_tickets(FILE *f, const tr_run *run)
 /* Share (%) of an op's answers per log bin; x at the bin's geometric
  * middle. Returns the range of bins in use. */
 static void
-lat_bins(const tr_hist *h, double *x, double *y, int *first, int *last)
+lat_bins(const tl_hist *h, double *x, double *y, int *first, int *last)
 {
 	*first = LAT_BINS;
 	*last = -1;
@@ -1515,13 +1490,13 @@ lat_bins(const tr_hist *h, double *x, double *y, int *first, int *last)
 	}
 	if (h->count == 0)
 		return;
-	for (size_t i = 0; i < TR_HIST_BUCKETS; i++) {
+	for (size_t i = 0; i < TL_HIST_BUCKETS; i++) {
 		uint64_t lo, hi;
 		double mid;
 		int b;
 		if (h->buckets[i] == 0)
 			continue;
-		tr_hist_bucket_range(i, &lo, &hi);
+		tl_hist_bucket_range(i, &lo, &hi);
 		mid = ((double)lo + (double)hi) / 2;
 		b = mid < 1 ? 0 : (int)floor(log10(mid) * LAT_BINS_PER_DECADE);
 		if (b >= LAT_BINS)
@@ -1535,18 +1510,18 @@ lat_bins(const tr_hist *h, double *x, double *y, int *first, int *last)
 }
 
 static void
-chart_latency(FILE *f, const tr_phase *all)
+chart_latency(FILE *f, const tl_phase *all)
 {
-	static const char *colors[TR_OP_COUNT] = {"#2563eb", "#ea580c"};
-	double x[TR_OP_COUNT][LAT_BINS], y[TR_OP_COUNT][LAT_BINS], max = 0;
-	char names[TR_OP_COUNT][160], b1[32], b2[32], b3[32];
+	static const char *colors[TL_OP_COUNT] = {"#2563eb", "#ea580c"};
+	double x[TL_OP_COUNT][LAT_BINS], y[TL_OP_COUNT][LAT_BINS], max = 0;
+	char names[TL_OP_COUNT][160], b1[32], b2[32], b3[32];
 	int lo = LAT_BINS, hi = -1;
-	ch_series s[TR_OP_COUNT];
+	ch_series s[TL_OP_COUNT];
 	ch_chart c = {0};
 	size_t ns = 0;
 
-	for (int op = 0; op < TR_OP_COUNT; op++) {
-		const tr_hist *h = &all->op[op].latency_us;
+	for (int op = 0; op < TL_OP_COUNT; op++) {
+		const tl_hist *h = &all->op[op].latency_us;
 		int a, b;
 		lat_bins(h, x[op], y[op], &a, &b);
 		if (h->count == 0)
@@ -1556,16 +1531,16 @@ chart_latency(FILE *f, const tr_phase *all)
 		for (int i = 0; i < LAT_BINS; i++)
 			max = fmax(max, y[op][i]);
 		snprintf(names[op], sizeof(names[op]), "%s: p50 %s, p99 %s, "
-		    "p99.9 %s", tr_op_name(op), fmt_us(b1, sizeof(b1),
-		    (double)tr_hist_percentile(h, 50)), fmt_us(b2, sizeof(b2),
-		    (double)tr_hist_percentile(h, 99)), fmt_us(b3, sizeof(b3),
-		    (double)tr_hist_percentile(h, 99.9)));
+		    "p99.9 %s", tl_op_name(op), fmt_us(b1, sizeof(b1),
+		    (double)tl_hist_percentile(h, 50)), fmt_us(b2, sizeof(b2),
+		    (double)tl_hist_percentile(h, 99)), fmt_us(b3, sizeof(b3),
+		    (double)tl_hist_percentile(h, 99.9)));
 	}
 	if (hi < 0) {
 		lo = 10;
 		hi = 39;
 	}
-	for (int op = 0; op < TR_OP_COUNT; op++) {
+	for (int op = 0; op < TL_OP_COUNT; op++) {
 		if (all->op[op].latency_us.count == 0)
 			continue;
 		s[ns++] = (ch_series){names[op], colors[op], x[op] + lo,
@@ -1639,18 +1614,18 @@ vrow(FILE *f, const char *name, const char *value, const char *verdict,
 
 /* "sold_out 989,000 · overloaded 12" for the non-zero error codes. */
 static void
-errors_text(const tr_phase *all, char *out, size_t cap)
+errors_text(const tl_phase *all, char *out, size_t cap)
 {
 	size_t o = 0;
 	char b[32];
 
 	out[0] = '\0';
-	for (int op = 0; op < TR_OP_COUNT; op++)
-		for (int i = 0; i < TR_EC_COUNT; i++) {
+	for (int op = 0; op < TL_OP_COUNT; op++)
+		for (int i = 0; i < TR_API_ERROR_COUNT; i++) {
 			if (all->op[op].errors[i] == 0 || o >= cap)
 				continue;
 			o += (size_t)snprintf(out + o, cap - o, "%s%s %s %s",
-			    o ? " · " : "", tr_op_name(op), ecode_names[i],
+			    o ? " · " : "", tl_op_name(op), tr_api_error_name(i),
 			    grp(b, sizeof(b), all->op[op].errors[i]));
 		}
 	if (o == 0)
@@ -1658,18 +1633,18 @@ errors_text(const tr_phase *all, char *out, size_t cap)
 }
 
 static void
-transport_text(const tr_phase *all, char *out, size_t cap)
+transport_text(const tl_phase *all, char *out, size_t cap)
 {
 	size_t o = 0;
 	char b[32];
 
 	out[0] = '\0';
-	for (int op = 0; op < TR_OP_COUNT; op++)
-		for (int i = 0; i < TR_XP_COUNT; i++) {
+	for (int op = 0; op < TL_OP_COUNT; op++)
+		for (int i = 0; i < TL_XP_COUNT; i++) {
 			if (all->op[op].transport[i] == 0 || o >= cap)
 				continue;
 			o += (size_t)snprintf(out + o, cap - o, "%s%s %s %s",
-			    o ? " · " : "", tr_op_name(op), tr_xport_name(i),
+			    o ? " · " : "", tl_op_name(op), tl_xport_name(i),
 			    grp(b, sizeof(b), all->op[op].transport[i]));
 		}
 	if (o == 0)
@@ -1677,11 +1652,11 @@ transport_text(const tr_phase *all, char *out, size_t cap)
 }
 
 static void
-html_verdict(FILE *f, const tr_run *run, const tr_phase *all,
-    const tr_verdict *v, const tr_extra_row *rows, size_t n_rows)
+html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
+    const tl_verdict *v, const tl_extra_row *rows, size_t n_rows)
 {
 	char val[512], note[256], b1[32], b2[32], b3[32];
-	const tr_phase *tail = tail_phase(run);
+	const tl_phase *tail = tail_phase(run);
 
 	fputs("<table class=\"verdict\"><thead><tr><th>Check</th><th>Value"
 	    "</th><th>Verdict</th><th>Note</th></tr></thead><tbody>\n", f);
@@ -1723,15 +1698,15 @@ html_verdict(FILE *f, const tr_run *run, const tr_phase *all,
 	snprintf(note, sizeof(note), "abandon share %.1f %% (main phase)",
 	    run->abandon * 100);
 	vrow(f, "Buyers", val, "", note);
-	for (int op = 0; op < TR_OP_COUNT; op++) {
-		const tr_hist *h = &all->op[op].latency_us;
+	for (int op = 0; op < TL_OP_COUNT; op++) {
+		const tl_hist *h = &all->op[op].latency_us;
 		char name[64];
 		snprintf(name, sizeof(name), "%s latency p50 / p99 / p99.9",
-		    op == TR_OP_RESERVE ? "Reserve" : "Confirm");
+		    op == TL_OP_RESERVE ? "Reserve" : "Confirm");
 		snprintf(val, sizeof(val), "%s / %s / %s", fmt_us(b1,
-		    sizeof(b1), (double)tr_hist_percentile(h, 50)), fmt_us(b2,
-		    sizeof(b2), (double)tr_hist_percentile(h, 99)), fmt_us(b3,
-		    sizeof(b3), (double)tr_hist_percentile(h, 99.9)));
+		    sizeof(b1), (double)tl_hist_percentile(h, 50)), fmt_us(b2,
+		    sizeof(b2), (double)tl_hist_percentile(h, 99)), fmt_us(b3,
+		    sizeof(b3), (double)tl_hist_percentile(h, 99.9)));
 		snprintf(note, sizeof(note), "%s answers, max %s",
 		    grp(b1, sizeof(b1), h->count), fmt_us(b2, sizeof(b2),
 		    (double)h->max));
@@ -1768,7 +1743,7 @@ html_verdict(FILE *f, const tr_run *run, const tr_phase *all,
 }
 
 static void
-html_op_table(FILE *f, const tr_run *run)
+html_op_table(FILE *f, const tl_run *run)
 {
 	char b[7][32];
 
@@ -1777,21 +1752,21 @@ html_op_table(FILE *f, const tr_run *run)
 	    "<th>By HTTP status</th><th>No answer</th></tr></thead><tbody>\n",
 	    f);
 	for (size_t i = 0; i < run->n_phases; i++)
-		for (int op = 0; op < TR_OP_COUNT; op++) {
-			const tr_opstats *o = &run->phase[i].op[op];
-			const tr_hist *h = &o->latency_us;
+		for (int op = 0; op < TL_OP_COUNT; op++) {
+			const tl_opstats *o = &run->phase[i].op[op];
+			const tl_hist *h = &o->latency_us;
 			bool first = true;
 			fprintf(f, "<tr><td>%s</td><td>%s</td><td class=\"n\">%s"
 			    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
 			    "<td class=\"n\">%s</td><td>", run->phase[i].name,
-			    tr_op_name(op), grp(b[0], 32, h->count),
-			    fmt_us(b[1], 32, (double)tr_hist_percentile(h, 50)),
-			    fmt_us(b[2], 32, (double)tr_hist_percentile(h, 90)),
-			    fmt_us(b[3], 32, (double)tr_hist_percentile(h, 99)),
-			    fmt_us(b[4], 32, (double)tr_hist_percentile(h,
+			    tl_op_name(op), grp(b[0], 32, h->count),
+			    fmt_us(b[1], 32, (double)tl_hist_percentile(h, 50)),
+			    fmt_us(b[2], 32, (double)tl_hist_percentile(h, 90)),
+			    fmt_us(b[3], 32, (double)tl_hist_percentile(h, 99)),
+			    fmt_us(b[4], 32, (double)tl_hist_percentile(h,
 			    99.9)), fmt_us(b[5], 32, (double)h->max));
-			for (int s = 0; s < TR_STATUS_SLOTS; s++) {
+			for (int s = 0; s < TL_STATUS_SLOTS; s++) {
 				if (o->status[s] == 0)
 					continue;
 				fprintf(f, "%s%d: %s", first ? "" : " · ", s,
@@ -1805,7 +1780,7 @@ html_op_table(FILE *f, const tr_run *run)
 }
 
 static void
-html_nodes(FILE *f, const tr_phase *all)
+html_nodes(FILE *f, const tl_phase *all)
 {
 	char b[3][32];
 
@@ -1828,11 +1803,11 @@ html_nodes(FILE *f, const tr_phase *all)
 }
 
 int
-tr_report_write_html(const tr_run *run, const tr_extra_row *rows,
+tl_report_write_html(const tl_run *run, const tl_extra_row *rows,
     size_t n_rows, FILE *f)
 {
-	tr_phase *all = malloc(sizeof(*all));
-	tr_verdict v;
+	tl_phase *all = malloc(sizeof(*all));
+	tl_verdict v;
 	char when[64] = "?", b1[32];
 	time_t t = (time_t)(run->started_wall_ms / 1000);
 	struct tm tm;
@@ -1840,10 +1815,10 @@ tr_report_write_html(const tr_run *run, const tr_extra_row *rows,
 
 	if (all == NULL)
 		return TR_ENOMEM;
-	tr_phase_init(all, "all");
+	tl_phase_init(all, "all");
 	for (size_t i = 0; i < run->n_phases; i++)
-		tr_phase_merge(all, &run->phase[i]);
-	tr_run_verdict(run, &v);
+		tl_phase_merge(all, &run->phase[i]);
+	tl_run_verdict(run, &v);
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 
@@ -1886,18 +1861,18 @@ out:
 /* ---- Plain-text summary ----------------------------------------------- */
 
 void
-tr_report_write_summary(const tr_run *run, FILE *f)
+tl_report_write_summary(const tl_run *run, FILE *f)
 {
-	tr_phase *all = malloc(sizeof(*all));
-	tr_verdict v;
+	tl_phase *all = malloc(sizeof(*all));
+	tl_verdict v;
 	char b[6][32], line[512];
 
 	if (all == NULL)
 		return;
-	tr_phase_init(all, "all");
+	tl_phase_init(all, "all");
 	for (size_t i = 0; i < run->n_phases; i++)
-		tr_phase_merge(all, &run->phase[i]);
-	tr_run_verdict(run, &v);
+		tl_phase_merge(all, &run->phase[i]);
+	tl_run_verdict(run, &v);
 
 	fprintf(f, "\ntrload: event %s at %s, %s users, %d connections, "
 	    "%d thread(s), %.2f s (%s)\n\n", run->event, run->target,
@@ -1911,7 +1886,7 @@ tr_report_write_summary(const tr_run *run, FILE *f)
 	do {                                                                 \
 		fprintf(f, "  %-26s", label);                                \
 		for (size_t i = 0; i < run->n_phases; i++) {                 \
-			const tr_phase *p = &run->phase[i];                  \
+			const tl_phase *p = &run->phase[i];                  \
 			fprintf(f, " %14s", (expr));                         \
 		}                                                            \
 		fputc('\n', f);                                              \
@@ -1932,25 +1907,25 @@ tr_report_write_summary(const tr_run *run, FILE *f)
 	fputc('\n', f);
 	fprintf(f, "  %-8s %10s %10s %10s %10s %10s %10s\n", "latency",
 	    "answers", "p50", "p90", "p99", "p99.9", "max");
-	for (int op = 0; op < TR_OP_COUNT; op++) {
-		const tr_hist *h = &all->op[op].latency_us;
+	for (int op = 0; op < TL_OP_COUNT; op++) {
+		const tl_hist *h = &all->op[op].latency_us;
 		fprintf(f, "  %-8s %10s %10s %10s %10s %10s %10s\n",
-		    tr_op_name(op), grp(b[0], 32, h->count), fmt_us(b[1], 32,
-		    (double)tr_hist_percentile(h, 50)), fmt_us(b[2], 32,
-		    (double)tr_hist_percentile(h, 90)), fmt_us(b[3], 32,
-		    (double)tr_hist_percentile(h, 99)), fmt_us(b[4], 32,
-		    (double)tr_hist_percentile(h, 99.9)), fmt_us(b[5], 32,
+		    tl_op_name(op), grp(b[0], 32, h->count), fmt_us(b[1], 32,
+		    (double)tl_hist_percentile(h, 50)), fmt_us(b[2], 32,
+		    (double)tl_hist_percentile(h, 90)), fmt_us(b[3], 32,
+		    (double)tl_hist_percentile(h, 99)), fmt_us(b[4], 32,
+		    (double)tl_hist_percentile(h, 99.9)), fmt_us(b[5], 32,
 		    (double)h->max));
 	}
 	fputc('\n', f);
-	for (int op = 0; op < TR_OP_COUNT; op++) {
+	for (int op = 0; op < TL_OP_COUNT; op++) {
 		size_t o = 0;
-		for (int s = 0; s < TR_STATUS_SLOTS && o < sizeof(line); s++)
+		for (int s = 0; s < TL_STATUS_SLOTS && o < sizeof(line); s++)
 			if (all->op[op].status[s])
 				o += (size_t)snprintf(line + o, sizeof(line) - o,
 				    " %d:%s", s, grp(b[0], 32,
 				    all->op[op].status[s]));
-		fprintf(f, "  %-8s status%s\n", tr_op_name(op), o ? line :
+		fprintf(f, "  %-8s status%s\n", tl_op_name(op), o ? line :
 		    " none");
 	}
 	errors_text(all, line, sizeof(line));

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "holdheap.h"
+#include "tr_event.h"
 #include "tr_ids.h"
 
 typedef struct tr_ledger tr_ledger;
@@ -52,19 +53,6 @@ enum tr_hold_state {
 	TR_HOLD_RELEASED = 3,
 	TR_HOLD_EXPIRED = 4,
 };
-
-#define TR_LIMIT_PER_USER_MAX 100
-#define TR_TOTAL_MAX 100000000ULL
-#define TR_HOLD_MS_MAX (24ULL * 3600 * 1000)
-#define TR_HOLD_MS_DEFAULT (15ULL * 60 * 1000)
-
-typedef struct tr_event_conf {
-	char id[TR_EVENT_ID_MAX + 1];
-	uint64_t total;          /* 1 .. TR_TOTAL_MAX */
-	uint32_t limit_per_user; /* 1 .. TR_LIMIT_PER_USER_MAX */
-	uint64_t hold_ms;        /* 1 .. TR_HOLD_MS_MAX */
-	int64_t opens_at_ms;     /* Unix ms; 0 = open */
-} tr_event_conf;
 
 /* Read-only outside ledger.c. */
 struct tr_event {
@@ -121,8 +109,6 @@ void tr_ledger_free(tr_ledger *l);
  * predictable). Default: tr_random_u64. */
 void tr_ledger_set_rand(tr_ledger *l, uint64_t (*rand)(void *), void *arg);
 
-/* Check an event configuration: TR_EINVALID with *why set if out of range. */
-int tr_event_conf_check(const tr_event_conf *c, const char **why);
 
 /* Add an event with an empty lease. If it exists with the same conf, returns
  * 0 and the existing one; with another conf, TR_EDUPLICATE (unchanged).

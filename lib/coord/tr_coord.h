@@ -162,7 +162,7 @@ int tr_result_register(const tr_call *k, tr_event_figures *fig,
     int64_t *opens_at_ms);
 int tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool);
 
-/* One item of a hold call's answer (see lib/lua/hold.lua). */
+/* One item of a hold call's answer (see lib/coord/lua/hold.lua). */
 enum tr_hold_outcome {
 	TR_HOLDCALL_CREATED = 1, /* a new hold: rid is the one sent */
 	TR_HOLDCALL_EXISTING = 2, /* the request id's hold or order: rid */

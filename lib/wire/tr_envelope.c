@@ -138,3 +138,34 @@ tr_reply_set(Ticketrush__Reply *r, int err, const char *detail)
 	r->status = (Ticketrush__Status)tr_err_to_status(err);
 	r->detail = (char *)(detail ? detail : "");
 }
+
+int
+tr_err_to_status(int err)
+{
+	if (err == TR_OK)
+		return TICKETRUSH__STATUS__STATUS_OK;
+	if (err <= TR_ESOLD_OUT && err >= TR_ECONFLICT)
+		return -err;
+	switch (err) {
+	case TR_ETIMEDOUT:
+	case TR_EIO:
+	case TR_EFENCED:
+		return TICKETRUSH__STATUS__STATUS_UNAVAILABLE;
+	case TR_EPROTO:
+		return TICKETRUSH__STATUS__STATUS_INVALID;
+	case TR_EEMPTY:
+		return TICKETRUSH__STATUS__STATUS_SOLD_OUT;
+	default:
+		return TICKETRUSH__STATUS__STATUS_INTERNAL;
+	}
+}
+
+int
+tr_err_from_status(int status)
+{
+	if (status == TICKETRUSH__STATUS__STATUS_OK)
+		return TR_OK;
+	if (status >= -TR_ESOLD_OUT && status <= -TR_ECONFLICT)
+		return -status;
+	return TR_EPROTO;
+}

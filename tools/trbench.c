@@ -12,9 +12,6 @@
  *       same node right after. --raw skips reading replies (for a fair
  *       comparison with the echo server). Prints one JSON line.
  *
- *   trbench print-script NAME
- *       print a coordinator script's Lua source (grant, confirm, ...).
- *
  *   trbench create-events --redis HOST:PORT --count N [--prefix P]
  *       [--total T]
  *       create N events P0..P(N-1) of T tickets (default 100) with the
@@ -40,11 +37,11 @@
 #include "tr_clock.h"
 #include "tr_coord.h"
 #include "tr_envelope.h"
+#include "tr_event.h"
 #include "tr_err.h"
 #include "tr_ids.h"
 #include "tr_log.h"
 #include "tr_parse.h"
-#include "tr_scripts.h"
 
 #define URLS_MAX 16
 #define INFLIGHT_MAX 4096
@@ -348,6 +345,8 @@ usage(FILE *f)
 "       trbench run --url URL [--url URL...] --event E [--seconds S |\n"
 "               --attempts N] [--inflight K] [--batch B] [--confirm]\n"
 "               [--raw] [--user-prefix P]\n"
+"       trbench create-events --redis HOST:PORT --count N [--prefix P]\n"
+"               [--total T]\n"
 "Load for stock nodes over nng (see the comment at the top of trbench.c).\n");
 }
 
@@ -492,7 +491,7 @@ create_events(int argc, char **argv)
 			if (tr_parse_u64(argv[i + 1], 1, 1000000, &count))
 				return 2;
 		} else if (strcmp(argv[i], "--total") == 0) {
-			if (tr_parse_u64(argv[i + 1], 1, 100000000, &total))
+			if (tr_parse_u64(argv[i + 1], 1, TR_TOTAL_MAX, &total))
 				return 2;
 		} else if (strcmp(argv[i], "--prefix") == 0) {
 			snprintf(prefix, sizeof(prefix), "%s", argv[i + 1]);
@@ -561,16 +560,6 @@ main(int argc, char **argv)
 		return run(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "create-events") == 0)
 		return create_events(argc - 1, argv + 1);
-	if (argc == 3 && strcmp(argv[1], "print-script") == 0) {
-		/* For benchmarks that run our scripts with redis-benchmark. */
-		for (int i = 0; i < TR_SCRIPT_COUNT; i++) {
-			if (strcmp(argv[2], tr_script_name[i]) == 0) {
-				fputs(tr_script_source[i], stdout);
-				return 0;
-			}
-		}
-		return 2;
-	}
 	usage(argc >= 2 && strcmp(argv[1], "--help") == 0 ? stdout : stderr);
 	return argc >= 2 && strcmp(argv[1], "--help") == 0 ? 0 : 2;
 }

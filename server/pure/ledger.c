@@ -119,25 +119,6 @@ tr_ledger_set_rand(tr_ledger *l, uint64_t (*rand)(void *), void *arg)
 }
 
 int
-tr_event_conf_check(const tr_event_conf *c, const char **why)
-{
-	if (!tr_event_id_valid(c->id))
-		*why = "event_id must be 1-64 chars of [A-Za-z0-9._:-]";
-	else if (c->total < 1 || c->total > TR_TOTAL_MAX)
-		*why = "total must be 1..100000000";
-	else if (c->limit_per_user < 1 ||
-	    c->limit_per_user > TR_LIMIT_PER_USER_MAX)
-		*why = "limit_per_user must be 1..100";
-	else if (c->hold_ms < 1 || c->hold_ms > TR_HOLD_MS_MAX)
-		*why = "hold must be 1ms..24h";
-	else if (c->opens_at_ms < 0)
-		*why = "opens_at must not be negative";
-	else
-		return 0;
-	return TR_EINVALID;
-}
-
-int
 tr_ledger_event_add(tr_ledger *l, const tr_event_conf *conf, tr_event **out)
 {
 	tr_event *ev;
