@@ -40,6 +40,23 @@ grant_size_follows_the_rate_of_sale_within_its_bounds(void **state)
 }
 
 static void
+one_sale_right_after_the_start_does_not_ask_for_the_pool(void **state)
+{
+	tr_refill r;
+	(void)state;
+
+	/* The event was attached at 1000 ms and its first sale is seen at
+	 * 1001 ms: over 1 ms that would be 1,000 a second, a grant of 250
+	 * that takes a small event's whole pool from the other nodes. */
+	tr_refill_init(&r, 8, 4096, 250, 1000);
+	tr_refill_observe(&r, 1, 1001);
+	assert_int_equal(tr_refill_batch(&r), 8);
+	/* Measured at the next tick, over 10 ms: 100 a second, 25. */
+	tr_refill_observe(&r, 1, 1010);
+	assert_int_equal(tr_refill_batch(&r), 25);
+}
+
+static void
 a_node_asks_ahead_only_while_it_sells(void **state)
 {
 	tr_refill r;
@@ -71,6 +88,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
 		grant_size_follows_the_rate_of_sale_within_its_bounds),
+	    cmocka_unit_test(
+		one_sale_right_after_the_start_does_not_ask_for_the_pool),
 	    cmocka_unit_test(a_node_asks_ahead_only_while_it_sells),
 	    cmocka_unit_test(idle_lease_goes_back_unless_disabled),
 	};

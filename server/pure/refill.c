@@ -4,6 +4,10 @@
 #include <math.h>
 
 #define RATE_TAU_MS 1000.0
+/* The shortest window a rate is measured over. A sale a millisecond after
+ * the event was attached is not a thousand a second: over so short a
+ * window one sale would ask for the whole pool. */
+#define RATE_WINDOW_MIN_MS 10
 
 void
 tr_refill_init(tr_refill *r, uint64_t min_batch, uint64_t max_batch,
@@ -23,8 +27,8 @@ tr_refill_observe(tr_refill *r, uint64_t reserved_count, int64_t now_mono_ms)
 	int64_t dt = now_mono_ms - r->last_mono_ms;
 	double inst, alpha;
 
-	if (dt <= 0)
-		return;
+	if (dt < RATE_WINDOW_MIN_MS)
+		return; /* the next call measures over the longer window */
 	if (reserved_count < r->last_count) /* reset: start over */
 		r->last_count = reserved_count;
 	inst = (double)(reserved_count - r->last_count) * 1000.0 / (double)dt;

@@ -25,7 +25,9 @@ void tr_refill_init(tr_refill *r, uint64_t min_batch, uint64_t max_batch,
     int64_t horizon_ms, int64_t now_mono_ms);
 
 /* Feed the event's running count of reservations; call every tick or so.
- * The rate is smoothed over about one second. */
+ * The rate is smoothed over about one second, each measure taken over at
+ * least 10 ms (a call sooner after the last one is folded into the
+ * next). */
 void tr_refill_observe(tr_refill *r, uint64_t reserved_count,
     int64_t now_mono_ms);
 
