@@ -598,7 +598,7 @@ ticker_main(void *arg)
 
 	while (!atomic_load(&n->quit)) {
 		pthread_mutex_lock(&n->lock);
-		ops_tick(n, tr_mono_ms(), &f);
+		ticker_run(n, tr_mono_ms(), &f);
 		pthread_mutex_unlock(&n->lock);
 		finish_all(&f);
 		tr_sleep_ms(TICK_MS);

@@ -22,12 +22,6 @@
 #include "tr_err.h"
 #include "tr_log.h"
 
-static struct ev_state *
-evs_of(tr_event *ev)
-{
-	return ev->user_data;
-}
-
 struct job *
 job_new(enum job_kind kind, tr_event *ev)
 {

@@ -2,19 +2,22 @@
  * server/ includes it.
  *
  *   serve.c      nng sockets and contexts: a request in, a reply out
- *   ops.c        the operations, under the node lock: input checks,
- *                reservations (and their wait for stock), confirm,
- *                release, events, the admin calls
+ *   ops.c        the data operations, under the node lock: input checks,
+ *                reservations, confirm, release, reads
+ *   waiters.c    reservations waiting for stock (a grant in flight)
+ *   admin.c      the admin calls (create, status, list, drain)
+ *   ticker.c     the ticker's work (expiry, waiter timeouts, prefetch,
+ *                idle returns)
  *   reply.c      filling the protobuf answers
  *   jobs.c       coordinator calls: what starts them (grants, hold and
  *                expire batches, give-backs, lookups of unknown events)
  *                and what their answers do
  *   coordloop.c  the coordinator thread (every Redis call, pipelined; the
- *                liveness claim, discovery, sync, sweep) and the ticker
- *                thread (expiry, waiter timeouts, prefetch, idle returns)
+ *                liveness claim, sync of busy events, the sweeper) and
+ *                the ticker thread
  *   node.c       start and stop
  *
- * Threads: nng's callback threads run serve.c and ops.c; one coordinator
+ * Threads: nng's callback threads run serve.c, ops.c and admin.c; one coordinator
  * thread does every Redis call; one ticker thread runs every 10 ms. All
  * ledger state and every ev_state is under node->lock, held for
  * microseconds and never across I/O.
@@ -313,7 +316,14 @@ void fill_order_fields(struct slot *s, const char *rid, const char *event_id,
 void fill_order(struct slot *s, const tr_hold *h, const char *node);
 void ops_fill_event(tr_node *n, struct slot *s, tr_event *ev);
 
-/* ops.c */
+/* An event's node-side state (ops_event_attach made it). */
+static inline struct ev_state *
+evs_of(tr_event *ev)
+{
+	return ev->user_data;
+}
+
+/* ops.c: the data operations */
 /* Answer c->req: fills slots; some finish later (coordinator). */
 void ops_handle(struct srv_ctx *c);
 /* Answer every op of c->req with err (stopping, malformed). */
@@ -321,19 +331,37 @@ void ops_reply_all(struct srv_ctx *c, int err, const char *detail);
 /* Run one checked data op under the lock; true if it finishes later. */
 bool ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op,
     int64_t now_mono_ms, int64_t now_wall_ms);
-/* Periodic work under the lock (ticker): expiry, waiter timeouts,
- * prefetch, idle returns. */
-void ops_tick(tr_node *n, int64_t now_mono_ms, struct finish_list *f);
+/* A reservation's refusal or hold, answered (counts it). */
+void answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv,
+    tr_hold *h);
+/* The lease admitted qty for user: record the hold (standalone: in
+ * memory; else with the coordinator, which answers later). True if the
+ * answer comes later. */
+bool reserve_admitted(tr_node *n, struct slot *s, tr_event *ev,
+    const char *user, const char *request_id, uint32_t qty, int64_t now,
+    int64_t wall);
+/* State for a newly known event (lock held). */
+int ops_event_attach(tr_node *n, tr_event *ev);
+
+/* waiters.c: reservations waiting for a grant (lock held) */
+/* Queue a reservation behind the event's others. 0, or TR_ENOMEM. */
+int waiter_push(tr_node *n, struct ev_state *es, struct slot *s,
+    const Ticketrush__Reserve *r, int64_t now);
+struct waiter *waiter_front(struct ev_state *es);
+void waiter_pop(struct ev_state *es);
 /* Stock arrived (or the pool is known empty): serve ev's waiters. */
 void waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f);
 /* Answer every waiter of ev with err. */
 void waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
     struct finish_list *f);
-/* A reservation's refusal or hold, answered (counts it). */
-void answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv,
-    tr_hold *h);
-/* State for a newly known event (lock held). */
-int ops_event_attach(tr_node *n, tr_event *ev);
+
+/* admin.c: an admin request, answered in slot 0 (lock held). True if it
+ * finishes later. */
+bool admin_run(tr_node *n, struct srv_ctx *c, struct finish_list *f);
+
+/* ticker.c: periodic work under the lock: expiry, waiter timeouts,
+ * prefetch, idle returns. */
+void ticker_run(tr_node *n, int64_t now_mono_ms, struct finish_list *f);
 
 /* jobs.c (lock held unless said otherwise) */
 struct job *job_new(enum job_kind kind, tr_event *ev);

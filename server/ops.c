@@ -14,14 +14,6 @@
 #include "tr_err.h"
 #include "tr_log.h"
 
-#define VERSION_STRING "ticketrush-stockd 0.2.0"
-
-static struct ev_state *
-evs_of(tr_event *ev)
-{
-	return ev->user_data;
-}
-
 int
 ops_event_attach(tr_node *n, tr_event *ev)
 {
@@ -82,8 +74,8 @@ answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv, tr_hold *h)
 /* The lease admitted qty for user: record the hold (standalone: in memory,
  * which is the whole truth there; else with the coordinator, which
  * answers later). Returns true if the answer comes later. */
-static bool
-admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
+bool
+reserve_admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
     const char *request_id, uint32_t qty, int64_t now, int64_t wall)
 {
 	tr_hold *h = NULL;
@@ -112,98 +104,6 @@ admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
 		return false;
 	}
 	return true;
-}
-
-static int
-waiter_push(tr_node *n, struct ev_state *es, struct slot *s,
-    const Ticketrush__Reserve *r, int64_t now)
-{
-	struct waiter *w;
-
-	if (es->count == es->cap) {
-		size_t cap = es->cap ? es->cap * 2 : 64;
-		struct waiter *ring;
-		if (es->cap >= n->conf.waiters_max)
-			return TR_EOVERLOADED;
-		if (cap > n->conf.waiters_max)
-			cap = n->conf.waiters_max;
-		if ((ring = malloc(cap * sizeof(*ring))) == NULL)
-			return TR_ENOMEM;
-		for (size_t i = 0; i < es->count; i++)
-			ring[i] = es->ring[(es->head + i) % es->cap];
-		free(es->ring);
-		es->ring = ring;
-		es->cap = cap;
-		es->head = 0;
-	}
-	w = &es->ring[(es->head + es->count) % es->cap];
-	w->slot = s;
-	w->user = r->user_id;
-	w->request_id = r->request_id;
-	w->qty = r->qty ? r->qty : 1;
-	w->deadline_mono_ms = now + n->conf.wait_timeout_ms;
-	es->count++;
-	return 0;
-}
-
-static struct waiter *
-waiter_front(struct ev_state *es)
-{
-	return es->count ? &es->ring[es->head] : NULL;
-}
-
-static void
-waiter_pop(struct ev_state *es)
-{
-	es->head = (es->head + 1) % es->cap;
-	es->count--;
-}
-
-void
-waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
-    struct finish_list *f)
-{
-	struct ev_state *es = evs_of(ev);
-	struct waiter *w;
-	while ((w = waiter_front(es)) != NULL) {
-		answer(w->slot, err, "%s", detail);
-		atomic_fetch_add(&n->reserves_rejected, 1);
-		finish_add(f, w->slot);
-		waiter_pop(es);
-	}
-}
-
-void
-waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f)
-{
-	struct ev_state *es = evs_of(ev);
-	int64_t now = tr_mono_ms(), wall = tr_wall_ms();
-	struct waiter *w;
-
-	while ((w = waiter_front(es)) != NULL) {
-		tr_hold *h = NULL;
-		int rv = tr_ledger_reserve(n->ledger, ev, w->user, w->qty,
-		    w->request_id, now, wall, &h);
-		if (rv == TR_EEMPTY) {
-			if (!es->pool_empty) {
-				if (want_grant(n, ev) == 0)
-					return; /* wait for the next grant */
-				waiters_fail(n, ev, TR_EUNAVAILABLE,
-				    "coordinator unavailable", f);
-				return;
-			}
-			rv = TR_ESOLD_OUT;
-		}
-		if (rv == TR_EPENDING) {
-			if (!admitted(n, w->slot, ev, w->user, w->request_id,
-			    w->qty, now, wall))
-				finish_add(f, w->slot);
-		} else {
-			answer_reserve(n, w->slot, ev, rv, h);
-			finish_add(f, w->slot);
-		}
-		waiter_pop(es);
-	}
 }
 
 /* Returns true if the answer will come later. */
@@ -238,7 +138,7 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		rv = tr_ledger_reserve(n->ledger, ev, r->user_id, qty,
 		    r->request_id, now, wall, &h);
 	if (rv == TR_EPENDING) {
-		later = admitted(n, s, ev, r->user_id, r->request_id, qty, now,
+		later = reserve_admitted(n, s, ev, r->user_id, r->request_id, qty, now,
 		    wall);
 		if (!n->conf.standalone && !es->pool_empty &&
 		    tr_refill_ask_ahead(&es->refill, ev->last_reserve_mono_ms,
@@ -524,194 +424,6 @@ ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
 	}
 }
 
-/* ---- admin -------------------------------------------------------------- */
-
-static void
-fill_status(tr_node *n, struct srv_ctx *c)
-{
-	Ticketrush__NodeStatus *st = &c->status;
-	struct slot *s = &c->slots[0];
-
-	ticketrush__node_status__init(st);
-	memcpy(s->node_id, n->conf.node_id, sizeof(s->node_id));
-	st->node_id = s->node_id;
-	st->mode = n->conf.standalone ? "standalone" : "redis";
-	st->draining = atomic_load(&n->draining);
-	st->uptime_ms = (uint64_t)(tr_mono_ms() - n->started_mono_ms);
-	st->events = (uint32_t)tr_ledger_event_count(n->ledger);
-	st->coordinator_up = !n->conf.standalone && atomic_load(&n->coord_up);
-	st->reserves_ok = atomic_load(&n->reserves_ok);
-	st->reserves_rejected = atomic_load(&n->reserves_rejected);
-	st->confirms_ok = atomic_load(&n->confirms_ok);
-	st->holds_active = tr_ledger_active_holds(n->ledger);
-	st->coordinator_calls = atomic_load(&n->coord_calls);
-	st->version = VERSION_STRING;
-	s->reply.node = st;
-}
-
-#define LIST_EVENTS_MAX 1000
-
-struct list_arg {
-	tr_node *n;
-	struct srv_ctx *c;
-	size_t i, skip, cap;
-};
-
-static void
-list_event_cb(tr_event *ev, void *arg)
-{
-	struct list_arg *a = arg;
-	struct slot *x;
-	if (a->skip > 0) {
-		a->skip--;
-		return;
-	}
-	if (a->i == a->cap)
-		return;
-	x = &a->c->extra[a->i];
-	ops_fill_event(a->n, x, ev);
-	a->c->events[a->i++] = &x->event;
-}
-
-static void
-op_list_events(tr_node *n, struct srv_ctx *c)
-{
-	const Ticketrush__ListEvents *le = c->req->list_events;
-	size_t count = le->limit == 0 || le->limit > LIST_EVENTS_MAX ?
-	    LIST_EVENTS_MAX : le->limit;
-	struct slot *s = &c->slots[0];
-	struct list_arg a = {n, c, 0, le->offset, count};
-
-	if (count > c->extra_cap) {
-		struct slot *x = realloc(c->extra, count * sizeof(*x));
-		Ticketrush__EventInfo **e;
-		if (x == NULL) {
-			answer(s, TR_ENOMEM, "out of memory");
-			return;
-		}
-		c->extra = x;
-		e = realloc(c->events, count * sizeof(*e));
-		if (e == NULL) {
-			answer(s, TR_ENOMEM, "out of memory");
-			return;
-		}
-		c->events = e;
-		c->extra_cap = count;
-	}
-	tr_ledger_each_event(n->ledger, list_event_cb, &a);
-	s->reply.n_events = a.i;
-	s->reply.events = c->events;
-	answer(s, TR_OK, NULL);
-}
-
-struct drain_arg {
-	tr_node *n;
-	const char *only; /* NULL: all */
-	struct finish_list *f;
-	size_t matched;
-};
-
-static void
-drain_event_cb(tr_event *ev, void *arg)
-{
-	struct drain_arg *a = arg;
-	if (a->only != NULL && strcmp(a->only, ev->conf.id) != 0)
-		return;
-	a->matched++;
-	ev->draining = true;
-	waiters_fail(a->n, ev, TR_EUNAVAILABLE, "node is draining", a->f);
-	if (!a->n->conf.standalone)
-		give_back(a->n, ev, tr_event_available(ev));
-}
-
-/* Returns true if the answer comes later. */
-static bool
-op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
-{
-	tr_event_conf conf = {0};
-	const char *why = NULL;
-	tr_event *ev;
-	struct job *j;
-	int rv;
-
-	snprintf(conf.id, sizeof(conf.id), "%s", ce->event_id);
-	conf.total = ce->total;
-	conf.limit_per_user = ce->limit_per_user ? ce->limit_per_user : 1;
-	conf.hold_ms = ce->hold_ms ? ce->hold_ms : TR_HOLD_MS_DEFAULT;
-	conf.opens_at_ms = ce->opens_at_ms;
-	if (strlen(ce->event_id) > TR_EVENT_ID_MAX ||
-	    tr_event_conf_check(&conf, &why) != 0) {
-		answer(s, TR_EINVALID, "%s", why ? why :
-		    "event_id must be 1-64 chars of [A-Za-z0-9._:-]");
-		return false;
-	}
-	if (n->conf.standalone) {
-		rv = tr_ledger_event_add(n->ledger, &conf, &ev);
-		if (rv == 0 && ev->user_data == NULL) {
-			if ((rv = ops_event_attach(n, ev)) == 0)
-				rv = tr_ledger_lease_grant(ev, conf.total);
-		}
-		if (rv == 0)
-			ops_fill_event(n, s, ev);
-		answer(s, rv, rv == TR_EDUPLICATE ? "event exists with other "
-		    "settings" : NULL);
-		return false;
-	}
-	if (!atomic_load(&n->coord_up) || !atomic_load(&n->claimed) ||
-	    (j = job_new(JOB_CREATE_EVENT, NULL)) == NULL) {
-		answer(s, TR_EUNAVAILABLE, "coordinator unavailable");
-		return false;
-	}
-	j->conf = conf;
-	memcpy(j->event_id, conf.id, sizeof(j->event_id));
-	j->slot = s;
-	tr_call_create_event(&j->call, conf.id, conf.total,
-	    conf.limit_per_user, conf.hold_ms, conf.opens_at_ms);
-	if (coord_submit(n, j) != 0) {
-		job_free(j);
-		answer(s, TR_EOVERLOADED, "coordinator queue full");
-		return false;
-	}
-	return true;
-}
-
-/* Admin ops: answered in slot 0. True if it finishes later. */
-static bool
-run_admin(tr_node *n, struct srv_ctx *c, struct finish_list *f)
-{
-	Ticketrush__Request *req = c->req;
-	struct slot *s = &c->slots[0];
-
-	switch (req->body_case) {
-	case TICKETRUSH__REQUEST__BODY_CREATE_EVENT:
-		return op_create_event(n, s, req->create_event);
-	case TICKETRUSH__REQUEST__BODY_GET_STATUS:
-		fill_status(n, c);
-		answer(s, TR_OK, NULL);
-		return false;
-	case TICKETRUSH__REQUEST__BODY_LIST_EVENTS:
-		op_list_events(n, c);
-		return false;
-	case TICKETRUSH__REQUEST__BODY_DRAIN: {
-		const char *only = req->drain->event_id;
-		struct drain_arg a = {n, only[0] ? only : NULL, f, 0};
-		tr_ledger_each_event(n->ledger, drain_event_cb, &a);
-		if (a.only != NULL && a.matched == 0) {
-			answer(s, TR_ENOT_FOUND, "no event %s", only);
-			return false;
-		}
-		if (a.only == NULL)
-			atomic_store(&n->draining, true);
-		fill_status(n, c);
-		answer(s, TR_OK, NULL);
-		return false;
-	}
-	default:
-		answer(s, TR_EINVALID, "empty or unknown request body");
-		return false;
-	}
-}
-
 /* ---- entry -------------------------------------------------------------- */
 
 void
@@ -760,7 +472,7 @@ ops_handle(struct srv_ctx *c)
 			return;
 		}
 		pthread_mutex_lock(&n->lock);
-		if (run_admin(n, c, &f))
+		if (admin_run(n, c, &f))
 			atomic_fetch_add(&c->outstanding, 1);
 		pthread_mutex_unlock(&n->lock);
 		finish_all(&f);
@@ -820,74 +532,3 @@ ops_handle(struct srv_ctx *c)
 	pthread_mutex_unlock(&n->lock);
 }
 
-/* ---- periodic ----------------------------------------------------------- */
-
-/* A hold of this node reached its deadline. */
-static void
-due_cb(tr_hold *h, void *arg)
-{
-	tr_node *n = arg;
-
-	if (n->conf.standalone) {
-		tr_event *ev = h->event;
-		uint32_t qty = h->qty;
-		tr_ledger_hold_ended(n->ledger, h, TR_HOLD_EXPIRED);
-		(void)tr_ledger_lease_grant(ev, qty);
-		return;
-	}
-	/* Ask the coordinator to end it; if that cannot be queued now, try
-	 * again in a second (the sweep of any node ends it meanwhile). */
-	if (!expire_enqueue(n, h))
-		(void)tr_ledger_hold_reschedule(n->ledger, h,
-		    tr_mono_ms() + 1000);
-}
-
-struct tick_arg {
-	tr_node *n;
-	int64_t now;
-	struct finish_list *f;
-};
-
-static void
-tick_event(tr_event *ev, void *arg)
-{
-	struct tick_arg *a = arg;
-	tr_node *n = a->n;
-	struct ev_state *es = evs_of(ev);
-	struct waiter *w;
-	uint64_t avail;
-
-	if (es == NULL)
-		return;
-	tr_refill_observe(&es->refill, ev->reserved_count, a->now);
-	while ((w = waiter_front(es)) != NULL &&
-	    w->deadline_mono_ms <= a->now) {
-		answer(w->slot, TR_EUNAVAILABLE, "timed out waiting for stock "
-		    "from the coordinator");
-		atomic_fetch_add(&n->reserves_rejected, 1);
-		finish_add(a->f, w->slot);
-		waiter_pop(es);
-	}
-	if (n->conf.standalone)
-		return;
-	avail = tr_event_available(ev);
-	if (ev->draining || tr_refill_idle(ev->last_reserve_mono_ms, a->now,
-	    n->conf.lease_idle_ms)) {
-		if (avail > 0 && es->count == 0 && !es->grant_in_flight)
-			give_back(n, ev, avail);
-		return;
-	}
-	/* Selling recently: keep a little ahead of demand. */
-	if (!es->pool_empty && tr_refill_ask_ahead(&es->refill,
-	    ev->last_reserve_mono_ms, a->now, avail))
-		(void)want_grant(n, ev);
-}
-
-void
-ops_tick(tr_node *n, int64_t now, struct finish_list *f)
-{
-	struct tick_arg a = {n, now, f};
-
-	tr_ledger_expire_due(n->ledger, now, 100000, due_cb, n);
-	tr_ledger_each_event(n->ledger, tick_event, &a);
-}
