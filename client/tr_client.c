@@ -155,6 +155,72 @@ tr_client_get_event(tr_client *c, const char *event_id,
 }
 
 int
+tr_client_waitlist_join(tr_client *c, const char *event_id, const char *user,
+    const char *request_id, Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__WaitlistJoin r = TICKETRUSH__WAITLIST_JOIN__INIT;
+	r.event_id = (char *)event_id;
+	r.user_id = (char *)user;
+	r.request_id = (char *)(request_id ? request_id : "");
+	req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_JOIN;
+	req.waitlist_join = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_waitlist_get(tr_client *c, const char *event_id, const char *user,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__WaitlistGet r = TICKETRUSH__WAITLIST_GET__INIT;
+	r.event_id = (char *)event_id;
+	r.user_id = (char *)user;
+	req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_GET;
+	req.waitlist_get = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_waitlist_leave(tr_client *c, const char *event_id,
+    const char *user, Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__WaitlistLeave r = TICKETRUSH__WAITLIST_LEAVE__INIT;
+	r.event_id = (char *)event_id;
+	r.user_id = (char *)user;
+	req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_LEAVE;
+	req.waitlist_leave = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_refund(tr_client *c, const char *reservation_id, const char *user,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__Refund r = TICKETRUSH__REFUND__INIT;
+	r.reservation_id = (char *)reservation_id;
+	r.user_id = (char *)user;
+	req.body_case = TICKETRUSH__REQUEST__BODY_REFUND;
+	req.refund = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_waitlist_show(tr_client *c, const char *event_id, uint32_t count,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__WaitlistShow r = TICKETRUSH__WAITLIST_SHOW__INIT;
+	r.event_id = (char *)event_id;
+	r.count = count;
+	req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_SHOW;
+	req.waitlist_show = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
 tr_client_status(tr_client *c, Ticketrush__Reply **out)
 {
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
@@ -182,6 +248,16 @@ tr_client_create_event(tr_client *c, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
     Ticketrush__Reply **out)
 {
+	return tr_client_create_event_wl(c, event_id, total, limit_per_user,
+	    hold_ms, opens_at_ms, 0, 0, out);
+}
+
+int
+tr_client_create_event_wl(tr_client *c, const char *event_id,
+    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
+    int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms,
+    Ticketrush__Reply **out)
+{
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
 	Ticketrush__CreateEvent r = TICKETRUSH__CREATE_EVENT__INIT;
 	r.event_id = (char *)event_id;
@@ -189,6 +265,8 @@ tr_client_create_event(tr_client *c, const char *event_id, uint64_t total,
 	r.limit_per_user = limit_per_user;
 	r.hold_ms = hold_ms;
 	r.opens_at_ms = opens_at_ms;
+	r.waitlist_max = waitlist_max;
+	r.offer_ms = offer_ms;
 	req.body_case = TICKETRUSH__REQUEST__BODY_CREATE_EVENT;
 	req.create_event = &r;
 	return tr_client_call(c, &req, out);

@@ -56,7 +56,20 @@ int tr_client_release(tr_client *c, const char *reservation_id,
 int tr_client_get_event(tr_client *c, const char *event_id,
     Ticketrush__Reply **out);
 
+/* The waitlist (request_id may be NULL) and refunds. */
+int tr_client_waitlist_join(tr_client *c, const char *event_id,
+    const char *user, const char *request_id, Ticketrush__Reply **out);
+int tr_client_waitlist_get(tr_client *c, const char *event_id,
+    const char *user, Ticketrush__Reply **out);
+int tr_client_waitlist_leave(tr_client *c, const char *event_id,
+    const char *user, Ticketrush__Reply **out);
+int tr_client_refund(tr_client *c, const char *reservation_id,
+    const char *user, Ticketrush__Reply **out);
+
 /* Admin-plane shortcuts (send them to the admin URL). */
+/* An event's waitlist: its figures and the first count buyers (0: 10). */
+int tr_client_waitlist_show(tr_client *c, const char *event_id,
+    uint32_t count, Ticketrush__Reply **out);
 int tr_client_status(tr_client *c, Ticketrush__Reply **out);
 /* A page of the events the node knows: at most limit (0: 1000) from
  * offset. */
@@ -65,6 +78,11 @@ int tr_client_list_events(tr_client *c, uint32_t offset, uint32_t limit,
 int tr_client_create_event(tr_client *c, const char *event_id,
     uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
     int64_t opens_at_ms, Ticketrush__Reply **out);
+/* With the waitlist's cap (0: 100,000) and offer time (0: hold_ms). */
+int tr_client_create_event_wl(tr_client *c, const char *event_id,
+    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
+    int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms,
+    Ticketrush__Reply **out);
 int tr_client_drain(tr_client *c, const char *event_id,
     Ticketrush__Reply **out);
 

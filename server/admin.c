@@ -127,6 +127,8 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 	conf.limit_per_user = ce->limit_per_user ? ce->limit_per_user : 1;
 	conf.hold_ms = ce->hold_ms ? ce->hold_ms : TR_HOLD_MS_DEFAULT;
 	conf.opens_at_ms = ce->opens_at_ms;
+	conf.waitlist_max = ce->waitlist_max;
+	conf.offer_ms = ce->offer_ms;
 	if (strlen(ce->event_id) > TR_EVENT_ID_MAX ||
 	    tr_event_conf_check(&conf, &why) != 0) {
 		answer(s, TR_EINVALID, "%s", why ? why :
@@ -153,8 +155,9 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 	j->conf = conf;
 	memcpy(j->event_id, conf.id, sizeof(j->event_id));
 	j->slot = s;
-	tr_call_create_event(&j->call, conf.id, conf.total,
-	    conf.limit_per_user, conf.hold_ms, conf.opens_at_ms);
+	tr_call_create_event_wl(&j->call, conf.id, conf.total,
+	    conf.limit_per_user, conf.hold_ms, conf.opens_at_ms,
+	    conf.waitlist_max, conf.offer_ms);
 	if (coord_submit(n, j) != 0) {
 		job_free(j);
 		answer(s, TR_EOVERLOADED, "coordinator queue full");
@@ -179,6 +182,8 @@ admin_run(tr_node *n, struct srv_ctx *c, struct finish_list *f)
 	case TICKETRUSH__REQUEST__BODY_LIST_EVENTS:
 		op_list_events(n, c);
 		return false;
+	case TICKETRUSH__REQUEST__BODY_WAITLIST_SHOW:
+		return waitlist_show_run(n, s, req->waitlist_show);
 	case TICKETRUSH__REQUEST__BODY_DRAIN: {
 		const char *only = req->drain->event_id;
 		struct drain_arg a = {n, only[0] ? only : NULL, f, 0};

@@ -320,6 +320,15 @@ done_hold_item(tr_node *n, struct job *j, struct hold_item *it,
 		tr_ledger_admit_end(ev, it->qty, same_epoch);
 		answer_reserve(n, s, ev, TR_ENOT_OPEN, NULL);
 		break;
+	case TR_HOLDCALL_WAITLIST:
+		/* Buyers wait in line: the coordinator gave this ticket of our
+		 * lease to them. */
+		tr_ledger_admit_end(ev, it->qty, false);
+		evs_of(ev)->pool_empty = true;
+		evs_of(ev)->line = evs_of(ev)->line ? evs_of(ev)->line : 1;
+		evs_of(ev)->known_mono_ms = tr_mono_ms();
+		answer_reserve(n, s, ev, TR_ESOLD_OUT, NULL);
+		break;
 	case TR_HOLDCALL_NO_LEASE:
 	default:
 		/* Our books said we had the tickets; the coordinator says no.
@@ -705,7 +714,8 @@ event_busy(const tr_event *ev, int64_t now)
 	    ev->admitting > 0 || ev->giving > 0 || ev->held > 0 ||
 	    es->redis_held > 0 || es->count > 0 || es->grant_in_flight ||
 	    es->hold_job != NULL || es->confirm_job != NULL ||
-	    es->expire_job != NULL || now - es->touch_mono_ms < BUSY_MS);
+	    es->expire_job != NULL || es->line > 0 || es->offers > 0 ||
+	    now - es->touch_mono_ms < BUSY_MS);
 }
 
 bool
@@ -774,7 +784,9 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 	es->sold_known = fig->sold;
 	es->held_known = fig->held;
 	es->redis_held = fig->node_held;
-	es->pool_empty = fig->pool == 0;
+	es->line = fig->line;
+	es->offers = fig->offers;
+	es->pool_empty = fig->pool == 0 || fig->line > 0;
 	es->global_at_ms = tr_wall_ms();
 	es->known_mono_ms = tr_mono_ms();
 	if (fig->expired > 0)
@@ -796,6 +808,10 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 		if (change > 0)
 			waiters_serve(n, ev, f);
 	}
+	/* Buyers wait in line: the free tickets here are theirs. */
+	if (fig->line > 0 && tr_event_available(ev) > 0 && es->count == 0 &&
+	    !es->grant_in_flight)
+		give_back(n, ev, tr_event_available(ev));
 }
 
 /* ---- unknown events ------------------------------------------------------ */
@@ -1063,6 +1079,9 @@ jobs_done(tr_node *n, struct job *j, struct finish_list *f)
 		break;
 	case JOB_LOOKUP:
 		done_lookup(n, j, f);
+		break;
+	case JOB_WAITLIST:
+		waitlist_done(n, j, f);
 		break;
 	case JOB_CREATE_EVENT:
 		/* coordloop.c answers these: they take several calls. */

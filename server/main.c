@@ -26,9 +26,10 @@ usage(FILE *f)
 	    "memory and\n"
 	    "serves protobuf over nng (see proto/ticketrush.proto).\n"
 	    "\n"
-	    "  --node-id ID          node name, 1-16 of [A-Za-z0-9_-] "
-	    "(default n1);\n"
-	    "                        reservation ids start with it\n"
+	    "  --node-id ID          node name, 1-16 of [A-Za-z0-9_-], not "
+	    "'_' first\n"
+	    "                        (default n1); reservation ids start "
+	    "with it\n"
 	    "  --listen URL          data plane (default "
 	    "tcp://127.0.0.1:7001)\n"
 	    "  --admin URL           admin plane (default "
@@ -132,10 +133,11 @@ main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (!tr_node_id_valid(optarg))
-				tr_flag_die(
-				    "--node-id (1-16 of [A-Za-z0-9_-])",
-				    optarg);
+			/* Ids starting with '_' are the coordinator's own
+			 * (the waitlist's offers are made by "_wl"). */
+			if (!tr_node_id_valid(optarg) || optarg[0] == '_')
+				tr_flag_die("--node-id (1-16 of [A-Za-z0-9_-], "
+				    "not starting with '_')", optarg);
 			strcpy(conf.node_id, optarg);
 			break;
 		case 'l': conf.data_url = optarg; break;

@@ -84,6 +84,7 @@ struct slot {
 	Ticketrush__Hold hold;
 	Ticketrush__Order order;
 	Ticketrush__EventInfo event;
+	Ticketrush__WaitlistEntry wl_entry;
 	char rid[TR_RID_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	char event_id[TR_EVENT_ID_MAX + 1];
@@ -111,6 +112,8 @@ struct srv_ctx {
 	Ticketrush__Reply **results; /* Batch: pointers into slots */
 	Ticketrush__Reply top;       /* Batch: the envelope */
 	Ticketrush__NodeStatus status;
+	/* WaitlistShow (admin): its answer, allocated when first used. */
+	struct wl_show_out *wl_show;
 	/* ListEvents: one extra slot per event, and the pointer array. */
 	struct slot *extra;
 	Ticketrush__EventInfo **events;
@@ -147,6 +150,11 @@ struct ev_state {
 	int64_t known_mono_ms;     /* when pool_known was learnt */
 	int64_t touch_mono_ms;     /* the last request about the event */
 	uint64_t redis_held;       /* this node's holds, as Redis counts */
+	/* The waitlist, as of the last sync: buyers waiting, live offers.
+	 * While either is not 0 the node stays busy with the event (offers
+	 * expire through the sync); while buyers wait, returned tickets are
+	 * theirs: the node sells nothing and gives its free lease back. */
+	uint64_t line, offers;
 	tr_refill refill;
 	bool drain_announced; /* drained: waiters answered once */
 	/* The open batches: admitted reservations, confirms and due holds
@@ -167,6 +175,7 @@ enum job_kind {
 	JOB_CREATE_EVENT,
 	JOB_REGISTER, /* again, after a fence */
 	JOB_LOOKUP,   /* an event this node does not know */
+	JOB_WAITLIST, /* a waitlist call or a refund, for one slot */
 };
 
 /* A reservation admitted from the lease, in a hold job. */
@@ -354,6 +363,26 @@ void waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f);
 /* Answer every waiter of ev with err. */
 void waiters_fail(tr_node *n, tr_event *ev, int err, const char *detail,
     struct finish_list *f);
+
+/* waitlist.c: the waitlist and refunds (lock held) */
+/* Input checks of a join, get or leave (no lock needed). */
+bool waitlist_check(struct slot *s, const Ticketrush__Op *op);
+/* Run a join, get or leave; a refund; true if the answer comes later. */
+bool waitlist_run(tr_node *n, struct slot *s, const Ticketrush__Op *op);
+bool refund_run(tr_node *n, struct slot *s, const Ticketrush__Op *op);
+/* Admin: the line of an event, read from the coordinator. */
+bool waitlist_show_run(tr_node *n, struct slot *s,
+    const Ticketrush__WaitlistShow *w);
+void waitlist_done(tr_node *n, struct job *j, struct finish_list *f);
+
+/* The answer of a WaitlistShow, kept by its context until sent. */
+struct wl_show_out {
+	tr_wl_show show;
+	Ticketrush__WaitlistInfo info;
+	Ticketrush__WaitlistHead head[TR_WL_SHOW_MAX];
+	Ticketrush__WaitlistHead *head_ptrs[TR_WL_SHOW_MAX];
+	char event_id[TR_EVENT_ID_MAX + 1];
+};
 
 /* admin.c: an admin request, answered in slot 0 (lock held). True if it
  * finishes later. */

@@ -390,6 +390,13 @@ check_op(struct slot *s, const Ticketrush__Op *op)
 			return false;
 		}
 		return true;
+	case TICKETRUSH__OP__OP_WAITLIST_JOIN:
+	case TICKETRUSH__OP__OP_WAITLIST_GET:
+	case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
+		return waitlist_check(s, op);
+	case TICKETRUSH__OP__OP_REFUND:
+		return check_rid_user(s, op->refund->reservation_id,
+		    op->refund->user_id);
 	default:
 		answer(s, TR_EINVALID, "empty or unknown operation");
 		return false;
@@ -407,6 +414,12 @@ ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
 		return op_confirm(n, s, op, now, wall);
 	case TICKETRUSH__OP__OP_RELEASE:
 		return op_release(n, s, op);
+	case TICKETRUSH__OP__OP_WAITLIST_JOIN:
+	case TICKETRUSH__OP__OP_WAITLIST_GET:
+	case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
+		return waitlist_run(n, s, op);
+	case TICKETRUSH__OP__OP_REFUND:
+		return refund_run(n, s, op);
 	case TICKETRUSH__OP__OP_GET_EVENT: {
 		const char *id = op->get_event->event_id;
 		tr_event *ev = tr_ledger_event_get(n->ledger, id);
@@ -442,7 +455,8 @@ is_admin_body(int body)
 	return body == TICKETRUSH__REQUEST__BODY_CREATE_EVENT ||
 	    body == TICKETRUSH__REQUEST__BODY_GET_STATUS ||
 	    body == TICKETRUSH__REQUEST__BODY_DRAIN ||
-	    body == TICKETRUSH__REQUEST__BODY_LIST_EVENTS;
+	    body == TICKETRUSH__REQUEST__BODY_LIST_EVENTS ||
+	    body == TICKETRUSH__REQUEST__BODY_WAITLIST_SHOW;
 }
 
 void
@@ -499,6 +513,22 @@ ops_handle(struct srv_ctx *c)
 	case TICKETRUSH__REQUEST__BODY_GET_EVENT:
 		single->op_case = TICKETRUSH__OP__OP_GET_EVENT;
 		single->get_event = req->get_event;
+		break;
+	case TICKETRUSH__REQUEST__BODY_WAITLIST_JOIN:
+		single->op_case = TICKETRUSH__OP__OP_WAITLIST_JOIN;
+		single->waitlist_join = req->waitlist_join;
+		break;
+	case TICKETRUSH__REQUEST__BODY_WAITLIST_GET:
+		single->op_case = TICKETRUSH__OP__OP_WAITLIST_GET;
+		single->waitlist_get = req->waitlist_get;
+		break;
+	case TICKETRUSH__REQUEST__BODY_WAITLIST_LEAVE:
+		single->op_case = TICKETRUSH__OP__OP_WAITLIST_LEAVE;
+		single->waitlist_leave = req->waitlist_leave;
+		break;
+	case TICKETRUSH__REQUEST__BODY_REFUND:
+		single->op_case = TICKETRUSH__OP__OP_REFUND;
+		single->refund = req->refund;
 		break;
 	case TICKETRUSH__REQUEST__BODY_BATCH:
 		break;

@@ -125,6 +125,8 @@ ops_fill_event(tr_node *n, struct slot *s, tr_event *ev)
 		o->sold = es->sold_known;
 		o->held_total = es->held_known;
 		o->global_at_ms = es->global_at_ms;
+		o->waitlist = es->line;
+		o->offers = es->offers;
 	}
 	s->reply.event = o;
 }

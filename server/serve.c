@@ -363,6 +363,7 @@ serve_free(tr_node *n)
 		free(c->slots);
 		free(c->results);
 		free(c->extra);
+		free(c->wl_show);
 		free(c->events);
 	}
 	free(n->ctxs);

@@ -103,6 +103,59 @@ node_json(const Ticketrush__NodeStatus *s)
 	return o;
 }
 
+static const char *wl_states[] = {"unspecified", "waiting", "offered",
+    "confirmed", "expired", "left", "skipped"};
+
+static const char *
+wl_state_name(int s)
+{
+	return s >= 0 && s <= 6 ? wl_states[s] : "unknown";
+}
+
+static cJSON *
+wl_entry_json(const Ticketrush__WaitlistEntry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event_id", e->event_id);
+	cJSON_AddStringToObject(o, "user_id", e->user_id);
+	cJSON_AddStringToObject(o, "state", wl_state_name(e->state));
+	cJSON_AddNumberToObject(o, "join_number", (double)e->join_number);
+	cJSON_AddNumberToObject(o, "position", (double)e->position);
+	cJSON_AddNumberToObject(o, "ahead", (double)e->ahead);
+	cJSON_AddStringToObject(o, "reservation_id", e->reservation_id);
+	cJSON_AddNumberToObject(o, "offer_expires_at_ms",
+	    (double)e->offer_expires_at_ms);
+	cJSON_AddNumberToObject(o, "joined_at_ms", (double)e->joined_at_ms);
+	return o;
+}
+
+static cJSON *
+wl_info_json(const Ticketrush__WaitlistInfo *w)
+{
+	cJSON *o = cJSON_CreateObject(), *a;
+	cJSON_AddStringToObject(o, "event_id", w->event_id);
+	cJSON_AddNumberToObject(o, "waiting", (double)w->waiting);
+	cJSON_AddNumberToObject(o, "offers_live", (double)w->offers_live);
+	cJSON_AddNumberToObject(o, "cap", (double)w->cap);
+	cJSON_AddNumberToObject(o, "joined", (double)w->joined);
+	cJSON_AddNumberToObject(o, "offered", (double)w->offered);
+	cJSON_AddNumberToObject(o, "confirmed", (double)w->confirmed);
+	cJSON_AddNumberToObject(o, "expired", (double)w->expired);
+	cJSON_AddNumberToObject(o, "left", (double)w->left);
+	cJSON_AddNumberToObject(o, "skipped", (double)w->skipped);
+	a = cJSON_AddArrayToObject(o, "head");
+	for (size_t i = 0; i < w->n_head; i++) {
+		cJSON *h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "user_id", w->head[i]->user_id);
+		cJSON_AddNumberToObject(h, "join_number",
+		    (double)w->head[i]->join_number);
+		cJSON_AddNumberToObject(h, "joined_at_ms",
+		    (double)w->head[i]->joined_at_ms);
+		cJSON_AddItemToArray(a, h);
+	}
+	return o;
+}
+
 cJSON *
 ctl_reply_json(const Ticketrush__Reply *r)
 {
@@ -118,6 +171,11 @@ ctl_reply_json(const Ticketrush__Reply *r)
 		cJSON_AddItemToObject(o, "event", event_json(r->event));
 	if (r->node)
 		cJSON_AddItemToObject(o, "node", node_json(r->node));
+	if (r->waitlist_entry)
+		cJSON_AddItemToObject(o, "waitlist_entry",
+		    wl_entry_json(r->waitlist_entry));
+	if (r->waitlist)
+		cJSON_AddItemToObject(o, "waitlist", wl_info_json(r->waitlist));
 	if (r->n_events > 0) {
 		cJSON *a = cJSON_AddArrayToObject(o, "events");
 		for (size_t i = 0; i < r->n_events; i++)
@@ -155,6 +213,9 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 		    "payment \"%s\", at %s, node %s\n", o->order_id, o->qty,
 		    o->event_id, o->user_id, o->payment_ref,
 		    ctl_time(t, o->confirmed_at_ms), o->node_id);
+		if (o->refunded_at_ms)
+			fprintf(f, "  refunded at %s\n",
+			    ctl_time(t, o->refunded_at_ms));
 	} else if (r->hold) {
 		const Ticketrush__Hold *h = r->hold;
 		fprintf(f, "reservation %s: %u ticket(s) of %s for %s, %s",
@@ -164,6 +225,34 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 			fprintf(f, ", expires %s",
 			    ctl_time(t, h->expires_at_ms));
 		fputc('\n', f);
+	}
+	if (r->waitlist_entry) {
+		const Ticketrush__WaitlistEntry *e = r->waitlist_entry;
+		fprintf(f, "waitlist %s, %s: %s, joined #%" PRIu64 " at %s",
+		    e->event_id, e->user_id, wl_state_name(e->state),
+		    e->join_number, ctl_time(t, e->joined_at_ms));
+		if (e->position)
+			fprintf(f, ", position %" PRIu64 " (%" PRIu64 " ahead)",
+			    e->position, e->ahead);
+		if (e->reservation_id[0])
+			fprintf(f, ", offer %s until %s", e->reservation_id,
+			    ctl_time(t, e->offer_expires_at_ms));
+		fputc('\n', f);
+	}
+	if (r->waitlist) {
+		const Ticketrush__WaitlistInfo *w = r->waitlist;
+		fprintf(f, "waitlist %s: %" PRIu64 " waiting (cap %" PRIu64
+		    "), %" PRIu64 " offer(s) live\n", w->event_id, w->waiting,
+		    w->cap, w->offers_live);
+		fprintf(f, "  since created: %" PRIu64 " joined, %" PRIu64
+		    " offered, %" PRIu64 " confirmed, %" PRIu64 " expired, %"
+		    PRIu64 " left, %" PRIu64 " skipped\n", w->joined,
+		    w->offered, w->confirmed, w->expired, w->left, w->skipped);
+		for (size_t i = 0; i < w->n_head; i++)
+			fprintf(f, "  %3zu. %s (#%" PRIu64 ", joined %s)\n",
+			    i + 1, w->head[i]->user_id,
+			    w->head[i]->join_number,
+			    ctl_time(t, w->head[i]->joined_at_ms));
 	}
 	if (r->event)
 		print_event(f, r->event);
@@ -239,9 +328,17 @@ ctl_audit_checks(const tr_audit *a, ctl_check *c, int *count)
 	    a->buyer_order_mismatches == 0,
 	    "%" PRIu64 " user(s) whose count differs from their orders",
 	    a->buyer_order_mismatches);
-	add_check(c, &k, "stream_complete", a->stream_len == a->orders_count,
-	    "stream has %" PRIu64 " entr(ies) for %" PRIu64 " order(s)",
-	    a->stream_len, a->orders_count);
+	add_check(c, &k, "stream_complete",
+	    a->stream_len == a->orders_count + a->refunds,
+	    "stream has %" PRIu64 " entr(ies) for %" PRIu64 " order(s) and %"
+	    PRIu64 " refund(s)", a->stream_len, a->orders_count, a->refunds);
+	add_check(c, &k, "waitlist_consistent", a->line_bad == 0,
+	    "%" PRIu64 " buyer(s) waiting, %" PRIu64 " live offer(s); %"
+	    PRIu64 " entr(ies) disagree with the line or their offer",
+	    a->line_waiting, a->offers_live, a->line_bad);
+	add_check(c, &k, "offers_in_join_order", a->offers_out_of_order == 0,
+	    "%" PRIu64 " offer(s) made out of join order",
+	    a->offers_out_of_order);
 	add_check(c, &k, "no_negative_counts", a->negative_values == 0,
 	    "%" PRIu64 " negative value(s)", a->negative_values);
 	for (int i = 0; i < k; i++)

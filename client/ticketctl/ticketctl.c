@@ -36,7 +36,8 @@ usage(FILE *f)
 "commands:\n"
 "  status                         the node's state and counters (admin)\n"
 "  event create ID --total N [--limit-per-user K] [--hold DUR]\n"
-"               [--opens-at TIME] create an event (admin); TIME is\n"
+"               [--opens-at TIME] [--waitlist-max N] [--offer DUR]\n"
+"                                 create an event (admin); TIME is\n"
 "                                 'now', +DUR, unix ms or\n"
 "                                 YYYY-MM-DDTHH:MM:SSZ\n"
 "  event show ID                  an event as the node sees it\n"
@@ -51,6 +52,11 @@ usage(FILE *f)
 "  confirm RESERVATION USER [--payment-ref REF]\n"
 "  release RESERVATION USER\n"
 "  drain [EVENT]                  stop selling here, give stock back (admin)\n"
+"  waitlist show EVENT [--count N] the line: length, offers, counts, the\n"
+"                                 first N buyers (admin; default 10, at\n"
+"                                 most 100)\n"
+"  waitlist join|get|leave EVENT USER [--request-id ID]\n"
+"  refund RESERVATION USER        give a paid ticket back (to the line)\n"
 "  audit EVENT                    check the ledger in Redis: conservation,\n"
 "                                 oversell, holds and their indexes,\n"
 "                                 per-user limit, orders\n"
@@ -150,10 +156,12 @@ with_node(const char *url, call_fn fn, void *arg)
 
 struct args {
 	const char *a, *b, *c;
+	const char *sub; /* waitlist: join, get, leave, show */
 	uint64_t total, hold_ms;
 	uint32_t limit, qty;
 	int64_t opens_at;
 	uint64_t offset, count, cursor; /* event list, event all */
+	uint64_t waitlist_max, offer_ms;
 };
 
 static int
@@ -182,8 +190,8 @@ static int
 call_create(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
 	struct args *a = arg;
-	return tr_client_create_event(c, a->a, a->total, a->limit, a->hold_ms,
-	    a->opens_at, out);
+	return tr_client_create_event_wl(c, a->a, a->total, a->limit,
+	    a->hold_ms, a->opens_at, a->waitlist_max, a->offer_ms, out);
 }
 
 static int
@@ -205,6 +213,31 @@ call_release(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
 	struct args *a = arg;
 	return tr_client_release(c, a->a, a->b, out);
+}
+
+static int
+call_wl(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	if (strcmp(a->sub, "join") == 0)
+		return tr_client_waitlist_join(c, a->a, a->b, a->c, out);
+	if (strcmp(a->sub, "get") == 0)
+		return tr_client_waitlist_get(c, a->a, a->b, out);
+	return tr_client_waitlist_leave(c, a->a, a->b, out);
+}
+
+static int
+call_wl_show(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	return tr_client_waitlist_show(c, a->a, (uint32_t)a->count, out);
+}
+
+static int
+call_refund(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	return tr_client_refund(c, a->a, a->b, out);
 }
 
 static int
@@ -412,6 +445,7 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 	    {"qty", 1, NULL, 'q'}, {"request-id", 1, NULL, 'r'},
 	    {"payment-ref", 1, NULL, 'p'}, {"offset", 1, NULL, 'O'},
 	    {"count", 1, NULL, 'c'}, {"cursor", 1, NULL, 'C'},
+	    {"waitlist-max", 1, NULL, 'W'}, {"offer", 1, NULL, 'F'},
 	    {NULL, 0, NULL, 0}};
 	uint64_t v;
 	int opt;
@@ -463,6 +497,18 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 			if (tr_parse_u64(optarg, 0, UINT64_MAX, &a->cursor))
 				return fail_usage("--cursor must be a number "
 				    "printed by the last page", optarg);
+			break;
+		case 'W':
+			if (tr_parse_u64(optarg, 0, TR_WAITLIST_MAX,
+			    &a->waitlist_max))
+				return fail_usage("--waitlist-max must be "
+				    TR_WAITLIST_RANGE " (0: 100000)", optarg);
+			break;
+		case 'F':
+			if (tr_parse_duration_ms(optarg, TR_HOLD_MS_MAX,
+			    &a->offer_ms))
+				return fail_usage("--offer must be a duration "
+				    TR_OFFER_RANGE " (0: the hold)", optarg);
 			break;
 		case 'r':
 			if (!tr_request_id_valid(optarg))
@@ -572,6 +618,39 @@ main(int argc, char **argv)
 		}
 		return fail_usage("unknown event command", cmd);
 	}
+	if (strcmp(cmd, "waitlist") == 0) {
+		if (argc < 2)
+			return fail_usage("waitlist needs show, join, get or "
+			    "leave", NULL);
+		a.sub = argv[1];
+		argc--;
+		argv++;
+		np = positionals(argc, argv, pos, 2);
+		if (np < 0)
+			return fail_usage("too many arguments", NULL);
+		if ((rv = parse_cmd_opts(argc, argv, &a)) != 0)
+			return rv;
+		a.a = pos[0];
+		a.b = pos[1];
+		if (np < 1 || !tr_event_id_valid(a.a))
+			return fail_usage("waitlist needs an event id of 1-64 "
+			    "[A-Za-z0-9._:-]", a.a);
+		if (strcmp(a.sub, "show") == 0 && np == 1) {
+			if (a.count > TR_WL_SHOW_MAX)
+				return fail_usage("--count must be 1..100",
+				    NULL);
+			return with_node(admin_url, call_wl_show, &a);
+		}
+		if ((strcmp(a.sub, "join") == 0 || strcmp(a.sub, "get") == 0 ||
+		    strcmp(a.sub, "leave") == 0) && np == 2) {
+			if (!tr_user_id_valid(a.b))
+				return fail_usage("bad user id (1-64 of "
+				    "[A-Za-z0-9._:@-])", a.b);
+			return with_node(data_url, call_wl, &a);
+		}
+		return fail_usage("unknown waitlist command or wrong number "
+		    "of arguments", a.sub);
+	}
 	np = positionals(argc, argv, pos, 2);
 	if (np < 0)
 		return fail_usage("too many arguments", NULL);
@@ -596,8 +675,8 @@ main(int argc, char **argv)
 			    "[A-Za-z0-9._:@-])", a.b);
 		return with_node(data_url, call_reserve, &a);
 	}
-	if ((strcmp(cmd, "confirm") == 0 || strcmp(cmd, "release") == 0) &&
-	    np == 2) {
+	if ((strcmp(cmd, "confirm") == 0 || strcmp(cmd, "release") == 0 ||
+	    strcmp(cmd, "refund") == 0) && np == 2) {
 		char node[TR_NODE_ID_MAX + 1];
 		if (!tr_rid_parse(a.a, node, NULL))
 			return fail_usage("bad reservation id (expected "
@@ -605,7 +684,8 @@ main(int argc, char **argv)
 		if (!tr_user_id_valid(a.b))
 			return fail_usage("bad user id", a.b);
 		return with_node(data_url, cmd[0] == 'c' ? call_confirm :
-		    call_release, &a);
+		    strcmp(cmd, "refund") == 0 ? call_refund : call_release,
+		    &a);
 	}
 	return fail_usage("unknown command or wrong number of arguments",
 	    cmd);

@@ -8,7 +8,8 @@ _Static_assert(TR_LIMIT_PER_USER_MAX == 100,
     "TR_LIMIT_PER_USER_RANGE says so");
 _Static_assert(TR_QTY_MAX == 100, "TR_QTY_RANGE says so");
 _Static_assert(TR_HOLD_MS_MAX == 24ULL * 3600 * 1000,
-    "TR_HOLD_RANGE says so");
+    "TR_HOLD_RANGE and TR_OFFER_RANGE say so");
+_Static_assert(TR_WAITLIST_MAX == 10000000ULL, "TR_WAITLIST_RANGE says so");
 
 int
 tr_event_conf_check(const tr_event_conf *c, const char **why)
@@ -22,6 +23,10 @@ tr_event_conf_check(const tr_event_conf *c, const char **why)
 		*why = "limit_per_user must be " TR_LIMIT_PER_USER_RANGE;
 	else if (c->hold_ms < 1 || c->hold_ms > TR_HOLD_MS_MAX)
 		*why = "hold must be " TR_HOLD_RANGE;
+	else if (c->waitlist_max > TR_WAITLIST_MAX)
+		*why = "waitlist_max must be " TR_WAITLIST_RANGE;
+	else if (c->offer_ms > TR_HOLD_MS_MAX)
+		*why = "offer must be " TR_OFFER_RANGE;
 	else if (c->opens_at_ms < 0)
 		*why = "opens_at must not be negative";
 	else

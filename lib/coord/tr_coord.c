@@ -244,7 +244,8 @@ call_begin(tr_call *k, enum tr_script script, const char *event_id,
 {
 	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
 	    "sold", "held", "lease", "epoch", "buyers", "orders", "stream",
-	    "holds", "deadlines", "uholds", "reqs", "ended", "nheld"};
+	    "holds", "deadlines", "uholds", "reqs", "ended", "nheld", "line",
+	    "lent", "lended", "llog"};
 
 	call_init(k, script);
 	call_pushf(k, "%d", TR_EVENT_KEY_COUNT + (extra_key != NULL));
@@ -266,15 +267,35 @@ alive_key(char *out, size_t cap, const char *node)
 	snprintf(out, cap, "tr:node:%s:alive", node);
 }
 
+/* 128 random bits in hex: the secret of an event's offer ids. */
+static void
+push_secret(tr_call *k)
+{
+	call_pushf(k, "%016" PRIx64 "%016" PRIx64, tr_random_u64(),
+	    tr_random_u64());
+}
+
 void
 tr_call_create_event(tr_call *k, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms)
+{
+	tr_call_create_event_wl(k, event_id, total, limit_per_user, hold_ms,
+	    opens_at_ms, 0, 0);
+}
+
+void
+tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
+    uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
+    uint64_t waitlist_max, uint64_t offer_ms)
 {
 	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id, NULL);
 	call_pushf(k, "%" PRIu64, total);
 	call_pushf(k, "%" PRIu32, limit_per_user);
 	call_pushf(k, "%" PRIu64, hold_ms);
 	call_pushf(k, "%" PRId64, opens_at_ms);
+	call_pushf(k, "%" PRIu64, waitlist_max);
+	call_pushf(k, "%" PRIu64, offer_ms);
+	push_secret(k);
 }
 
 void
@@ -435,6 +456,46 @@ tr_call_info(tr_call *k, const char *event_id)
 }
 
 void
+tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
+    const char *request_id)
+{
+	call_begin(k, TR_SCRIPT_WL_JOIN, event_id, NULL);
+	call_arg(k, user);
+	call_arg(k, request_id);
+	push_secret(k);
+}
+
+void
+tr_call_wl_get(tr_call *k, const char *event_id, const char *user)
+{
+	call_begin(k, TR_SCRIPT_WL_GET, event_id, NULL);
+	call_arg(k, user);
+}
+
+void
+tr_call_wl_leave(tr_call *k, const char *event_id, const char *user)
+{
+	call_begin(k, TR_SCRIPT_WL_LEAVE, event_id, NULL);
+	call_arg(k, user);
+}
+
+void
+tr_call_wl_show(tr_call *k, const char *event_id, uint32_t count)
+{
+	call_begin(k, TR_SCRIPT_WL_SHOW, event_id, NULL);
+	call_pushf(k, "%" PRIu32, count);
+}
+
+void
+tr_call_refund(tr_call *k, const char *event_id, const char *rid,
+    const char *user)
+{
+	call_begin(k, TR_SCRIPT_REFUND, event_id, NULL);
+	call_arg(k, rid);
+	call_arg(k, user);
+}
+
+void
 tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
     uint64_t ttl_ms)
 {
@@ -556,6 +617,8 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 	    {"TR_RELEASED", TR_ECONFLICT}, {"TR_CONFIRMED", TR_ECONFLICT},
 	    {"TR_DUPLICATE", TR_EDUPLICATE}, {"TR_TAKEN", TR_EDUPLICATE},
 	    {"TR_INVALID", TR_EINVALID},
+	    {"TR_WAITLIST_FULL", TR_EWAITLIST_FULL},
+	    {"TR_NOT_PAID", TR_ECONFLICT},
 	};
 	const char *p;
 
@@ -859,7 +922,7 @@ tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out)
 	e = k->reply->element[i + 1];
 	if (e->type != REDIS_REPLY_ARRAY || e->elements < 5 ||
 	    !int_at(e, 0, &outcome) || outcome < TR_HOLDCALL_CREATED ||
-	    outcome > TR_HOLDCALL_NO_LEASE ||
+	    outcome > TR_HOLDCALL_WAITLIST ||
 	    !str_at(e, 1, out->rid, sizeof(out->rid)) ||
 	    !int_at(e, 2, &qty) || qty < 0 || qty > UINT32_MAX ||
 	    !int_at(e, 3, &state) || !int_at(e, 4, &out->expires_at_ms))
@@ -1022,10 +1085,12 @@ tr_result_retire(const tr_call *k, uint64_t *returned)
 int
 tr_result_sync(const tr_call *k, tr_event_figures *out)
 {
-	int rv = check(k, TR_SCRIPT_SYNC, 8);
+	int rv = check(k, TR_SCRIPT_SYNC, 10);
 	if (rv != 0)
 		return rv;
-	if (!uint_at(k->reply, 0, &out->pool) ||
+	if (!uint_at(k->reply, 8, &out->line) ||
+	    !uint_at(k->reply, 9, &out->offers) ||
+	    !uint_at(k->reply, 0, &out->pool) ||
 	    !uint_at(k->reply, 1, &out->sold) ||
 	    !uint_at(k->reply, 2, &out->epoch) ||
 	    !uint_at(k->reply, 3, &out->lease) ||
@@ -1059,7 +1124,7 @@ int
 tr_result_audit(const tr_call *k, tr_audit *out)
 {
 	const redisReply *r = k->reply, *nodes;
-	int rv = check(k, TR_SCRIPT_AUDIT, 21);
+	int rv = check(k, TR_SCRIPT_AUDIT, 26);
 	if (rv != 0)
 		return rv;
 	memset(out, 0, sizeof(*out));
@@ -1093,8 +1158,110 @@ tr_result_audit(const tr_call *k, tr_audit *out)
 	    !uint_at(r, 17, &out->live_qty) ||
 	    !uint_at(r, 18, &out->holds_unindexed) ||
 	    !uint_at(r, 19, &out->index_dangling) ||
-	    !uint_at(r, 20, &out->broken))
+	    !uint_at(r, 20, &out->broken) ||
+	    !uint_at(r, 21, &out->refunds) ||
+	    !uint_at(r, 22, &out->line_waiting) ||
+	    !uint_at(r, 23, &out->offers_live) ||
+	    !uint_at(r, 24, &out->line_bad) ||
+	    !uint_at(r, 25, &out->offers_out_of_order))
 		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_wl_entry(const tr_call *k, tr_wl_entry *out)
+{
+	int64_t created, state;
+	int rv;
+
+	if (k->script != TR_SCRIPT_WL_JOIN && k->script != TR_SCRIPT_WL_GET &&
+	    k->script != TR_SCRIPT_WL_LEAVE)
+		return TR_EPROTO;
+	if ((rv = check(k, k->script, 9)) != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &created) || !int_at(k->reply, 1, &state) ||
+	    state < TR_WL_WAITING || state > TR_WL_SKIPPED ||
+	    !uint_at(k->reply, 2, &out->join_number) ||
+	    !uint_at(k->reply, 3, &out->position) ||
+	    !uint_at(k->reply, 4, &out->ahead) ||
+	    !str_at(k->reply, 5, out->offer_rid, sizeof(out->offer_rid)) ||
+	    !int_at(k->reply, 6, &out->offer_expires_at_ms) ||
+	    !int_at(k->reply, 7, &out->joined_at_ms) ||
+	    !int_at(k->reply, 8, &out->changed_at_ms))
+		return TR_EPROTO;
+	out->created = created == 1;
+	out->state = (enum tr_wl_state)state;
+	return 0;
+}
+
+int
+tr_result_wl_duplicate(const tr_call *k, char *rid, size_t cap)
+{
+	const char *p;
+
+	if (k->rv != TR_EDUPLICATE || (p = strstr(k->detail,
+	    "TR_DUPLICATE ")) == NULL)
+		return TR_EPROTO;
+	p += strlen("TR_DUPLICATE ");
+	if (strcspn(p, " ") >= cap)
+		return TR_EPROTO;
+	snprintf(rid, cap, "%.*s", (int)strcspn(p, " "), p);
+	return 0;
+}
+
+int
+tr_result_wl_show(const tr_call *k, tr_wl_show *out)
+{
+	const redisReply *head;
+	int rv = check(k, TR_SCRIPT_WL_SHOW, 10);
+
+	if (rv != 0)
+		return rv;
+	memset(out, 0, sizeof(*out));
+	if (!uint_at(k->reply, 0, &out->waiting) ||
+	    !uint_at(k->reply, 1, &out->offers_live) ||
+	    !uint_at(k->reply, 2, &out->joined) ||
+	    !uint_at(k->reply, 3, &out->offered) ||
+	    !uint_at(k->reply, 4, &out->confirmed) ||
+	    !uint_at(k->reply, 5, &out->expired) ||
+	    !uint_at(k->reply, 6, &out->left) ||
+	    !uint_at(k->reply, 7, &out->skipped) ||
+	    !uint_at(k->reply, 8, &out->cap))
+		return TR_EPROTO;
+	head = k->reply->element[9];
+	if (head->type != REDIS_REPLY_ARRAY)
+		return TR_EPROTO;
+	for (size_t i = 0; i < head->elements && i < TR_WL_SHOW_MAX; i++) {
+		const redisReply *e = head->element[i];
+		if (e->type != REDIS_REPLY_ARRAY ||
+		    !str_at(e, 0, out->head[i].user,
+		    sizeof(out->head[i].user)) ||
+		    !uint_at(e, 1, &out->head[i].join_number) ||
+		    !int_at(e, 2, &out->head[i].joined_at_ms))
+			return TR_EPROTO;
+		out->head_count++;
+	}
+	return 0;
+}
+
+int
+tr_result_refund(const tr_call *k, tr_refund_info *out)
+{
+	int64_t created, qty;
+	int rv = check(k, TR_SCRIPT_REFUND, 6);
+
+	if (rv != 0)
+		return rv;
+	if (!int_at(k->reply, 0, &created) ||
+	    !int_at(k->reply, 1, &out->refunded_at_ms) ||
+	    !int_at(k->reply, 2, &qty) || qty < 1 || qty > UINT32_MAX ||
+	    !int_at(k->reply, 3, &out->confirmed_at_ms) ||
+	    !str_at(k->reply, 4, out->payment_ref,
+	    sizeof(out->payment_ref)) ||
+	    !str_at(k->reply, 5, out->node, sizeof(out->node)))
+		return TR_EPROTO;
+	out->created = created == 1;
+	out->qty = (uint32_t)qty;
 	return 0;
 }
 

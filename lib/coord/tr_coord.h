@@ -55,6 +55,7 @@ typedef struct tr_call {
 	int argc;
 	const char *argv[3 + TR_EVENT_KEY_COUNT + 1 + 8];
 	size_t argvlen[3 + TR_EVENT_KEY_COUNT + 1 + 8];
+	/* (8: the most fixed arguments a builder pushes) */
 	char buf[3072];
 	size_t used;
 	/* Arguments past the fixed ones (the items of hold and expire), in
@@ -116,6 +117,23 @@ void tr_call_retire(tr_call *k, const char *event_id, const char *node,
 void tr_call_sync(tr_call *k, const char *event_id, const char *node,
     uint64_t grace_ms, uint32_t limit);
 void tr_call_audit(tr_call *k, const char *event_id);
+/* Create with the waitlist's settings: its cap (0: the default, 100,000)
+ * and how long an offer lasts (0: the event's hold_ms).
+ * tr_call_create_event takes both defaults. Both give the event a random
+ * secret for its offer ids. */
+void tr_call_create_event_wl(tr_call *k, const char *event_id,
+    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
+    int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms);
+/* The waitlist (lib/coord/lua/wl_*.lua): join, read and leave a user's
+ * entry; the line for operators (its first count buyers); and a refund of
+ * an order, whose ticket goes to the line first. */
+void tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
+    const char *request_id);
+void tr_call_wl_get(tr_call *k, const char *event_id, const char *user);
+void tr_call_wl_leave(tr_call *k, const char *event_id, const char *user);
+void tr_call_wl_show(tr_call *k, const char *event_id, uint32_t count);
+void tr_call_refund(tr_call *k, const char *event_id, const char *rid,
+    const char *user);
 /* Read only: an event's settings and global figures. */
 void tr_call_info(tr_call *k, const char *event_id);
 /* Liveness (not event scripts): claim or refresh node's liveness key for
@@ -156,6 +174,8 @@ typedef struct tr_event_figures {
 	uint64_t lease;     /* the node's: free tickets leased to it */
 	uint64_t node_held; /* the node's: tickets in its live holds */
 	uint64_t expired;   /* sync: overdue holds it ended */
+	uint64_t line;      /* sync: buyers waiting in the waitlist */
+	uint64_t offers;    /* sync: the waitlist's live offers */
 } tr_event_figures;
 int tr_result_register(const tr_call *k, tr_event_figures *fig,
     uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
@@ -170,6 +190,7 @@ enum tr_hold_outcome {
 	TR_HOLDCALL_LIMIT = 4, /* at the limit with paid tickets */
 	TR_HOLDCALL_NOT_OPEN = 5, /* before opens_at by Redis' clock */
 	TR_HOLDCALL_NO_LEASE = 6, /* the node's lease in Redis is short */
+	TR_HOLDCALL_WAITLIST = 7, /* buyers wait: the ticket went to them */
 };
 typedef struct tr_hold_result {
 	enum tr_hold_outcome outcome;
@@ -229,6 +250,54 @@ typedef struct tr_event_info {
 } tr_event_info;
 int tr_result_info(const tr_call *k, tr_event_info *out);
 
+/* A waitlist entry (WaitlistState numbers of the wire protocol). */
+enum tr_wl_state {
+	TR_WL_WAITING = 1,
+	TR_WL_OFFERED = 2,
+	TR_WL_CONFIRMED = 3, /* the offer was paid */
+	TR_WL_EXPIRED = 4,   /* the offer passed unpaid */
+	TR_WL_LEFT = 5,      /* left the line, or gave the offer back */
+	TR_WL_SKIPPED = 6,   /* held or bought the limit when it was their
+	                      * turn */
+};
+typedef struct tr_wl_entry {
+	bool created; /* join: a new entry (false: the one that was there) */
+	enum tr_wl_state state;
+	uint64_t join_number;
+	uint64_t position;    /* 1: next; 0 unless waiting */
+	uint64_t ahead;
+	char offer_rid[TR_RID_MAX + 1]; /* offered and after: the offer */
+	int64_t offer_expires_at_ms;
+	int64_t joined_at_ms, changed_at_ms;
+} tr_wl_entry;
+/* wl_join, wl_get, wl_leave. A join refused with TR_EDUPLICATE names the
+ * user's live hold: tr_result_wl_duplicate reads it. */
+int tr_result_wl_entry(const tr_call *k, tr_wl_entry *out);
+int tr_result_wl_duplicate(const tr_call *k, char *rid, size_t cap);
+
+#define TR_WL_SHOW_MAX 100
+typedef struct tr_wl_show {
+	uint64_t waiting, offers_live, cap;
+	/* since the event was created */
+	uint64_t joined, offered, confirmed, expired, left, skipped;
+	size_t head_count;
+	struct {
+		char user[TR_USER_ID_MAX + 1];
+		uint64_t join_number;
+		int64_t joined_at_ms;
+	} head[TR_WL_SHOW_MAX];
+} tr_wl_show;
+int tr_result_wl_show(const tr_call *k, tr_wl_show *out);
+
+typedef struct tr_refund_info {
+	bool created; /* false: it was refunded before */
+	int64_t refunded_at_ms, confirmed_at_ms;
+	uint32_t qty;
+	char payment_ref[TR_PAYMENT_REF_MAX + 1];
+	char node[TR_NODE_ID_MAX + 1];
+} tr_refund_info;
+int tr_result_refund(const tr_call *k, tr_refund_info *out);
+
 #define TR_AUDIT_NODES_MAX 256
 typedef struct tr_audit {
 	uint64_t total, limit_per_user, pool, sold, held, lease_sum;
@@ -240,6 +309,11 @@ typedef struct tr_audit {
 	} nodes[TR_AUDIT_NODES_MAX];
 	uint64_t buyers_sum, buyers_count, max_per_user, users_over_limit;
 	uint64_t orders_count, orders_qty, stream_len, negative_values;
+	/* refunded orders (in orders_count, not in orders_qty); the
+	 * waitlist: buyers waiting, live offers, entries that disagree with
+	 * the line or their offer, offers made out of join order */
+	uint64_t refunds, line_waiting, offers_live, line_bad;
+	uint64_t offers_out_of_order;
 	uint64_t buyer_order_mismatches;
 	uint64_t live_holds, live_qty, holds_unindexed, index_dangling;
 	uint64_t broken; /* conservation failures the scripts saw */

@@ -39,7 +39,12 @@
 	X(HEARTBEAT, heartbeat, false)          \
 	X(LEAVE, leave, false)                  \
 	X(SWEEPER, sweeper, false)              \
-	X(UNINDEX, unindex, false)
+	X(UNINDEX, unindex, false)              \
+	X(WL_JOIN, wl_join, true)               \
+	X(WL_GET, wl_get, true)                 \
+	X(WL_LEAVE, wl_leave, true)             \
+	X(WL_SHOW, wl_show, true)               \
+	X(REFUND, refund, true)
 
 enum tr_script {
 #define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,
@@ -48,7 +53,7 @@ enum tr_script {
 	TR_SCRIPT_COUNT
 };
 
-#define TR_EVENT_KEY_COUNT 15
+#define TR_EVENT_KEY_COUNT 19
 
 extern const char *const tr_script_source[TR_SCRIPT_COUNT];
 extern const char *const tr_script_name[TR_SCRIPT_COUNT];

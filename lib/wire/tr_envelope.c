@@ -144,7 +144,7 @@ tr_err_to_status(int err)
 {
 	if (err == TR_OK)
 		return TICKETRUSH__STATUS__STATUS_OK;
-	if (err <= TR_ESOLD_OUT && err >= TR_ECONFLICT)
+	if (err <= TR_ESOLD_OUT && err >= TR_EWAITLIST_FULL)
 		return -err;
 	switch (err) {
 	case TR_ETIMEDOUT:
@@ -165,7 +165,7 @@ tr_err_from_status(int status)
 {
 	if (status == TICKETRUSH__STATUS__STATUS_OK)
 		return TR_OK;
-	if (status >= -TR_ESOLD_OUT && status <= -TR_ECONFLICT)
+	if (status >= -TR_ESOLD_OUT && status <= -TR_EWAITLIST_FULL)
 		return -status;
 	return TR_EPROTO;
 }

@@ -110,6 +110,11 @@ build(tr_call *k, enum tr_script s, size_t items)
 		break;
 	case TR_SCRIPT_LEAVE: tr_call_leave(k, NODE, "i1"); break;
 	case TR_SCRIPT_UNINDEX: tr_call_unindex(k, NODE, EVENT); break;
+	case TR_SCRIPT_WL_JOIN: tr_call_wl_join(k, EVENT, "alice", "r1"); break;
+	case TR_SCRIPT_WL_GET: tr_call_wl_get(k, EVENT, "alice"); break;
+	case TR_SCRIPT_WL_LEAVE: tr_call_wl_leave(k, EVENT, "alice"); break;
+	case TR_SCRIPT_WL_SHOW: tr_call_wl_show(k, EVENT, 10); break;
+	case TR_SCRIPT_REFUND: tr_call_refund(k, EVENT, RID, "alice"); break;
 	default: tr_call_audit(k, EVENT); break;
 	}
 	for (size_t i = 0; i < items; i++) {
@@ -148,7 +153,7 @@ read_items(const tr_call *k, enum tr_script s, size_t items)
 			rv = tr_result_hold_item(k, i, &h);
 			if (rv == 0) {
 				CHECK(h.outcome >= TR_HOLDCALL_CREATED &&
-				    h.outcome <= TR_HOLDCALL_NO_LEASE);
+				    h.outcome <= TR_HOLDCALL_WAITLIST);
 				check_str(h.rid, sizeof(h.rid));
 			}
 		} else if (s == TR_SCRIPT_CONFIRM) {
@@ -243,6 +248,44 @@ read_all(const tr_call *k, enum tr_script s, size_t items)
 		break;
 	}
 	case TR_SCRIPT_SWEEPER: rv = tr_result_sweeper(k, &flag); break;
+	case TR_SCRIPT_WL_JOIN:
+	case TR_SCRIPT_WL_GET:
+	case TR_SCRIPT_WL_LEAVE: {
+		tr_wl_entry e;
+		char rid[TR_RID_MAX + 1];
+		rv = tr_result_wl_entry(k, &e);
+		if (rv == 0) {
+			CHECK(e.state >= TR_WL_WAITING &&
+			    e.state <= TR_WL_SKIPPED);
+			check_str(e.offer_rid, sizeof(e.offer_rid));
+		}
+		if (tr_result_wl_duplicate(k, rid, sizeof(rid)) == 0)
+			check_str(rid, sizeof(rid));
+		break;
+	}
+	case TR_SCRIPT_WL_SHOW: {
+		tr_wl_show *w = malloc(sizeof(*w));
+		CHECK(w != NULL);
+		rv = tr_result_wl_show(k, w);
+		if (rv == 0) {
+			CHECK(w->head_count <= TR_WL_SHOW_MAX);
+			for (size_t i = 0; i < w->head_count; i++)
+				check_str(w->head[i].user,
+				    sizeof(w->head[i].user));
+		}
+		free(w);
+		break;
+	}
+	case TR_SCRIPT_REFUND: {
+		tr_refund_info r;
+		rv = tr_result_refund(k, &r);
+		if (rv == 0) {
+			CHECK(r.qty >= 1);
+			check_str(r.payment_ref, sizeof(r.payment_ref));
+			check_str(r.node, sizeof(r.node));
+		}
+		break;
+	}
 	case TR_SCRIPT_HEARTBEAT:
 	case TR_SCRIPT_LEAVE:
 	case TR_SCRIPT_UNINDEX:

@@ -4,8 +4,14 @@
 --     buyers_sum, buyers_count, max_per_user, users_over_limit,
 --     orders_count, orders_qty, stream_len, negative_values,
 --     buyer_order_mismatches, live_holds, live_qty, holds_unindexed,
---     index_dangling, broken}
--- max_per_user and users_over_limit count live holds plus orders.
+--     index_dangling, broken, refunds, line_waiting, offers_live,
+--     line_bad, offers_out_of_order}
+-- max_per_user and users_over_limit count live holds (offers included)
+-- plus orders not refunded. orders_count counts every order, orders_qty
+-- the tickets of those not refunded; the stream has an entry per order
+-- and per refund. line_bad: waitlist entries that disagree with the line
+-- or with their offer; offers_out_of_order: offers (in the llog stream)
+-- whose join number is not above the one before.
 local m = redis.call('HMGET', K_META, 'total', 'limit_per_user', 'broken')
 if not m[1] then return redis.error_reply('TR_NOEVENT') end
 local total, limit = tonumber(m[1]), tonumber(m[2])
@@ -82,14 +88,18 @@ for i = 2, #b, 2 do
   bcount = bcount + 1
   if v < 0 then negative = negative + 1 end
 end
-local ocount, oqty, ordered = 0, 0, {}
+local ocount, oqty, ordered, refunds = 0, 0, {}, 0
 local o = redis.call('HGETALL', K_ORDERS)
 for i = 2, #o, 2 do
   local ord = cjson.decode(o[i])
   ocount = ocount + 1
-  oqty = oqty + ord.qty
-  ordered[ord.user] = (ordered[ord.user] or 0) + ord.qty
-  add(ord.user, ord.qty)
+  if ord.refunded_at_ms then
+    refunds = refunds + 1
+  else
+    oqty = oqty + ord.qty
+    ordered[ord.user] = (ordered[ord.user] or 0) + ord.qty
+    add(ord.user, ord.qty)
+  end
 end
 local mismatch = 0
 for i = 1, #b, 2 do
@@ -104,6 +114,49 @@ for u, q in pairs(per_user) do
   if q > max_per_user then max_per_user = q end
   if q > limit then over = over + 1 end
 end
+-- the waitlist: every buyer in line is waiting under their join number;
+-- every offered entry has its live offer, and every live offer its entry
+local line_bad, offers_live = 0, 0
+local ln = redis.call('ZRANGE', K_LINE, 0, -1, 'WITHSCORES')
+for i = 1, #ln, 2 do
+  local e = entry_get(ln[i])
+  if not e or e.s ~= 'W' or e.q ~= tonumber(ln[i + 1]) then
+    line_bad = line_bad + 1
+  end
+end
+for i = 1, #hs, 2 do
+  local rid, h = hs[i], cjson.decode(hs[i + 1])
+  if h.s == 'H' and h.n == LINE_NODE then
+    offers_live = offers_live + 1
+    local e = entry_get(h.u)
+    if not e or e.s ~= 'O' or e.o ~= rid or h.q ~= 1 then
+      line_bad = line_bad + 1
+    end
+  end
+end
+local le = redis.call('HGETALL', K_LENT)
+for i = 1, #le, 2 do
+  local e = cjson.decode(le[i + 1])
+  if e.s == 'W' and not redis.call('ZSCORE', K_LINE, le[i]) then
+    line_bad = line_bad + 1
+  elseif e.s == 'O' then
+    local h = hold_get(e.o)
+    if not h or h.s ~= 'H' or h.u ~= le[i] then line_bad = line_bad + 1 end
+  end
+end
+local out_of_order, last = 0, 0
+for _, entry in ipairs(redis.call('XRANGE', K_LLOG, '-', '+')) do
+  local f = entry[2]
+  for j = 1, #f, 2 do
+    if f[j] == 'seq' then
+      local seq = tonumber(f[j + 1])
+      if seq <= last then out_of_order = out_of_order + 1 end
+      last = seq
+    end
+  end
+end
+
 return {total, limit, pool, sold, held, lease_sum, nodes, bsum, bcount,
   max_per_user, over, ocount, oqty, redis.call('XLEN', K_STREAM), negative,
-  mismatch, live, live_qty, unindexed, dangling, num(m[3])}
+  mismatch, live, live_qty, unindexed, dangling, num(m[3]), refunds,
+  line_waiting(), offers_live, line_bad, out_of_order}

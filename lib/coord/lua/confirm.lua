@@ -47,6 +47,7 @@ local function confirm_one(rid, u, ref)
   -- late retry of the reservation.
   hold_unindex(rid, h, true)
   redis.call('HDEL', K_HOLDS, rid)
+  if h.w then line_offer_ended(h, 'C', now) end
   redis.call('INCRBY', K_SOLD, h.q)
   redis.call('HINCRBY', K_BUYERS, u, h.q)
   o = {order_id = rid, event = event, user = u, qty = h.q,

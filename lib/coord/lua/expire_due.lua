@@ -3,7 +3,7 @@
 -- deadline, whoever made them (a dead node, a node whose answer was lost);
 -- their tickets go to the pool. Then forget up to prune_limit ended records
 -- older than keep_ended_ms (a confirm after that answers NOT_FOUND instead
--- of EXPIRED).
+-- of EXPIRED), and as many ended waitlist entries as old.
 -- -> {expired, pruned}
 local grace, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
 local keep, prune = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -16,6 +16,13 @@ for _, rid in ipairs(old) do
   local h = hold_get(rid)
   if h and h.s ~= 'H' then redis.call('HDEL', K_HOLDS, rid) end
   redis.call('ZREM', K_ENDED, rid)
+end
+local gone = redis.call('ZRANGEBYSCORE', K_LENDED, '-inf', now - keep,
+  'LIMIT', 0, prune)
+for _, u in ipairs(gone) do
+  local e = entry_get(u)
+  if e and e.s ~= 'W' and e.s ~= 'O' then redis.call('HDEL', K_LENT, u) end
+  redis.call('ZREM', K_LENDED, u)
 end
 if expired > 0 then check_conservation() end
 return {expired, #old}

@@ -7,11 +7,15 @@
 --     with the user's oldest live hold, or LIMIT when all are paid;
 --   the sale has not opened by Redis' clock: NOT_OPEN;
 --   the node's lease has fewer than qty: NO_LEASE (its books were off);
+--   buyers wait in the waitlist: the lease's qty tickets go to them
+--     (offers, in join order), and the reservation is WAITLIST (sold out
+--     to this buyer: returned tickets go to the line first);
 --   else qty moves from the node's lease to `held` and the hold is written,
 --     with its deadline by Redis' clock, indexed by user, request id and
 --     deadline.
 -- -> {now_ms, {status, rid, qty, state, expires_at_ms}...} with status
---    1 created, 2 existing, 3 duplicate, 4 limit, 5 not open, 6 no lease.
+--    1 created, 2 existing, 3 duplicate, 4 limit, 5 not open, 6 no lease,
+--    7 waitlist.
 --    TR_NOEVENT, or TR_FENCED <epoch> for the whole call.
 local node, epoch, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local m = redis.call('HMGET', K_META, 'limit_per_user', 'hold_ms',
@@ -56,6 +60,12 @@ for i = 0, count - 1 do
       res = {5, '', 0, 0, 0}
     elseif num(redis.call('HGET', K_LEASE, node)) < q then
       res = {6, '', 0, 0, 0}
+    elseif line_waiting() > 0 then
+      redis.call('HINCRBY', K_LEASE, node, -q)
+      redis.call('INCRBY', K_POOL, q)
+      feed_line(now, now)
+      wrote = true
+      res = {7, '', 0, 0, 0}
     else
       local x = now + hold_ms
       redis.call('HINCRBY', K_LEASE, node, -q)

@@ -246,6 +246,32 @@ main(int argc, char **argv)
 	tr_call_leave(&k, "n1", "i1");
 	run(c, &k, "leave");
 	tr_call_done(&k);
+	/* The waitlist: SEED is sold out to these buyers or not, the
+	 * replies have the shapes all the same. */
+	tr_call_wl_join(&k, EV, "wl-a", "r1");
+	run(c, &k, "wl_join");
+	tr_call_done(&k);
+	tr_call_wl_join(&k, EV, "wl-a", "r1");
+	run(c, &k, "wl_join-again");
+	tr_call_done(&k);
+	tr_call_wl_get(&k, EV, "wl-a");
+	run(c, &k, "wl_get");
+	tr_call_done(&k);
+	tr_call_wl_get(&k, EV, "nobody");
+	run(c, &k, "wl_get-not-found");
+	tr_call_done(&k);
+	tr_call_wl_show(&k, EV, 10);
+	run(c, &k, "wl_show");
+	tr_call_done(&k);
+	tr_call_wl_leave(&k, EV, "wl-a");
+	run(c, &k, "wl_leave");
+	tr_call_done(&k);
+	tr_call_refund(&k, EV, rid2, "bob");
+	run(c, &k, "refund-not-paid");
+	tr_call_done(&k);
+	tr_call_refund(&k, EV, rid1, "alice");
+	run(c, &k, "refund");
+	tr_call_done(&k);
 	tr_call_audit(&k, EV);
 	run(c, &k, "audit");
 	tr_call_done(&k);
