@@ -69,7 +69,22 @@ struct gw_node {
 	atomic_ullong inflight;    /* operations sent and not answered */
 };
 
-enum gw_op_kind { GW_OP_RESERVE, GW_OP_CONFIRM, GW_OP_RELEASE, GW_OP_GET };
+enum gw_op_kind {
+	GW_OP_RESERVE,
+	GW_OP_CONFIRM,
+	GW_OP_RELEASE,
+	GW_OP_GET,
+	GW_OP_WL_JOIN,
+	GW_OP_WL_GET,
+	GW_OP_WL_LEAVE,
+	GW_OP_REFUND,
+};
+
+/* Long polls of waitlist entries (GET ?wait=) waiting at once per thread;
+ * past it the entry is answered at once. Each asks a node again every
+ * GW_POLL_MS until the entry's state changes or its wait ends. */
+#define GW_POLLS_MAX 4096
+#define GW_POLL_MS 1000
 
 /* Where a pending HTTP request lives; h2o's dispose hook clears it when
  * the client goes away, so an answer for a vanished client is dropped
@@ -106,6 +121,11 @@ struct gw_op {
 	                            * reservation id names (-1: unknown) */
 	tr_fanout fan;             /* the nodes asked, and what they said */
 	bool probe;                /* the sold-out cache's re-probe */
+	/* A waitlist long poll: until when, the state first answered (0:
+	 * none yet), and its timer between two asks. */
+	int64_t wait_until_ms;
+	int wl_state;
+	h2o_timeout_entry_t poll_entry;
 	struct gw_op *next;
 };
 
@@ -151,6 +171,8 @@ struct gw_thread {
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
 	h2o_timeout_t flush_timeout;   /* batch_wait_ms */
+	h2o_timeout_t poll_timeout;    /* GW_POLL_MS */
+	int polls;                     /* long polls waiting */
 	h2o_timeout_entry_t flush_entry;
 	struct gw_lane lanes[TR_NODES_MAX];
 	int calls_in_flight;

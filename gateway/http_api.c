@@ -12,6 +12,7 @@
 #include "tr_buf.h"
 #include "tr_err.h"
 #include "tr_event.h"
+#include "tr_parse.h"
 
 const char *const tr_route_name[TR_ROUTE_COUNT] = {
     [TR_ROUTE_RESERVE] = "reserve",
@@ -21,6 +22,10 @@ const char *const tr_route_name[TR_ROUTE_COUNT] = {
     [TR_ROUTE_BUY] = "buy_ticket",
     [TR_ROUTE_HEALTH] = "healthz",
     [TR_ROUTE_METRICS] = "metrics",
+    [TR_ROUTE_WL_JOIN] = "waitlist_join",
+    [TR_ROUTE_WL_GET] = "waitlist_get",
+    [TR_ROUTE_WL_LEAVE] = "waitlist_leave",
+    [TR_ROUTE_REFUND] = "refund",
     [TR_ROUTE_OTHER] = "other",
 };
 
@@ -150,6 +155,70 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 	return 0;
 }
 
+/* ?wait=DUR on a waitlist GET: a duration of at most 30 s. */
+static int
+parse_wait_query(const char *q, size_t qlen, tr_route *out,
+    tr_http_error *err)
+{
+	size_t i = 0;
+	while (i < qlen) {
+		size_t start = i, end;
+		char v[16];
+		uint64_t ms;
+		while (i < qlen && q[i] != '&')
+			i++;
+		end = i++;
+		if (end - start <= 5 || memcmp(q + start, "wait=", 5) != 0)
+			continue;
+		if (!decode(q + start + 5, end - start - 5, v, sizeof(v)) ||
+		    tr_parse_duration_ms(v, TR_HTTP_WAIT_MAX_MS, &ms) != 0) {
+			tr_http_error_set(err, TR_API_INVALID, "wait must be a "
+			    "duration of at most 30s (e.g. wait=20s)");
+			return -1;
+		}
+		out->wait_ms = (int64_t)ms;
+	}
+	return 0;
+}
+
+/* /v1/events/{event}/waitlist[/{user}]: s2 the event segment. */
+static int
+parse_waitlist(const char *method, size_t mlen, const char *path,
+    size_t plen, const char *q, size_t qlen, int nseg, const char *s2,
+    size_t l2, tr_route *out, tr_http_error *err)
+{
+	const char *s4;
+	size_t l4;
+
+	if (nseg == 4) {
+		out->kind = TR_ROUTE_WL_JOIN;
+		if (!method_is(method, mlen, "POST"))
+			return wrong_method(err, "POST");
+	} else {
+		bool get = method_is(method, mlen, "GET") ||
+		    method_is(method, mlen, "HEAD");
+		out->kind = get ? TR_ROUTE_WL_GET : TR_ROUTE_WL_LEAVE;
+		if (!get && !method_is(method, mlen, "DELETE"))
+			return wrong_method(err, "GET or DELETE");
+		if (!segment(path, plen, 4, &s4, &l4) ||
+		    !decode(s4, l4, out->user, sizeof(out->user)) ||
+		    !tr_user_id_valid(out->user)) {
+			tr_http_error_set(err, TR_API_INVALID, "user must be "
+			    "1-64 chars of [A-Za-z0-9._:@-]");
+			return -1;
+		}
+		if (get && parse_wait_query(q ? q : "", qlen, out, err) != 0)
+			return -1;
+	}
+	if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
+	    !tr_event_id_valid(out->event_id)) {
+		tr_http_error_set(err, TR_API_INVALID, "event id must be 1-64 "
+		    "chars of [A-Za-z0-9._:-]");
+		return -1;
+	}
+	return 0;
+}
+
 int
 tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
     tr_route *out, tr_http_error *err)
@@ -189,6 +258,23 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 	    !segment(path, plen, 1, &s1, &l1) ||
 	    !segment(path, plen, 2, &s2, &l2))
 		goto no_route;
+	if (seg_is(s1, l1, "events") && (nseg == 4 || nseg == 5) &&
+	    segment(path, plen, 3, &s3, &l3) && seg_is(s3, l3, "waitlist"))
+		return parse_waitlist(method, mlen, path, plen, q, qlen, nseg,
+		    s2, l2, out, err);
+	if (seg_is(s1, l1, "orders") && nseg == 4 &&
+	    segment(path, plen, 3, &s3, &l3) && seg_is(s3, l3, "refund")) {
+		out->kind = TR_ROUTE_REFUND;
+		if (!post)
+			return wrong_method(err, "POST");
+		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
+		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
+			tr_http_error_set(err, TR_API_INVALID, "order id must "
+			    "be <node>.<16 hex digits>.<event>");
+			return -1;
+		}
+		return 0;
+	}
 	if (seg_is(s1, l1, "events") && (nseg == 3 || nseg == 4)) {
 		if (nseg == 4 &&
 		    (!segment(path, plen, 3, &s3, &l3) ||
@@ -422,7 +508,47 @@ tr_json_order(char *buf, size_t cap, const Ticketrush__Order *x)
 	tr_buf_printf(&o,
 	    ",\"confirmed_at_ms\":%" PRId64 ",\"node\":", x->confirmed_at_ms);
 	tr_buf_json_str(&o, x->node_id);
+	if (x->refunded_at_ms != 0)
+		tr_buf_printf(&o, ",\"refunded_at_ms\":%" PRId64,
+		    x->refunded_at_ms);
 	tr_buf_printf(&o, "}");
+	return tr_buf_len(&o);
+}
+
+static const char *
+wl_state_name(int s)
+{
+	static const char *const names[] = {"unknown", "waiting", "offered",
+	    "confirmed", "expired", "left", "skipped"};
+	return s >= 1 && s <= 6 ? names[s] : names[0];
+}
+
+size_t
+tr_json_wl_entry(char *buf, size_t cap, const Ticketrush__WaitlistEntry *e)
+{
+	tr_buf o;
+	tr_buf_init(&o, buf, cap);
+	tr_buf_lit(&o, "{\"event_id\":");
+	tr_buf_json_str(&o, e->event_id);
+	tr_buf_lit(&o, ",\"user\":");
+	tr_buf_json_str(&o, e->user_id);
+	tr_buf_lit(&o, ",\"state\":");
+	tr_buf_json_str(&o, wl_state_name(e->state));
+	tr_buf_lit(&o, ",\"join_number\":");
+	tr_buf_int(&o, (int64_t)e->join_number);
+	tr_buf_lit(&o, ",\"position\":");
+	tr_buf_int(&o, (int64_t)e->position);
+	tr_buf_lit(&o, ",\"ahead\":");
+	tr_buf_int(&o, (int64_t)e->ahead);
+	if (e->reservation_id != NULL && e->reservation_id[0] != '\0') {
+		tr_buf_lit(&o, ",\"reservation_id\":");
+		tr_buf_json_str(&o, e->reservation_id);
+		tr_buf_lit(&o, ",\"offer_expires_at_ms\":");
+		tr_buf_int(&o, e->offer_expires_at_ms);
+	}
+	tr_buf_lit(&o, ",\"joined_at_ms\":");
+	tr_buf_int(&o, e->joined_at_ms);
+	tr_buf_lit(&o, "}");
 	return tr_buf_len(&o);
 }
 

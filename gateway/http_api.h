@@ -28,6 +28,10 @@ enum tr_route_kind {
 	TR_ROUTE_BUY,      /* GET  /buy/ticket[?user=U] */
 	TR_ROUTE_HEALTH,   /* GET  /healthz */
 	TR_ROUTE_METRICS,  /* GET  /metrics */
+	TR_ROUTE_WL_JOIN,  /* POST /v1/events/{event}/waitlist */
+	TR_ROUTE_WL_GET,   /* GET  /v1/events/{event}/waitlist/{user}[?wait=] */
+	TR_ROUTE_WL_LEAVE, /* DELETE /v1/events/{event}/waitlist/{user} */
+	TR_ROUTE_REFUND,   /* POST /v1/orders/{id}/refund */
 	TR_ROUTE_OTHER,    /* no such route (for metrics) */
 	TR_ROUTE_COUNT
 };
@@ -40,8 +44,12 @@ typedef struct tr_route {
 	char event_id[TR_EVENT_ID_MAX + 1]; /* also from rid */
 	char rid[TR_RID_MAX + 1];
 	char node[TR_NODE_ID_MAX + 1]; /* from rid */
-	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user= */
+	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user=, waitlist/{user} */
+	int64_t wait_ms; /* waitlist GET ?wait=DUR: a long poll (0: none) */
 } tr_route;
+
+/* The longest long poll of a waitlist entry (?wait=). */
+#define TR_HTTP_WAIT_MAX_MS 30000
 
 /* An HTTP error answer: status, stable code, message for humans. */
 typedef struct tr_http_error {
@@ -102,6 +110,9 @@ size_t tr_json_error(char *buf, size_t cap, const tr_http_error *err,
 size_t tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
     const char *node);
 size_t tr_json_order(char *buf, size_t cap, const Ticketrush__Order *o);
+/* A waitlist entry: state by name ("waiting", "offered", ...). */
+size_t tr_json_wl_entry(char *buf, size_t cap,
+    const Ticketrush__WaitlistEntry *e);
 
 /* GET /v1/events/{event}: the figures added up over the nodes that
  * answered. */

@@ -279,6 +279,10 @@ dispatch_reserve(struct gw_op *op)
 static void
 op_free(struct gw_op *op)
 {
+	if (op->wait_until_ms != 0)
+		op->t->polls--;
+	if (h2o_timeout_is_linked(&op->poll_entry))
+		h2o_timeout_unlink(&op->poll_entry);
 	free(op);
 }
 
@@ -399,6 +403,49 @@ dispatch_routed(struct gw_op *op)
 		    "in-flight bound; retry");
 }
 
+static void poll_cb(h2o_timeout_entry_t *entry);
+
+/* A long poll of a waitlist entry: keep the client waiting while the
+ * entry's state is the one first answered and the wait lasts. True if
+ * the op waits for its timer. */
+static bool
+poll_again(struct gw_op *op, int result, Ticketrush__Reply *rep)
+{
+	struct gw_thread *t = op->t;
+	int state;
+
+	if (result != 0 || rep == NULL || rep->waitlist_entry == NULL ||
+	    op->req == NULL || op->wait_until_ms == 0)
+		return false;
+	state = (int)rep->waitlist_entry->state;
+	if (op->wl_state == 0)
+		op->wl_state = state;
+	if (state != op->wl_state || atomic_load(&t->gw->stopping) ||
+	    tr_mono_ms() + GW_POLL_MS > op->wait_until_ms)
+		return false;
+	if (!h2o_timeout_is_linked(&op->poll_entry)) {
+		op->poll_entry.cb = poll_cb;
+		h2o_timeout_link(t->ctx.loop, &t->poll_timeout,
+		    &op->poll_entry);
+	}
+	return true;
+}
+
+static void
+poll_cb(h2o_timeout_entry_t *entry)
+{
+	struct gw_op *op = H2O_STRUCT_FROM_MEMBER(struct gw_op, poll_entry,
+	    entry);
+
+	if (op->req == NULL) { /* the client left */
+		op_free(op);
+		return;
+	}
+	/* Ask again, any node once more. */
+	op->fan.failed = 0;
+	dispatch_routed(op);
+}
+
 static void
 start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
     const tr_confirm_body *b)
@@ -407,7 +454,8 @@ start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 	struct gw_op *op;
 
 	op = op_new(t, r->kind == TR_ROUTE_CONFIRM ? GW_OP_CONFIRM :
-	    GW_OP_RELEASE, r->kind);
+	    r->kind == TR_ROUTE_REFUND ? GW_OP_REFUND : GW_OP_RELEASE,
+	    r->kind);
 	if (op == NULL) {
 		respond_status(t, req, r->kind, TR_EINTERNAL, "out of memory");
 		return;
@@ -418,6 +466,29 @@ start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 	memcpy(op->event_id, r->event_id, sizeof(op->event_id));
 	memcpy(op->user, b->user, sizeof(op->user));
 	memcpy(op->payment_ref, b->payment_ref, sizeof(op->payment_ref));
+	dispatch_routed(op);
+}
+
+/* Waitlist calls go to any node (the line is in the coordinator), each
+ * node once; a GET with ?wait= is a long poll (poll_again). */
+static void
+start_waitlist(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
+    enum gw_op_kind kind, const char *user, const char *request_id)
+{
+	struct gw_op *op = op_new(t, kind, r->kind);
+
+	if (op == NULL) {
+		respond_status(t, req, r->kind, TR_EINTERNAL, "out of memory");
+		return;
+	}
+	op->guard = guard_new(req, &op->req);
+	memcpy(op->event_id, r->event_id, sizeof(op->event_id));
+	snprintf(op->user, sizeof(op->user), "%s", user);
+	snprintf(op->request_id, sizeof(op->request_id), "%s", request_id);
+	if (kind == GW_OP_WL_GET && r->wait_ms > 0 && t->polls < GW_POLLS_MAX) {
+		op->wait_until_ms = tr_mono_ms() + r->wait_ms;
+		t->polls++;
+	}
 	dispatch_routed(op);
 }
 
@@ -490,8 +561,18 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		op_free(op);
 		return;
 	}
-	if (result == 0 && op->kind == GW_OP_CONFIRM && rep && rep->order) {
+	if (result == 0 && (op->kind == GW_OP_CONFIRM ||
+	    op->kind == GW_OP_REFUND) && rep && rep->order) {
 		len = tr_json_order(body, sizeof(body), rep->order);
+	} else if (result == 0 && rep && rep->waitlist_entry) {
+		len = tr_json_wl_entry(body, sizeof(body), rep->waitlist_entry);
+		/* A new entry is created; joining again finds the same one. */
+		if (len > 0 && op->kind == GW_OP_WL_JOIN &&
+		    rep->waitlist_entry->created) {
+			respond_json(t, req, op->route, 201, body, len);
+			op_free(op);
+			return;
+		}
 	} else if (result == 0 && op->kind == GW_OP_RELEASE && rep &&
 	    rep->hold) {
 		char node[TR_NODE_ID_MAX + 1];
@@ -507,10 +588,13 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 	} else {
 		tr_http_error err;
 		bool paid = result == TR_ECONFLICT && rep && rep->order;
+		bool holds = result == TR_EDUPLICATE && rep && rep->hold;
 		tr_http_error_from(&err, result, detail);
-		/* A second payment: name the order and how it was paid. */
+		/* A second payment: name the order and how it was paid; a
+		 * join at the limit: the hold the buyer has. */
 		respond_error_with(t, req, op->route, &err,
-		    paid ? rep->order->order_id : NULL,
+		    paid ? rep->order->order_id : holds ?
+		    rep->hold->reservation_id : NULL,
 		    paid ? rep->order->payment_ref : NULL);
 	}
 	op_free(op);
@@ -543,11 +627,17 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 		return;
 	case GW_OP_CONFIRM:
 	case GW_OP_RELEASE:
+	case GW_OP_WL_JOIN:
+	case GW_OP_WL_GET:
+	case GW_OP_WL_LEAVE:
+	case GW_OP_REFUND:
 		if (tr_fanout_routed_answer(&op->fan, node, result,
 		    transport_failed)) {
 			dispatch_routed(op);
 			return;
 		}
+		if (op->kind == GW_OP_WL_GET && poll_again(op, result, rep))
+			return;
 		finish_routed(op, result, rep, detail);
 		return;
 	case GW_OP_GET: {
@@ -778,8 +868,29 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 		    1, "");
 		break;
 	}
+	case TR_ROUTE_WL_JOIN: {
+		tr_reserve_body b;
+		if (tr_body_reserve(req->entity.base, req->entity.len, &b,
+		    &err) != 0) {
+			respond_error(t, req, r.kind, &err, NULL);
+		} else if (b.qty != 1) {
+			tr_http_error_set(&err, TR_API_INVALID, "a waitlist "
+			    "entry is for one ticket: \"qty\" must be 1");
+			respond_error(t, req, r.kind, &err, NULL);
+		} else {
+			start_waitlist(t, req, &r, GW_OP_WL_JOIN, b.user,
+			    b.request_id);
+		}
+		break;
+	}
+	case TR_ROUTE_WL_GET:
+	case TR_ROUTE_WL_LEAVE:
+		start_waitlist(t, req, &r, r.kind == TR_ROUTE_WL_GET ?
+		    GW_OP_WL_GET : GW_OP_WL_LEAVE, r.user, "");
+		break;
 	case TR_ROUTE_CONFIRM:
-	case TR_ROUTE_RELEASE: {
+	case TR_ROUTE_RELEASE:
+	case TR_ROUTE_REFUND: {
 		tr_confirm_body b;
 		if (tr_body_confirm(req->entity.base, req->entity.len, &b,
 		    &err) != 0)
@@ -849,6 +960,7 @@ thread_init(struct gw_thread *t)
 	t->accept_ctx.hosts = gw->h2o.hosts;
 	h2o_timeout_init(t->ctx.loop, &t->flush_timeout,
 	    (uint64_t)gw->conf.batch_wait_ms);
+	h2o_timeout_init(t->ctx.loop, &t->poll_timeout, GW_POLL_MS);
 	t->flush_entry.cb = flush_cb;
 	tr_soldout_init(&t->soldout, gw->conf.nnodes, gw->conf.soldout_ttl_ms);
 	for (int i = 0; i < gw->conf.nnodes; i++)
@@ -881,8 +993,9 @@ thread_main(void *arg)
 	h2o_socket_read_stop(t->listener);
 	h2o_socket_close(t->listener);
 	deadline = tr_mono_ms() + 2000;
-	while ((t->calls_in_flight > 0 || h2o_timeout_is_linked(
-	    &t->flush_entry)) && tr_mono_ms() < deadline)
+	while ((t->calls_in_flight > 0 || t->polls > 0 ||
+	    h2o_timeout_is_linked(&t->flush_entry)) &&
+	    tr_mono_ms() < deadline)
 		h2o_evloop_run(t->ctx.loop, 10);
 	for (int i = 0; i < gw->conf.nnodes; i++)
 		gw_lane_fini(t, i);

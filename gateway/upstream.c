@@ -137,6 +137,10 @@ union op_body {
 	Ticketrush__Confirm c;
 	Ticketrush__Release l;
 	Ticketrush__GetEvent g;
+	Ticketrush__WaitlistJoin wj;
+	Ticketrush__WaitlistGet wg;
+	Ticketrush__WaitlistLeave wl;
+	Ticketrush__Refund rf;
 };
 
 static void
@@ -174,6 +178,35 @@ fill_op(Ticketrush__Op *op, union op_body *u, struct gw_op *o)
 		op->op_case = TICKETRUSH__OP__OP_GET_EVENT;
 		op->get_event = &u->g;
 		break;
+	case GW_OP_WL_JOIN:
+		ticketrush__waitlist_join__init(&u->wj);
+		u->wj.event_id = o->event_id;
+		u->wj.user_id = o->user;
+		u->wj.request_id = o->request_id;
+		op->op_case = TICKETRUSH__OP__OP_WAITLIST_JOIN;
+		op->waitlist_join = &u->wj;
+		break;
+	case GW_OP_WL_GET:
+		ticketrush__waitlist_get__init(&u->wg);
+		u->wg.event_id = o->event_id;
+		u->wg.user_id = o->user;
+		op->op_case = TICKETRUSH__OP__OP_WAITLIST_GET;
+		op->waitlist_get = &u->wg;
+		break;
+	case GW_OP_WL_LEAVE:
+		ticketrush__waitlist_leave__init(&u->wl);
+		u->wl.event_id = o->event_id;
+		u->wl.user_id = o->user;
+		op->op_case = TICKETRUSH__OP__OP_WAITLIST_LEAVE;
+		op->waitlist_leave = &u->wl;
+		break;
+	case GW_OP_REFUND:
+		ticketrush__refund__init(&u->rf);
+		u->rf.reservation_id = o->rid;
+		u->rf.user_id = o->user;
+		op->op_case = TICKETRUSH__OP__OP_REFUND;
+		op->refund = &u->rf;
+		break;
 	}
 }
 
@@ -204,6 +237,22 @@ pack(struct gw_call *c, nng_msg **out)
 		case TICKETRUSH__OP__OP_RELEASE:
 			req.body_case = TICKETRUSH__REQUEST__BODY_RELEASE;
 			req.release = ops[0].release;
+			break;
+		case TICKETRUSH__OP__OP_WAITLIST_JOIN:
+			req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_JOIN;
+			req.waitlist_join = ops[0].waitlist_join;
+			break;
+		case TICKETRUSH__OP__OP_WAITLIST_GET:
+			req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_GET;
+			req.waitlist_get = ops[0].waitlist_get;
+			break;
+		case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
+			req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_LEAVE;
+			req.waitlist_leave = ops[0].waitlist_leave;
+			break;
+		case TICKETRUSH__OP__OP_REFUND:
+			req.body_case = TICKETRUSH__REQUEST__BODY_REFUND;
+			req.refund = ops[0].refund;
 			break;
 		default:
 			req.body_case = TICKETRUSH__REQUEST__BODY_GET_EVENT;

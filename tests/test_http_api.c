@@ -51,6 +51,55 @@ every_documented_route_is_matched(void **state)
 	/* Percent-encoded ids are decoded before they are checked. */
 	assert_int_equal(route("GET", "/v1/events/G1%3A2", &r, &e), 0);
 	assert_string_equal(r.event_id, "G1:2");
+	/* The waitlist and refunds. */
+	assert_int_equal(route("POST", "/v1/events/G1234/waitlist", &r, &e),
+	    0);
+	assert_int_equal(r.kind, TR_ROUTE_WL_JOIN);
+	assert_string_equal(r.event_id, "G1234");
+	assert_int_equal(route("GET", "/v1/events/G1234/waitlist/bob%40b.c",
+	    &r, &e), 0);
+	assert_int_equal(r.kind, TR_ROUTE_WL_GET);
+	assert_string_equal(r.user, "bob@b.c");
+	assert_int_equal(r.wait_ms, 0);
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=20s",
+	    &r, &e), 0);
+	assert_int_equal(r.wait_ms, 20000);
+	assert_int_equal(route("DELETE", "/v1/events/E/waitlist/bob", &r, &e),
+	    0);
+	assert_int_equal(r.kind, TR_ROUTE_WL_LEAVE);
+	assert_int_equal(route("POST",
+	    "/v1/orders/_wl.9f2c41d07be85a10.G1234/refund", &r, &e), 0);
+	assert_int_equal(r.kind, TR_ROUTE_REFUND);
+	assert_string_equal(r.node, "_wl");
+	assert_string_equal(r.event_id, "G1234");
+}
+
+static void
+waitlist_routes_refuse_what_they_do_not_take(void **state)
+{
+	tr_route r;
+	tr_http_error e;
+	(void)state;
+
+	assert_int_equal(route("GET", "/v1/events/E/waitlist", &r, &e), -1);
+	assert_int_equal(e.status, 405);
+	assert_int_equal(route("PUT", "/v1/events/E/waitlist/bob", &r, &e),
+	    -1);
+	assert_int_equal(e.status, 405);
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/a%20b", &r, &e),
+	    -1);
+	assert_int_equal(e.status, 400);
+	/* A wait is at most 30 s, and a duration. */
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=31s",
+	    &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=soon",
+	    &r, &e), -1);
+	assert_int_equal(route("POST", "/v1/orders/nope/refund", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("GET",
+	    "/v1/orders/n1.9f2c41d07be85a10.E/refund", &r, &e), -1);
+	assert_int_equal(e.status, 405);
 }
 
 static void
@@ -274,6 +323,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(every_documented_route_is_matched),
 	    cmocka_unit_test(wrong_paths_methods_and_ids_get_their_errors),
+	    cmocka_unit_test(waitlist_routes_refuse_what_they_do_not_take),
 	    cmocka_unit_test(reserve_bodies_are_checked_field_by_field),
 	    cmocka_unit_test(confirm_bodies_take_user_and_payment_ref),
 	    cmocka_unit_test(node_statuses_map_to_documented_http_codes),

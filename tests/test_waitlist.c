@@ -570,6 +570,145 @@ show_lists_the_head_of_the_line_for_operators(void **st)
 	cluster_stop(&cl);
 }
 
+/* ---- through the gateway ------------------------------------------------ */
+
+static void
+gate_start(th_gate *g, struct cluster *cl)
+{
+	static char flags[NODES_MAX][300];
+	const char *args[2 * NODES_MAX + 1];
+	int a = 0;
+
+	for (int i = 0; i < cl->n; i++) {
+		snprintf(flags[i], sizeof(flags[i]), "%s=%s,weight=1,"
+		    "max_fails=0", cl->nodes[i].node, cl->nodes[i].data_url);
+		args[a++] = "--node";
+		args[a++] = flags[i];
+	}
+	args[a] = NULL;
+	assert_int_equal(th_gate_start(g, args), 0);
+}
+
+/* The string field `name` of a JSON body (out empty if none). */
+static void
+field(const char *body, const char *name, char *out, size_t cap)
+{
+	char key[64];
+	const char *p, *e;
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	out[0] = '\0';
+	if ((p = strstr(body, key)) == NULL)
+		return;
+	p += strlen(key);
+	if ((e = strchr(p, '"')) == NULL || (size_t)(e - p) >= cap)
+		return;
+	snprintf(out, cap, "%.*s", (int)(e - p), p);
+}
+
+struct long_poll {
+	int port;
+	int status;
+	char body[2048];
+	int64_t took_ms;
+};
+
+static void *
+long_poll(void *arg)
+{
+	struct long_poll *lp = arg;
+	int64_t t0 = tr_mono_ms();
+	lp->status = th_http(lp->port, "GET", "/v1/events/G/waitlist/wa?wait=4s",
+	    NULL, lp->body, sizeof(lp->body));
+	lp->took_ms = tr_mono_ms() - t0;
+	return NULL;
+}
+
+static void
+through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
+{
+	struct cluster cl;
+	th_gate g;
+	char body[2048], rid[TR_RID_MAX + 1], offer[TR_RID_MAX + 1];
+	char path[256], state[32];
+	struct long_poll lp;
+	pthread_t th;
+	(void)st;
+
+	cluster_start(&cl, 2);
+	create(&cl, "G", 1, 0, 0);
+	create(&cl, "G2", 1, 1, 0);
+	gate_start(&g, &cl);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
+	    "{\"user\":\"u1\"}", body, sizeof(body)), 201);
+	field(body, "reservation_id", rid, sizeof(rid));
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
+	    "{\"user\":\"u2\"}", body, sizeof(body)), 409);
+
+	/* u2 joins: 201 with a position; again: 200, the same entry. */
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
+	    "{\"user\":\"wa\",\"request_id\":\"j1\"}", body, sizeof(body)),
+	    201);
+	if (strstr(body, "\"state\":\"waiting\"") == NULL ||
+	    strstr(body, "\"position\":1") == NULL)
+		fail_msg("join: %s", body);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
+	    "{\"user\":\"wa\"}", body, sizeof(body)), 200);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
+	    "{\"user\":\"wq\",\"qty\":2}", body, sizeof(body)), 400);
+
+	/* A long poll answers when the state changes: u1 gives the ticket
+	 * back 1.2 s into the wait. */
+	lp.port = g.port;
+	pthread_create(&th, NULL, long_poll, &lp);
+	tr_sleep_ms(1200);
+	snprintf(path, sizeof(path), "/v1/reservations/%s/release", rid);
+	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"u1\"}",
+	    body, sizeof(body)), 200);
+	pthread_join(th, NULL);
+	print_message("long poll answered %.2f s after it began (the ticket "
+	    "came back at 1.2 s; polls every 1 s)\n",
+	    (double)lp.took_ms / 1000.0);
+	assert_int_equal(lp.status, 200);
+	field(lp.body, "state", state, sizeof(state));
+	assert_string_equal(state, "offered");
+	assert_true(lp.took_ms >= 1100 && lp.took_ms < 3500);
+	field(lp.body, "reservation_id", offer, sizeof(offer));
+
+	/* Pay the offer, then give the ticket back. */
+	snprintf(path, sizeof(path), "/v1/reservations/%s/confirm", offer);
+	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"wa\"}",
+	    body, sizeof(body)), 200);
+	snprintf(path, sizeof(path), "/v1/orders/%s/refund", offer);
+	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"other\"}",
+	    body, sizeof(body)), 403);
+	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"wa\"}",
+	    body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "\"refunded_at_ms\":"));
+
+	/* G2's line holds one buyer: the next is refused, in JSON. (A
+	 * ticket free in the pool would be offered to x at once.) */
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/reservations",
+	    "{\"user\":\"s\"}", body, sizeof(body)), 201);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/waitlist",
+	    "{\"user\":\"x\"}", body, sizeof(body)), 201);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/waitlist",
+	    "{\"user\":\"y\"}", body, sizeof(body)), 409);
+	assert_non_null(strstr(body, "\"error\":\"waitlist_full\""));
+	assert_int_equal(th_http(g.port, "DELETE", "/v1/events/G2/waitlist/x",
+	    NULL, body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "\"state\":\"left\""));
+	assert_int_equal(th_http(g.port, "GET", "/v1/events/G2/waitlist/nobody",
+	    NULL, body, sizeof(body)), 404);
+	assert_int_equal(th_http(g.port, "GET",
+	    "/v1/events/G2/waitlist/x?wait=99s", NULL, body, sizeof(body)), 400);
+	assert_int_equal(th_http(g.port, "PUT", "/v1/events/G2/waitlist/x",
+	    NULL, body, sizeof(body)), 405);
+	assert_audit_passes("G");
+	assert_audit_passes("G2");
+	th_stop(&g.proc, SIGTERM, 5000);
+	cluster_stop(&cl);
+}
+
 int
 main(void)
 {
@@ -583,6 +722,7 @@ main(void)
 	    T(the_line_has_a_cap_and_a_buyer_at_the_limit_cannot_join),
 	    T(a_buyer_who_got_a_ticket_elsewhere_is_skipped),
 	    T(show_lists_the_head_of_the_line_for_operators),
+	    T(through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds),
 #undef T
 	};
 	signal(SIGPIPE, SIG_IGN);
