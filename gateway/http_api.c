@@ -571,6 +571,8 @@ tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
 		s->sold = e->sold;
 		s->pool = e->pool;
 		s->held = e->held_total;
+		s->waitlist = e->waitlist;
+		s->offers = e->offers;
 	}
 	if (e->state != NULL && strcmp(e->state, "scheduled") == 0)
 		s->scheduled = true;
@@ -581,7 +583,8 @@ tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
 {
 	tr_buf o;
 	tr_buf_init(&o, buf, cap);
-	uint64_t available = s->available + s->pool;
+	/* While buyers wait in line, what comes back is theirs. */
+	uint64_t available = s->waitlist > 0 ? 0 : s->available + s->pool;
 	const char *state = s->scheduled     ? "scheduled"
 	    : available == 0 && s->held == 0 ? "sold_out"
 	                                     : "on_sale";
@@ -591,9 +594,11 @@ tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
 	    ",\"state\":\"%s\",\"total\":%" PRIu64 ",\"sold\":%" PRIu64
 	    ",\"available\":%" PRIu64 ",\"held\":%" PRIu64 ",\"pool\":%" PRIu64
 	    ",\"limit_per_user\":%" PRIu32 ",\"hold_ms\":%" PRIu64
-	    ",\"opens_at_ms\":%" PRId64 ",\"nodes\":%d}",
+	    ",\"opens_at_ms\":%" PRId64 ",\"waitlist\":%" PRIu64
+	    ",\"offers\":%" PRIu64 ",\"nodes\":%d}",
 	    state, s->total, s->sold, available, s->held, s->pool,
-	    s->limit_per_user, s->hold_ms, s->opens_at_ms, s->nodes);
+	    s->limit_per_user, s->hold_ms, s->opens_at_ms, s->waitlist,
+	    s->offers, s->nodes);
 	return tr_buf_len(&o);
 }
 

@@ -123,6 +123,7 @@ typedef struct tr_event_sum {
 	uint32_t limit_per_user;
 	uint64_t hold_ms;
 	int64_t opens_at_ms;
+	uint64_t waitlist, offers; /* buyers in line, live offers */
 	int nodes;            /* that answered */
 	bool scheduled;
 } tr_event_sum;
