@@ -40,6 +40,18 @@ tr_install_packages() {
 	done
 }
 
+# Sanitizer settings for runs of the ASan builds: every finding fails, a
+# leak included. What a library we link leaks by design is suppressed in
+# tests/lsan.supp, each entry with its reason. Settings the caller exported
+# win.
+tr_sanitizer_env() {
+	local lsan="suppressions=$TR_ROOT/tests/lsan.supp:print_suppressions=0"
+	local ubsan="print_stacktrace=1:halt_on_error=1"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+	export LSAN_OPTIONS=${LSAN_OPTIONS:-$lsan}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-$ubsan}
+}
+
 # Build type ($1: Release or Debug) into build dir ($2); extra cmake args.
 # TR_BUILD_TARGET, if set, builds only that target.
 tr_build() {

@@ -3,8 +3,10 @@
  * The coordinator's part is played by the test: it records holds
  * (tr_ledger_hold_add), answers confirms and ends holds, as the node does
  * with the coordinator's answers. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -459,30 +461,39 @@ bad_event_conf_is_refused(void **state)
 	tr_ledger_free(l);
 }
 
-/* A model of the node's book, kept by the test from its own decisions:
- * every hold with its own deadline (the model expires holds by its own
- * clock, never by reading the ledger's state), what each user holds and
- * bought, and the tickets admitted, being given back, free and sold. The
- * ledger must agree with it after every step. */
+/* A model of the node's book, kept by the test from its own decisions
+ * alone: every hold with its own deadline, state and request id, what each
+ * user holds and bought, and the tickets free, being given back, held and
+ * sold. The model decides by its own clock which holds are due and what
+ * each call must answer; the ledger must give the same answers (which
+ * hold, in which state, due when) and the same figures after every step.
+ * Nothing the model expects is read from the ledger. */
 #define MODEL_USERS 64
 #define MODEL_TOTAL 40
-#define MODEL_HOLD_MS 200
+/* A hold lives about 100 steps: long enough for its user to come back to
+ * it (pay one, retry, click again) while it lives. */
+#define MODEL_HOLD_MS 1000
 #define MODEL_LIMIT 2
+#define MODEL_REQS 3 /* request ids a user reuses: q0, q1, q2 */
+#define MODEL_LIVE (MODEL_USERS * MODEL_LIMIT)
 
 struct model_hold {
-	tr_hold *h;
-	int64_t deadline;
-};
-
-struct model_user {
-	struct model_hold holds[MODEL_LIMIT];
-	int n;
-	int bought;
+	char rid[TR_RID_MAX + 1];
+	int user;
+	int req;          /* -1: no request id */
+	int64_t deadline; /* the coordinator's, on the node's clock */
+	enum tr_hold_state state;
+	bool expiring;    /* handed to the coordinator, not answered yet */
 };
 
 struct model {
-	struct model_user users[MODEL_USERS];
-	uint64_t free, giving, sold, held, expired;
+	struct model_hold *holds; /* every hold of the current event */
+	size_t nholds, cap;
+	/* A user's live holds (HELD or CONFIRMED), indexes into holds. */
+	size_t live[MODEL_USERS][MODEL_LIMIT];
+	int nlive[MODEL_USERS];
+	uint64_t free, giving, held, sold, expired;
+	uint64_t rescheduled, lost; /* over all events */
 };
 
 static uint64_t
@@ -492,161 +503,386 @@ lcg(uint64_t *s)
 	return *s >> 33;
 }
 
-static struct model *due_model;
-static tr_ledger *due_ledger;
-static size_t due_count;
-
-/* The ledger says h is due: the model must agree, and it ends it (to the
- * lease, as the coordinator does for the hold's own node). */
 static void
-model_due(tr_hold *h, void *arg)
+model_reset(struct model *md)
 {
-	int64_t now = *(int64_t *)arg;
-	for (int u = 0; u < MODEL_USERS; u++) {
-		struct model_user *m = &due_model->users[u];
-		for (int k = 0; k < m->n; k++) {
-			if (m->holds[k].h != h)
-				continue;
-			assert_true(m->holds[k].deadline <= now);
-			m->holds[k] = m->holds[--m->n];
-			due_model->held--;
-			due_model->free++;
-			due_model->expired++;
-			due_count++;
-			tr_ledger_hold_ended(due_ledger, h, TR_HOLD_EXPIRED);
-			return;
-		}
-	}
-	fail_msg("ledger called a hold due that the model does not hold");
+	md->nholds = 0;
+	memset(md->nlive, 0, sizeof(md->nlive));
+	md->free = MODEL_TOTAL;
+	md->giving = md->held = md->sold = md->expired = 0;
 }
 
-static size_t
-model_due_count(const struct model *md, int64_t now)
+static void
+user_name(char *out, size_t cap, int u)
 {
-	size_t n = 0;
-	for (int u = 0; u < MODEL_USERS; u++)
-		for (int k = 0; k < md->users[u].n; k++)
-			n += md->users[u].holds[k].deadline <= now;
+	snprintf(out, cap, "user%d", u);
+}
+
+static void
+req_name(char *out, size_t cap, int req)
+{
+	if (req < 0)
+		out[0] = '\0';
+	else
+		snprintf(out, cap, "q%d", req);
+}
+
+static int
+model_held_count(const struct model *md, int u)
+{
+	int n = 0;
+	for (int k = 0; k < md->nlive[u]; k++)
+		n += md->holds[md->live[u][k]].state == TR_HOLD_HELD;
 	return n;
+}
+
+/* The user's live hold made with request id req, or NULL. */
+static struct model_hold *
+model_retry_of(struct model *md, int u, int req)
+{
+	if (req < 0)
+		return NULL;
+	for (int k = 0; k < md->nlive[u]; k++) {
+		struct model_hold *mh = &md->holds[md->live[u][k]];
+		if (mh->req == req)
+			return mh;
+	}
+	return NULL;
+}
+
+static struct model_hold *
+model_find(struct model *md, const char *rid)
+{
+	for (int u = 0; u < MODEL_USERS; u++)
+		for (int k = 0; k < md->nlive[u]; k++) {
+			struct model_hold *mh = &md->holds[md->live[u][k]];
+			if (strcmp(mh->rid, rid) == 0)
+				return mh;
+		}
+	return NULL;
+}
+
+/* A HELD hold ends (RELEASED or EXPIRED): the ticket goes back to this
+ * node's lease in the model, and the test tells the ledger so. */
+static void
+model_end(struct model *md, tr_ledger *l, tr_event *ev,
+    struct model_hold *mh, enum tr_hold_state state)
+{
+	char name[16];
+	tr_hold *h = NULL;
+	int u = mh->user;
+	size_t i = (size_t)(mh - md->holds);
+
+	user_name(name, sizeof(name), u);
+	assert_int_equal(tr_ledger_find(l, mh->rid, name, &h), 0);
+	tr_ledger_hold_ended(l, h, state);
+	assert_int_equal(tr_ledger_lease_grant(ev, 1), 0);
+	for (int k = 0; k < md->nlive[u]; k++)
+		if (md->live[u][k] == i)
+			md->live[u][k] = md->live[u][--md->nlive[u]];
+	mh->state = state;
+	mh->expiring = false;
+	md->held--;
+	md->free++;
+	if (state == TR_HOLD_EXPIRED)
+		md->expired++;
+}
+
+/* The ledger's cached hold of mh says what the model says. */
+static void
+assert_hold_agrees(tr_ledger *l, const struct model_hold *mh)
+{
+	char name[16];
+	tr_hold *h = NULL;
+
+	user_name(name, sizeof(name), mh->user);
+	assert_int_equal(tr_ledger_find(l, mh->rid, name, &h), 0);
+	assert_string_equal(h->rid, mh->rid);
+	assert_int_equal(h->state, mh->state);
+	if (mh->state == TR_HOLD_HELD)
+		assert_int_equal(h->expiring, mh->expiring);
+	user_name(name, sizeof(name), (mh->user + 1) % MODEL_USERS);
+	assert_int_equal(tr_ledger_find(l, mh->rid, name, &h),
+	    TR_ENOT_OWNER);
+}
+
+/* Every figure of the ledger against the model's. */
+static void
+assert_ledger_agrees(tr_ledger *l, const tr_event *ev,
+    const struct model *md)
+{
+	int64_t next = INT64_MAX;
+	size_t held = 0;
+
+	assert_int_equal(ev->lease, md->free);
+	assert_int_equal(ev->giving, md->giving);
+	assert_int_equal(ev->held, md->held);
+	assert_int_equal(ev->sold_here, md->sold);
+	assert_int_equal(ev->expired_count, md->expired);
+	assert_int_equal(ev->admitting, 0);
+	assert_int_equal(ev->lease + ev->giving + ev->held + ev->sold_here,
+	    MODEL_TOTAL);
+	for (int u = 0; u < MODEL_USERS; u++) {
+		for (int k = 0; k < md->nlive[u]; k++) {
+			const struct model_hold *mh =
+			    &md->holds[md->live[u][k]];
+			if (mh->state != TR_HOLD_HELD)
+				continue;
+			held++;
+			if (!mh->expiring && mh->deadline < next)
+				next = mh->deadline;
+		}
+	}
+	/* Earlier events ended sold out: no hold of theirs is HELD. */
+	assert_int_equal(tr_ledger_active_holds(l), held);
+	assert_int_equal(tr_ledger_next_deadline(l), next);
+}
+
+/* What the ledger hands to the expiry callback, in its order. */
+struct due_seen {
+	char rid[MODEL_LIVE][TR_RID_MAX + 1];
+	size_t n;
+};
+
+static void
+due_record(tr_hold *h, void *arg)
+{
+	struct due_seen *d = arg;
+	if (d->n < MODEL_LIVE)
+		snprintf(d->rid[d->n], sizeof(d->rid[0]), "%s", h->rid);
+	d->n++;
+}
+
+/* The ticker at t: the ledger must hand over exactly the HELD holds the
+ * model finds due (not already with the coordinator), earliest first.
+ * The coordinator then ends most of them, says "not yet" (its clock) to
+ * some, and leaves some unanswered (a timeout), settled at a later tick. */
+static void
+model_tick(struct model *md, tr_ledger *l, tr_event *ev, int64_t t,
+    uint64_t *seed)
+{
+	static struct due_seen seen;
+	struct model_hold *mh, *got[MODEL_LIVE];
+	size_t want = 0;
+	int64_t last = INT64_MIN;
+
+	/* Earlier answers that were lost come now. */
+	for (size_t i = 0; i < md->nholds; i++) {
+		mh = &md->holds[i];
+		if (mh->state != TR_HOLD_HELD || !mh->expiring ||
+		    lcg(seed) % 2 == 0)
+			continue;
+		model_end(md, l, ev, mh, TR_HOLD_EXPIRED);
+	}
+	for (int u = 0; u < MODEL_USERS; u++)
+		for (int k = 0; k < md->nlive[u]; k++) {
+			mh = &md->holds[md->live[u][k]];
+			want += mh->state == TR_HOLD_HELD && !mh->expiring &&
+			    mh->deadline <= t;
+		}
+	seen.n = 0;
+	assert_int_equal(tr_ledger_expire_due(l, t, SIZE_MAX, due_record,
+	    &seen), want);
+	assert_int_equal(seen.n, want);
+	for (size_t i = 0; i < seen.n; i++) {
+		if ((mh = model_find(md, seen.rid[i])) == NULL)
+			fail_msg("due %s: the model has no live hold of it",
+			    seen.rid[i]);
+		assert_int_equal(mh->state, TR_HOLD_HELD);
+		assert_false(mh->expiring);
+		assert_true(mh->deadline <= t);
+		assert_true(mh->deadline >= last);
+		last = mh->deadline;
+		mh->expiring = true; /* no hold is handed over twice */
+		got[i] = mh;
+	}
+	for (size_t i = 0; i < seen.n; i++) {
+		tr_hold *h = NULL;
+		char name[16];
+		uint64_t r = lcg(seed) % 8;
+
+		mh = got[i];
+		if (r < 6) {
+			model_end(md, l, ev, mh, TR_HOLD_EXPIRED);
+		} else if (r == 6) {
+			/* Not due by the coordinator's clock: back in the
+			 * heap at the deadline it says. */
+			user_name(name, sizeof(name), mh->user);
+			assert_int_equal(tr_ledger_find(l, mh->rid, name, &h),
+			    0);
+			mh->deadline = t + 1 + (int64_t)(lcg(seed) % 50);
+			mh->expiring = false;
+			assert_int_equal(tr_ledger_hold_reschedule(l, h,
+			    mh->deadline), 0);
+			md->rescheduled++;
+		} else {
+			/* The answer was lost: still expiring. */
+			md->lost++;
+		}
+	}
 }
 
 static void
 random_operations_agree_with_model(void **state)
 {
-	tr_ledger *l = tr_ledger_new("n1", NULL);
+	/* Every hold stays findable, so that its final state is checked
+	 * to the end (tombstones_are_bounded tests the bound). */
+	tr_ledger_limits lim = {.tombstones_max = 1 << 20};
+	tr_ledger *l = tr_ledger_new("n1", &lim);
 	tr_event *ev = add_event(l, "E", MODEL_TOTAL, MODEL_LIMIT,
 	    MODEL_HOLD_MS);
 	struct model *md = calloc(1, sizeof(*md));
-	uint64_t seed = 42;
+	uint64_t seed = 42, retries = 0, duplicates = 0, limits = 0;
+	uint64_t paid_and_held = 0;
 	int64_t now = 0;
 	int events = 0;
-	char name[16];
+	char name[16], req[8];
 	(void)state;
 
-	md->free = MODEL_TOTAL;
+	assert_non_null(md);
+	model_reset(md);
 	for (int step = 0; step < 100000; step++) {
 		int u = (int)(lcg(&seed) % MODEL_USERS);
-		struct model_user *m = &md->users[u];
 		int op = (int)(lcg(&seed) % 12);
-		int64_t t = T0_MONO + now;
+		int64_t t;
+		struct model_hold *mh;
 		tr_hold *h = NULL;
-		int rv;
+		int rv, nheld = model_held_count(md, u);
 
-		snprintf(name, sizeof(name), "user%d", u);
+		user_name(name, sizeof(name), u);
 		now += (int64_t)(lcg(&seed) % 20);
 		t = T0_MONO + now;
 		if (op < 4) {
-			/* Reserve; the coordinator records or refuses it. */
-			rv = tr_ledger_reserve(l, ev, name, 1, "", t,
+			/* Reserve, half of them with a request id the user
+			 * may have used before; the coordinator records or
+			 * refuses what the lease admits. */
+			int rq = lcg(&seed) % 2 ? (int)(lcg(&seed) %
+			    MODEL_REQS) : -1;
+			req_name(req, sizeof(req), rq);
+			rv = tr_ledger_reserve(l, ev, name, 1, req, t,
 			    T0_WALL + now, &h);
-			if (m->n + m->bought >= MODEL_LIMIT) {
-				assert_int_equal(rv, m->n > 0 ?
+			if ((mh = model_retry_of(md, u, rq)) != NULL) {
+				/* A retry: the same hold, from memory. */
+				assert_int_equal(rv, 0);
+				assert_string_equal(h->rid, mh->rid);
+				retries++;
+			} else if (md->nlive[u] >= MODEL_LIMIT) {
+				assert_int_equal(rv, nheld > 0 ?
 				    TR_EDUPLICATE : TR_ELIMIT);
+				if (nheld > 0) {
+					/* It names one of the user's
+					 * unpaid holds. */
+					paid_and_held += nheld < md->nlive[u];
+					mh = model_find(md, h->rid);
+					assert_non_null(mh);
+					assert_int_equal(mh->user, u);
+					assert_int_equal(mh->state,
+					    TR_HOLD_HELD);
+					duplicates++;
+				} else {
+					limits++;
+				}
 			} else if (md->free == 0) {
 				assert_int_equal(rv, TR_EEMPTY);
 			} else {
-				char rid[TR_RID_MAX + 1];
 				assert_int_equal(rv, TR_EPENDING);
 				if (lcg(&seed) % 8 == 0) {
 					tr_ledger_admit_end(ev, 1, true);
-					continue;
+					goto check;
 				}
-				assert_int_equal(tr_ledger_new_rid(l, ev, rid),
-				    0);
+				if (md->nholds == md->cap) {
+					md->cap = md->cap ? 2 * md->cap : 1024;
+					md->holds = realloc(md->holds,
+					    md->cap * sizeof(*md->holds));
+					assert_non_null(md->holds);
+				}
+				mh = &md->holds[md->nholds];
+				assert_int_equal(tr_ledger_new_rid(l, ev,
+				    mh->rid), 0);
 				tr_ledger_admit_end(ev, 1, false);
-				assert_int_equal(tr_ledger_hold_add(l, ev, rid,
-				    name, 1, "", T0_WALL + now +
-				    MODEL_HOLD_MS, t + MODEL_HOLD_MS, &h), 0);
-				m->holds[m->n].h = h;
-				m->holds[m->n++].deadline = t + MODEL_HOLD_MS;
+				mh->user = u;
+				mh->req = rq;
+				mh->deadline = t + MODEL_HOLD_MS;
+				mh->state = TR_HOLD_HELD;
+				mh->expiring = false;
+				assert_int_equal(tr_ledger_hold_add(l, ev,
+				    mh->rid, name, 1, req, T0_WALL + now +
+				    MODEL_HOLD_MS, mh->deadline, &h), 0);
+				md->live[u][md->nlive[u]++] = md->nholds++;
 				md->free--;
 				md->held++;
 			}
-		} else if (op < 6 && m->n > 0) {
+		} else if (op < 6 && nheld > 0) {
 			/* Confirmed (through any node) before its deadline;
-			 * past it, the coordinator would refuse. */
-			int k = (int)(lcg(&seed) % (uint64_t)m->n);
-			h = m->holds[k].h;
-			if (m->holds[k].deadline > t) {
+			 * past it, the coordinator refuses. */
+			int k = (int)(lcg(&seed) % (uint64_t)md->nlive[u]);
+			mh = &md->holds[md->live[u][k]];
+			if (mh->state == TR_HOLD_HELD && mh->deadline > t) {
+				assert_int_equal(tr_ledger_find(l, mh->rid,
+				    name, &h), 0);
 				tr_ledger_hold_confirmed(l, h, "", T0_WALL);
-				m->holds[k] = m->holds[--m->n];
-				m->bought++;
+				mh->state = TR_HOLD_CONFIRMED;
+				mh->expiring = false;
 				md->held--;
 				md->sold++;
 			}
-		} else if (op < 8 && m->n > 0) {
-			/* Released: back to this node's lease. */
-			int k = (int)(lcg(&seed) % (uint64_t)m->n);
-			h = m->holds[k].h;
-			tr_ledger_hold_ended(l, h, TR_HOLD_RELEASED);
-			assert_int_equal(tr_ledger_lease_grant(ev, 1), 0);
-			m->holds[k] = m->holds[--m->n];
-			md->held--;
-			md->free++;
+		} else if (op < 8 && nheld > 0) {
+			/* Released: back to this node's lease; EXPIRED if
+			 * its deadline passed first. */
+			int k = (int)(lcg(&seed) % (uint64_t)md->nlive[u]);
+			mh = &md->holds[md->live[u][k]];
+			if (mh->state == TR_HOLD_HELD)
+				model_end(md, l, ev, mh, mh->deadline > t ?
+				    TR_HOLD_RELEASED : TR_HOLD_EXPIRED);
 		} else if (op == 8 && md->free > 0) {
 			/* Give some back; the coordinator takes them. */
 			uint64_t n = 1 + lcg(&seed) % md->free;
 			assert_int_equal(tr_ledger_give_back_begin(ev, n), 0);
 			md->free -= n;
 			md->giving += n;
+			assert_ledger_agrees(l, ev, md);
 			tr_ledger_give_back_end(ev, n, false);
 			md->giving -= n;
 			/* ...and a grant brings as many back. */
 			assert_int_equal(tr_ledger_lease_grant(ev, n), 0);
 			md->free += n;
-		} else {
-			/* The ticker: exactly the holds the model finds due. */
-			size_t want = model_due_count(md, t);
-			due_model = md;
-			due_ledger = l;
-			due_count = 0;
-			tr_ledger_expire_due(l, t, SIZE_MAX, model_due, &t);
-			assert_int_equal(due_count, want);
-			/* model_due ended them; the tickets go back. */
-			assert_int_equal(tr_ledger_lease_grant(ev, want), 0);
+		} else if (op > 8) {
+			model_tick(md, l, ev, t, &seed);
 		}
-		assert_int_equal(ev->lease, md->free);
-		assert_int_equal(ev->giving, md->giving);
-		assert_int_equal(ev->held, md->held);
-		assert_int_equal(ev->sold_here, md->sold);
-		assert_int_equal(ev->admitting, 0);
-		assert_int_equal(ev->lease + ev->giving + ev->held +
-		    ev->sold_here, MODEL_TOTAL);
-		if (step % 1000 == 0)
+check:
+		assert_ledger_agrees(l, ev, md);
+		if (md->nholds > 0)
+			assert_hold_agrees(l,
+			    &md->holds[lcg(&seed) % md->nholds]);
+		if (step % 1000 == 0) {
+			for (size_t i = 0; i < md->nholds; i++)
+				assert_hold_agrees(l, &md->holds[i]);
 			assert_ledger_ok(l);
+		}
 		if (md->sold == MODEL_TOTAL) {
 			/* Sold out: start the next event so that all 100,000
 			 * steps exercise contention. */
 			char id[32];
+			for (size_t i = 0; i < md->nholds; i++)
+				assert_hold_agrees(l, &md->holds[i]);
 			snprintf(id, sizeof(id), "E%d", ++events);
 			ev = add_event(l, id, MODEL_TOTAL, MODEL_LIMIT,
 			    MODEL_HOLD_MS);
-			memset(md, 0, sizeof(*md));
-			md->free = MODEL_TOTAL;
+			model_reset(md);
 		}
 	}
+	print_message("%d events sold out; answered %" PRIu64 " retries, %"
+	    PRIu64 " duplicates (%" PRIu64 " to users who paid one), %"
+	    PRIu64 " limits; %" PRIu64 " holds not due yet, %" PRIu64
+	    " answers lost\n", events, retries, duplicates, paid_and_held,
+	    limits, md->rescheduled, md->lost);
+	/* Every path was taken, many times. */
 	assert_true(events > 10);
+	assert_true(retries > 100 && duplicates > 100 && limits > 100);
+	assert_true(paid_and_held > 100);
+	assert_true(md->rescheduled > 100 && md->lost > 100);
 	assert_ledger_ok(l);
+	free(md->holds);
 	free(md);
 	tr_ledger_free(l);
 }
