@@ -1,5 +1,6 @@
 /* test_report: trload's JSON result (read back with cJSON and with our own
  * reader), extra verdict rows, and the self-contained HTML report. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -597,6 +598,30 @@ extra_rows_are_refused_for_what_results_are_refused_for(void **state)
 }
 
 static void
+numbers_beyond_an_int_field_saturate_rather_than_wrap(void **state)
+{
+	/* Like the 64-bit figures above. The int ones were read as int64
+	 * and cut to 32 bits, so 2^32 + 5 connections read back as 5. */
+	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	    "\"concurrency\":4294967301,\"threads\":-4294967301,"
+	    "\"tail_rate\":1e300,\"tail_concurrency\":-1e300,"
+	    "\"poll_ms\":2147483647,\"confirm_retries\":-2147483648},"
+	    "\"phases\":[{\"concurrency\":3e9}]}";
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(LIT(text));
+	assert_int_equal(run->concurrency, INT_MAX);
+	assert_int_equal(run->threads, INT_MIN);
+	assert_int_equal(run->tail_rate, INT_MAX);
+	assert_int_equal(run->tail_concurrency, INT_MIN);
+	assert_int_equal(run->poll_ms, INT_MAX);
+	assert_int_equal(run->confirm_retries, INT_MIN);
+	assert_int_equal(run->phase[0].concurrency, INT_MAX);
+	tl_run_free(run);
+}
+
+static void
 oversold_by_one_leaves_none_rather_than_unknown(void **state)
 {
 	/* -1 means "the event could not be read": an oversell of exactly
@@ -826,6 +851,8 @@ main(void)
 		    oversold_by_one_leaves_none_rather_than_unknown),
 		cmocka_unit_test(
 		    numbers_out_of_range_saturate_and_infinite_ones_refuse),
+		cmocka_unit_test(
+		    numbers_beyond_an_int_field_saturate_rather_than_wrap),
 		cmocka_unit_test(
 		    control_bytes_are_refused_raw_and_read_when_escaped),
 		cmocka_unit_test(an_escaped_nul_ends_the_string_it_is_in),

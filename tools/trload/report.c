@@ -3,6 +3,7 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -821,6 +822,16 @@ ji64(const jnode *o, const char *key, int64_t dflt)
 	return num_i64(n->num);
 }
 
+/* An int field saturates too; the conversion from int64 would cut it to
+ * 32 bits (implementation-defined, and no figure trload wrote). */
+static int
+jint(const jnode *o, const char *key)
+{
+	int64_t v = ji64(o, key, 0);
+
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
+}
+
 static uint64_t
 jnum_u64(const jnode *n)
 {
@@ -904,7 +915,7 @@ read_phase(const jnode *o, tl_phase *p)
 	jstrcpy(o, "stopped_by", p->stopped_by, sizeof(p->stopped_by));
 	p->start_ms = ji64(o, "start_ms", 0);
 	p->end_ms = ji64(o, "end_ms", 0);
-	p->concurrency = (int)ji64(o, "concurrency", 0);
+	p->concurrency = jint(o, "concurrency");
 	p->attempts = ju64(o, "attempts");
 	p->reserved = ju64(o, "reserved");
 	p->confirmed = ju64(o, "confirmed");
@@ -981,17 +992,17 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	jstrcpy(cfg, "event", run->event, sizeof(run->event));
 	jstrcpy(cfg, "user_prefix", run->user_prefix, sizeof(run->user_prefix));
 	run->users = ju64(cfg, "users");
-	run->concurrency = (int)ji64(cfg, "concurrency", 0);
-	run->threads = (int)ji64(cfg, "threads", 0);
+	run->concurrency = jint(cfg, "concurrency");
+	run->threads = jint(cfg, "threads");
 	if ((a = jget(cfg, "abandon")) && a->type == J_NUM)
 		run->abandon = a->num;
 	run->max_seconds = ji64(cfg, "max_seconds", 0);
 	run->tail_seconds = ji64(cfg, "tail_seconds", -1);
-	run->tail_concurrency = (int)ji64(cfg, "tail_concurrency", 0);
-	run->tail_rate = (int)ji64(cfg, "tail_rate", 0);
+	run->tail_concurrency = jint(cfg, "tail_concurrency");
+	run->tail_rate = jint(cfg, "tail_rate");
 	run->timeout_ms = ji64(cfg, "timeout_ms", 0);
-	run->confirm_retries = (int)ji64(cfg, "confirm_retries", 0);
-	run->poll_ms = (int)ji64(cfg, "poll_ms", 0);
+	run->confirm_retries = jint(cfg, "confirm_retries");
+	run->poll_ms = jint(cfg, "poll_ms");
 	run->started_wall_ms = ji64(root, "started_at_ms", 0);
 	run->wall_ms = ji64(root, "wall_ms", 0);
 	jstrcpy(root, "stopped_by", run->stopped_by, sizeof(run->stopped_by));
