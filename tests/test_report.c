@@ -1,5 +1,6 @@
-/* test_report: trload's JSON result (read back with cJSON and with our own
- * reader), extra verdict rows, and the self-contained HTML report. */
+/* test_report: trload's JSON result (read with cJSON here, and back into a
+ * run by tl_report_read_json), extra verdict rows, and the self-contained
+ * HTML report. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -622,6 +623,99 @@ numbers_beyond_an_int_field_saturate_rather_than_wrap(void **state)
 }
 
 static void
+the_ends_of_int64_and_uint64_read_as_themselves(void **state)
+{
+	/* Numbers come through cJSON's double: integers are exact to 2^53,
+	 * and the ends of the ranges, which saturated figures are written
+	 * as, must read back as the ends, not one past them. */
+	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	    "\"users\":18446744073709551615,"
+	    "\"max_seconds\":9223372036854775807,"
+	    "\"timeout_ms\":-9223372036854775808,"
+	    "\"tail_seconds\":-9007199254740992},"
+	    "\"wall_ms\":9007199254740992,\"started_at_ms\":1795729640002}";
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(LIT(text));
+	assert_true(run->users == UINT64_MAX);
+	assert_true(run->max_seconds == INT64_MAX);
+	assert_true(run->timeout_ms == INT64_MIN);
+	assert_true(run->tail_seconds == -9007199254740992);
+	assert_true(run->wall_ms == 9007199254740992);
+	assert_true(run->started_wall_ms == 1795729640002);
+	tl_run_free(run);
+}
+
+static void
+a_lone_surrogate_is_refused_and_a_pair_is_read(void **state)
+{
+	/* Half a UTF-16 pair is no character. The hand-written reader made
+	 * it U+FFFD; cJSON refuses it, and trload writes no \u escape
+	 * above \u001f, so no file of its own is lost. */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\udc00\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800x\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800"
+		    "\\u0041\"}")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
+	    "\"\\ud83d\\ude00\"}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_string_equal(run->stopped_by, "\xf0\x9f\x98\x80");
+	tl_run_free(run);
+}
+
+static void
+a_number_starts_with_a_minus_or_a_digit(void **state)
+{
+	/* JSON's grammar, and cJSON's; strtod in the hand-written reader
+	 * also took "+1" and ".5", which trload never writes. */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":+1}")},
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":.5}")},
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":+.5}")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"wall_ms\":-5,"
+	    "\"started_at_ms\":-0.5e1}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_true(run->wall_ms == -5);
+	assert_true(run->started_wall_ms == -5);
+	tl_run_free(run);
+}
+
+static void
+extra_numbers_show_as_the_shortest_text_of_their_double(void **state)
+{
+	/* cJSON keeps a number's double, not its text: a value shows as
+	 * cJSON prints a double, in 15 digits, or 17 when 15 do not read
+	 * back as the same double. */
+	static const char x[] = "{\"rows\":[{\"value\":1.50},{\"value\":"
+	    "1e2},{\"value\":0.041897720271102896},{\"value\":-0},"
+	    "{\"value\":12345678901234567890}],\"share\":0.42}";
+	static const char *want[] = {"1.5", "100", "0.041897720271102896",
+	    "-0", "1.2345678901234567e+19", "0.42"};
+	tl_extra_row *rows = NULL;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(tl_report_read_extra(LIT(x), &rows, &n), 0);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(rows[i].value, want[i]);
+	free(rows);
+}
+
+static void
 oversold_by_one_leaves_none_rather_than_unknown(void **state)
 {
 	/* -1 means "the event could not be read": an oversell of exactly
@@ -867,6 +961,13 @@ main(void)
 		cmocka_unit_test(keys_are_matched_with_their_case),
 		cmocka_unit_test(
 		    extra_rows_are_refused_for_what_results_are_refused_for),
+		cmocka_unit_test(
+		    the_ends_of_int64_and_uint64_read_as_themselves),
+		cmocka_unit_test(
+		    a_lone_surrogate_is_refused_and_a_pair_is_read),
+		cmocka_unit_test(a_number_starts_with_a_minus_or_a_digit),
+		cmocka_unit_test(
+		    extra_numbers_show_as_the_shortest_text_of_their_double),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),
