@@ -1,5 +1,7 @@
-/* test_report: trload's JSON result (read back with cJSON and with our own
- * reader), extra verdict rows, and the self-contained HTML report. */
+/* test_report: trload's JSON result (read with cJSON here, and back into a
+ * run by tl_report_read_json), extra verdict rows, and the self-contained
+ * HTML report. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -346,6 +348,373 @@ numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
 	assert_null(run);
 }
 
+/* A literal and its length, NUL bytes inside it included. */
+#define LIT(s) s, sizeof(s) - 1
+
+struct doc {
+	const char *text;
+	size_t len;
+};
+
+/* Each of docs[0..n) refused as a result, and out left untouched. */
+static void
+refuse_each(const struct doc *docs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		tl_run *run = (tl_run *)0x1;
+		if (tl_report_read_json(docs[i].text, docs[i].len, &run) !=
+		    TR_EPROTO)
+			fail_msg("accepted #%zu: %.*s", i, (int)docs[i].len,
+			    docs[i].text);
+		assert_ptr_equal(run, (tl_run *)0x1);
+	}
+}
+
+/* text read as a result; fails the test if it is refused. */
+static tl_run *
+read_ok(const char *text, size_t len)
+{
+	tl_run *run = NULL;
+
+	if (tl_report_read_json(text, len, &run) != 0)
+		fail_msg("refused: %.*s", (int)len, text);
+	return run;
+}
+
+static void
+control_bytes_are_refused_raw_and_read_when_escaped(void **state)
+{
+	/* JSON has four white space bytes and no raw control byte in a
+	 * string; trload writes neither, so a file with one was not
+	 * written by it. (cJSON alone takes any byte up to 0x20 for white
+	 * space and copies control bytes into strings.) */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\x01\"wall_ms\":1}")},
+		{LIT("{\"tool\":\"trload\",\v\"wall_ms\":1}")},
+		{LIT("{\"tool\":\"trload\",\f\"wall_ms\":1}")},
+		{LIT("{\"tool\":\"trload\",\0\"wall_ms\":1}")},
+		{LIT("{\"tool\":\"trload\"}\0")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\x01\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\tb\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\0b\"}")},
+	};
+	/* The same, well-formed: white space around every token, control
+	 * bytes escaped. */
+	static const char good[] = " \t\r\n{ \"tool\" :\t\"trload\"\r,\n"
+	    "\"stopped_by\":\"a\\u0001\\tb\"} \t\r\n";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_string_equal(run->stopped_by, "a\x01\tb");
+	tl_run_free(run);
+}
+
+static void
+an_escaped_nul_ends_the_string_it_is_in(void **state)
+{
+	/* Fields are C strings: what follows a \u0000 cannot be kept. It
+	 * is dropped, not refused, as the reader always did; no file trload
+	 * wrote has one. */
+	static const char x[] = "{\"rows\":[{\"name\":\"ab\\u0000cd\"}]}";
+	static const char r[] = "{\"tool\":\"trload\",\"stopped_by\":"
+	    "\"ab\\u0000cd\"}";
+	tl_extra_row *rows = NULL;
+	tl_run *run;
+	size_t n = 0;
+	(void)state;
+
+	run = read_ok(LIT(r));
+	assert_string_equal(run->stopped_by, "ab");
+	tl_run_free(run);
+	assert_int_equal(tl_report_read_extra(LIT(x), &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].name, "ab");
+	free(rows);
+}
+
+static void
+a_unicode_escape_without_four_hex_digits_is_refused(void **state)
+{
+	/* cJSON alone reads \uzzzz as U+0000, which would cut the string
+	 * short without a word. */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\uzzzz\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12g4\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u 123\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
+	    "\"\\u00e9\\u00C9\"}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_string_equal(run->stopped_by, "\xc3\xa9\xc3\x89");
+	tl_run_free(run);
+}
+
+static void
+bytes_past_ascii_are_kept_in_strings_and_refused_outside(void **state)
+{
+	/* A byte order mark is not JSON trload writes (cJSON alone skips
+	 * one); UTF-8 in a string is copied as it is. */
+	static const struct doc bad[] = {
+		{LIT("\xef\xbb\xbf{\"tool\":\"trload\"}")},
+		{LIT("{\"tool\":\"trload\",\xc2\xa0\"wall_ms\":1}")},
+		{LIT("{\"tool\":\"trload\"}\xc2\xa0")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
+	    "\"\xe6\x8a\xa2\xe7\xa5\xa8\"}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_string_equal(run->stopped_by, "抢票");
+	tl_run_free(run);
+}
+
+/* A result whose member "x" holds n arrays, one inside the other. */
+static char *
+nested(size_t n, size_t *len)
+{
+	char *s = malloc(n * 2 + 64);
+	size_t o;
+
+	assert_non_null(s);
+	o = (size_t)sprintf(s, "{\"tool\":\"trload\",\"x\":");
+	memset(s + o, '[', n);
+	memset(s + o + n, ']', n);
+	o += 2 * n;
+	s[o++] = '}';
+	*len = o;
+	return s;
+}
+
+static void
+nesting_is_bounded_at_64_arrays_and_objects(void **state)
+{
+	/* The bound keeps the reader's recursion short; cJSON alone allows
+	 * 1,000 levels. The document itself is the first of the 64. */
+	size_t len;
+	char *s = nested(63, &len);
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(s, len);
+	tl_run_free(run);
+	free(s);
+	s = nested(64, &len);
+	refuse_each(&(struct doc){s, len}, 1);
+	free(s);
+}
+
+static void
+a_number_is_at_most_64_characters_long(void **state)
+{
+	/* Every number trload writes is much shorter; Debian's cJSON alone
+	 * reads one of any length. */
+	char s[256];
+	int o = sprintf(s, "{\"tool\":\"trload\",\"wall_ms\":5.");
+	tl_run *run;
+	(void)state;
+
+	memset(s + o, '0', 62); /* "5." and 62 zeros: 64 characters */
+	o += 62;
+	o += sprintf(s + o, "}");
+	run = read_ok(s, (size_t)o);
+	assert_true(run->wall_ms == 5);
+	tl_run_free(run);
+	memmove(s + o - 1, "0}", 2); /* one character more */
+	refuse_each(&(struct doc){s, (size_t)o + 1}, 1);
+}
+
+static void
+the_first_of_duplicate_keys_counts_and_statuses_add_up(void **state)
+{
+	/* trload writes no key twice. A figure is read from the first, as
+	 * the reader always did (and cJSON's lookup does); a status map is
+	 * summed key by key, so a status named twice counts twice. */
+	static const char text[] = "{\"tool\":\"trload\",\"wall_ms\":5,"
+	    "\"wall_ms\":7,\"phases\":[{\"ops\":{\"reserve\":{\"status\":"
+	    "{\"201\":2,\"409\":1,\"201\":3}}}}],\"tool\":\"wrk\"}";
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(LIT(text));
+	assert_true(run->wall_ms == 5);
+	assert_true(run->phase[0].op[TL_OP_RESERVE].status[201] == 5);
+	assert_true(run->phase[0].op[TL_OP_RESERVE].status[409] == 1);
+	tl_run_free(run);
+}
+
+static void
+keys_are_matched_with_their_case(void **state)
+{
+	/* cJSON_GetObjectItem ignores case; our keys are exact. */
+	static const struct doc bad[] = {
+		{LIT("{\"Tool\":\"trload\"}")},
+		{LIT("{\"tool\":\"TRLOAD\"}")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"Wall_ms\":5,"
+	    "\"STOPPED_BY\":\"signal\"}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_true(run->wall_ms == 0);
+	assert_string_equal(run->stopped_by, "done");
+	tl_run_free(run);
+}
+
+static void
+extra_rows_are_refused_for_what_results_are_refused_for(void **state)
+{
+	/* One reader for both files: an infinite number anywhere, even in
+	 * a member the rows ignore, and a raw control byte. */
+	static const char *bad[] = {
+		"{\"skip\":{\"deep\":[1e999]}}",
+		"{\"name\":\"a\x01\"}",
+		"{\"rows\":[]} x",
+	};
+	tl_extra_row *rows = (tl_extra_row *)0x1;
+	size_t n = 7;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tl_report_read_extra(bad[i], strlen(bad[i]), &rows, &n) !=
+		    TR_EPROTO)
+			fail_msg("accepted #%zu: %s", i, bad[i]);
+	assert_ptr_equal(rows, (tl_extra_row *)0x1);
+	assert_int_equal(n, 7);
+	assert_int_equal(tl_report_read_extra(LIT("{\"skip\":{\"deep\":"
+	    "[1e300]}}"), &rows, &n), 0);
+	assert_int_equal(n, 0);
+	free(rows);
+}
+
+static void
+numbers_beyond_an_int_field_saturate_rather_than_wrap(void **state)
+{
+	/* Like the 64-bit figures above. The int ones were read as int64
+	 * and cut to 32 bits, so 2^32 + 5 connections read back as 5. */
+	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	    "\"concurrency\":4294967301,\"threads\":-4294967301,"
+	    "\"tail_rate\":1e300,\"tail_concurrency\":-1e300,"
+	    "\"poll_ms\":2147483647,\"confirm_retries\":-2147483648},"
+	    "\"phases\":[{\"concurrency\":3e9}]}";
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(LIT(text));
+	assert_int_equal(run->concurrency, INT_MAX);
+	assert_int_equal(run->threads, INT_MIN);
+	assert_int_equal(run->tail_rate, INT_MAX);
+	assert_int_equal(run->tail_concurrency, INT_MIN);
+	assert_int_equal(run->poll_ms, INT_MAX);
+	assert_int_equal(run->confirm_retries, INT_MIN);
+	assert_int_equal(run->phase[0].concurrency, INT_MAX);
+	tl_run_free(run);
+}
+
+static void
+the_ends_of_int64_and_uint64_read_as_themselves(void **state)
+{
+	/* Numbers come through cJSON's double: integers are exact to 2^53,
+	 * and the ends of the ranges, which saturated figures are written
+	 * as, must read back as the ends, not one past them. */
+	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	    "\"users\":18446744073709551615,"
+	    "\"max_seconds\":9223372036854775807,"
+	    "\"timeout_ms\":-9223372036854775808,"
+	    "\"tail_seconds\":-9007199254740992},"
+	    "\"wall_ms\":9007199254740992,\"started_at_ms\":1795729640002}";
+	tl_run *run;
+	(void)state;
+
+	run = read_ok(LIT(text));
+	assert_true(run->users == UINT64_MAX);
+	assert_true(run->max_seconds == INT64_MAX);
+	assert_true(run->timeout_ms == INT64_MIN);
+	assert_true(run->tail_seconds == -9007199254740992);
+	assert_true(run->wall_ms == 9007199254740992);
+	assert_true(run->started_wall_ms == 1795729640002);
+	tl_run_free(run);
+}
+
+static void
+a_lone_surrogate_is_refused_and_a_pair_is_read(void **state)
+{
+	/* Half a UTF-16 pair is no character. The hand-written reader made
+	 * it U+FFFD; cJSON refuses it, and trload writes no \u escape
+	 * above \u001f, so no file of its own is lost. */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\udc00\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800x\"}")},
+		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800"
+		    "\\u0041\"}")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
+	    "\"\\ud83d\\ude00\"}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_string_equal(run->stopped_by, "\xf0\x9f\x98\x80");
+	tl_run_free(run);
+}
+
+static void
+a_number_starts_with_a_minus_or_a_digit(void **state)
+{
+	/* JSON's grammar, and cJSON's; strtod in the hand-written reader
+	 * also took "+1" and ".5", which trload never writes. */
+	static const struct doc bad[] = {
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":+1}")},
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":.5}")},
+		{LIT("{\"tool\":\"trload\",\"wall_ms\":+.5}")},
+	};
+	static const char good[] = "{\"tool\":\"trload\",\"wall_ms\":-5,"
+	    "\"started_at_ms\":-0.5e1}";
+	tl_run *run;
+	(void)state;
+
+	refuse_each(bad, sizeof(bad) / sizeof(bad[0]));
+	run = read_ok(LIT(good));
+	assert_true(run->wall_ms == -5);
+	assert_true(run->started_wall_ms == -5);
+	tl_run_free(run);
+}
+
+static void
+extra_numbers_show_as_the_shortest_text_of_their_double(void **state)
+{
+	/* cJSON keeps a number's double, not its text: a value shows as
+	 * cJSON prints a double, in 15 digits, or 17 when 15 do not read
+	 * back as the same double. */
+	static const char x[] = "{\"rows\":[{\"value\":1.50},{\"value\":"
+	    "1e2},{\"value\":0.041897720271102896},{\"value\":-0},"
+	    "{\"value\":12345678901234567890}],\"share\":0.42}";
+	static const char *want[] = {"1.5", "100", "0.041897720271102896",
+	    "-0", "1.2345678901234567e+19", "0.42"};
+	tl_extra_row *rows = NULL;
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(tl_report_read_extra(LIT(x), &rows, &n), 0);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(rows[i].value, want[i]);
+	free(rows);
+}
+
 static void
 oversold_by_one_leaves_none_rather_than_unknown(void **state)
 {
@@ -576,6 +945,29 @@ main(void)
 		    oversold_by_one_leaves_none_rather_than_unknown),
 		cmocka_unit_test(
 		    numbers_out_of_range_saturate_and_infinite_ones_refuse),
+		cmocka_unit_test(
+		    numbers_beyond_an_int_field_saturate_rather_than_wrap),
+		cmocka_unit_test(
+		    control_bytes_are_refused_raw_and_read_when_escaped),
+		cmocka_unit_test(an_escaped_nul_ends_the_string_it_is_in),
+		cmocka_unit_test(
+		    a_unicode_escape_without_four_hex_digits_is_refused),
+		cmocka_unit_test(
+		    bytes_past_ascii_are_kept_in_strings_and_refused_outside),
+		cmocka_unit_test(nesting_is_bounded_at_64_arrays_and_objects),
+		cmocka_unit_test(a_number_is_at_most_64_characters_long),
+		cmocka_unit_test(
+		    the_first_of_duplicate_keys_counts_and_statuses_add_up),
+		cmocka_unit_test(keys_are_matched_with_their_case),
+		cmocka_unit_test(
+		    extra_rows_are_refused_for_what_results_are_refused_for),
+		cmocka_unit_test(
+		    the_ends_of_int64_and_uint64_read_as_themselves),
+		cmocka_unit_test(
+		    a_lone_surrogate_is_refused_and_a_pair_is_read),
+		cmocka_unit_test(a_number_starts_with_a_minus_or_a_digit),
+		cmocka_unit_test(
+		    extra_numbers_show_as_the_shortest_text_of_their_double),
 		cmocka_unit_test(
 		    extra_rows_come_from_a_list_and_from_top_level_scalars),
 		cmocka_unit_test(html_report_is_one_self_contained_page),

@@ -2,12 +2,16 @@
  * charts, and as a plain-text summary. */
 #include "report.h"
 
+#include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "tr_err.h"
 
@@ -496,300 +500,135 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	return ferror(f) ? TR_EIO : 0;
 }
 
-/* ---- JSON reader (small DOM, for the report mode only) ----------------- */
+/* ---- JSON reader (cJSON, and the checks it leaves to us) -------------- */
 
-enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+#define JSON_DEPTH_MAX 64  /* arrays and objects, one inside the other */
+#define JSON_NUMBER_MAX 64 /* characters of one number */
 
-typedef struct jnode {
-	int type;
-	bool b;
-	double num;
-	char *str;  /* J_STR: decoded; J_NUM: the number's text */
-	char *key;  /* member name inside an object */
-	struct jnode *kid, *next;
-	size_t n;   /* children */
-} jnode;
-
-struct jparser {
-	const char *p, *end;
-	int depth;
-};
-
-#define JSON_DEPTH_MAX 64
-
-static void
-jfree(jnode *n)
+static bool
+json_ws(unsigned char c)
 {
-	while (n) {
-		jnode *next = n->next;
-		jfree(n->kid);
-		free(n->str);
-		free(n->key);
-		free(n);
-		n = next;
-	}
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static void
-jws(struct jparser *jp)
+/* Four hex digits at s[0..len). */
+static bool
+json_hex4(const char *s, size_t len)
 {
-	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
-	    *jp->p == '\n' || *jp->p == '\r'))
-		jp->p++;
+	if (len < 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return false;
+	return true;
 }
 
-static int
-jhex4(const char *p, unsigned *out)
+/* cJSON reads more than JSON, and more than trload writes: it takes every
+ * byte up to 0x20 for white space, skips a byte order mark, copies control
+ * bytes into strings, reads a \u without four hex digits as U+0000 and
+ * (Debian's, since the fix of CVE-2023-26819) a number of any length.
+ * Such bytes are refused here, before cJSON sees them. */
+static bool
+json_bytes_ok(const char *s, size_t len)
 {
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		char c = p[i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (unsigned)(c - 'A' + 10);
-		else
-			return -1;
-	}
-	*out = v;
-	return 0;
-}
+	size_t num = 0; /* characters of the number being read */
+	bool in_str = false;
 
-static size_t
-utf8_put(char *o, unsigned cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-/* jp->p at the opening quote. A decoded string is never longer than its
- * source, so one allocation of the source length suffices. */
-static char *
-jstring(struct jparser *jp)
-{
-	const char *s = ++jp->p, *q;
-	char *out, *o;
-
-	for (q = s; q < jp->end && *q != '"'; q++)
-		if (*q == '\\')
-			q++;
-	if (q >= jp->end)
-		return NULL;
-	if ((out = malloc((size_t)(q - s) + 1)) == NULL)
-		return NULL;
-	o = out;
-	for (const char *p = s; p < q; p++) {
-		unsigned cp, lo;
-		if ((unsigned char)*p < 0x20)
-			goto bad;
-		if (*p != '\\') {
-			*o++ = *p;
+		if (in_str) {
+			if (c < 0x20)
+				return false;
+			if (c == '"')
+				in_str = false;
+			if (c != '\\' || i + 1 == len)
+				continue;
+			/* An escape: \u and four hex digits, or one byte. */
+			if (s[++i] == 'u') {
+				if (!json_hex4(s + i + 1, len - i - 1))
+					return false;
+				i += 4;
+			}
 			continue;
 		}
-		switch (*++p) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '/': *o++ = '/'; break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
-		case 'u':
-			if (q - p < 5 || jhex4(p + 1, &cp) != 0)
-				goto bad;
-			p += 4;
-			if (cp >= 0xd800 && cp < 0xdc00 && q - p >= 7 &&
-			    p[1] == '\\' && p[2] == 'u' &&
-			    jhex4(p + 3, &lo) == 0 && lo >= 0xdc00 &&
-			    lo < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				p += 6;
-			} else if (cp >= 0xd800 && cp < 0xe000) {
-				cp = 0xfffd; /* a lone surrogate */
-			}
-			/* \uXXXX is 6 source bytes, at most 4 out; a pair
-			 * is 12 in, 4 out: the buffer is big enough. */
-			o += utf8_put(o, cp);
-			break;
-		default:
-			goto bad;
-		}
+		if (c >= 0x80 || (c < 0x20 && !json_ws(c)))
+			return false;
+		num = strchr("+-.0123456789eE", c) ? num + 1 : 0;
+		if (num > JSON_NUMBER_MAX)
+			return false;
+		in_str = c == '"';
 	}
-	*o = '\0';
-	jp->p = q + 1;
-	return out;
-bad:
-	free(out);
-	return NULL;
+	return true;
 }
 
-static jnode *jvalue(struct jparser *jp);
-
-static jnode *
-jcontainer(struct jparser *jp, jnode *n, char close)
+/* The tree cJSON built: nesting within JSON_DEPTH_MAX (cJSON allows 1,000
+ * levels), and no number a double cannot hold. JSON has 1e999; cJSON makes
+ * it infinite, trload never writes one, and it would be written back as
+ * "inf", which is not JSON. */
+static bool
+json_tree_ok(const cJSON *n, int depth)
 {
-	jnode **tail = &n->kid;
-
-	jp->p++;
-	jws(jp);
-	if (jp->p < jp->end && *jp->p == close) {
-		jp->p++;
-		return n;
+	for (; n != NULL; n = n->next) {
+		if (cJSON_IsNumber(n) && !isfinite(n->valuedouble))
+			return false;
+		if ((cJSON_IsArray(n) || cJSON_IsObject(n)) &&
+		    (depth == JSON_DEPTH_MAX ||
+		    !json_tree_ok(n->child, depth + 1)))
+			return false;
 	}
-	for (;;) {
-		char *key = NULL;
-		jnode *kid;
-
-		jws(jp);
-		if (close == '}') {
-			if (jp->p >= jp->end || *jp->p != '"' ||
-			    (key = jstring(jp)) == NULL)
-				goto bad;
-			jws(jp);
-			if (jp->p >= jp->end || *jp->p != ':') {
-				free(key);
-				goto bad;
-			}
-			jp->p++;
-		}
-		if ((kid = jvalue(jp)) == NULL) {
-			free(key);
-			goto bad;
-		}
-		kid->key = key;
-		*tail = kid;
-		tail = &kid->next;
-		n->n++;
-		jws(jp);
-		if (jp->p < jp->end && *jp->p == ',') {
-			jp->p++;
-			continue;
-		}
-		if (jp->p < jp->end && *jp->p == close) {
-			jp->p++;
-			return n;
-		}
-		goto bad;
-	}
-bad:
-	jfree(n);
-	return NULL;
+	return true;
 }
 
-static jnode *
-jvalue(struct jparser *jp)
+/* text[0..len) as one JSON value, or NULL: not JSON, or JSON trload cannot
+ * have written (above). Free it with cJSON_Delete. */
+static cJSON *
+json_parse(const char *text, size_t len)
 {
-	jnode *n;
+	const char *end = NULL;
+	cJSON *root;
 
-	jws(jp);
-	if (jp->p >= jp->end || (n = calloc(1, sizeof(*n))) == NULL)
+	if (!json_bytes_ok(text, len))
 		return NULL;
-	switch (*jp->p) {
-	case '{':
-	case '[':
-		if (jp->depth >= JSON_DEPTH_MAX) {
-			free(n);
-			return NULL;
-		}
-		jp->depth++;
-		n->type = *jp->p == '{' ? J_OBJ : J_ARR;
-		n = jcontainer(jp, n, *jp->p == '{' ? '}' : ']');
-		jp->depth--;
-		return n;
-	case '"':
-		n->type = J_STR;
-		if ((n->str = jstring(jp)) == NULL) {
-			free(n);
-			return NULL;
-		}
-		return n;
-	default:
-		break;
-	}
-	if (jp->end - jp->p >= 4 && memcmp(jp->p, "null", 4) == 0) {
-		n->type = J_NULL;
-		jp->p += 4;
-	} else if (jp->end - jp->p >= 4 && memcmp(jp->p, "true", 4) == 0) {
-		n->type = J_BOOL;
-		n->b = true;
-		jp->p += 4;
-	} else if (jp->end - jp->p >= 5 && memcmp(jp->p, "false", 5) == 0) {
-		n->type = J_BOOL;
-		jp->p += 5;
-	} else {
-		const char *s = jp->p;
-		char *endp;
-		while (jp->p < jp->end && strchr("+-0123456789.eE", *jp->p) &&
-		    *jp->p != '\0')
-			jp->p++;
-		if (jp->p == s || jp->p - s > 64)
-			goto bad;
-		if ((n->str = strndup(s, (size_t)(jp->p - s))) == NULL)
-			goto bad;
-		n->num = strtod(n->str, &endp);
-		/* 1e999 is JSON, but no double: no document of ours. */
-		if (*endp != '\0' || !isfinite(n->num))
-			goto bad;
-		n->type = J_NUM;
-	}
-	return n;
-bad:
-	jfree(n);
-	return NULL;
-}
-
-static jnode *
-jparse(const char *text, size_t len)
-{
-	struct jparser jp = {text, text + len, 0};
-	jnode *root = jvalue(&jp);
-
-	if (root == NULL)
+	/* cJSON reads at most len bytes and stops after the value, where
+	 * only white space may follow. */
+	if ((root = cJSON_ParseWithLengthOpts(text, len, &end, false)) == NULL)
 		return NULL;
-	jws(&jp);
-	if (jp.p != jp.end) {
-		jfree(root);
+	while (end < text + len && json_ws((unsigned char)*end))
+		end++;
+	if (end != text + len || !json_tree_ok(root, 0)) {
+		cJSON_Delete(root);
 		return NULL;
 	}
 	return root;
 }
 
-static const jnode *
-jget(const jnode *o, const char *key)
+/* o's member key, or NULL (also when o is no object). Keys match exactly,
+ * as they were written: cJSON_GetObjectItem would ignore case. Of a key
+ * given twice the first counts. */
+static const cJSON *
+jget(const cJSON *o, const char *key)
 {
-	if (o == NULL || o->type != J_OBJ)
-		return NULL;
-	for (const jnode *k = o->kid; k; k = k->next)
-		if (strcmp(k->key, key) == 0)
-			return k;
-	return NULL;
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) :
+	    NULL;
+}
+
+/* The members of an object, the elements of an array. */
+static size_t
+jcount(const cJSON *n)
+{
+	size_t k = 0;
+
+	for (n = n->child; n != NULL; n = n->next)
+		k++;
+	return k;
 }
 
 /* A number read as a double, converted saturating: out of the target's
- * range a C conversion is undefined, and a JSON number may be anything. */
+ * range a C conversion is undefined, and a JSON number may be anything.
+ * cJSON keeps numbers as doubles only, so integers are exact up to 2^53
+ * (a run's figures stay far below: ms since 1970 are 1.8e12) and the ends
+ * of int64 and uint64 read as themselves. */
 static int64_t
 num_i64(double d)
 {
@@ -811,45 +650,54 @@ num_u64(double d)
 }
 
 static int64_t
-ji64(const jnode *o, const char *key, int64_t dflt)
+jnum_i64(const cJSON *n, int64_t dflt)
 {
-	const jnode *n = jget(o, key);
-	if (n == NULL || n->type != J_NUM)
-		return dflt;
-	if (strpbrk(n->str, ".eE") == NULL)
-		return strtoll(n->str, NULL, 10);
-	return num_i64(n->num);
+	return cJSON_IsNumber(n) ? num_i64(n->valuedouble) : dflt;
+}
+
+static int64_t
+ji64(const cJSON *o, const char *key, int64_t dflt)
+{
+	return jnum_i64(jget(o, key), dflt);
+}
+
+/* An int field saturates too; the conversion from int64 would cut it to
+ * 32 bits (implementation-defined, and no figure trload wrote). cJSON's
+ * valueint saturates the same way, but only its source says so. */
+static int
+jint(const cJSON *o, const char *key)
+{
+	int64_t v = ji64(o, key, 0);
+
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
 static uint64_t
-jnum_u64(const jnode *n)
+jnum_u64(const cJSON *n)
 {
-	if (n == NULL || n->type != J_NUM || n->str[0] == '-')
-		return 0;
-	if (strpbrk(n->str, ".eE") == NULL)
-		return strtoull(n->str, NULL, 10);
-	return num_u64(n->num);
+	return cJSON_IsNumber(n) ? num_u64(n->valuedouble) : 0;
 }
 
 static uint64_t
-ju64(const jnode *o, const char *key)
+ju64(const cJSON *o, const char *key)
 {
 	return jnum_u64(jget(o, key));
 }
 
 static void
-jstrcpy(const jnode *o, const char *key, char *out, size_t cap)
+jstrcpy(const cJSON *o, const char *key, char *out, size_t cap)
 {
-	const jnode *n = jget(o, key);
-	if (n && n->type == J_STR)
-		snprintf(out, cap, "%s", n->str);
+	const cJSON *n = jget(o, key);
+
+	if (cJSON_IsString(n))
+		snprintf(out, cap, "%s", n->valuestring);
 }
 
 static void
-read_event(const jnode *o, tl_eventinfo *e)
+read_event(const cJSON *o, tl_eventinfo *e)
 {
 	memset(e, 0, sizeof(*e));
-	if (o == NULL || o->type != J_OBJ)
+	if (!cJSON_IsObject(o))
 		return;
 	e->valid = true;
 	e->t_ms = ji64(o, "t_ms", 0);
@@ -862,30 +710,31 @@ read_event(const jnode *o, tl_eventinfo *e)
 }
 
 static void
-read_op(const jnode *o, tl_opstats *s)
+read_op(const cJSON *o, tl_opstats *s)
 {
-	const jnode *m, *lat;
+	const cJSON *m, *k, *lat;
 
-	if ((m = jget(o, "status")) && m->type == J_OBJ)
-		for (const jnode *k = m->kid; k; k = k->next) {
-			long st = strtol(k->key, NULL, 10);
+	if (cJSON_IsObject(m = jget(o, "status")))
+		for (k = m->child; k != NULL; k = k->next) {
+			long st = strtol(k->string, NULL, 10);
 			if (st >= 0 && st < TL_STATUS_SLOTS)
 				s->status[st] += jnum_u64(k);
 		}
-	if ((m = jget(o, "errors")) && m->type == J_OBJ)
-		for (const jnode *k = m->kid; k; k = k->next)
-			s->errors[tr_api_error_parse(k->key, strlen(k->key))] +=
-			    jnum_u64(k);
-	if ((m = jget(o, "transport")) && m->type == J_OBJ)
+	if (cJSON_IsObject(m = jget(o, "errors")))
+		for (k = m->child; k != NULL; k = k->next)
+			s->errors[tr_api_error_parse(k->string,
+			    strlen(k->string))] += jnum_u64(k);
+	if (cJSON_IsObject(m = jget(o, "transport")))
 		for (int i = 0; i < TL_XP_COUNT; i++)
 			s->transport[i] = ju64(m, tl_xport_name(i));
 	s->retries = ju64(o, "retries");
 	lat = jget(o, "latency_us");
-	if ((m = jget(lat, "buckets")) && m->type == J_ARR) {
-		for (const jnode *b = m->kid; b; b = b->next)
-			if (b->type == J_ARR && b->n == 2)
+	if (cJSON_IsArray(m = jget(lat, "buckets"))) {
+		for (k = m->child; k != NULL; k = k->next)
+			if (cJSON_IsArray(k) && jcount(k) == 2)
 				tl_hist_record_n(&s->latency_us,
-				    jnum_u64(b->kid), jnum_u64(b->kid->next));
+				    jnum_u64(k->child),
+				    jnum_u64(k->child->next));
 		/* Buckets lose the exact extremes and sum: restore them. */
 		if (s->latency_us.count > 0) {
 			s->latency_us.min = ju64(lat, "min");
@@ -896,15 +745,15 @@ read_op(const jnode *o, tl_opstats *s)
 }
 
 static void
-read_phase(const jnode *o, tl_phase *p)
+read_phase(const cJSON *o, tl_phase *p)
 {
-	const jnode *ops = jget(o, "ops"), *nodes = jget(o, "nodes");
+	const cJSON *ops = jget(o, "ops"), *nodes = jget(o, "nodes"), *k;
 
 	jstrcpy(o, "name", p->name, sizeof(p->name));
 	jstrcpy(o, "stopped_by", p->stopped_by, sizeof(p->stopped_by));
 	p->start_ms = ji64(o, "start_ms", 0);
 	p->end_ms = ji64(o, "end_ms", 0);
-	p->concurrency = (int)ji64(o, "concurrency", 0);
+	p->concurrency = jint(o, "concurrency");
 	p->attempts = ju64(o, "attempts");
 	p->reserved = ju64(o, "reserved");
 	p->confirmed = ju64(o, "confirmed");
@@ -914,12 +763,12 @@ read_phase(const jnode *o, tl_phase *p)
 	p->nodes_dropped = ju64(o, "nodes_dropped");
 	for (int i = 0; i < TL_OP_COUNT; i++)
 		read_op(jget(ops, tl_op_name(i)), &p->op[i]);
-	if (nodes && nodes->type == J_ARR)
-		for (const jnode *k = nodes->kid; k; k = k->next) {
-			const jnode *nm = jget(k, "node");
+	if (cJSON_IsArray(nodes))
+		for (k = nodes->child; k != NULL; k = k->next) {
+			const cJSON *nm = jget(k, "node");
 			tl_nodecount *c;
-			if (nm == NULL || nm->type != J_STR ||
-			    (c = tl_phase_node(p, nm->str)) == NULL)
+			if (!cJSON_IsString(nm) ||
+			    (c = tl_phase_node(p, nm->valuestring)) == NULL)
 				continue;
 			c->reserved = ju64(k, "reserved");
 			c->rid_prefix = ju64(k, "rid_prefix");
@@ -928,51 +777,53 @@ read_phase(const jnode *o, tl_phase *p)
 }
 
 static void
-read_u64s(const jnode *o, const char *key, uint64_t *out, size_t n)
+read_u64s(const cJSON *o, const char *key, uint64_t *out, size_t n)
 {
-	const jnode *a = jget(o, key), *k;
+	const cJSON *a = jget(o, key), *k;
 	size_t i = 0;
 
-	if (a == NULL || a->type != J_ARR)
-		return;
-	for (k = a->kid; k && i < n; k = k->next)
-		out[i++] = jnum_u64(k);
+	if (cJSON_IsArray(a))
+		for (k = a->child; k != NULL && i < n; k = k->next)
+			out[i++] = jnum_u64(k);
 }
 
+/* The next figure of a poll column (0 past its end), *k moved on. */
 static int64_t
-poll_val(const jnode *a, size_t i)
+poll_next(const cJSON **k)
 {
-	const jnode *k = a ? a->kid : NULL;
-	while (k && i--)
-		k = k->next;
-	return k && k->type == J_NUM ? num_i64(k->num) : 0;
+	const cJSON *n = *k;
+
+	if (n == NULL)
+		return 0;
+	*k = n->next;
+	return jnum_i64(n, 0);
 }
 
 int
 tl_report_read_json(const char *text, size_t len, tl_run **out)
 {
-	jnode *root = jparse(text, len);
-	const jnode *cfg, *ev, *ph, *series, *polls, *a;
+	cJSON *root = json_parse(text, len);
+	const cJSON *cfg, *ev, *ph, *series, *polls, *a, *k, *tool;
+	const cJSON *col[5]; /* t_ms, total, sold, available, held */
+	static const char *col_names[5] = {"t_ms", "total", "sold",
+	    "available", "held"};
 	tl_run *run;
 	size_t slots = 0, npolls = 0;
-	const char *tool;
 
-	if (root == NULL)
-		return TR_EPROTO;
-	tool = jget(root, "tool") && jget(root, "tool")->type == J_STR ?
-	    jget(root, "tool")->str : "";
-	if (root->type != J_OBJ || strcmp(tool, "trload") != 0) {
-		jfree(root);
+	tool = jget(root, "tool");
+	if (!cJSON_IsString(tool) ||
+	    strcmp(tool->valuestring, "trload") != 0) {
+		cJSON_Delete(root);
 		return TR_EPROTO;
 	}
 	series = jget(root, "series");
 	polls = jget(root, "polls");
-	if ((a = jget(series, "attempts")) && a->type == J_ARR)
-		slots = a->n;
-	if ((a = jget(polls, "t_ms")) && a->type == J_ARR)
-		npolls = a->n;
+	if (cJSON_IsArray(a = jget(series, "attempts")))
+		slots = jcount(a);
+	if (cJSON_IsArray(a = jget(polls, "t_ms")))
+		npolls = jcount(a);
 	if ((run = tl_run_new(slots, npolls)) == NULL) {
-		jfree(root);
+		cJSON_Delete(root);
 		return TR_ENOMEM;
 	}
 
@@ -981,17 +832,17 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	jstrcpy(cfg, "event", run->event, sizeof(run->event));
 	jstrcpy(cfg, "user_prefix", run->user_prefix, sizeof(run->user_prefix));
 	run->users = ju64(cfg, "users");
-	run->concurrency = (int)ji64(cfg, "concurrency", 0);
-	run->threads = (int)ji64(cfg, "threads", 0);
-	if ((a = jget(cfg, "abandon")) && a->type == J_NUM)
-		run->abandon = a->num;
+	run->concurrency = jint(cfg, "concurrency");
+	run->threads = jint(cfg, "threads");
+	if (cJSON_IsNumber(a = jget(cfg, "abandon")))
+		run->abandon = a->valuedouble;
 	run->max_seconds = ji64(cfg, "max_seconds", 0);
 	run->tail_seconds = ji64(cfg, "tail_seconds", -1);
-	run->tail_concurrency = (int)ji64(cfg, "tail_concurrency", 0);
-	run->tail_rate = (int)ji64(cfg, "tail_rate", 0);
+	run->tail_concurrency = jint(cfg, "tail_concurrency");
+	run->tail_rate = jint(cfg, "tail_rate");
 	run->timeout_ms = ji64(cfg, "timeout_ms", 0);
-	run->confirm_retries = (int)ji64(cfg, "confirm_retries", 0);
-	run->poll_ms = (int)ji64(cfg, "poll_ms", 0);
+	run->confirm_retries = jint(cfg, "confirm_retries");
+	run->poll_ms = jint(cfg, "poll_ms");
 	run->started_wall_ms = ji64(root, "started_at_ms", 0);
 	run->wall_ms = ji64(root, "wall_ms", 0);
 	jstrcpy(root, "stopped_by", run->stopped_by, sizeof(run->stopped_by));
@@ -1001,59 +852,70 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	read_event(jget(ev, "at_end"), &run->at_end);
 	run->tail_seconds_used = ji64(ev, "tail_seconds_used", 0);
 
-	if ((ph = jget(root, "phases")) && ph->type == J_ARR)
-		for (const jnode *k = ph->kid; k && run->n_phases < 2;
-		    k = k->next)
+	if (cJSON_IsArray(ph = jget(root, "phases")))
+		for (k = ph->child; k && run->n_phases < 2; k = k->next)
 			read_phase(k, &run->phase[run->n_phases++]);
 
 	run->n_slots = slots;
 	read_u64s(series, "attempts", run->s_attempts, slots);
 	read_u64s(series, "reserved", run->s_reserved, slots);
 	read_u64s(series, "confirmed", run->s_confirmed, slots);
+	/* Polls are written column by column: walk the columns side by
+	 * side, each once. */
+	for (int c = 0; c < 5; c++)
+		col[c] = (a = jget(polls, col_names[c])) ? a->child : NULL;
 	for (size_t i = 0; i < npolls; i++) {
 		tl_eventinfo *e = &run->polls[i];
 		e->valid = true;
-		e->t_ms = poll_val(jget(polls, "t_ms"), i);
-		e->total = poll_val(jget(polls, "total"), i);
-		e->sold = poll_val(jget(polls, "sold"), i);
-		e->available = poll_val(jget(polls, "available"), i);
-		e->held = poll_val(jget(polls, "held"), i);
+		e->t_ms = poll_next(&col[0]);
+		e->total = poll_next(&col[1]);
+		e->sold = poll_next(&col[2]);
+		e->available = poll_next(&col[3]);
+		e->held = poll_next(&col[4]);
 	}
 	run->n_polls = npolls;
-	jfree(root);
+	cJSON_Delete(root);
 	*out = run;
 	return 0;
 }
 
-/* Any JSON value as display text. */
+/* Any JSON value as display text. A number's own text is gone (cJSON
+ * keeps the double): it is shown as cJSON prints one, the shorter of 15
+ * and 17 digits that reads back as the same double. */
 static void
-jtext(const jnode *n, char *out, size_t cap)
+jtext(const cJSON *n, char *out, size_t cap)
 {
-	switch (n->type) {
-	case J_NULL: snprintf(out, cap, "null"); break;
-	case J_BOOL: snprintf(out, cap, "%s", n->b ? "true" : "false"); break;
-	case J_NUM:
-	case J_STR: snprintf(out, cap, "%s", n->str); break;
-	case J_ARR: snprintf(out, cap, "[%zu items]", n->n); break;
-	default: snprintf(out, cap, "{%zu fields}", n->n); break;
+	if (cJSON_IsNull(n)) {
+		snprintf(out, cap, "null");
+	} else if (cJSON_IsBool(n)) {
+		snprintf(out, cap, "%s", cJSON_IsTrue(n) ? "true" : "false");
+	} else if (cJSON_IsString(n)) {
+		snprintf(out, cap, "%s", n->valuestring);
+	} else if (cJSON_IsNumber(n)) {
+		char num[32];
+		snprintf(num, sizeof(num), "%.15g", n->valuedouble);
+		if (strtod(num, NULL) != n->valuedouble)
+			snprintf(num, sizeof(num), "%.17g", n->valuedouble);
+		snprintf(out, cap, "%s", num);
+	} else if (cJSON_IsArray(n)) {
+		snprintf(out, cap, "[%zu items]", jcount(n));
+	} else {
+		snprintf(out, cap, "{%zu fields}", jcount(n));
 	}
 }
 
 static void
-verdict_word(const jnode *n, char *out, size_t cap)
+verdict_word(const cJSON *n, char *out, size_t cap)
 {
 	/* true/false verdicts read as pass/fail; unknown words as info. */
 	static const char *ok[] = {"pass", "fail", "warn", "info"};
 	char w[16] = "";
 
-	if (n == NULL) {
-		snprintf(out, cap, "info");
-		return;
-	}
-	if (n->type == J_BOOL)
-		snprintf(w, sizeof(w), "%s", n->b ? "pass" : "fail");
-	else if (n->type == J_STR)
-		snprintf(w, sizeof(w), "%s", n->str);
+	if (cJSON_IsBool(n))
+		snprintf(w, sizeof(w), "%s", cJSON_IsTrue(n) ? "pass" :
+		    "fail");
+	else if (cJSON_IsString(n))
+		snprintf(w, sizeof(w), "%s", n->valuestring);
 	for (size_t i = 0; i < 4; i++)
 		if (strcasecmp(w, ok[i]) == 0) {
 			snprintf(out, cap, "%s", ok[i]);
@@ -1066,26 +928,26 @@ int
 tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
     size_t *n)
 {
-	jnode *root = jparse(text, len);
-	const jnode *list;
+	cJSON *root = json_parse(text, len);
+	const cJSON *list, *k;
 	tl_extra_row *out;
 	size_t cap = 0, cnt = 0;
 
-	if (root == NULL || root->type != J_OBJ) {
-		jfree(root);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
 		return TR_EPROTO;
 	}
 	list = jget(root, "rows");
-	cap = root->n + (list && list->type == J_ARR ? list->n : 0);
+	cap = jcount(root) + (cJSON_IsArray(list) ? jcount(list) : 0);
 	if ((out = calloc(cap ? cap : 1, sizeof(*out))) == NULL) {
-		jfree(root);
+		cJSON_Delete(root);
 		return TR_ENOMEM;
 	}
-	if (list && list->type == J_ARR)
-		for (const jnode *k = list->kid; k; k = k->next) {
-			const jnode *v;
+	if (cJSON_IsArray(list))
+		for (k = list->child; k != NULL; k = k->next) {
+			const cJSON *v;
 			tl_extra_row *r = &out[cnt];
-			if (k->type != J_OBJ)
+			if (!cJSON_IsObject(k))
 				continue;
 			jstrcpy(k, "name", r->name, sizeof(r->name));
 			if ((v = jget(k, "value")) != NULL)
@@ -1095,18 +957,18 @@ tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
 			jstrcpy(k, "note", r->note, sizeof(r->note));
 			cnt++;
 		}
-	for (const jnode *k = root->kid; k; k = k->next) {
+	for (k = root->child; k != NULL; k = k->next) {
 		tl_extra_row *r = &out[cnt];
-		if (strcmp(k->key, "rows") == 0 || k->type == J_OBJ ||
-		    k->type == J_ARR)
+		if (strcmp(k->string, "rows") == 0 || cJSON_IsObject(k) ||
+		    cJSON_IsArray(k))
 			continue;
-		snprintf(r->name, sizeof(r->name), "%s", k->key);
+		snprintf(r->name, sizeof(r->name), "%s", k->string);
 		jtext(k, r->value, sizeof(r->value));
-		verdict_word(k->type == J_BOOL ? k : NULL, r->verdict,
+		verdict_word(cJSON_IsBool(k) ? k : NULL, r->verdict,
 		    sizeof(r->verdict));
 		cnt++;
 	}
-	jfree(root);
+	cJSON_Delete(root);
 	*rows = out;
 	*n = cnt;
 	return 0;

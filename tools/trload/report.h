@@ -150,13 +150,18 @@ int tl_report_write_json(const tl_run *run, FILE *f);
 
 /* Read back a document tl_report_write_json wrote (text[0..len)). On
  * success *out is a new run the caller frees with tl_run_free; on failure
- * (TR_EPROTO: not JSON or not ours; TR_ENOMEM) *out is untouched. */
+ * (TR_EPROTO: not JSON or not ours; TR_ENOMEM) *out is untouched. A number
+ * beyond its field's range saturates there; JSON trload does not write
+ * (a number no double holds, raw control bytes, nesting past 64, a number
+ * of more than 64 characters) is TR_EPROTO. */
 int tl_report_read_json(const char *text, size_t len, tl_run **out);
 
 /* Parse extra verdict rows: {"rows": [{"name", "value", "verdict",
  * "note"}, ...]} and/or top-level scalar members (each becomes a row named
- * after its key). Values of any JSON type are shown as text. On success
- * *rows (free with free()) and *n are set; TR_EPROTO on bad JSON. */
+ * after its key). Values of any JSON type are shown as text (a number as
+ * its double prints: 1.50 as 1.5). On success *rows (free with free())
+ * and *n are set; TR_EPROTO on bad JSON, as tl_report_read_json refuses
+ * it. */
 int tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
     size_t *n);
 
