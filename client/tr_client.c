@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+
+#include "tr_envelope.h"
 
 struct tr_client {
 	nng_socket sock;
