@@ -113,8 +113,8 @@ install(FILES packaging/etc/stockd.conf packaging/etc/stockd-n1.conf
         DESTINATION ${TR_CONF_DEST} COMPONENT bin)
 
 # systemd units, with the paths of this install. tr_units(dir bindir
-# confdir) writes them into dir; tests/ verifies a set pointing at the
-# build tree.
+# confdir) writes them into dir; systemd-build/ is a set pointing at the
+# build tree, for tests/test_units.sh.
 function(tr_units dir bindir confdir)
   set(TR_UNIT_BINDIR ${bindir})
   set(TR_UNIT_CONFDIR ${confdir})
@@ -125,6 +125,8 @@ function(tr_units dir bindir confdir)
 endfunction()
 tr_units(${CMAKE_BINARY_DIR}/systemd ${CMAKE_INSTALL_FULL_BINDIR}
          ${CMAKE_INSTALL_FULL_SYSCONFDIR}/ticketrush)
+tr_units(${CMAKE_BINARY_DIR}/systemd-build ${CMAKE_BINARY_DIR}
+         ${CMAKE_SOURCE_DIR}/packaging/etc)
 # <prefix>/lib/systemd/system: systemd reads /usr/lib/systemd/system;
 # under another prefix the operator links them (systemctl link).
 install(FILES ${CMAKE_BINARY_DIR}/systemd/stockd@.service
