@@ -141,14 +141,17 @@ if(TR_HELP2MAN)
   set(name_trgate "ticketrush HTTP gateway")
   set(name_ticketctl "operate ticketrush stock nodes")
   foreach(b stockd trgate ticketctl)
+    # Compressed, as Debian installs them (-n: the same bytes each build).
     add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/man/${b}.1
+                              ${CMAKE_BINARY_DIR}/man/${b}.1.gz
       COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/man
       COMMAND ${TR_HELP2MAN} --no-info --no-discard-stderr
               --version-string=${PROJECT_VERSION}
               --name=${name_${b}} --output=${CMAKE_BINARY_DIR}/man/${b}.1
               $<TARGET_FILE:${b}>
+      COMMAND gzip -9nkf ${CMAKE_BINARY_DIR}/man/${b}.1
       DEPENDS ${b} COMMENT "man page of ${b}" VERBATIM)
-    list(APPEND TR_MANS ${CMAKE_BINARY_DIR}/man/${b}.1)
+    list(APPEND TR_MANS ${CMAKE_BINARY_DIR}/man/${b}.1.gz)
   endforeach()
   add_custom_target(man ALL DEPENDS ${TR_MANS})
   install(FILES ${TR_MANS} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1

@@ -36,6 +36,8 @@ set(CPACK_DEBIAN_BIN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 set(CPACK_DEBIAN_LIB_PACKAGE_NAME libticketrush${TR_LIB_SOVERSION})
 set(CPACK_DEBIAN_LIB_PACKAGE_SECTION libs)
+# A shlibs file: packages built against it depend on it rightly.
+set(CPACK_DEBIAN_LIB_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_COMPONENT_LIB_DESCRIPTION "ticketrush client library
  Calls ticketrush stock nodes (reserve, confirm, release, events) over
  protobuf on nng.")
