@@ -207,3 +207,40 @@ tr_client_drain(tr_client *c, const char *event_id, Ticketrush__Reply **out)
 	req.drain = &r;
 	return tr_client_call(c, &req, out);
 }
+
+int
+tr_client_top_up(tr_client *c, const char *event_id, uint64_t n,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__TopUp r = TICKETRUSH__TOP_UP__INIT;
+	r.event_id = (char *)event_id;
+	r.add = n;
+	req.body_case = TICKETRUSH__REQUEST__BODY_TOP_UP;
+	req.top_up = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_close_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__CloseSale r = TICKETRUSH__CLOSE_SALE__INIT;
+	r.event_id = (char *)event_id;
+	req.body_case = TICKETRUSH__REQUEST__BODY_CLOSE_SALE;
+	req.close_sale = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_reopen_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__ReopenSale r = TICKETRUSH__REOPEN_SALE__INIT;
+	r.event_id = (char *)event_id;
+	req.body_case = TICKETRUSH__REQUEST__BODY_REOPEN_SALE;
+	req.reopen_sale = &r;
+	return tr_client_call(c, &req, out);
+}

@@ -445,6 +445,10 @@ tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
 		s->sold = e->sold;
 		s->pool = e->pool;
 		s->held = e->held_total;
+		s->closed = e->closed;
+		/* An operator may have added stock since a staler node's
+		 * figures. */
+		s->total = e->total;
 	}
 	if (e->state != NULL && strcmp(e->state, "scheduled") == 0)
 		s->scheduled = true;
@@ -456,7 +460,8 @@ tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
 	tr_buf o;
 	tr_buf_init(&o, buf, cap);
 	uint64_t available = s->available + s->pool;
-	const char *state = s->scheduled     ? "scheduled"
+	const char *state = s->closed        ? "closed"
+	    : s->scheduled                   ? "scheduled"
 	    : available == 0 && s->held == 0 ? "sold_out"
 	                                     : "on_sale";
 	tr_buf_printf(&o, "{\"event_id\":");

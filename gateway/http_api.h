@@ -114,6 +114,7 @@ typedef struct tr_event_sum {
 	int64_t opens_at_ms;
 	int nodes;            /* that answered */
 	bool scheduled;
+	bool closed;          /* as the freshest node knows it */
 } tr_event_sum;
 
 /* Add one node's EventInfo to the sum: available adds up; sold, pool and

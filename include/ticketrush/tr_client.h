@@ -75,5 +75,15 @@ int tr_client_create_event(tr_client *c, const char *event_id,
     int64_t opens_at_ms, Ticketrush__Reply **out);
 int tr_client_drain(tr_client *c, const char *event_id,
     Ticketrush__Reply **out);
+/* Add n tickets to an event's stock (not idempotent: after
+ * TR_ETIMEDOUT, read the event's total before calling again). */
+int tr_client_top_up(tr_client *c, const char *event_id, uint64_t n,
+    Ticketrush__Reply **out);
+/* Close an event's sale now (new reservations answer TR_ECLOSED; holds
+ * stay confirmable until they expire), or reopen it. */
+int tr_client_close_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out);
+int tr_client_reopen_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out);
 
 #endif

@@ -23,6 +23,7 @@ enum tr_err {
 	TR_EFORBIDDEN = -12,
 	TR_EINTERNAL = -13,
 	TR_ECONFLICT = -14,
+	TR_ECLOSED = -16,
 
 	/* Internal codes. */
 	TR_ENOMEM = -100,   /* allocation failed (wire: INTERNAL) */

@@ -39,7 +39,10 @@
 	X(HEARTBEAT, heartbeat, false)          \
 	X(LEAVE, leave, false)                  \
 	X(SWEEPER, sweeper, false)              \
-	X(UNINDEX, unindex, false)
+	X(UNINDEX, unindex, false)              \
+	X(TOPUP, topup, true)                   \
+	X(CLOSE, close, true)                   \
+	X(WATCH, watch, true)
 
 enum tr_script {
 #define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,

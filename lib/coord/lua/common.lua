@@ -3,7 +3,8 @@
 -- KEYS of event E (all share the hash tag {E}, so one event is one Redis
 -- Cluster slot):
 --   1 meta       hash: total, limit_per_user, hold_ms, opens_at_ms,
---                created_at_ms, broken (conservation failures seen)
+--                created_at_ms, broken (conservation failures seen),
+--                closed (1: the sale is closed, no new hold; absent: 0)
 --   2 pool       integer: unsold tickets leased to no node
 --   3 sold       integer: tickets confirmed
 --   4 held       integer: tickets in live (HELD) holds
