@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+
+#include "tr_envelope.h"
 
 struct tr_client {
 	nng_socket sock;
@@ -280,5 +283,42 @@ tr_client_drain(tr_client *c, const char *event_id, Ticketrush__Reply **out)
 	r.event_id = (char *)(event_id ? event_id : "");
 	req.body_case = TICKETRUSH__REQUEST__BODY_DRAIN;
 	req.drain = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_top_up(tr_client *c, const char *event_id, uint64_t n,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__TopUp r = TICKETRUSH__TOP_UP__INIT;
+	r.event_id = (char *)event_id;
+	r.add = n;
+	req.body_case = TICKETRUSH__REQUEST__BODY_TOP_UP;
+	req.top_up = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_close_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__CloseSale r = TICKETRUSH__CLOSE_SALE__INIT;
+	r.event_id = (char *)event_id;
+	req.body_case = TICKETRUSH__REQUEST__BODY_CLOSE_SALE;
+	req.close_sale = &r;
+	return tr_client_call(c, &req, out);
+}
+
+int
+tr_client_reopen_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out)
+{
+	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
+	Ticketrush__ReopenSale r = TICKETRUSH__REOPEN_SALE__INIT;
+	r.event_id = (char *)event_id;
+	req.body_case = TICKETRUSH__REQUEST__BODY_REOPEN_SALE;
+	req.reopen_sale = &r;
 	return tr_client_call(c, &req, out);
 }

@@ -573,6 +573,10 @@ tr_event_sum_add(tr_event_sum *s, const Ticketrush__EventInfo *e)
 		s->held = e->held_total;
 		s->waitlist = e->waitlist;
 		s->offers = e->offers;
+		s->closed = e->closed;
+		/* An operator may have added stock since a staler node's
+		 * figures. */
+		s->total = e->total;
 	}
 	if (e->state != NULL && strcmp(e->state, "scheduled") == 0)
 		s->scheduled = true;
@@ -583,9 +587,12 @@ tr_json_event(char *buf, size_t cap, const tr_event_sum *s)
 {
 	tr_buf o;
 	tr_buf_init(&o, buf, cap);
-	/* While buyers wait in line, what comes back is theirs. */
-	uint64_t available = s->waitlist > 0 ? 0 : s->available + s->pool;
-	const char *state = s->scheduled     ? "scheduled"
+	/* While buyers wait in line, what comes back is theirs; a closed
+	 * sale has nothing to reserve. */
+	uint64_t available =
+	    s->waitlist > 0 || s->closed ? 0 : s->available + s->pool;
+	const char *state = s->closed        ? "closed"
+	    : s->scheduled                   ? "scheduled"
 	    : available == 0 && s->held == 0 ? "sold_out"
 	                                     : "on_sale";
 	tr_buf_printf(&o, "{\"event_id\":");

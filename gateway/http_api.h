@@ -126,6 +126,7 @@ typedef struct tr_event_sum {
 	uint64_t waitlist, offers; /* buyers in line, live offers */
 	int nodes;            /* that answered */
 	bool scheduled;
+	bool closed;          /* as the freshest node knows it */
 } tr_event_sum;
 
 /* Add one node's EventInfo to the sum: available adds up; sold, pool and

@@ -1,6 +1,6 @@
 /* admin: the operators' requests on the admin socket (create an event,
- * status, list events, drain). Answered in the request's first slot,
- * under the node lock. */
+ * status, list events, drain, add stock, close and reopen a sale).
+ * Answered in the request's first slot, under the node lock. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +166,66 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 	return true;
 }
 
+/* Top up, close, reopen: in Redis mode one script call, answered by the
+ * coordinator thread (coordloop.c); standalone, here. Returns true if the
+ * answer comes later. */
+static bool
+op_sale(tr_node *n, struct slot *s, enum job_kind kind, const char *id,
+    uint64_t value, struct finish_list *f)
+{
+	tr_event *ev;
+	struct job *j;
+
+	if (!tr_event_id_valid(id)) {
+		answer(s, TR_EINVALID, "event_id must be 1-64 chars of "
+		    "[A-Za-z0-9._:-]");
+		return false;
+	}
+	if (kind == JOB_TOPUP && (value < 1 || value > TR_TOTAL_MAX)) {
+		answer(s, TR_EINVALID, "add must be " TR_TOTAL_RANGE);
+		return false;
+	}
+	if (n->conf.standalone) {
+		if ((ev = tr_ledger_event_get(n->ledger, id)) == NULL) {
+			answer(s, TR_ENOT_FOUND, "no event %s", id);
+			return false;
+		}
+		if (kind == JOB_CLOSE) {
+			apply_closed(n, ev, value == 1, f);
+		} else if (ev->conf.total + value > TR_TOTAL_MAX ||
+		    tr_ledger_lease_grant(ev, value) != 0) {
+			answer(s, TR_EINVALID, "total would pass "
+			    TR_TOTAL_RANGE);
+			return false;
+		} else {
+			/* The node's lease is the whole stock here. */
+			tr_ledger_event_total_set(ev, ev->conf.total + value);
+			waiters_serve(n, ev, f);
+		}
+		ops_fill_event(n, s, ev);
+		answer(s, TR_OK, NULL);
+		return false;
+	}
+	if (!atomic_load(&n->coord_up) || !atomic_load(&n->claimed) ||
+	    (j = job_new(kind, NULL)) == NULL) {
+		answer(s, TR_EUNAVAILABLE, "coordinator unavailable");
+		return false;
+	}
+	snprintf(j->event_id, sizeof(j->event_id), "%s", id);
+	j->n = value;
+	j->slot = s;
+	if (kind == JOB_TOPUP)
+		tr_call_topup(&j->call, id, value, TR_TOTAL_MAX);
+	else
+		tr_call_close(&j->call, id, value == 1);
+	if (coord_submit(n, j) != 0) {
+		job_free(j);
+		answer(s, TR_EOVERLOADED, "coordinator queue full");
+		return false;
+	}
+	return true;
+}
+
 bool
 admin_run(tr_node *n, struct srv_ctx *c, struct finish_list *f)
 {
@@ -198,6 +258,15 @@ admin_run(tr_node *n, struct srv_ctx *c, struct finish_list *f)
 		answer(s, TR_OK, NULL);
 		return false;
 	}
+	case TICKETRUSH__REQUEST__BODY_TOP_UP:
+		return op_sale(n, s, JOB_TOPUP, req->top_up->event_id,
+		    req->top_up->add, f);
+	case TICKETRUSH__REQUEST__BODY_CLOSE_SALE:
+		return op_sale(n, s, JOB_CLOSE, req->close_sale->event_id, 1,
+		    f);
+	case TICKETRUSH__REQUEST__BODY_REOPEN_SALE:
+		return op_sale(n, s, JOB_CLOSE, req->reopen_sale->event_id, 0,
+		    f);
 	default:
 		answer(s, TR_EINVALID, "empty or unknown request body");
 		return false;

@@ -172,6 +172,79 @@ create_event(tr_node *n, struct job *j, struct finish_list *f)
 		    j->conf.total);
 }
 
+/* ---- top up, close, reopen (admin) ---------------------------------------- */
+
+/* The script's message after its code ("TR_INVALID total would be ..."). */
+static const char *
+script_reason(const tr_call *k)
+{
+	const char *p = strstr(k->detail, "TR_");
+	const char *sp = p ? strchr(p, ' ') : NULL;
+	return sp ? sp + 1 : k->detail;
+}
+
+static void
+sale_done(tr_node *n, struct job *j, struct finish_list *f)
+{
+	struct slot *s = j->slot;
+	tr_event_figures fig;
+	uint64_t total = 0, pool = 0;
+	bool changed = false;
+	tr_event *ev = NULL;
+	int rv = j->kind == JOB_TOPUP ?
+	    tr_result_topup(&j->call, &total, &pool) :
+	    tr_result_close(&j->call, &changed, &fig);
+
+	if (rv == 0) {
+		pthread_mutex_lock(&n->lock);
+		ev = tr_ledger_event_get(n->ledger, j->event_id);
+		pthread_mutex_unlock(&n->lock);
+		/* An event this node never met: register it, as create does
+		 * (registering reads the new total and the flag). */
+		if (ev == NULL)
+			rv = register_event(n, j->event_id, &ev);
+	}
+	pthread_mutex_lock(&n->lock);
+	if (rv == 0) {
+		struct ev_state *es = evs_of(ev);
+		if (j->kind == JOB_TOPUP) {
+			tr_ledger_event_total_set(ev, total);
+			es->pool_known = pool;
+			es->pool_empty = pool == 0;
+			es->global_at_ms = tr_wall_ms();
+			es->known_mono_ms = tr_mono_ms();
+			snprintf(s->detail, sizeof(s->detail), "added %" PRIu64
+			    " ticket(s): total %" PRIu64 ", pool %" PRIu64,
+			    j->n, total, pool);
+		} else {
+			apply_closed(n, ev, j->n == 1, f);
+			snprintf(s->detail, sizeof(s->detail), "%s%s",
+			    changed ? "" : "already ", j->n == 1 ? "closed" :
+			    "open");
+		}
+		ops_fill_event(n, s, ev);
+	} else if (rv == TR_ENOT_FOUND) {
+		snprintf(s->detail, sizeof(s->detail), "no event %s",
+		    j->event_id);
+	} else if (rv == TR_EINVALID) {
+		snprintf(s->detail, sizeof(s->detail), "%s",
+		    script_reason(&j->call));
+	} else {
+		/* A top-up whose answer was lost may have been applied:
+		 * adding again would add twice. */
+		snprintf(s->detail, sizeof(s->detail), "coordinator did not "
+		    "answer%s", j->kind == JOB_TOPUP ? ": the top-up may have "
+		    "been applied; read the event's total before trying "
+		    "again" : "; retry");
+		rv = TR_EUNAVAILABLE;
+	}
+	tr_reply_set(&s->reply, rv, s->detail);
+	pthread_mutex_unlock(&n->lock);
+	finish_add(f, s);
+	if (rv == 0)
+		tr_info("event %s: %s", j->event_id, s->detail);
+}
+
 /* ---- periodic work ------------------------------------------------------ */
 
 /* Claim (or keep) this process's hold on its node id. Selling is allowed
@@ -531,9 +604,13 @@ run_jobs(tr_node *n, struct job **jobs, size_t k)
 	tr_coord_run(n->coord, ptrs, k_sent);
 	atomic_fetch_add(&n->coord_calls, k_sent);
 	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i < k; i++) {
 		if (jobs[i]->kind == JOB_CREATE_EVENT)
 			create_event(n, jobs[i], &f);
+		else if (jobs[i]->kind == JOB_TOPUP ||
+		    jobs[i]->kind == JOB_CLOSE)
+			sale_done(n, jobs[i], &f);
+	}
 	pthread_mutex_lock(&n->lock);
 	for (size_t i = 0; i < k; i++)
 		jobs_done(n, jobs[i], &f);
@@ -571,7 +648,9 @@ coord_main(void *arg)
 		for (size_t i = 0; i < k; i++)
 			jobs[i]->call.rv = TR_EUNAVAILABLE;
 		for (size_t i = 0; i < k; i++) {
-			if (jobs[i]->kind == JOB_CREATE_EVENT) {
+			if (jobs[i]->kind == JOB_CREATE_EVENT ||
+			    jobs[i]->kind == JOB_TOPUP ||
+			    jobs[i]->kind == JOB_CLOSE) {
 				tr_reply_set(&jobs[i]->slot->reply,
 				    TR_EUNAVAILABLE, "node is stopping");
 				finish_add(&f, jobs[i]->slot);

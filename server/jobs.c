@@ -329,6 +329,12 @@ done_hold_item(tr_node *n, struct job *j, struct hold_item *it,
 		evs_of(ev)->known_mono_ms = tr_mono_ms();
 		answer_reserve(n, s, ev, TR_ESOLD_OUT, NULL);
 		break;
+	case TR_HOLDCALL_CLOSED:
+		/* Closed since this node last heard: it knows now. */
+		tr_ledger_admit_end(ev, it->qty, same_epoch);
+		apply_closed(n, ev, true, f);
+		answer_reserve(n, s, ev, TR_ECLOSED, NULL);
+		break;
 	case TR_HOLDCALL_NO_LEASE:
 	default:
 		/* Our books said we had the tickets; the coordinator says no.
@@ -691,11 +697,28 @@ done_release(tr_node *n, struct job *j, struct finish_list *f)
 /* ---- epochs: fence, register, sync -------------------------------------- */
 
 void
+apply_closed(tr_node *n, tr_event *ev, bool closed, struct finish_list *f)
+{
+	struct ev_state *es = evs_of(ev);
+
+	if (closed != es->closed)
+		tr_info("event %s: sale %s", ev->conf.id, closed ? "closed" :
+		    "reopened");
+	es->closed = closed;
+	if (closed)
+		waiters_fail(n, ev, TR_ECLOSED, "the sale is closed", f);
+}
+
+void
 apply_register(tr_node *n, tr_event *ev, const tr_event_figures *fig)
 {
 	struct ev_state *es = evs_of(ev);
 	(void)n;
 	tr_ledger_event_fence(ev, fig->epoch);
+	tr_ledger_event_total_set(ev, fig->total);
+	/* The flag alone: a reservation waiting now hears CLOSED from its
+	 * hold call. */
+	es->closed = fig->closed;
 	es->fenced = false;
 	es->pool_known = fig->pool;
 	es->sold_known = fig->sold;
@@ -789,6 +812,9 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 	es->pool_empty = fig->pool == 0 || fig->line > 0;
 	es->global_at_ms = tr_wall_ms();
 	es->known_mono_ms = tr_mono_ms();
+	/* An operator may have added stock (total) or closed the sale. */
+	tr_ledger_event_total_set(ev, fig->total);
+	apply_closed(n, ev, fig->closed, f);
 	if (fig->expired > 0)
 		tr_info("event %s: %" PRIu64 " overdue hold(s) ended; tickets "
 		    "back to the pool", ev->conf.id, fig->expired);
@@ -1084,6 +1110,8 @@ jobs_done(tr_node *n, struct job *j, struct finish_list *f)
 		waitlist_done(n, j, f);
 		break;
 	case JOB_CREATE_EVENT:
+	case JOB_TOPUP:
+	case JOB_CLOSE:
 		/* coordloop.c answers these: they take several calls. */
 		break;
 	}

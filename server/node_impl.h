@@ -5,7 +5,8 @@
  *   ops.c        the data operations, under the node lock: input checks,
  *                reservations, confirm, release, reads
  *   waiters.c    reservations waiting for stock (a grant in flight)
- *   admin.c      the admin calls (create, status, list, drain)
+ *   admin.c      the admin calls (create, status, list, drain, top up,
+ *                close and reopen a sale)
  *   ticker.c     the ticker's work (expiry, waiter timeouts, prefetch,
  *                idle returns)
  *   reply.c      filling the protobuf answers
@@ -145,6 +146,11 @@ struct ev_state {
 	bool give_back_in_flight;
 	bool pool_empty;   /* the last grant/sync saw an empty pool */
 	bool fenced;       /* epoch went stale: re-register pending */
+	/* The sale is closed, as the coordinator last said (register, sync,
+	 * close/reopen through this node, a hold call's answer): new
+	 * reservations are refused here without a Redis call. The hold script
+	 * refuses them anyway; this only spares Redis the flood. */
+	bool closed;
 	uint64_t pool_known, sold_known, held_known;
 	int64_t global_at_ms;      /* wall clock, for readers */
 	int64_t known_mono_ms;     /* when pool_known was learnt */
@@ -176,6 +182,8 @@ enum job_kind {
 	JOB_REGISTER, /* again, after a fence */
 	JOB_LOOKUP,   /* an event this node does not know */
 	JOB_WAITLIST, /* a waitlist call or a refund, for one slot */
+	JOB_TOPUP,    /* admin: add stock (j->n) */
+	JOB_CLOSE,    /* admin: close (j->n 1) or reopen (0) the sale */
 };
 
 /* A reservation admitted from the lease, in a hold job. */
@@ -436,6 +444,10 @@ void jobs_done(tr_node *n, struct job *j, struct finish_list *f);
 /* Register an event with the coordinator and add it to the ledger
  * (coordinator thread, lock NOT held). */
 int register_event(tr_node *n, const char *id, tr_event **out);
+/* The coordinator says ev's sale is closed (or open): refuse (or take)
+ * new reservations; waiting ones are answered CLOSED. */
+void apply_closed(tr_node *n, tr_event *ev, bool closed,
+    struct finish_list *f);
 
 /* coordloop.c */
 int coordloop_start(tr_node *n);

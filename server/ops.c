@@ -53,6 +53,10 @@ answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv, tr_hold *h)
 		answer(s, rv, "sale opens at %" PRId64 " (unix ms)",
 		    ev->conf.opens_at_ms);
 		break;
+	case TR_ECLOSED:
+		answer(s, rv, "the sale of event %s is closed; holds made "
+		    "before can still be confirmed", ev->conf.id);
+		break;
 	case TR_EUNAVAILABLE:
 		answer(s, rv, "event is draining on node %s",
 		    n->conf.node_id);
@@ -129,6 +133,13 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		    "lease with the coordinator within the liveness TTL "
 		    "(cut off, or starting): it does not sell; retry");
 		atomic_fetch_add(&n->reserves_rejected, 1);
+		return false;
+	}
+	/* Closed: a retry the cache knows keeps its hold; anything new is
+	 * refused here, sparing Redis (whose hold script refuses it too). */
+	if (es->closed) {
+		rv = tr_ledger_find_request(ev, r->user_id, r->request_id, &h);
+		answer_reserve(n, s, ev, rv == 0 ? 0 : TR_ECLOSED, h);
 		return false;
 	}
 	/* Waiters first: a newcomer must not jump the queue. */
@@ -456,7 +467,10 @@ is_admin_body(int body)
 	    body == TICKETRUSH__REQUEST__BODY_GET_STATUS ||
 	    body == TICKETRUSH__REQUEST__BODY_DRAIN ||
 	    body == TICKETRUSH__REQUEST__BODY_LIST_EVENTS ||
-	    body == TICKETRUSH__REQUEST__BODY_WAITLIST_SHOW;
+	    body == TICKETRUSH__REQUEST__BODY_WAITLIST_SHOW ||
+	    body == TICKETRUSH__REQUEST__BODY_TOP_UP ||
+	    body == TICKETRUSH__REQUEST__BODY_CLOSE_SALE ||
+	    body == TICKETRUSH__REQUEST__BODY_REOPEN_SALE;
 }
 
 void

@@ -85,6 +85,8 @@ event_state(tr_node *n, tr_event *ev, int64_t now_wall)
 	struct ev_state *es = ev->user_data;
 	if (ev->draining)
 		return "draining";
+	if (es != NULL && es->closed)
+		return "closed";
 	if (ev->conf.opens_at_ms != 0 && now_wall < ev->conf.opens_at_ms)
 		return "scheduled";
 	if (tr_event_available(ev) == 0 &&
@@ -114,6 +116,7 @@ ops_fill_event(tr_node *n, struct slot *s, tr_event *ev)
 	o->available = tr_event_available(ev);
 	o->sold_here = ev->sold_here;
 	o->epoch = ev->epoch;
+	o->closed = es != NULL && es->closed;
 	if (n->conf.standalone) {
 		/* The node is the whole truth: its lease is the pool. */
 		o->pool = 0;

@@ -106,8 +106,8 @@ event_figures_are_read_from_their_places(void **state)
 	/* epoch, returned, total, limit, hold_ms, opens_at, pool, sold,
 	 * held, node_held */
 	tr_call_register(&k, EV, "n1");
-	assert_int_equal(answer(&k, "*10|:3|:5|:100|:2|:900000|"
-	    ":1801468800000|:60|:7|:11|:4"), 0);
+	assert_int_equal(answer(&k, "*11|:3|:5|:100|:2|:900000|"
+	    ":1801468800000|:60|:7|:11|:4|:1"), 0);
 	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
 	    &hold_ms, &opens), 0);
 	assert_int_equal(fig.epoch, 3);
@@ -122,6 +122,7 @@ event_figures_are_read_from_their_places(void **state)
 	assert_int_equal(fig.node_held, 4);
 	assert_int_equal(fig.lease, 0);
 	assert_int_equal(fig.expired, 0);
+	assert_true(fig.closed);
 	tr_call_done(&k);
 
 	tr_call_grant(&k, EV, "n1", 3, 64);
@@ -132,9 +133,9 @@ event_figures_are_read_from_their_places(void **state)
 	tr_call_done(&k);
 
 	/* pool, sold, epoch, lease, total, held, node_held, expired, line,
-	 * offers; the numbers may come as strings too (Lua's tostring). */
+	 * offers, closed; the numbers may come as strings too (Lua's tostring). */
 	tr_call_sync(&k, EV, "n1", 1000, 1000);
-	assert_int_equal(answer(&k, "*10|:60|:7|:3|$5|:100|:11|:4|:2|:9|:1"),
+	assert_int_equal(answer(&k, "*11|:60|:7|:3|$5|:100|:11|:4|:2|:9|:1|:0"),
 	    0);
 	assert_int_equal(tr_result_sync(&k, &fig), 0);
 	assert_int_equal(fig.pool, 60);
@@ -147,6 +148,7 @@ event_figures_are_read_from_their_places(void **state)
 	assert_int_equal(fig.expired, 2);
 	assert_int_equal(fig.line, 9);
 	assert_int_equal(fig.offers, 1);
+	assert_false(fig.closed);
 	tr_call_done(&k);
 
 	/* total, limit, hold_ms, opens_at, pool, sold, held */
@@ -654,11 +656,11 @@ static const struct reader {
     {"create_event", build_create_event, read_create_event, "*1|:1",
 	{"*0", "*1|$yes", ":1", "+OK", "*1|$-1"}},
     {"register", build_register, read_register,
-	"*10|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4",
-	{"*9|:3|:5|:100|:2|:900000|:0|:60|:7|:11",
-	    "*10|:3|:5|:100|:4294967296|:900000|:0|:60|:7|:11|:4",
-	    "*10|:3|:-5|:100|:2|:900000|:0|:60|:7|:11|:4",
-	    "*10|:3|:5|:100|:2|$15m|:0|:60|:7|:11|:4", "$-1"}},
+	"*11|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
+	{"*10|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4",
+	    "*11|:3|:5|:100|:4294967296|:900000|:0|:60|:7|:11|:4|:0",
+	    "*11|:3|:-5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
+	    "*11|:3|:5|:100|:2|$15m|:0|:60|:7|:11|:4|:0", "$-1"}},
     {"grant", build_grant, read_grant, "*2|:6|:54",
 	{"*1|:6", "*2|:-6|:54", "*2|:6|$5x", "*2|:6|*0", ":6"}},
     {"hold", build_hold, read_hold,
@@ -667,7 +669,7 @@ static const struct reader {
 	    "*3|:1796297870436|*5|:1|$" RID1 "|:1|:1|:1|*5|:1|$x|:1|:1|:1",
 	    "*2|$now|*5|:1|$" RID1 "|:1|:1|:1796298770436",
 	    "*2|:1796297870436|*4|:1|$" RID1 "|:1|:1",
-	    "*2|:1796297870436|*5|:8|$" RID1 "|:1|:1|:1796298770436",
+	    "*2|:1796297870436|*5|:9|$" RID1 "|:1|:1|:1796298770436",
 	    "*2|:1796297870436|*5|:1|$" RID1 "|:-1|:1|:1796298770436"}},
     {"confirm", build_confirm, read_confirm,
 	"*2|:1796297870438|*7|:1|:1|:1796297870437|$pay|$alice|:1|$n1",
@@ -697,12 +699,13 @@ static const struct reader {
     {"retire", build_retire, read_retire, "*1|:9",
 	{"*0", "*1|:-9", "*1|$nine", ":9"}},
     {"sync", build_sync, read_sync,
-	"*10|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0",
-	{"*9|:60|:7|:3|:5|:100|:11|:4|:2|:0",
-	    "*10|:60|:7|:3|:-5|:100|:11|:4|:2|:0|:0",
-	    "*10|:60|:7|:3|:5|:100|:11|:4|$x|:0|:0",
-	    "*10|:60|:7|:3|:5|*0|:11|:4|:2|:0|:0",
-	    "*10|:60|:7|:3|:5|:100|:11|:4|:2|:-1|:0"}},
+	"*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|:0",
+	{"*10|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0",
+	    "*11|:60|:7|:3|:-5|:100|:11|:4|:2|:0|:0|:0",
+	    "*11|:60|:7|:3|:5|:100|:11|:4|$x|:0|:0|:0",
+	    "*11|:60|:7|:3|:5|*0|:11|:4|:2|:0|:0|:0",
+	    "*11|:60|:7|:3|:5|:100|:11|:4|:2|:-1|:0|:0",
+	    "*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|$closed"}},
     {"info", build_info, read_info,
 	"*7|:100|:2|:900000|:0|:60|:7|:11",
 	{"*6|:100|:2|:900000|:0|:60|:7",

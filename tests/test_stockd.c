@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "tr_client.h"
 #include "tr_clock.h"
+#include "tr_envelope.h"
 #include "tr_ids.h"
 #include "tr_map.h"
 

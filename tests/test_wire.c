@@ -307,8 +307,12 @@ errors_map_to_wire_statuses_and_back(void **state)
 	    TICKETRUSH__STATUS__STATUS_WAITLIST_FULL);
 	assert_int_equal(tr_err_from_status(
 	    TICKETRUSH__STATUS__STATUS_WAITLIST_FULL), TR_EWAITLIST_FULL);
+	assert_int_equal(tr_err_to_status(TR_ECLOSED),
+	    TICKETRUSH__STATUS__STATUS_CLOSED);
+	assert_int_equal(tr_err_from_status(TICKETRUSH__STATUS__STATUS_CLOSED),
+	    TR_ECLOSED);
 	assert_int_equal(tr_err_from_status(
-	    TICKETRUSH__STATUS__STATUS_WAITLIST_FULL + 1), TR_EPROTO);
+	    TICKETRUSH__STATUS__STATUS_CLOSED + 1), TR_EPROTO);
 	assert_int_equal(tr_err_from_status(-1), TR_EPROTO);
 	assert_int_equal(tr_err_from_status(99), TR_EPROTO);
 }

@@ -79,6 +79,7 @@ event_json(const Ticketrush__EventInfo *e)
 	cJSON_AddNumberToObject(o, "sold", (double)e->sold);
 	cJSON_AddNumberToObject(o, "global_at_ms", (double)e->global_at_ms);
 	cJSON_AddNumberToObject(o, "epoch", (double)e->epoch);
+	cJSON_AddBoolToObject(o, "closed", e->closed);
 	return o;
 }
 

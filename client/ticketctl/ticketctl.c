@@ -41,6 +41,12 @@ usage(FILE *f)
 "                                 'now', +DUR, unix ms or\n"
 "                                 YYYY-MM-DDTHH:MM:SSZ\n"
 "  event show ID                  an event as the node sees it\n"
+"  event topup ID N               add N tickets to the event's stock, on\n"
+"                                 sale or not (admin; not idempotent: after\n"
+"                                 a timeout, event show before retrying)\n"
+"  event close ID                 stop the sale now: new reservations answer\n"
+"                                 closed; holds stay confirmable (admin)\n"
+"  event reopen ID                resume a closed sale (admin)\n"
 "  event list [--offset N] [--count N]\n"
 "                                 a page of the events the node knows\n"
 "                                 (admin; default 100, at most 1000)\n"
@@ -245,6 +251,27 @@ call_drain(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
 	struct args *a = arg;
 	return tr_client_drain(c, a->a, out);
+}
+
+static int
+call_topup(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	return tr_client_top_up(c, a->a, a->total, out);
+}
+
+static int
+call_close(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	return tr_client_close_sale(c, a->a, out);
+}
+
+static int
+call_reopen(tr_client *c, Ticketrush__Reply **out, void *arg)
+{
+	struct args *a = arg;
+	return tr_client_reopen_sale(c, a->a, out);
 }
 
 static int
@@ -588,12 +615,12 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "event") == 0) {
 		if (argc < 2)
-			return fail_usage("event needs create, show, list or "
-			    "all", NULL);
+			return fail_usage("event needs create, show, list, "
+			    "all, topup, close or reopen", NULL);
 		cmd = argv[1];
 		argc--;
 		argv++;
-		np = positionals(argc, argv, pos, 1);
+		np = positionals(argc, argv, pos, 2);
 		if (np < 0)
 			return fail_usage("too many arguments", NULL);
 		if ((rv = parse_cmd_opts(argc, argv, &a)) != 0)
@@ -605,9 +632,22 @@ main(int argc, char **argv)
 			return with_node(admin_url, call_list, &a);
 		if (strcmp(cmd, "all") == 0)
 			return cmd_event_all(&a);
+		if (strcmp(cmd, "topup") == 0) {
+			if (np != 2 || !tr_event_id_valid(a.a))
+				return fail_usage("event topup needs an event "
+				    "id and a number of tickets", NULL);
+			if (tr_parse_u64(pos[1], 1, TR_TOTAL_MAX, &a.total))
+				return fail_usage("the number of tickets "
+				    "must be " TR_TOTAL_RANGE, pos[1]);
+			return with_node(admin_url, call_topup, &a);
+		}
 		if (np != 1 || !tr_event_id_valid(a.a))
-			return fail_usage("event create/show needs an event "
-			    "id of 1-64 [A-Za-z0-9._:-]", a.a);
+			return fail_usage("event create/show/close/reopen needs "
+			    "an event id of 1-64 [A-Za-z0-9._:-]", a.a);
+		if (strcmp(cmd, "close") == 0)
+			return with_node(admin_url, call_close, &a);
+		if (strcmp(cmd, "reopen") == 0)
+			return with_node(admin_url, call_reopen, &a);
 		if (strcmp(cmd, "show") == 0)
 			return with_node(data_url, call_show, &a);
 		if (strcmp(cmd, "create") == 0) {

@@ -27,6 +27,7 @@ static const struct {
     [TR_API_BODY_TOO_LARGE] = {"body_too_large", 413},
     [TR_API_HEADERS_TOO_LARGE] = {"headers_too_large", 431},
     [TR_API_WAITLIST_FULL] = {"waitlist_full", 409},
+    [TR_API_CLOSED] = {"closed", 409},
     [TR_API_OTHER] = {"other", 500},
 };
 
@@ -71,6 +72,7 @@ tr_api_error_of(int err)
 	case TR_ECONFLICT: return TR_API_CONFLICT;
 	case TR_EOVERLOADED: return TR_API_OVERLOADED;
 	case TR_EWAITLIST_FULL: return TR_API_WAITLIST_FULL;
+	case TR_ECLOSED: return TR_API_CLOSED;
 	case TR_EUNAVAILABLE:
 	case TR_ETIMEDOUT:
 	case TR_EIO:

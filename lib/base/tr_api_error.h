@@ -27,6 +27,7 @@ enum tr_api_error {
 	TR_API_BODY_TOO_LARGE,
 	TR_API_HEADERS_TOO_LARGE,
 	TR_API_WAITLIST_FULL,
+	TR_API_CLOSED,
 	/* Not an answer of the API: what a counter files an unknown code (or
 	 * an error answer without one) under. */
 	TR_API_OTHER,

@@ -20,6 +20,7 @@ tr_strerror(int err)
 	case TR_EINTERNAL: return "internal";
 	case TR_ECONFLICT: return "conflict";
 	case TR_EWAITLIST_FULL: return "waitlist_full";
+	case TR_ECLOSED: return "closed";
 	case TR_ENOMEM: return "out_of_memory";
 	case TR_EEMPTY: return "lease_empty";
 	case TR_EFENCED: return "fenced";

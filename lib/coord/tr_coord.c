@@ -496,6 +496,28 @@ tr_call_refund(tr_call *k, const char *event_id, const char *rid,
 }
 
 void
+tr_call_topup(tr_call *k, const char *event_id, uint64_t n,
+    uint64_t max_total)
+{
+	call_begin(k, TR_SCRIPT_TOPUP, event_id, NULL);
+	call_pushf(k, "%" PRIu64, n);
+	call_pushf(k, "%" PRIu64, max_total);
+}
+
+void
+tr_call_close(tr_call *k, const char *event_id, bool closed)
+{
+	call_begin(k, TR_SCRIPT_CLOSE, event_id, NULL);
+	call_arg(k, closed ? "1" : "0");
+}
+
+void
+tr_call_watch(tr_call *k, const char *event_id)
+{
+	call_begin(k, TR_SCRIPT_WATCH, event_id, NULL);
+}
+
+void
 tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
     uint64_t ttl_ms)
 {
@@ -856,8 +878,8 @@ tr_result_register(const tr_call *k, tr_event_figures *fig,
     uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
     int64_t *opens_at_ms)
 {
-	uint64_t limit;
-	int rv = check(k, TR_SCRIPT_REGISTER, 10);
+	uint64_t limit, closed;
+	int rv = check(k, TR_SCRIPT_REGISTER, 11);
 	if (rv != 0)
 		return rv;
 	if (!uint_at(k->reply, 0, &fig->epoch) ||
@@ -868,10 +890,12 @@ tr_result_register(const tr_call *k, tr_event_figures *fig,
 	    !uint_at(k->reply, 6, &fig->pool) ||
 	    !uint_at(k->reply, 7, &fig->sold) ||
 	    !uint_at(k->reply, 8, &fig->held) ||
-	    !uint_at(k->reply, 9, &fig->node_held) || limit > UINT32_MAX)
+	    !uint_at(k->reply, 9, &fig->node_held) ||
+	    !uint_at(k->reply, 10, &closed) || limit > UINT32_MAX)
 		return TR_EPROTO;
 	fig->lease = 0;
 	fig->expired = 0;
+	fig->closed = closed == 1;
 	*limit_per_user = (uint32_t)limit;
 	return 0;
 }
@@ -922,7 +946,7 @@ tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out)
 	e = k->reply->element[i + 1];
 	if (e->type != REDIS_REPLY_ARRAY || e->elements < 5 ||
 	    !int_at(e, 0, &outcome) || outcome < TR_HOLDCALL_CREATED ||
-	    outcome > TR_HOLDCALL_WAITLIST ||
+	    outcome > TR_HOLDCALL_CLOSED ||
 	    !str_at(e, 1, out->rid, sizeof(out->rid)) ||
 	    !int_at(e, 2, &qty) || qty < 0 || qty > UINT32_MAX ||
 	    !int_at(e, 3, &state) || !int_at(e, 4, &out->expires_at_ms))
@@ -1085,7 +1109,8 @@ tr_result_retire(const tr_call *k, uint64_t *returned)
 int
 tr_result_sync(const tr_call *k, tr_event_figures *out)
 {
-	int rv = check(k, TR_SCRIPT_SYNC, 10);
+	uint64_t closed;
+	int rv = check(k, TR_SCRIPT_SYNC, 11);
 	if (rv != 0)
 		return rv;
 	if (!uint_at(k->reply, 8, &out->line) ||
@@ -1097,8 +1122,10 @@ tr_result_sync(const tr_call *k, tr_event_figures *out)
 	    !uint_at(k->reply, 4, &out->total) ||
 	    !uint_at(k->reply, 5, &out->held) ||
 	    !uint_at(k->reply, 6, &out->node_held) ||
-	    !uint_at(k->reply, 7, &out->expired))
+	    !uint_at(k->reply, 7, &out->expired) ||
+	    !uint_at(k->reply, 10, &closed))
 		return TR_EPROTO;
+	out->closed = closed == 1;
 	return 0;
 }
 
@@ -1117,6 +1144,67 @@ tr_result_info(const tr_call *k, tr_event_info *out)
 	    !uint_at(k->reply, 6, &out->held) || limit > UINT32_MAX)
 		return TR_EPROTO;
 	out->limit_per_user = (uint32_t)limit;
+	return 0;
+}
+
+int
+tr_result_topup(const tr_call *k, uint64_t *total, uint64_t *pool)
+{
+	int rv = check(k, TR_SCRIPT_TOPUP, 2);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, total) || !uint_at(k->reply, 1, pool))
+		return TR_EPROTO;
+	return 0;
+}
+
+int
+tr_result_close(const tr_call *k, bool *changed, tr_event_figures *fig)
+{
+	uint64_t c;
+	int rv = check(k, TR_SCRIPT_CLOSE, 5);
+	if (rv != 0)
+		return rv;
+	memset(fig, 0, sizeof(*fig));
+	if (!uint_at(k->reply, 0, &c) || !uint_at(k->reply, 1, &fig->total) ||
+	    !uint_at(k->reply, 2, &fig->pool) ||
+	    !uint_at(k->reply, 3, &fig->sold) ||
+	    !uint_at(k->reply, 4, &fig->held))
+		return TR_EPROTO;
+	*changed = c == 1;
+	return 0;
+}
+
+int
+tr_result_watch(const tr_call *k, tr_watch *out)
+{
+	const redisReply *nodes;
+	uint64_t closed;
+	int rv = check(k, TR_SCRIPT_WATCH, 6);
+	if (rv != 0)
+		return rv;
+	memset(out, 0, sizeof(*out));
+	if (!uint_at(k->reply, 0, &out->total) ||
+	    !uint_at(k->reply, 1, &out->pool) ||
+	    !uint_at(k->reply, 2, &out->sold) ||
+	    !uint_at(k->reply, 3, &out->held) ||
+	    !uint_at(k->reply, 4, &closed))
+		return TR_EPROTO;
+	out->closed = closed == 1;
+	nodes = k->reply->element[5];
+	if (nodes->type != REDIS_REPLY_ARRAY)
+		return TR_EPROTO;
+	/* More nodes than fit are left out, as the audit does. */
+	for (size_t i = 0; i < nodes->elements && i < TR_AUDIT_NODES_MAX;
+	    i++) {
+		const redisReply *e = nodes->element[i];
+		if (!str_at(e, 0, out->nodes[i].node,
+		    sizeof(out->nodes[i].node)) ||
+		    !uint_at(e, 1, &out->nodes[i].lease) ||
+		    !uint_at(e, 2, &out->nodes[i].held))
+			return TR_EPROTO;
+		out->node_count++;
+	}
 	return 0;
 }
 

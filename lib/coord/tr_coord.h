@@ -136,6 +136,13 @@ void tr_call_refund(tr_call *k, const char *event_id, const char *rid,
     const char *user);
 /* Read only: an event's settings and global figures. */
 void tr_call_info(tr_call *k, const char *event_id);
+/* Operators: add n tickets to an event (pool and total; the new total at
+ * most max_total); close (closed true) or reopen its sale. */
+void tr_call_topup(tr_call *k, const char *event_id, uint64_t n,
+    uint64_t max_total);
+void tr_call_close(tr_call *k, const char *event_id, bool closed);
+/* Read only: what ticketctl watch shows of an event (O(nodes)). */
+void tr_call_watch(tr_call *k, const char *event_id);
 /* Liveness (not event scripts): claim or refresh node's liveness key for
  * this process (instance), or drop the claim. */
 void tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
@@ -176,6 +183,7 @@ typedef struct tr_event_figures {
 	uint64_t expired;   /* sync: overdue holds it ended */
 	uint64_t line;      /* sync: buyers waiting in the waitlist */
 	uint64_t offers;    /* sync: the waitlist's live offers */
+	bool closed;        /* the sale is closed (the close script) */
 } tr_event_figures;
 int tr_result_register(const tr_call *k, tr_event_figures *fig,
     uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
@@ -191,6 +199,7 @@ enum tr_hold_outcome {
 	TR_HOLDCALL_NOT_OPEN = 5, /* before opens_at by Redis' clock */
 	TR_HOLDCALL_NO_LEASE = 6, /* the node's lease in Redis is short */
 	TR_HOLDCALL_WAITLIST = 7, /* buyers wait: the ticket went to them */
+	TR_HOLDCALL_CLOSED = 8, /* the sale is closed: no new hold */
 };
 typedef struct tr_hold_result {
 	enum tr_hold_outcome outcome;
@@ -319,6 +328,26 @@ typedef struct tr_audit {
 	uint64_t broken; /* conservation failures the scripts saw */
 } tr_audit;
 int tr_result_audit(const tr_call *k, tr_audit *out);
+
+/* topup: the event's new total and pool. */
+int tr_result_topup(const tr_call *k, uint64_t *total, uint64_t *pool);
+/* close: *changed unless it was so already; fig's total, pool, sold and
+ * held (the rest zero) and closed as asked. */
+int tr_result_close(const tr_call *k, bool *changed, tr_event_figures *fig);
+
+/* What ticketctl watch shows: the ledger's sums and, per node with a
+ * lease entry or live holds (at most TR_AUDIT_NODES_MAX), its free lease
+ * and the tickets of its live holds. */
+typedef struct tr_watch {
+	uint64_t total, pool, sold, held;
+	bool closed;
+	size_t node_count;
+	struct {
+		char node[TR_NODE_ID_MAX + 1];
+		uint64_t lease, held;
+	} nodes[TR_AUDIT_NODES_MAX];
+} tr_watch;
+int tr_result_watch(const tr_call *k, tr_watch *out);
 
 /* Plain commands (not scripts). Each returns 0, TR_EUNAVAILABLE, TR_EIO or
  * TR_ETIMEDOUT. */

@@ -44,7 +44,10 @@
 	X(WL_GET, wl_get, true)                 \
 	X(WL_LEAVE, wl_leave, true)             \
 	X(WL_SHOW, wl_show, true)               \
-	X(REFUND, refund, true)
+	X(REFUND, refund, true)                 \
+	X(TOPUP, topup, true)                   \
+	X(CLOSE, close, true)                   \
+	X(WATCH, watch, true)
 
 enum tr_script {
 #define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,

@@ -155,6 +155,8 @@ tr_err_to_status(int err)
 		return TICKETRUSH__STATUS__STATUS_INVALID;
 	case TR_EEMPTY:
 		return TICKETRUSH__STATUS__STATUS_SOLD_OUT;
+	case TR_ECLOSED:
+		return TICKETRUSH__STATUS__STATUS_CLOSED;
 	default:
 		return TICKETRUSH__STATUS__STATUS_INTERNAL;
 	}
@@ -167,5 +169,7 @@ tr_err_from_status(int status)
 		return TR_OK;
 	if (status >= -TR_ESOLD_OUT && status <= -TR_EWAITLIST_FULL)
 		return -status;
+	if (status == TICKETRUSH__STATUS__STATUS_CLOSED)
+		return TR_ECLOSED;
 	return TR_EPROTO;
 }

@@ -326,15 +326,9 @@ tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
 	if (request_id == NULL)
 		request_id = "";
 
+	if (tr_ledger_find_request(ev, user_id, request_id, out) == 0)
+		return 0;
 	if ((b = tr_map_get(ev->buyers, user_id)) != NULL) {
-		if (request_id[0] != '\0') {
-			for (h = b->holds; h != NULL; h = h->buyer_next) {
-				if (strcmp(h->request_id, request_id) == 0) {
-					*out = h;
-					return 0;
-				}
-			}
-		}
 		if (b->active_qty + qty > ev->conf.limit_per_user) {
 			for (h = b->holds; h != NULL; h = h->buyer_next) {
 				if (h->state == TR_HOLD_HELD) {
@@ -352,6 +346,30 @@ tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
 	ev->reserved_count++;
 	ev->last_reserve_mono_ms = now_mono_ms;
 	return TR_EPENDING;
+}
+
+int
+tr_ledger_find_request(const tr_event *ev, const char *user_id,
+    const char *request_id, tr_hold **out)
+{
+	tr_buyer *b;
+
+	if (request_id == NULL || request_id[0] == '\0' ||
+	    (b = tr_map_get(ev->buyers, user_id)) == NULL)
+		return TR_ENOT_FOUND;
+	for (tr_hold *h = b->holds; h != NULL; h = h->buyer_next) {
+		if (strcmp(h->request_id, request_id) == 0) {
+			*out = h;
+			return 0;
+		}
+	}
+	return TR_ENOT_FOUND;
+}
+
+void
+tr_ledger_event_total_set(tr_event *ev, uint64_t total)
+{
+	ev->conf.total = total;
 }
 
 void

@@ -127,6 +127,10 @@ size_t tr_ledger_event_count(const tr_ledger *l);
 /* Tickets free to reserve on this node now (the lease). */
 uint64_t tr_event_available(const tr_event *ev);
 
+/* The coordinator says the event has total tickets now (an operator added
+ * some): its settings follow. The lease is not touched. */
+void tr_ledger_event_total_set(tr_event *ev, uint64_t total);
+
 /* n tickets joined the lease (a grant, a hold ended into it, a refused
  * reservation's tickets). TR_EINVALID on overflow (unchanged). */
 int tr_ledger_lease_grant(tr_event *ev, uint64_t n);
@@ -149,6 +153,11 @@ int tr_ledger_lease_grant(tr_event *ev, uint64_t n);
 int tr_ledger_reserve(tr_ledger *l, tr_event *ev, const char *user_id,
     uint32_t qty, const char *request_id, int64_t now_mono_ms,
     int64_t now_wall_ms, tr_hold **out);
+
+/* The hold the cache knows for user_id's request_id (not ""): 0 and *out,
+ * what a retry is answered; else TR_ENOT_FOUND. Changes nothing. */
+int tr_ledger_find_request(const tr_event *ev, const char *user_id,
+    const char *request_id, tr_hold **out);
 
 /* An admitted reservation of qty got its answer: admitting shrinks by
  * qty; back_to_lease returns the tickets to the lease (the coordinator did

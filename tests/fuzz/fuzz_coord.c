@@ -115,6 +115,9 @@ build(tr_call *k, enum tr_script s, size_t items)
 	case TR_SCRIPT_WL_LEAVE: tr_call_wl_leave(k, EVENT, "alice"); break;
 	case TR_SCRIPT_WL_SHOW: tr_call_wl_show(k, EVENT, 10); break;
 	case TR_SCRIPT_REFUND: tr_call_refund(k, EVENT, RID, "alice"); break;
+	case TR_SCRIPT_TOPUP: tr_call_topup(k, EVENT, 5, 100000000); break;
+	case TR_SCRIPT_CLOSE: tr_call_close(k, EVENT, true); break;
+	case TR_SCRIPT_WATCH: tr_call_watch(k, EVENT); break;
 	default: tr_call_audit(k, EVENT); break;
 	}
 	for (size_t i = 0; i < items; i++) {
@@ -153,7 +156,7 @@ read_items(const tr_call *k, enum tr_script s, size_t items)
 			rv = tr_result_hold_item(k, i, &h);
 			if (rv == 0) {
 				CHECK(h.outcome >= TR_HOLDCALL_CREATED &&
-				    h.outcome <= TR_HOLDCALL_WAITLIST);
+				    h.outcome <= TR_HOLDCALL_CLOSED);
 				check_str(h.rid, sizeof(h.rid));
 			}
 		} else if (s == TR_SCRIPT_CONFIRM) {
@@ -272,6 +275,21 @@ read_all(const tr_call *k, enum tr_script s, size_t items)
 			for (size_t i = 0; i < w->head_count; i++)
 				check_str(w->head[i].user,
 				    sizeof(w->head[i].user));
+		}
+		free(w);
+		break;
+	}
+	case TR_SCRIPT_TOPUP: rv = tr_result_topup(k, &a, &b); break;
+	case TR_SCRIPT_CLOSE: rv = tr_result_close(k, &flag, &fig); break;
+	case TR_SCRIPT_WATCH: {
+		tr_watch *w = malloc(sizeof(*w));
+		CHECK(w != NULL);
+		rv = tr_result_watch(k, w);
+		if (rv == 0) {
+			CHECK(w->node_count <= TR_AUDIT_NODES_MAX);
+			for (size_t i = 0; i < w->node_count; i++)
+				check_str(w->nodes[i].node,
+				    sizeof(w->nodes[i].node));
 		}
 		free(w);
 		break;

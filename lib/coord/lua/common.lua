@@ -3,7 +3,8 @@
 -- KEYS of event E (all share the hash tag {E}, so one event is one Redis
 -- Cluster slot):
 --   1 meta       hash: total, limit_per_user, hold_ms, opens_at_ms,
---                created_at_ms, broken (conservation failures seen)
+--                created_at_ms, broken (conservation failures seen),
+--                closed (1: the sale is closed, no new hold; absent: 0)
 --   2 pool       integer: unsold tickets leased to no node
 --   3 sold       integer: tickets confirmed
 --   4 held       integer: tickets in live (HELD) holds
@@ -200,6 +201,9 @@ end
 local function feed_line(now, ret)
   local made = 0
   if line_waiting() == 0 then return 0 end
+  -- A closed sale makes no new hold, offers included: what comes back
+  -- waits in the pool, and the reopen feeds the line.
+  if num(redis.call('HGET', K_META, 'closed')) == 1 then return 0 end
   local m = redis.call('HMGET', K_META, 'limit_per_user', 'offer_ms',
     'wl_secret')
   local limit, offer_ms = tonumber(m[1]), tonumber(m[2] or '0') or 0

@@ -3,6 +3,7 @@
 -- item, in order:
 --   the (user, request_id) already names a live hold or an order: that one
 --     (a retry, on whichever node it lands);
+--   the sale is closed (meta.closed, the close script): CLOSED;
 --   the user's live holds plus orders would pass limit_per_user: DUPLICATE
 --     with the user's oldest live hold, or LIMIT when all are paid;
 --   the sale has not opened by Redis' clock: NOT_OPEN;
@@ -15,15 +16,16 @@
 --     deadline.
 -- -> {now_ms, {status, rid, qty, state, expires_at_ms}...} with status
 --    1 created, 2 existing, 3 duplicate, 4 limit, 5 not open, 6 no lease,
---    7 waitlist.
+--    7 waitlist, 8 closed.
 --    TR_NOEVENT, or TR_FENCED <epoch> for the whole call.
 local node, epoch, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local m = redis.call('HMGET', K_META, 'limit_per_user', 'hold_ms',
-  'opens_at_ms', 'total')
+  'opens_at_ms', 'total', 'closed')
 if not m[1] then return redis.error_reply('TR_NOEVENT') end
 local f = fenced(node, epoch)
 if f then return f end
 local limit, hold_ms, opens = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
+local closed = num(m[5]) == 1
 local now = now_ms()
 local out = {now}
 local wrote = false
@@ -42,6 +44,9 @@ for i = 0, count - 1 do
         if h and h.s == 'H' then res = {2, prev, h.q, HELD, h.x} end
       end
     end
+  end
+  if not res and closed then
+    res = {8, '', 0, 0, 0}
   end
   if not res then
     local live, live_qty = user_holds(u), 0

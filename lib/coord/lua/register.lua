@@ -5,9 +5,9 @@
 -- incarnation still sends is refused. Holds are left alone: they stay
 -- confirmable until they expire.
 -- -> {epoch, returned_to_pool, total, limit_per_user, hold_ms, opens_at_ms,
---     pool, sold, held, node_held}
+--     pool, sold, held, node_held, closed}
 local m = redis.call('HMGET', K_META, 'total', 'limit_per_user', 'hold_ms',
-  'opens_at_ms')
+  'opens_at_ms', 'closed')
 if not m[1] then return redis.error_reply('TR_NOEVENT') end
 local old = num(redis.call('HGET', K_LEASE, ARGV[1]))
 if old > 0 then redis.call('INCRBY', K_POOL, old) end
@@ -17,4 +17,4 @@ check_conservation()
 return {ep, old, tonumber(m[1]), tonumber(m[2]), tonumber(m[3]),
   tonumber(m[4]), num(redis.call('GET', K_POOL)),
   num(redis.call('GET', K_SOLD)), num(redis.call('GET', K_HELD)),
-  num(redis.call('HGET', K_NHELD, ARGV[1]))}
+  num(redis.call('HGET', K_NHELD, ARGV[1])), num(m[5])}

@@ -9,8 +9,9 @@
 -- the line, so an event that some node is busy with never keeps a dead or
 -- forgotten hold, nor a ticket in the pool while buyers wait.
 -- -> {pool, sold, epoch, lease, total, held, node_held, expired, line,
---     offers}
-local total = redis.call('HGET', K_META, 'total')
+--     offers, closed}
+local meta = redis.call('HMGET', K_META, 'total', 'closed')
+local total = meta[1]
 if not total then return redis.error_reply('TR_NOEVENT') end
 local now = now_ms()
 local expired = expire_overdue(now, tonumber(ARGV[2]), tonumber(ARGV[3]))
@@ -20,4 +21,5 @@ return {num(redis.call('GET', K_POOL)), num(redis.call('GET', K_SOLD)),
   num(redis.call('HGET', K_EPOCH, ARGV[1])),
   num(redis.call('HGET', K_LEASE, ARGV[1])), tonumber(total),
   num(redis.call('GET', K_HELD)), num(redis.call('HGET', K_NHELD, ARGV[1])),
-  expired, line_waiting(), num(redis.call('HGET', K_NHELD, LINE_NODE))}
+  expired, line_waiting(), num(redis.call('HGET', K_NHELD, LINE_NODE)),
+  num(meta[2])}

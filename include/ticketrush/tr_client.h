@@ -1,5 +1,8 @@
 /* tr_client: a small synchronous C client for stock nodes, for other C
- * services and for ticketctl.
+ * services and for ticketctl. Installed as <ticketrush/tr_client.h> with
+ * libticketrush (pkg-config ticketrush, or find_package(ticketrush)):
+ *
+ *   #include <ticketrush/tr_client.h>
  *
  *   tr_client *c;
  *   Ticketrush__Reply *rep;
@@ -15,6 +18,9 @@
  * Automatic resend is off, so a call is sent once; every operation is
  * idempotent (Reserve by request_id, Confirm and Release by reservation id),
  * so after a timeout the caller may simply call again.
+ *
+ * The messages are those of ticketrush.proto (installed beside this
+ * header as ticketrush.pb-c.h); tr_err.h names the return codes.
  */
 #ifndef TR_CLIENT_H
 #define TR_CLIENT_H
@@ -22,7 +28,6 @@
 #include <stdint.h>
 
 #include "ticketrush.pb-c.h"
-#include "tr_envelope.h"
 #include "tr_err.h"
 
 typedef struct tr_client tr_client;
@@ -33,6 +38,9 @@ typedef struct tr_client tr_client;
  * TR_EINVALID (bad URL: *out is NULL) or TR_ENOMEM. */
 int tr_client_open(const char *url, int timeout_ms, tr_client **out);
 void tr_client_close(tr_client *c);
+
+/* Free a reply a call gave (NULL is allowed). */
+void tr_reply_free(Ticketrush__Reply *rep);
 
 /* The last transport error's text (nng's), for messages. */
 const char *tr_client_last_error(const tr_client *c);
@@ -84,6 +92,16 @@ int tr_client_create_event_wl(tr_client *c, const char *event_id,
     int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms,
     Ticketrush__Reply **out);
 int tr_client_drain(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out);
+/* Add n tickets to an event's stock (not idempotent: after
+ * TR_ETIMEDOUT, read the event's total before calling again). */
+int tr_client_top_up(tr_client *c, const char *event_id, uint64_t n,
+    Ticketrush__Reply **out);
+/* Close an event's sale now (new reservations answer TR_ECLOSED; holds
+ * stay confirmable until they expire), or reopen it. */
+int tr_client_close_sale(tr_client *c, const char *event_id,
+    Ticketrush__Reply **out);
+int tr_client_reopen_sale(tr_client *c, const char *event_id,
     Ticketrush__Reply **out);
 
 #endif

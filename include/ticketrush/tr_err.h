@@ -24,6 +24,7 @@ enum tr_err {
 	TR_EINTERNAL = -13,
 	TR_ECONFLICT = -14,
 	TR_EWAITLIST_FULL = -15,
+	TR_ECLOSED = -16,
 
 	/* Internal codes. */
 	TR_ENOMEM = -100,   /* allocation failed (wire: INTERNAL) */
