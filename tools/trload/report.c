@@ -834,8 +834,13 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	run->users = ju64(cfg, "users");
 	run->concurrency = jint(cfg, "concurrency");
 	run->threads = jint(cfg, "threads");
+	/* A share: anything else is clamped, so that it is written back as
+	 * a short number (cJSON reads numbers of at most 63 characters;
+	 * found by fuzz_report with "abandon":1e300). */
 	if (cJSON_IsNumber(a = jget(cfg, "abandon")))
-		run->abandon = a->valuedouble;
+		run->abandon = a->valuedouble < 0 ? 0
+		    : a->valuedouble > 1          ? 1
+		                                  : a->valuedouble;
 	run->max_seconds = ji64(cfg, "max_seconds", 0);
 	run->tail_seconds = ji64(cfg, "tail_seconds", -1);
 	run->tail_concurrency = jint(cfg, "tail_concurrency");
