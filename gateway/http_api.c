@@ -26,6 +26,7 @@ const char *const tr_route_name[TR_ROUTE_COUNT] = {
     [TR_ROUTE_WL_GET] = "waitlist_get",
     [TR_ROUTE_WL_LEAVE] = "waitlist_leave",
     [TR_ROUTE_REFUND] = "refund",
+    [TR_ROUTE_DASHBOARD] = "dashboard",
     [TR_ROUTE_OTHER] = "other",
 };
 
@@ -181,6 +182,31 @@ parse_wait_query(const char *q, size_t qlen, tr_route *out,
 	return 0;
 }
 
+/* ?event=E on the dashboard: a valid event id (absent: ""). */
+static int
+parse_event_query(const char *q, size_t qlen, tr_route *out,
+    tr_http_error *err)
+{
+	size_t i = 0;
+	while (i < qlen) {
+		size_t start = i, end;
+		while (i < qlen && q[i] != '&')
+			i++;
+		end = i++;
+		if (end - start < 6 || memcmp(q + start, "event=", 6) != 0)
+			continue;
+		if (!decode(q + start + 6, end - start - 6, out->event_id,
+		        sizeof(out->event_id)) ||
+		    !tr_event_id_valid(out->event_id)) {
+			out->event_id[0] = '\0';
+			tr_http_error_set(err, TR_API_INVALID, "event must be "
+			    "1-64 chars of [A-Za-z0-9._:-]");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* /v1/events/{event}/waitlist[/{user}]: s2 the event segment. */
 static int
 parse_waitlist(const char *method, size_t mlen, const char *path,
@@ -246,6 +272,12 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 	if (nseg == 1 && seg_is(s0, l0, "metrics")) {
 		out->kind = TR_ROUTE_METRICS;
 		return get ? 0 : wrong_method(err, "GET");
+	}
+	if (nseg == 1 && seg_is(s0, l0, "dashboard")) {
+		out->kind = TR_ROUTE_DASHBOARD;
+		if (!get)
+			return wrong_method(err, "GET");
+		return parse_event_query(q ? q : "", qlen, out, err);
 	}
 	if (nseg == 2 && seg_is(s0, l0, "buy") &&
 	    segment(path, plen, 1, &s1, &l1) && seg_is(s1, l1, "ticket")) {

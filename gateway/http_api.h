@@ -32,6 +32,7 @@ enum tr_route_kind {
 	TR_ROUTE_WL_GET,   /* GET  /v1/events/{event}/waitlist/{user}[?wait=] */
 	TR_ROUTE_WL_LEAVE, /* DELETE /v1/events/{event}/waitlist/{user} */
 	TR_ROUTE_REFUND,   /* POST /v1/orders/{id}/refund */
+	TR_ROUTE_DASHBOARD, /* GET /dashboard[?event=E] */
 	TR_ROUTE_OTHER,    /* no such route (for metrics) */
 	TR_ROUTE_COUNT
 };
@@ -41,7 +42,8 @@ extern const char *const tr_route_name[TR_ROUTE_COUNT];
 
 typedef struct tr_route {
 	enum tr_route_kind kind;
-	char event_id[TR_EVENT_ID_MAX + 1]; /* also from rid */
+	char event_id[TR_EVENT_ID_MAX + 1]; /* also from rid; dashboard:
+	                                     * ?event= ("" if not given) */
 	char rid[TR_RID_MAX + 1];
 	char node[TR_NODE_ID_MAX + 1]; /* from rid */
 	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user=, waitlist/{user} */

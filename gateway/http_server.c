@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dashboard.h"
 #include "gw.h"
 #include "tr_clock.h"
 #include "tr_envelope.h"
@@ -778,6 +779,43 @@ handle_metrics(struct gw_thread *t, h2o_req_t *req)
 	    "text/plain; version=0.0.4", buf, len);
 }
 
+/* The live page of ?event=, or of the default event. It is served for an
+ * event no node knows too: the page polls, and says what GET
+ * /v1/events answers (404 until the event exists). */
+static void
+handle_dashboard(struct gw_thread *t, h2o_req_t *req, const tr_route *r)
+{
+	static const char csp[] = "default-src 'none'; "
+	    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+	    "connect-src 'self'";
+	const char *event = r->event_id[0] != '\0' ? r->event_id :
+	    t->gw->conf.default_event;
+	size_t cap, len;
+	char *buf;
+
+	if (event[0] == '\0') {
+		respond_status(t, req, r->kind, TR_ENOT_FOUND, "no event: "
+		    "pass ?event=E (or start trgate with --default-event)");
+		return;
+	}
+	cap = tr_dashboard_size(event) + 1;
+	buf = h2o_mem_alloc_pool(&req->pool, cap);
+	len = tr_dashboard_render(buf, cap, event);
+	if (len == 0) {
+		respond_status(t, req, r->kind, TR_EINTERNAL, "dashboard");
+		return;
+	}
+	/* Always fresh, and the browser holds the page to what it is:
+	 * inline code, requests to this gateway only. */
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL,
+	    NULL, H2O_STRLIT("no-store"));
+	h2o_add_header_by_str(&req->pool, &req->res.headers,
+	    H2O_STRLIT("content-security-policy"), 0, NULL, csp,
+	    sizeof(csp) - 1);
+	respond_raw(t, req, r->kind, 200, "text/html; charset=utf-8", buf,
+	    len);
+}
+
 /* Bytes of the request head as the client sent it (about). */
 static size_t
 head_size(const h2o_req_t *req)
@@ -829,6 +867,9 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 		break;
 	case TR_ROUTE_METRICS:
 		handle_metrics(t, req);
+		break;
+	case TR_ROUTE_DASHBOARD:
+		handle_dashboard(t, req, &r);
 		break;
 	case TR_ROUTE_EVENT:
 		start_get_event(t, req, &r);

@@ -1,7 +1,9 @@
 /* test_controls: the operator's controls against a running cluster (real
  * redis-server, two stockd, trgate on loopback): ticketctl event topup,
- * event close and reopen, and what the buyers and the audit see. */
+ * event close and reopen, and what the buyers and the audit see; ticketctl
+ * watch while tickets sell. */
 #include <hiredis/hiredis.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -517,6 +520,276 @@ a_standalone_node_tops_up_closes_and_reopens_too(void **state)
 	th_stop(&solo.proc, SIGTERM, 5000);
 }
 
+/* ---- watch ------------------------------------------------------------ */
+
+/* Sell one ticket of event through the gateway (a new buyer each time);
+ * whether it sold. */
+static bool
+sell_one(const char *event, int i)
+{
+	char user[32], rid[128];
+	snprintf(user, sizeof(user), "w-%d", i);
+	if (reserve(event, user, "r") != 201)
+		return false;
+	body_str("reservation_id", rid, sizeof(rid));
+	return confirm(rid, user) == 200;
+}
+
+/* The JSON objects of a watch's output, one a line, into lines (at most
+ * cap); how many. The caller deletes them. */
+static int
+watch_lines(const char *text, cJSON **lines, int cap)
+{
+	int n = 0;
+	for (const char *p = text; *p != '\0' && n < cap;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if ((lines[n] = cJSON_ParseWithLength(p, len)) == NULL)
+			fail_msg("not a JSON line: %.*s", (int)len, p);
+		n++;
+		p += len + (nl != NULL);
+	}
+	return n;
+}
+
+static double
+num(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	if (!cJSON_IsNumber(v))
+		fail_msg("no number \"%s\" in %s", name, cJSON_Print(o));
+	return v->valuedouble;
+}
+
+/* The event of a watch line (the only one when the watch named it). */
+static const cJSON *
+watch_event(const cJSON *line, const char *id)
+{
+	const cJSON *e;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(line, "events"))
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e,
+		    "event_id");
+		if (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
+			return e;
+	}
+	fail_msg("no event %s in the watch line", id);
+	return NULL;
+}
+
+/* A lease entry of node in a watch line's event, or NULL. */
+static const cJSON *
+watch_lease(const cJSON *event, const char *node)
+{
+	const cJSON *l;
+	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(event,
+	    "leases"))
+	{
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "node");
+		if (cJSON_IsString(v) && strcmp(v->valuestring, node) == 0)
+			return l;
+	}
+	return NULL;
+}
+
+static void
+read_file(const char *path, char *buf, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+	assert_non_null(f);
+	n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+static void
+watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
+{
+	static char text[65536];
+	char *argv[] = {(char *)th_bin("ticketctl"), "--redis", redis.addr,
+	    "watch", "WA", "--json", "--count", "3", NULL};
+	cJSON *lines[8];
+	th_proc w;
+	int64_t until;
+	int sold = 0, n, status;
+	(void)state;
+
+	assert_int_equal(th_event_create(&nodes[0], "WA", 5000, 1, 60000),
+	    0);
+	/* Both nodes sell it (the gateway alternates), so both lease. */
+	for (int i = 0; i < 4; i++)
+		assert_true(sell_one("WA", sold++));
+
+	/* Three refreshes a second apart while buyers keep buying; the
+	 * buying stops after 2.5 s or 2000 tickets. */
+	assert_int_equal(th_spawn(&w, "watch.log", argv), 0);
+	until = tr_mono_ms() + 2500;
+	while (tr_mono_ms() < until && sold < 2000)
+		if (sell_one("WA", sold))
+			sold++;
+	/* Signal 0: only wait for it to end on its own. */
+	status = th_stop(&w, 0, 10000);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	read_file(w.log, text, sizeof(text));
+	n = watch_lines(text, lines, 8);
+	if (n != 3)
+		fail_msg("%d lines, not 3:\n%s", n, text);
+
+	for (int i = 0; i < 3; i++) {
+		const cJSON *e = watch_event(lines[i], "WA"), *l;
+		assert_int_equal(num(lines[i], "nodes_up"), 2);
+		/* One script read them: the sum holds in every line. */
+		assert_int_equal(num(e, "pool") + num(e, "leased") +
+		    num(e, "held") + num(e, "sold"), num(e, "total"));
+		assert_int_equal(num(e, "total"), 5000);
+		for (int k = 0; k < 2; k++) {
+			const char *node = k == 0 ? "n1" : "n2";
+			if ((l = watch_lease(e, node)) == NULL)
+				fail_msg("no lease of %s in %s", node,
+				    cJSON_PrintUnformatted(e));
+			assert_true(num(l, "lease") >= 0);
+			assert_true(num(l, "held") >= 0);
+			assert_true(cJSON_IsTrue(
+			    cJSON_GetObjectItemCaseSensitive(l, "up")));
+		}
+	}
+	/* Sold grows, and the rate is its difference over the time between
+	 * two refreshes (none on the first). */
+	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
+	    watch_event(lines[0], "WA"), "sales_per_s")));
+	assert_true(num(watch_event(lines[2], "WA"), "sold") >
+	    num(watch_event(lines[0], "WA"), "sold"));
+	for (int i = 1; i < 3; i++) {
+		const cJSON *e = watch_event(lines[i], "WA");
+		const cJSON *p = watch_event(lines[i - 1], "WA");
+		double dt = (num(lines[i], "at_ms") - num(lines[i - 1],
+		    "at_ms")) / 1000.0;
+		double diff = num(e, "sold") - num(p, "sold");
+		assert_true(dt > 0.5 && dt < 5);
+		if (fabs(num(e, "sales_per_s") * dt - diff) > 1 + diff / 20)
+			fail_msg("%g/s over %g s is not %g tickets",
+			    num(e, "sales_per_s"), dt, diff);
+		assert_true(diff > 0);
+	}
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(lines[i]);
+
+	/* Once the selling stopped, it says what Redis says. */
+	assert_int_equal(ctl("--redis %s watch WA --json --count 1",
+	    redis.addr), 0);
+	assert_int_equal(watch_lines(out, lines, 8), 1);
+	assert_int_equal(num(watch_event(lines[0], "WA"), "sold"),
+	    th_redis_int(&redis, "GET tr:{WA}:sold"));
+	assert_int_equal(num(watch_event(lines[0], "WA"), "sold"), sold);
+	cJSON_Delete(lines[0]);
+
+	/* Without an event: every event of this run fits its page, by id. */
+	assert_int_equal(ctl("--json --redis %s watch --count 1", redis.addr),
+	    0);
+	assert_int_equal(watch_lines(out, lines, 8), 1);
+	watch_event(lines[0], "WA");
+	watch_event(lines[0], "T1");
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(lines[0],
+	    "more")));
+	{
+		const cJSON *e, *prev = NULL;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
+		    lines[0], "events"))
+		{
+			const char *id = cJSON_GetObjectItemCaseSensitive(e,
+			    "event_id")->valuestring;
+			if (prev != NULL)
+				assert_true(strcmp(cJSON_GetObjectItemCaseSensitive(
+				    prev, "event_id")->valuestring, id) < 0);
+			prev = e;
+		}
+	}
+	cJSON_Delete(lines[0]);
+
+	/* Not a terminal: plain lines, no escape codes. */
+	assert_int_equal(ctl("--redis %s watch WA --count 1", redis.addr), 0);
+	assert_out_has("nodes up 2 of");
+	assert_out_has("WA: sold");
+	assert_null(strchr(out, '\033'));
+}
+
+static void
+watch_counts_a_node_that_stops_as_down(void **state)
+{
+	th_stockd extra;
+	cJSON *line;
+	(void)state;
+
+	assert_int_equal(th_stockd_start(&extra, "n4", &redis,
+	    (const char *[]){NODE_FLAGS, NULL}), 0);
+	assert_int_equal(ctl("--json --redis %s watch WA --count 1",
+	    redis.addr), 0);
+	assert_int_equal(watch_lines(out, &line, 1), 1);
+	assert_int_equal(num(line, "nodes_up"), 3);
+	cJSON_Delete(line);
+	/* A clean stop drops its liveness claim at once. */
+	assert_int_equal(th_stop(&extra.proc, SIGTERM, 5000), 0);
+	assert_int_equal(ctl("--json --redis %s watch WA --count 1",
+	    redis.addr), 0);
+	assert_int_equal(watch_lines(out, &line, 1), 1);
+	assert_int_equal(num(line, "nodes_up"), 2);
+	cJSON_Delete(line);
+}
+
+static void
+watch_refuses_what_it_cannot_show_with_ticketctl_exit_codes(void **state)
+{
+	(void)state;
+
+	assert_int_equal(ctl("--redis %s watch NOPE --count 1", redis.addr),
+	    1);
+	assert_out_has("no event NOPE in Redis");
+	assert_int_equal(ctl("--json --redis %s watch NOPE --count 1",
+	    redis.addr), 1);
+	assert_out_has("\"error\":\"not_found\"");
+	assert_int_equal(ctl("--redis %s watch WA --count x", redis.addr), 2);
+	assert_int_equal(ctl("--redis %s watch WA --count -1", redis.addr), 2);
+	assert_int_equal(ctl("--redis %s watch WA --interval 10ms",
+	    redis.addr), 2);
+	assert_out_has("--interval must be");
+	assert_int_equal(ctl("--redis %s watch WA --interval soon",
+	    redis.addr), 2);
+	assert_int_equal(ctl("--redis %s watch WA T1", redis.addr), 2);
+	assert_int_equal(ctl("--redis %s watch 'b@d'", redis.addr), 2);
+	assert_int_equal(ctl("--redis %s watch WA --bogus 1", redis.addr), 2);
+	/* Nothing listens there. */
+	assert_int_equal(ctl("--timeout 500ms --redis 127.0.0.1:%d watch WA "
+	    "--count 1", th_free_port()), 3);
+	assert_out_has("cannot reach Redis");
+}
+
+static void
+watch_until_stopped_ends_cleanly_on_sigterm(void **state)
+{
+	static char text[65536];
+	char *argv[] = {(char *)th_bin("ticketctl"), "--redis", redis.addr,
+	    "--json", "watch", "WA", "--interval", "100ms", NULL};
+	th_proc w;
+	int64_t until;
+	int status;
+	(void)state;
+
+	assert_int_equal(th_spawn(&w, "watch-term.log", argv), 0);
+	/* At least two refreshes, within 5 s. */
+	until = tr_mono_ms() + 5000;
+	do {
+		tr_sleep_ms(50);
+		read_file(w.log, text, sizeof(text));
+	} while (strchr(text, '\n') == strrchr(text, '\n') &&
+	    tr_mono_ms() < until);
+	assert_true(strchr(text, '\n') != strrchr(text, '\n'));
+	status = th_stop(&w, SIGTERM, 5000);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -535,6 +808,12 @@ main(void)
 	    cmocka_unit_test(
 		a_topup_goes_to_the_waitlist_first_and_a_closed_sale_makes_no_offer),
 	    cmocka_unit_test(a_standalone_node_tops_up_closes_and_reopens_too),
+	    cmocka_unit_test(
+		watch_shows_sales_leases_and_nodes_up_while_tickets_sell),
+	    cmocka_unit_test(watch_counts_a_node_that_stops_as_down),
+	    cmocka_unit_test(
+		watch_refuses_what_it_cannot_show_with_ticketctl_exit_codes),
+	    cmocka_unit_test(watch_until_stopped_ends_cleanly_on_sigterm),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, setup_cluster, teardown_cluster);

@@ -379,6 +379,42 @@ an_audit_is_read_with_every_node_and_figure(void **state)
 	free(a);
 }
 
+static void
+a_watch_is_read_with_every_node_s_lease_and_holds(void **state)
+{
+	tr_watch *w = malloc(sizeof(*w));
+	tr_call k;
+	(void)state;
+
+	/* total, pool, sold, held, closed, {node, lease, held}... */
+	assert_non_null(w);
+	tr_call_watch(&k, EV);
+	assert_int_equal(answer(&k, "*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|"
+	    "*3|$_wl|:0|:2"), 0);
+	assert_int_equal(tr_result_watch(&k, w), 0);
+	assert_int_equal(w->total, 100);
+	assert_int_equal(w->pool, 60);
+	assert_int_equal(w->sold, 7);
+	assert_int_equal(w->held, 11);
+	assert_true(w->closed);
+	assert_int_equal(w->node_count, 2);
+	assert_string_equal(w->nodes[0].node, "n1");
+	assert_int_equal(w->nodes[0].lease, 20);
+	assert_int_equal(w->nodes[0].held, 3);
+	assert_string_equal(w->nodes[1].node, "_wl");
+	assert_int_equal(w->nodes[1].lease, 0);
+	assert_int_equal(w->nodes[1].held, 2);
+	tr_call_done(&k);
+	/* No node yet, sale open. */
+	tr_call_watch(&k, EV);
+	assert_int_equal(answer(&k, "*6|:5|:5|:0|:0|:0|*0"), 0);
+	assert_int_equal(tr_result_watch(&k, w), 0);
+	assert_false(w->closed);
+	assert_int_equal(w->node_count, 0);
+	tr_call_done(&k);
+	free(w);
+}
+
 /* ---- every reader, against other shapes and refusals ---------------- */
 
 static void
@@ -642,6 +678,19 @@ read_audit(const tr_call *k)
 	return tr_result_audit(k, &a);
 }
 
+static void
+build_watch(tr_call *k)
+{
+	tr_call_watch(k, EV);
+}
+
+static int
+read_watch(const tr_call *k)
+{
+	static tr_watch w;
+	return tr_result_watch(k, &w);
+}
+
 #define BAD_MAX 6
 
 static const struct reader {
@@ -721,6 +770,14 @@ static const struct reader {
 	    "*26|" AUDIT_HEAD "*1|*2|$n1|:20|" AUDIT_TAIL,
 	    "*26|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|"
 	    ":11|:1|:2|:-3|:1|:4|:2|:0|:0"}},
+    {"watch", build_watch, read_watch,
+	"*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|*3|$_wl|:0|:2",
+	{"*5|:100|:60|:7|:11|:1",
+	    "*6|:100|:60|:7|:11|:1|:2",
+	    "*6|:100|:-60|:7|:11|:1|*0",
+	    "*6|:100|:60|:7|:11|$closed|*0",
+	    "*6|:100|:60|:7|:11|:1|*1|*2|$n1|:20",
+	    "*6|:100|:60|:7|:11|:1|*1|*3|$n1|:-20|:3"}},
     {"wl_join", build_wl_join, read_wl_entry,
 	"*9|:1|:1|:7|:3|:2|$|:0|:1796297870440|:1796297870440",
 	{"*8|:1|:1|:7|:3|:2|$|:0|:1796297870440",
@@ -945,6 +1002,8 @@ main(void)
 		hold_confirm_release_and_expire_answers_are_read_item_by_item),
 	    cmocka_unit_test(sweeping_and_giving_back_answers_are_read),
 	    cmocka_unit_test(an_audit_is_read_with_every_node_and_figure),
+	    cmocka_unit_test(
+		a_watch_is_read_with_every_node_s_lease_and_holds),
 	    cmocka_unit_test(every_reader_refuses_an_answer_of_another_shape),
 	    cmocka_unit_test(every_reader_answers_a_refusal_with_its_code),
 	    cmocka_unit_test(a_refused_confirm_item_says_why),

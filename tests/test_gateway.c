@@ -1,6 +1,7 @@
 /* test_gateway: a real trgate in front of real stockd processes (standalone
  * mode), over real HTTP on loopback: exact weighted split, fan-out to the
- * last ticket, a node killed and restarted, hostile clients, overload. */
+ * last ticket, a node killed and restarted, hostile clients, overload, the
+ * live page. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -572,6 +573,75 @@ two_loops_survive_connection_churn(void **state)
 	th_stop(&n.proc, SIGTERM, 5000);
 }
 
+/* GET path over a raw connection: the whole answer, head included, in
+ * body; the status. */
+static int
+raw_get(int port, const char *path)
+{
+	char req[256];
+	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n", path);
+	return raw_exchange(port, req, (size_t)n, 5000);
+}
+
+static void
+dashboard_is_the_page_of_the_default_or_named_event(void **state)
+{
+	th_stockd n;
+	th_gate g, bare;
+	char flag[256];
+	(void)state;
+
+	assert_int_equal(th_stockd_start(&n, "n1", NULL, (const char *[]){
+	    "--event", "E=10", NULL}), 0);
+	node_flag(flag, sizeof(flag), &n, 1, NULL);
+	assert_int_equal(th_gate_start(&g, (const char *[]){"--node", flag,
+	    "--default-event", "E", NULL}), 0);
+
+	/* One HTML page, never cached, held to this gateway by its CSP. */
+	assert_int_equal(raw_get(g.port, "/dashboard"), 200);
+	assert_non_null(strcasestr(body,
+	    "\r\ncontent-type: text/html; charset=utf-8\r\n"));
+	assert_non_null(strcasestr(body, "\r\ncache-control: no-store\r\n"));
+	assert_non_null(strcasestr(body, "\r\ncontent-security-policy: "
+	    "default-src 'none';"));
+	assert_non_null(strstr(body, "<!DOCTYPE html>"));
+	assert_non_null(strstr(body, "data-event=\"E\""));
+	assert_non_null(strstr(body, "</html>"));
+	/* Another event by name, known or not yet (the page says what GET
+	 * /v1/events answers). */
+	assert_int_equal(raw_get(g.port, "/dashboard?event=Later.1"), 200);
+	assert_non_null(strstr(body, "data-event=\"Later.1\""));
+	assert_int_equal(th_http(g.port, "GET", "/v1/events/Later.1", NULL,
+	    body, sizeof(body)), 404);
+	/* A bad name: the API's JSON 400. */
+	assert_int_equal(th_http(g.port, "GET", "/dashboard?event=b%40d",
+	    NULL, body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "\"error\":\"invalid\""));
+	assert_int_equal(th_http(g.port, "POST", "/dashboard", "{}", body,
+	    sizeof(body)), 405);
+	assert_int_equal(th_http(g.port, "GET", "/metrics", NULL, body,
+	    sizeof(body)), 200);
+	assert_non_null(strstr(body, "trgate_requests_total{route=\"dashboard"
+	    "\",status=\"200\"} 2\n"));
+	assert_non_null(strstr(body, "trgate_requests_total{route=\"dashboard"
+	    "\",status=\"400\"} 1\n"));
+
+	/* No default event: name one, or 404. */
+	assert_int_equal(th_gate_start(&bare, (const char *[]){"--node", flag,
+	    NULL}), 0);
+	assert_int_equal(th_http(bare.port, "GET", "/dashboard", NULL, body,
+	    sizeof(body)), 404);
+	assert_non_null(strstr(body, "\"error\":\"not_found\""));
+	assert_non_null(strstr(body, "?event="));
+	assert_int_equal(th_http(bare.port, "GET", "/dashboard?event=E", NULL,
+	    body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "<title>E - ticketrush live</title>"));
+	th_stop(&bare.proc, SIGTERM, 5000);
+	th_stop(&g.proc, SIGTERM, 5000);
+	th_stop(&n.proc, SIGTERM, 5000);
+}
+
 static int
 teardown_all(void **state)
 {
@@ -594,6 +664,8 @@ main(void)
 	    cmocka_unit_test(
 		far_more_requests_than_the_inflight_bound_get_fast_503s),
 	    cmocka_unit_test(two_loops_survive_connection_churn),
+	    cmocka_unit_test(
+		dashboard_is_the_page_of_the_default_or_named_event),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown_all);

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "dashboard.h"
 #include "http_api.h"
 #include "tr_err.h"
 
@@ -317,6 +318,83 @@ event_figures_add_up_over_nodes(void **state)
 	cJSON_Delete(j);
 }
 
+/* ---- the live page ----------------------------------------------------- */
+
+static void
+dashboard_route_takes_an_optional_valid_event(void **state)
+{
+	tr_route r;
+	tr_http_error e;
+	(void)state;
+
+	assert_int_equal(route("GET", "/dashboard", &r, &e), 0);
+	assert_int_equal(r.kind, TR_ROUTE_DASHBOARD);
+	assert_string_equal(r.event_id, "");
+	assert_int_equal(route("HEAD", "/dashboard?event=G1234", &r, &e), 0);
+	assert_string_equal(r.event_id, "G1234");
+	assert_int_equal(route("GET", "/dashboard?x=1&event=G1%3A2", &r, &e),
+	    0);
+	assert_string_equal(r.event_id, "G1:2");
+	assert_string_equal(tr_route_name[TR_ROUTE_DASHBOARD], "dashboard");
+	/* A bad name is the API's 400, with its JSON. */
+	assert_int_equal(route("GET", "/dashboard?event=b%40d", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_string_equal(e.code, "invalid");
+	assert_string_equal(r.event_id, "");
+	assert_int_equal(route("GET", "/dashboard?event=", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("GET", "/dashboard?event=%zz", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("GET", "/dashboard?event=<script>", &r, &e),
+	    -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("POST", "/dashboard", &r, &e), -1);
+	assert_int_equal(e.status, 405);
+	assert_int_equal(route("GET", "/dashboard/x", &r, &e), -1);
+	assert_int_equal(e.status, 404);
+}
+
+static void
+dashboard_page_is_self_contained_and_names_its_event(void **state)
+{
+	static char page[65536];
+	size_t len, want;
+	(void)state;
+
+	want = tr_dashboard_size("G1234");
+	len = tr_dashboard_render(page, sizeof(page), "G1234");
+	assert_int_equal(len, want);
+	assert_int_equal(strlen(page), len);
+	assert_null(strstr(page, "@EVENT@"));
+	assert_non_null(strstr(page, "<title>G1234 - ticketrush live"));
+	assert_non_null(strstr(page, "data-event=\"G1234\""));
+	/* What it reads, and the figures it shows. */
+	assert_non_null(strstr(page, "\"/v1/events/\""));
+	assert_non_null(strstr(page, "\"/metrics\""));
+	assert_non_null(strstr(page, "id=\"sold\""));
+	assert_non_null(strstr(page, "id=\"rate\""));
+	assert_non_null(strstr(page, "id=\"nodes-up\""));
+	/* Nothing from elsewhere: no URL with a host, no file to load. */
+	assert_null(strstr(page, "http://"));
+	assert_null(strstr(page, "https://"));
+	assert_null(strstr(page, "//cdn"));
+	assert_null(strstr(page, " src="));
+	assert_null(strstr(page, "<link"));
+	assert_null(strstr(page, "@import"));
+	assert_null(strstr(page, "url("));
+	/* Each id shape, and only that. */
+	assert_int_equal(tr_dashboard_render(page, sizeof(page), "a:b.c-d_e"),
+	    tr_dashboard_size("a:b.c-d_e"));
+	assert_int_equal(tr_dashboard_render(page, sizeof(page),
+	    "\"><script>"), 0);
+	assert_int_equal(tr_dashboard_render(page, sizeof(page), ""), 0);
+	/* A buffer one byte short is left alone. */
+	memset(page, 'x', 16);
+	assert_int_equal(tr_dashboard_render(page, want, "G1234"), 0);
+	assert_int_equal(page[0], 'x');
+	assert_int_equal(tr_dashboard_render(page, want + 1, "G1234"), want);
+}
+
 int
 main(void)
 {
@@ -329,6 +407,9 @@ main(void)
 	    cmocka_unit_test(node_statuses_map_to_documented_http_codes),
 	    cmocka_unit_test(answers_are_valid_json_with_escaped_strings),
 	    cmocka_unit_test(event_figures_add_up_over_nodes),
+	    cmocka_unit_test(dashboard_route_takes_an_optional_valid_event),
+	    cmocka_unit_test(
+		dashboard_page_is_self_contained_and_names_its_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl_print.h"
+#include "ctl_watch.h"
 #include "tr_client.h"
 #include "tr_clock.h"
 #include "tr_coord.h"
@@ -66,12 +68,20 @@ usage(FILE *f)
 "  audit EVENT                    check the ledger in Redis: conservation,\n"
 "                                 oversell, holds and their indexes,\n"
 "                                 per-user limit, orders\n"
+"  watch [EVENT] [--count N] [--interval DUR] [--json]\n"
+"                                 live view from Redis, refreshed every\n"
+"                                 --interval (default 1s, 100ms..10m):\n"
+"                                 sold, held, pool, leases per node,\n"
+"                                 sales per second, nodes up; without\n"
+"                                 EVENT the first 20 events; --count N\n"
+"                                 refreshes (default 0: until Ctrl-C or\n"
+"                                 SIGTERM); --json: one object a line\n"
 "\n"
 "options:\n"
 "  --url URL         node URL for every command (default: data commands\n"
 "                    tcp://127.0.0.1:7001, admin commands\n"
 "                    tcp://127.0.0.1:7101)\n"
-"  --redis HOST:PORT Redis for audit and event all (default\n"
+"  --redis HOST:PORT Redis for audit, event all and watch (default\n"
 "                    127.0.0.1:6379)\n"
 "  --timeout DUR     per call (default 3s)\n"
 "  --json            print JSON (also for errors)\n"
@@ -462,6 +472,55 @@ cmd_audit(const char *event_id)
 	return failed ? EXIT_REFUSED : 0;
 }
 
+/* watch [EVENT] [--count N] [--interval DUR] [--json]: --json may also
+ * follow the command, as scripts tend to write it. */
+static int
+cmd_watch(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"count", 1, NULL, 'c'}, {"interval", 1, NULL, 'i'},
+	    {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	ctl_watch_opts w = {.interval_ms = 1000, .redis_addr = redis_addr};
+	tr_coord *coord = NULL;
+	int opt, rv;
+
+	optind = 0; /* 0: glibc re-initialises (the first scan used "+") */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			if (tr_parse_u64(optarg, 0, 1000000, &w.count))
+				return fail_usage("--count must be 0..1000000 "
+				    "(0: until Ctrl-C)", optarg);
+			break;
+		case 'i':
+			if (tr_parse_duration_ms(optarg, 600000,
+			    &w.interval_ms) || w.interval_ms < 100)
+				return fail_usage("--interval must be a "
+				    "duration of 100ms..10m", optarg);
+			break;
+		case 'j': json = true; break;
+		default:
+			return fail_usage("unknown option for watch", NULL);
+		}
+	}
+	/* getopt_long moved the positional arguments after the options. */
+	if (optind < argc)
+		w.event_id = argv[optind++];
+	if (optind < argc)
+		return fail_usage("watch takes one event id at most",
+		    argv[optind]);
+	if (w.event_id != NULL && !tr_event_id_valid(w.event_id))
+		return fail_usage("bad event id (1-64 of [A-Za-z0-9._:-])",
+		    w.event_id);
+	w.json = json;
+	w.tty = !json && isatty(STDOUT_FILENO);
+	if ((rv = open_redis(&coord)) != 0)
+		return rv;
+	rv = ctl_watch_run(coord, &w);
+	tr_coord_close(coord);
+	return rv;
+}
+
 /* Parse the options that follow a command's positional arguments. */
 static int
 parse_cmd_opts(int argc, char **argv, struct args *a)
@@ -691,6 +750,8 @@ main(int argc, char **argv)
 		return fail_usage("unknown waitlist command or wrong number "
 		    "of arguments", a.sub);
 	}
+	if (strcmp(cmd, "watch") == 0)
+		return cmd_watch(argc, argv);
 	np = positionals(argc, argv, pos, 2);
 	if (np < 0)
 		return fail_usage("too many arguments", NULL);

@@ -6,7 +6,8 @@
  * the route takes one (reserve; confirm and release); then every answer
  * the gateway may write from what was parsed: the error, the hold, the
  * order, the event, the /buy/ticket answers, and the errors made from a
- * node's status and detail (the body's first line stands for the detail).
+ * node's status and detail (the body's first line stands for the detail);
+ * for /dashboard, the page of the event it names.
  *
  * Checked: what a parser accepts has its documented shape; every answer
  * fits the gateway's buffer (TR_HTTP_ANSWER_MAX), is one JSON object that
@@ -21,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dashboard.h"
 #include "http_api.h"
 #include "tr_err.h"
 #include "tr_ids.h"
@@ -310,6 +312,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tr_rid_format(rid, "n1", 0, "G1234");
 		j = check_answer(&a, short_cap);
 		cJSON_Delete(j);
+		break;
+	}
+	case TR_ROUTE_DASHBOARD: {
+		/* The page of the event named (else the default one), whole,
+		 * in exactly its room; with a byte less, nothing. */
+		const char *ev = r.event_id[0] ? r.event_id : "G1234";
+		size_t n = tr_dashboard_size(ev);
+		char *page;
+		CHECK(r.event_id[0] == '\0' || tr_event_id_valid(r.event_id));
+		CHECK((page = malloc(n + 1)) != NULL);
+		CHECK(tr_dashboard_render(page, n, ev) == 0);
+		CHECK(tr_dashboard_render(page, n + 1, ev) == n);
+		CHECK(strlen(page) == n && strstr(page, "@EVENT@") == NULL);
+		free(page);
 		break;
 	}
 	default:
