@@ -88,4 +88,9 @@ typedef struct tl_line_sample {
 int64_t tl_line_unsold_while_waiting(const tl_line_sample *s, size_t n,
     int64_t grace_ms);
 
+/* The grace trload uses: five node syncs (200 ms each), which also covers
+ * the pool a node reports from a grant while its figure of the line is a
+ * sync old. */
+#define TL_LINE_UNSOLD_GRACE_MS 1000
+
 #endif
