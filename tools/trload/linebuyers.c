@@ -202,9 +202,13 @@ fmt_request(const tl_linebuyers *lb, int op, uint64_t user, const char *rid,
 		    body);
 		break;
 	case TL_LOP_WAIT:
+		/* Named, the state last seen (an offer is the only state
+		 * the tool polls in besides waiting): a change between two
+		 * polls is answered at once, not waited past. */
 		n = snprintf(buf, cap, "GET /v1/events/%s/waitlist/%s?wait=%"
-		    PRId64 "ms HTTP/1.1\r\nHost: %s\r\n\r\n", lb->c.event, uid,
-		    lb->c.wait_ms, lb->c.target);
+		    PRId64 "ms&state=%s HTTP/1.1\r\nHost: %s\r\n\r\n",
+		    lb->c.event, uid, lb->c.wait_ms, rid[0] ? "offered" :
+		    "waiting", lb->c.target);
 		break;
 	case TL_LOP_LEAVE:
 		n = snprintf(buf, cap, "DELETE /v1/events/%s/waitlist/%s HTTP/1.1"
