@@ -175,7 +175,8 @@ parse_wait_query(const char *q, size_t qlen, tr_route *out,
 		end = i++;
 		if (end - start >= 6 && memcmp(q + start, "state=", 6) == 0) {
 			int k = 0;
-			if (decode(q + start + 6, end - start - 6, v, sizeof(v)))
+			if (decode(q + start + 6, end - start - 6, v,
+			    sizeof(v)))
 				for (k = 6; k > 0; k--)
 					if (strcmp(v, wl_state_names[k]) == 0)
 						break;

@@ -1148,7 +1148,8 @@ main(void)
 		cmocka_unit_test(json_result_carries_the_waitlist_figures),
 		cmocka_unit_test(
 		    unknown_order_violations_stay_unknown_through_the_file),
-		cmocka_unit_test(a_result_of_before_the_waitlist_reads_as_no_line),
+		cmocka_unit_test(
+		    a_result_of_before_the_waitlist_reads_as_no_line),
 		cmocka_unit_test(line_log_is_read_with_its_offers_in_order),
 		cmocka_unit_test(line_log_without_its_figures_is_refused),
 		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),

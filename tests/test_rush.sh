@@ -72,12 +72,14 @@ jq '.offers[0].seq as $a | .offers[1].seq as $b |
 # The verdict prints them; the report names them and charts the line.
 for w in "order violations              0" \
 	"unsold while line not empty   0" "return → offer p50 / p99"; do
-	grep -qF "$w" "$out/demo.txt" || { echo "FAILED: no '$w' in the verdict"; exit 1; }
+	grep -qF "$w" "$out/demo.txt" ||
+		{ echo "FAILED: no '$w' in the verdict"; exit 1; }
 done
 for w in "Order violations (Redis offer log)" \
 	"Tickets unsold while the line was not empty" \
 	"Return → offer p50 / p99" "The waitlist over time"; do
-	grep -qF "$w" "$out/report.html" || { echo "FAILED: no '$w' in the report"; exit 1; }
+	grep -qF "$w" "$out/report.html" ||
+		{ echo "FAILED: no '$w' in the report"; exit 1; }
 done
 if [ "$mode" = kill ]; then
 	grep -q "killed stock node" "$out/events.log"

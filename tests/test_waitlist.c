@@ -713,7 +713,7 @@ through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
  * takes "offered" for where it starts and waits past it; with the state
  * the buyer last saw (waiting) it answers at once. */
 static void
-a_long_poll_naming_the_state_it_knows_answers_a_change_it_missed(void **st)
+a_long_poll_naming_its_state_answers_a_change_it_missed(void **st)
 {
 	struct cluster cl;
 	th_gate g;
@@ -750,7 +750,8 @@ a_long_poll_naming_the_state_it_knows_answers_a_change_it_missed(void **st)
 	 * answers the last check a second before the wait would end). */
 	t0 = tr_mono_ms();
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G/waitlist/wb?wait=3s", NULL, body, sizeof(body)), 200);
+	    "/v1/events/G/waitlist/wb?wait=3s", NULL, body, sizeof(body)),
+	    200);
 	took = tr_mono_ms() - t0;
 	field(body, "state", state, sizeof(state));
 	assert_string_equal(state, "offered");
@@ -778,7 +779,7 @@ main(void)
 	    T(concurrent_returns_on_three_nodes_are_offered_in_join_order),
 	    T(an_offer_that_expires_passes_to_the_next_in_line),
 	    T(a_refund_feeds_the_line),
-	    T(a_long_poll_naming_the_state_it_knows_answers_a_change_it_missed),
+	    T(a_long_poll_naming_its_state_answers_a_change_it_missed),
 	    T(offers_stay_confirmable_when_the_node_that_took_the_join_dies),
 	    T(the_line_has_a_cap_and_a_buyer_at_the_limit_cannot_join),
 	    T(a_buyer_who_got_a_ticket_elsewhere_is_skipped),

@@ -188,6 +188,8 @@ static size_t
 fmt_request(const tl_linebuyers *lb, int op, uint64_t user, const char *rid,
     char *buf, size_t cap)
 {
+	static const char json[] = "Content-Type: application/json\r\n";
+	const char *ev = lb->c.event, *host = lb->c.target;
 	char uid[LB_UID_MAX], body[256];
 	int n = 0, b = 0;
 
@@ -196,37 +198,35 @@ fmt_request(const tl_linebuyers *lb, int op, uint64_t user, const char *rid,
 	case TL_LOP_JOIN:
 		b = snprintf(body, sizeof(body), "{\"user\":\"%s\","
 		    "\"request_id\":\"w%" PRIu64 "\"}", uid, user);
-		n = snprintf(buf, cap, "POST /v1/events/%s/waitlist HTTP/1.1\r\n"
-		    "Host: %s\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %d\r\n\r\n%s", lb->c.event, lb->c.target, b,
-		    body);
+		n = snprintf(buf, cap, "POST /v1/events/%s/waitlist HTTP/1.1"
+		    "\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n%s", ev,
+		    host, json, b, body);
 		break;
 	case TL_LOP_WAIT:
 		/* Named, the state last seen (an offer is the only state
 		 * the tool polls in besides waiting): a change between two
 		 * polls is answered at once, not waited past. */
 		n = snprintf(buf, cap, "GET /v1/events/%s/waitlist/%s?wait=%"
-		    PRId64 "ms&state=%s HTTP/1.1\r\nHost: %s\r\n\r\n",
-		    lb->c.event, uid, lb->c.wait_ms, rid[0] ? "offered" :
-		    "waiting", lb->c.target);
+		    PRId64 "ms&state=%s HTTP/1.1\r\nHost: %s\r\n\r\n", ev,
+		    uid, lb->c.wait_ms, rid[0] ? "offered" : "waiting", host);
 		break;
 	case TL_LOP_LEAVE:
-		n = snprintf(buf, cap, "DELETE /v1/events/%s/waitlist/%s HTTP/1.1"
-		    "\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", lb->c.event, uid,
-		    lb->c.target);
+		n = snprintf(buf, cap, "DELETE /v1/events/%s/waitlist/%s "
+		    "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", ev,
+		    uid, host);
 		break;
 	case TL_LOP_CONFIRM:
 		b = snprintf(body, sizeof(body), "{\"user\":\"%s\","
 		    "\"payment_ref\":\"PAY-W-%s\"}", uid, uid);
-		n = snprintf(buf, cap, "POST /v1/reservations/%s/confirm HTTP/1.1"
-		    "\r\nHost: %s\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %d\r\n\r\n%s", rid, lb->c.target, b, body);
+		n = snprintf(buf, cap, "POST /v1/reservations/%s/confirm "
+		    "HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		    rid, host, json, b, body);
 		break;
 	case TL_LOP_REFUND:
 		b = snprintf(body, sizeof(body), "{\"user\":\"%s\"}", uid);
 		n = snprintf(buf, cap, "POST /v1/orders/%s/refund HTTP/1.1\r\n"
-		    "Host: %s\r\nContent-Type: application/json\r\n"
-		    "Content-Length: %d\r\n\r\n%s", rid, lb->c.target, b, body);
+		    "Host: %s\r\n%sContent-Length: %d\r\n\r\n%s", rid, host,
+		    json, b, body);
 		break;
 	}
 	return n > 0 && (size_t)n < cap && b >= 0 &&
@@ -599,8 +599,8 @@ take_new(tl_linebuyers *lb, int64_t now)
 
 	if (nw > lb->cap_w)
 		nw = lb->cap_w;
-	while (lb->next_w < nw && atomic_load_explicit(&lb->w[lb->next_w].ready,
-	    memory_order_acquire)) {
+	while (lb->next_w < nw && atomic_load_explicit(
+	    &lb->w[lb->next_w].ready, memory_order_acquire)) {
 		struct waiter *w = &lb->w[lb->next_w++];
 		w->join_open = true;
 		w->lapser = tl_share_pick(w->user, TL_PICK_LAPSE, lb->c.lapse);
@@ -851,7 +851,9 @@ tl_linebuyers_stop(tl_linebuyers *lb, bool abort)
 static int
 seq_cmp(const void *a, const void *b)
 {
-	uint64_t x = ((const tl_offer *)a)->seq, y = ((const tl_offer *)b)->seq;
+	uint64_t x = ((const tl_offer *)a)->seq;
+	uint64_t y = ((const tl_offer *)b)->seq;
+
 	return x < y ? -1 : x > y;
 }
 

@@ -97,8 +97,9 @@ tl_line_return_times(const tl_offer *offers, size_t n, tl_hist *h)
 {
 	for (size_t k = 0; k < n; k++) {
 		int64_t d;
-		if (__builtin_sub_overflow(offers[k].offer_ms, offers[k].ret_ms,
-		    &d) || d < 0)
+		const tl_offer *o = &offers[k];
+		if (__builtin_sub_overflow(o->offer_ms, o->ret_ms, &d) ||
+		    d < 0)
 			d = 0;
 		tl_hist_record(h, (uint64_t)d);
 	}

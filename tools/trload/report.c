@@ -389,8 +389,9 @@ json_line(FILE *f, const tl_line *l)
 	fputs("{\"stopped_by\":", f);
 	json_str(f, l->stopped_by);
 	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
-	    ",\"joiners\":%" PRIu64 ",\"joined\":%" PRIu64 ",\"join_refused\":%"
-	    PRIu64 ",\"offered\":%" PRIu64 ",\"confirmed\":%" PRIu64
+	    ",\"joiners\":%" PRIu64 ",\"joined\":%" PRIu64
+	    ",\"join_refused\":%" PRIu64 ",\"offered\":%" PRIu64
+	    ",\"confirmed\":%" PRIu64
 	    ",\"lapsed\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"left\":%" PRIu64
 	    ",\"left_offered\":%" PRIu64 ",\"skipped\":%" PRIu64
 	    ",\"refunders\":%" PRIu64 ",\"refunded\":%" PRIu64
@@ -1163,7 +1164,8 @@ tl_report_read_line_log(const char *text, size_t len, tl_offer **offers,
     size_t *n_offers, tl_entry **entries, size_t *n_entries)
 {
 	cJSON *root = json_parse(text, len);
-	const cJSON *ol = jget(root, "offers"), *el = jget(root, "entries"), *k;
+	const cJSON *ol = jget(root, "offers"), *el = jget(root, "entries");
+	const cJSON *k;
 	tl_offer *o = NULL;
 	tl_entry *e = NULL;
 	size_t no = 0, ne = 0;
@@ -1596,8 +1598,8 @@ chart_line(FILE *f, const tl_run *run)
 		yc[i] = paid;
 	}
 	max = fmax(max, seen);
-	c.title = "The waitlist over time (line from GET /v1/events; offers as "
-	    "the buyers in line saw them)";
+	c.title = "The waitlist over time (line from GET /v1/events; offers "
+	    "as the buyers in line saw them)";
 	c.xlabel = "seconds since start";
 	c.ylabel = "buyers / offers";
 	c.x0 = 0;
@@ -1805,10 +1807,10 @@ html_line_rows(FILE *f, const tl_run *run)
 	snprintf(note, sizeof(note), "buyers told sold out who joined: share "
 	    "%.1f %%, at most %d", run->waitlist_share * 100, run->waiters);
 	vrow(f, "Waitlist: buyers who joined", val, "info", note);
-	snprintf(val, sizeof(val), "%s seen · %s confirmed · %s let lapse · "
-	    "%s lost", grp(b1, sizeof(b1), l->offered), grp(b2, sizeof(b2),
-	    l->confirmed), grp(b3, sizeof(b3), l->lapsed), grp(b4, sizeof(b4),
-	    l->lost));
+	snprintf(val, sizeof(val), "%s seen · %s confirmed · %s let "
+	    "lapse · %s lost", grp(b1, sizeof(b1), l->offered),
+	    grp(b2, sizeof(b2), l->confirmed), grp(b3, sizeof(b3), l->lapsed),
+	    grp(b4, sizeof(b4), l->lost));
 	snprintf(note, sizeof(note), "long polls (?wait=%.0f s); %.1f %% let "
 	    "their offer expire on purpose", (double)run->wait_ms / 1000,
 	    run->lapse * 100);
@@ -1835,8 +1837,8 @@ html_line_rows(FILE *f, const tl_run *run)
 	    TL_LINE_UNSOLD_GRACE_MS);
 	vrow(f, "Tickets unsold while buyers waited (polls)", val,
 	    l->unsold_while_waiting == 0 ? "pass" : "fail", note);
-	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1), l->refunded),
-	    grp(b2, sizeof(b2), l->refunders));
+	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1),
+	    l->refunded), grp(b2, sizeof(b2), l->refunders));
 	snprintf(note, sizeof(note), "buyers who paid and refunded %.1f s "
 	    "later: share %.1f %%, at most %d",
 	    (double)run->refund_after_ms / 1000, run->refund_share * 100,
@@ -2138,20 +2140,21 @@ tl_report_write_summary(const tl_run *run, FILE *f)
 		const tl_line *l = &run->line;
 		fprintf(f, "  waitlist   joined %s of %s; offers seen %s, "
 		    "confirmed %s, let lapse %s, lost %s; left at the end %s "
-		    "(%s with an offer); skipped %s\n", grp(b[0], 32, l->joined),
+		    "(%s with an offer); skipped %s\n",
+		    grp(b[0], 32, l->joined),
 		    grp(b[1], 32, l->joiners), grp(b[2], 32, l->offered),
 		    grp(b[3], 32, l->confirmed), grp(b[4], 32, l->lapsed),
 		    grp(b[5], 32, l->lost), grp(b[6], 32, l->left),
 		    grp(b[7], 32, l->left_offered), grp(b[8], 32,
 		    l->skipped));
-		fprintf(f, "  refunds    %s of %s\n", grp(b[0], 32, l->refunded),
-		    grp(b[1], 32, l->refunders));
+		fprintf(f, "  refunds    %s of %s\n", grp(b[0], 32,
+		    l->refunded), grp(b[1], 32, l->refunders));
 		if (l->order_violations >= 0)
 			snprintf(b[0], 32, "%" PRId64, l->order_violations);
 		else
 			snprintf(b[0], 32, "unknown");
-		fprintf(f, "  line phase %.2f s (%s); order violations seen: %s; "
-		    "tickets unsold while buyers waited: %" PRId64 "\n",
+		fprintf(f, "  line phase %.2f s (%s); order violations seen: "
+		    "%s; tickets unsold while buyers waited: %" PRId64 "\n",
 		    l->end_ms > l->start_ms ? ((double)l->end_ms -
 		    (double)l->start_ms) / 1000 : 0.0, l->stopped_by[0] ?
 		    l->stopped_by : "-", b[0], l->unsold_while_waiting);

@@ -1057,7 +1057,8 @@ usage(FILE *f)
 "  --refund-share SHARE   share of buyers who paid (main phase) who refund\n"
 "                         (default 0: none)\n"
 "  --refunds-max N        refunds, at most (default 1000)\n"
-"  --refund-after DUR     from the confirm's answer to the refund (default 1s)\n"
+"  --refund-after DUR     from the confirm's answer to the refund\n"
+"                         (default 1s)\n"
 "  --line-seconds N       the line phase lasts at most N s after the main\n"
 "                         phase; then the buyers still in line leave\n"
 "                         (default 30)\n"
@@ -1236,12 +1237,13 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_WLSHARE:
 			if (!parse_share(optarg, &cfg->wl_share))
-				return fail_usage("--waitlist-share wants 0..1",
-				    optarg);
+				return fail_usage("--waitlist-share wants "
+				    "0..1", optarg);
 			break;
 		case OPT_LAPSE:
 			if (!parse_share(optarg, &cfg->lapse))
-				return fail_usage("--lapse wants 0..1", optarg);
+				return fail_usage("--lapse wants 0..1",
+				    optarg);
 			break;
 		case OPT_RSHARE:
 			if (!parse_share(optarg, &cfg->refund_share))
