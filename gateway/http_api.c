@@ -156,7 +156,12 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 	return 0;
 }
 
-/* ?wait=DUR on a waitlist GET: a duration of at most 30 s. */
+static const char *const wl_state_names[] = {"unknown", "waiting",
+    "offered", "confirmed", "expired", "left", "skipped"};
+
+/* ?wait=DUR on a waitlist GET: a duration of at most 30 s; &state=NAME:
+ * the state the client last saw, so that a change made before the poll
+ * arrived is answered at once rather than waited past. */
 static int
 parse_wait_query(const char *q, size_t qlen, tr_route *out,
     tr_http_error *err)
@@ -169,6 +174,22 @@ parse_wait_query(const char *q, size_t qlen, tr_route *out,
 		while (i < qlen && q[i] != '&')
 			i++;
 		end = i++;
+		if (end - start >= 6 && memcmp(q + start, "state=", 6) == 0) {
+			int k = 0;
+			if (decode(q + start + 6, end - start - 6, v,
+			    sizeof(v)))
+				for (k = 6; k > 0; k--)
+					if (strcmp(v, wl_state_names[k]) == 0)
+						break;
+			if (k == 0) {
+				tr_http_error_set(err, TR_API_INVALID, "state "
+				    "must be waiting, offered, confirmed, "
+				    "expired, left or skipped");
+				return -1;
+			}
+			out->wait_state = k;
+			continue;
+		}
 		if (end - start <= 5 || memcmp(q + start, "wait=", 5) != 0)
 			continue;
 		if (!decode(q + start + 5, end - start - 5, v, sizeof(v)) ||
@@ -550,9 +571,7 @@ tr_json_order(char *buf, size_t cap, const Ticketrush__Order *x)
 static const char *
 wl_state_name(int s)
 {
-	static const char *const names[] = {"unknown", "waiting", "offered",
-	    "confirmed", "expired", "left", "skipped"};
-	return s >= 1 && s <= 6 ? names[s] : names[0];
+	return s >= 1 && s <= 6 ? wl_state_names[s] : wl_state_names[0];
 }
 
 size_t

@@ -48,6 +48,8 @@ typedef struct tr_route {
 	char node[TR_NODE_ID_MAX + 1]; /* from rid */
 	char user[TR_USER_ID_MAX + 1]; /* /buy/ticket?user=, waitlist/{user} */
 	int64_t wait_ms; /* waitlist GET ?wait=DUR: a long poll (0: none) */
+	int wait_state;  /* &state=NAME: the entry's state the client knows
+	                  * (WaitlistState, 1..6); 0: the one found first */
 } tr_route;
 
 /* The longest long poll of a waitlist entry (?wait=). */

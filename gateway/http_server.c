@@ -488,6 +488,9 @@ start_waitlist(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 	snprintf(op->request_id, sizeof(op->request_id), "%s", request_id);
 	if (kind == GW_OP_WL_GET && r->wait_ms > 0 && t->polls < GW_POLLS_MAX) {
 		op->wait_until_ms = tr_mono_ms() + r->wait_ms;
+		/* The state the client knows, if it named one: a change
+		 * before this request came is answered at once. */
+		op->wl_state = r->wait_state;
 		t->polls++;
 	}
 	dispatch_routed(op);

@@ -65,6 +65,16 @@ every_documented_route_is_matched(void **state)
 	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=20s",
 	    &r, &e), 0);
 	assert_int_equal(r.wait_ms, 20000);
+	assert_int_equal(r.wait_state, 0);
+	/* The state the client knows, either way round. */
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?wait=20s&state=waiting", &r, &e), 0);
+	assert_int_equal(r.wait_ms, 20000);
+	assert_int_equal(r.wait_state, 1);
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?state=offered&wait=2s", &r, &e), 0);
+	assert_int_equal(r.wait_state, 2);
+	assert_int_equal(r.wait_ms, 2000);
 	assert_int_equal(route("DELETE", "/v1/events/E/waitlist/bob", &r, &e),
 	    0);
 	assert_int_equal(r.kind, TR_ROUTE_WL_LEAVE);
@@ -96,6 +106,16 @@ waitlist_routes_refuse_what_they_do_not_take(void **state)
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=soon",
 	    &r, &e), -1);
+	/* A state is one of the six, spelled as the answers spell it. */
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?wait=2s&state=soon", &r, &e), -1);
+	assert_int_equal(e.status, 400);
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?wait=2s&state=", &r, &e), -1);
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?wait=2s&state=unknown", &r, &e), -1);
+	assert_int_equal(route("GET",
+	    "/v1/events/E/waitlist/bob?wait=2s&state=Waiting", &r, &e), -1);
 	assert_int_equal(route("POST", "/v1/orders/nope/refund", &r, &e), -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("GET",

@@ -42,6 +42,14 @@ make_run(bool event_readable)
 	run->started_wall_ms = 1795729640002;
 	run->wall_ms = 9800;
 	run->tail_seconds_used = 7;
+	run->waitlist_share = 0.02;
+	run->waiters = 20;
+	run->wait_ms = 5000;
+	run->lapse = 0.1;
+	run->refund_share = 0.05;
+	run->refunds_max = 1000;
+	run->refund_after_ms = 1000;
+	run->line_seconds = 30;
 
 	m = &run->phase[0];
 	m->start_ms = 0;
@@ -112,6 +120,46 @@ make_run(bool event_readable)
 			e->available = 0;
 	}
 	run->n_polls = 39;
+	/* The line: 20 buyers join at 0.5 s; 11 abandoned holds come back
+	 * at 2.5 s, 5 refunds at 1.5 s; one offer lapses and passes on. */
+	for (size_t i = 0; i < 39; i++) {
+		tl_eventinfo *e = &run->polls[i];
+		e->waitlist = i < 2 ? 0 : i < 6 ? 20 : i < 10 ? 15 : i < 30 ?
+		    3 : 0;
+		e->offers = i >= 6 && i < 12 ? 2 : 0;
+		e->pool = i >= 30 ? 2 : 0;
+	}
+	run->s_joined[5] = 20;
+	run->s_offered[15] = 5;
+	run->s_offered[25] = 11;
+	run->s_offered[40] = 1;
+	run->s_offer_confirmed[16] = 5;
+	run->s_offer_confirmed[26] = 10;
+	run->s_offer_confirmed[41] = 1;
+	run->s_refunded[15] = 5;
+	{
+		tl_line *l = &run->line;
+		snprintf(l->stopped_by, sizeof(l->stopped_by), "quiet");
+		l->start_ms = 2500;
+		l->end_ms = 7400;
+		l->joiners = 20;
+		l->joined = 20;
+		l->offered = 17;
+		l->confirmed = 16;
+		l->lapsed = 1;
+		l->left = 3;
+		l->refunders = 5;
+		l->refunded = 5;
+		l->order_violations = 0;
+		l->unsold_while_waiting = 0;
+		l->op[TL_LOP_JOIN].status[201] = 20;
+		l->op[TL_LOP_WAIT].status[200] = 64;
+		l->op[TL_LOP_CONFIRM].status[200] = 16;
+		l->op[TL_LOP_LEAVE].status[200] = 3;
+		l->op[TL_LOP_REFUND].status[200] = 5;
+		tl_hist_record_n(&l->op[TL_LOP_WAIT].latency_us, 5000000, 40);
+		tl_hist_record_n(&l->op[TL_LOP_WAIT].latency_us, 900000, 24);
+	}
 	run->at_start = run->polls[0];
 	snprintf(run->at_start.state, sizeof(run->at_start.state), "on_sale");
 	run->at_start.hold_ms = 2000;
@@ -240,6 +288,158 @@ json_result_carries_every_figure_the_rush_script_reads(void **state)
 	cJSON_Delete(root);
 	free(text);
 	tl_run_free(run);
+}
+
+static void
+json_result_carries_the_waitlist_figures(void **state)
+{
+	tl_run *run = make_run(true);
+	size_t len;
+	char *text = to_string(tl_report_write_json, run, &len);
+	cJSON *root = cJSON_ParseWithLength(text, len), *a;
+	(void)state;
+
+	assert_non_null(root);
+	assert_true(num(root, "config.waitlist_share") == 0.02);
+	assert_true(num(root, "config.waiters") == 20);
+	assert_true(num(root, "config.wait_ms") == 5000);
+	assert_true(num(root, "config.refund_share") == 0.05);
+	assert_true(num(root, "config.line_seconds") == 30);
+	assert_true(num(root, "line.joined") == 20);
+	assert_true(num(root, "line.offered") == 17);
+	assert_true(num(root, "line.confirmed") == 16);
+	assert_true(num(root, "line.lapsed") == 1);
+	assert_true(num(root, "line.refunded") == 5);
+	assert_true(num(root, "line.order_violations") == 0);
+	assert_true(num(root, "line.unsold_while_waiting") == 0);
+	assert_true(num(root, "line.ops.wait.latency_us.count") == 64);
+	assert_true(num(root, "line.ops.refund.status.200") == 5);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
+	    "line"), "stopped_by")->valuestring, "quiet");
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "polls"),
+	    "waitlist");
+	assert_int_equal(cJSON_GetArraySize(a), 39);
+	assert_true(cJSON_GetArrayItem(a, 3)->valuedouble == 20);
+	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "series"),
+	    "offered");
+	assert_true(cJSON_GetArrayItem(a, 25)->valuedouble == 11);
+	assert_true(num(root, "event.at_end.waitlist") == 0);
+	cJSON_Delete(root);
+	free(text);
+	tl_run_free(run);
+}
+
+static void
+unknown_order_violations_stay_unknown_through_the_file(void **state)
+{
+	tl_run *run = make_run(true), *back = NULL;
+	size_t len;
+	char *text;
+	(void)state;
+
+	run->line.order_violations = -1;
+	text = to_string(tl_report_write_json, run, &len);
+	assert_non_null(strstr(text, "\"order_violations\":null"));
+	assert_int_equal(tl_report_read_json(text, len, &back), 0);
+	assert_int_equal(back->line.order_violations, -1);
+	free(text);
+	tl_run_free(back);
+	tl_run_free(run);
+}
+
+static void
+a_result_of_before_the_waitlist_reads_as_no_line(void **state)
+{
+	static const char old[] = "{\"tool\":\"trload\",\"version\":1,"
+	    "\"config\":{\"users\":5},\"phases\":[],\"series\":{"
+	    "\"attempts\":[1,2]},\"polls\":{\"t_ms\":[0],\"total\":[10],"
+	    "\"sold\":[3]}}";
+	tl_run *back = NULL;
+	size_t len;
+	char *html;
+	(void)state;
+
+	assert_int_equal(tl_report_read_json(old, sizeof(old) - 1, &back), 0);
+	assert_int_equal(back->line.order_violations, 0);
+	assert_int_equal(back->line.joined, 0);
+	assert_int_equal(back->polls[0].waitlist, 0);
+	html = to_string(write_html_plain, back, &len);
+	assert_null(strstr(html, "The waitlist over time"));
+	assert_null(strstr(html, "Order violations"));
+	free(html);
+	tl_run_free(back);
+}
+
+static void
+line_log_is_read_with_its_offers_in_order(void **state)
+{
+	static const char doc[] = "{\"offers\":[{\"seq\":1,\"ret_ms\":10,"
+	    "\"offer_ms\":10},{\"seq\":3,\"ret_ms\":20,\"offer_ms\":1020,"
+	    "\"user\":\"u7\"}],\"entries\":[{\"seq\":1,\"state\":\"C\","
+	    "\"offer\":\"_wl.0123456789abcdef.G1\",\"t_ms\":30},{\"seq\":2,"
+	    "\"state\":\"W\",\"offer\":\"\",\"t_ms\":5},{\"seq\":4,"
+	    "\"state\":\"L\",\"t_ms\":40}]}";
+	tl_offer *o = NULL;
+	tl_entry *e = NULL;
+	size_t n = 0, m = 0;
+	tl_order_check r;
+	(void)state;
+
+	assert_int_equal(tl_report_read_line_log(doc, sizeof(doc) - 1, &o, &n,
+	    &e, &m), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(m, 3);
+	assert_int_equal(o[1].seq, 3);
+	assert_int_equal(o[1].offer_ms, 1020);
+	assert_true(e[0].offered);
+	assert_int_equal(e[0].state, 'C');
+	assert_false(e[1].offered);
+	assert_false(e[2].offered); /* no "offer": none */
+	assert_int_equal(e[2].t_ms, 40);
+	/* 2 waits still, and 3 was served: a violation. */
+	assert_int_equal(tl_line_order_check(o, n, e, m, &r), 0);
+	assert_int_equal(r.violations, 1);
+	assert_int_equal(r.first_waiting_seq, 2);
+	free(o);
+	free(e);
+}
+
+static void
+line_log_without_its_figures_is_refused(void **state)
+{
+	static const char *bad[] = {
+		"", "[]", "{\"offers\":[]}", "{\"entries\":[]}",
+		"{\"offers\":[{\"seq\":1,\"ret_ms\":1}],\"entries\":[]}",
+		"{\"offers\":[{\"seq\":-1,\"ret_ms\":1,\"offer_ms\":1}],"
+		"\"entries\":[]}",
+		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"Q\","
+		"\"t_ms\":1}]}",
+		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"WW\","
+		"\"t_ms\":1}]}",
+		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\","
+		"\"offer\":7,\"t_ms\":1}]}",
+		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\"}]}",
+	};
+	static const char empty[] = "{\"offers\":[],\"entries\":[]}";
+	tl_offer *o = (tl_offer *)0x1;
+	tl_entry *e = (tl_entry *)0x1;
+	size_t n = 7, m = 7;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (tl_report_read_line_log(bad[i], strlen(bad[i]), &o, &n, &e,
+		    &m) != TR_EPROTO)
+			fail_msg("accepted: %s", bad[i]);
+		/* Nothing is set on failure. */
+		assert_ptr_equal(o, (tl_offer *)0x1);
+		assert_int_equal(n, 7);
+	}
+	assert_int_equal(tl_report_read_line_log(empty, strlen(empty), &o, &n,
+	    &e, &m), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(m, 0);
+	free(o);
+	free(e);
 }
 
 static void
@@ -856,9 +1056,15 @@ html_report_is_one_self_contained_page(void **state)
 
 	assert_true(strncmp(html, "<!DOCTYPE html>", 15) == 0);
 	assert_non_null(strstr(html, "</html>"));
-	/* rates, sales, tickets, latency */
-	assert_int_equal(count(html, "<svg"), 4);
-	assert_int_equal(count(html, "</svg>"), 4);
+	/* rates, sales, tickets, the waitlist, latency */
+	assert_int_equal(count(html, "<svg"), 5);
+	assert_int_equal(count(html, "</svg>"), 5);
+	assert_non_null(strstr(html, "The waitlist over time"));
+	assert_non_null(strstr(html, "offers paid (total)"));
+	assert_non_null(strstr(html, "<td>Order violations (seen by the tool)"
+	    "</td><td>0</td>"));
+	assert_non_null(strstr(html, "<td>Waitlist: offers</td><td>17 seen · "
+	    "16 confirmed · 1 let lapse · 0 lost</td>"));
 	assert_non_null(strstr(html, "<polyline"));
 	/* The verdict table comes before the charts. */
 	assert_true(strstr(html, "Tickets left unsold while demand remained")
@@ -924,6 +1130,11 @@ summary_names_the_left_unsold_figure(void **state)
 	    "remained: 2"));
 	assert_non_null(strstr(buf, "sold_out"));
 	assert_non_null(strstr(buf, "timeout 3"));
+	assert_non_null(strstr(buf, "waitlist   joined 20 of 20; offers seen "
+	    "17, confirmed 16, let lapse 1"));
+	assert_non_null(strstr(buf, "refunds    5 of 5"));
+	assert_non_null(strstr(buf, "order violations seen: 0; tickets unsold "
+	    "while buyers waited: 0"));
 	free(buf);
 	tl_run_free(run);
 }
@@ -934,6 +1145,13 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    json_result_carries_every_figure_the_rush_script_reads),
+		cmocka_unit_test(json_result_carries_the_waitlist_figures),
+		cmocka_unit_test(
+		    unknown_order_violations_stay_unknown_through_the_file),
+		cmocka_unit_test(
+		    a_result_of_before_the_waitlist_reads_as_no_line),
+		cmocka_unit_test(line_log_is_read_with_its_offers_in_order),
+		cmocka_unit_test(line_log_without_its_figures_is_refused),
 		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
 		cmocka_unit_test(json_read_back_writes_the_identical_document),
 		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),

@@ -709,6 +709,67 @@ through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
 	cluster_stop(&cl);
 }
 
+/* An offer made before a long poll arrives: without state= the poll
+ * takes "offered" for where it starts and waits past it; with the state
+ * the buyer last saw (waiting) it answers at once. */
+static void
+a_long_poll_naming_its_state_answers_a_change_it_missed(void **st)
+{
+	struct cluster cl;
+	th_gate g;
+	char body[2048], rid[TR_RID_MAX + 1], path[256], state[32];
+	int64_t t0, took;
+	(void)st;
+
+	cluster_start(&cl, 1);
+	create(&cl, "G", 1, 0, 0);
+	gate_start(&g, &cl);
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
+	    "{\"user\":\"u1\"}", body, sizeof(body)), 201);
+	field(body, "reservation_id", rid, sizeof(rid));
+	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
+	    "{\"user\":\"wb\"}", body, sizeof(body)), 201);
+	assert_non_null(strstr(body, "\"state\":\"waiting\""));
+	/* The ticket comes back between two polls of wb. */
+	snprintf(path, sizeof(path), "/v1/reservations/%s/release", rid);
+	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"u1\"}",
+	    body, sizeof(body)), 200);
+
+	t0 = tr_mono_ms();
+	assert_int_equal(th_http(g.port, "GET",
+	    "/v1/events/G/waitlist/wb?wait=4s&state=waiting", NULL, body,
+	    sizeof(body)), 200);
+	took = tr_mono_ms() - t0;
+	field(body, "state", state, sizeof(state));
+	assert_string_equal(state, "offered");
+	if (took >= 1000)
+		fail_msg("answered after %lld ms: the change was waited past",
+		    (long long)took);
+
+	/* Without it, the poll starts from "offered" and waits it out (it
+	 * answers the last check a second before the wait would end). */
+	t0 = tr_mono_ms();
+	assert_int_equal(th_http(g.port, "GET",
+	    "/v1/events/G/waitlist/wb?wait=3s", NULL, body, sizeof(body)),
+	    200);
+	took = tr_mono_ms() - t0;
+	field(body, "state", state, sizeof(state));
+	assert_string_equal(state, "offered");
+	assert_true(took >= 1500);
+	/* Naming the state it has waits as before. */
+	t0 = tr_mono_ms();
+	assert_int_equal(th_http(g.port, "GET",
+	    "/v1/events/G/waitlist/wb?wait=3s&state=offered", NULL, body,
+	    sizeof(body)), 200);
+	assert_true(tr_mono_ms() - t0 >= 1500);
+	assert_int_equal(th_http(g.port, "GET",
+	    "/v1/events/G/waitlist/wb?wait=2s&state=later", NULL, body,
+	    sizeof(body)), 400);
+	assert_audit_passes("G");
+	th_stop(&g.proc, SIGTERM, 5000);
+	cluster_stop(&cl);
+}
+
 int
 main(void)
 {
@@ -718,6 +779,7 @@ main(void)
 	    T(concurrent_returns_on_three_nodes_are_offered_in_join_order),
 	    T(an_offer_that_expires_passes_to_the_next_in_line),
 	    T(a_refund_feeds_the_line),
+	    T(a_long_poll_naming_its_state_answers_a_change_it_missed),
 	    T(offers_stay_confirmable_when_the_node_that_took_the_join_dies),
 	    T(the_line_has_a_cap_and_a_buyer_at_the_limit_cannot_join),
 	    T(a_buyer_who_got_a_ticket_elsewhere_is_skipped),

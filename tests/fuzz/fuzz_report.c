@@ -1,14 +1,17 @@
 /* fuzz_report: the files trload's report mode reads
- * (tools/trload/report.h tl_report_read_json, tl_report_read_extra), and the
- * writers run on what was read, as `trload report` does.
+ * (tools/trload/report.h tl_report_read_json, tl_report_read_extra,
+ * tl_report_read_line_log), and the writers and checks run on what was
+ * read, as `trload report` and `trload line-check` do.
  *
- * Input: byte 0 picks the file (mod 2): 0 a trload result (JSON), 1 an
- * extra rows file (JSON); the rest is the file.
+ * Input: byte 0 picks the file (mod 3): 0 a trload result (JSON), 1 an
+ * extra rows file (JSON), 2 a waitlist log (JSON); the rest is the file.
  *
  * Checked: the readers read only the bytes they are given; a result read
  * is written as JSON that reads back and is written again byte for byte
  * the same; extra rows' strings fit their fields and their verdicts are
- * the four words; the HTML page and the summary are written from both.
+ * the four words; the HTML page and the summary are written from both; a
+ * waitlist log's order check counts at most one violation per offer and
+ * names a first one that is in the log.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -101,6 +104,32 @@ fuzz_extra(const uint8_t *data, size_t size)
 	free(rows);
 }
 
+static void
+fuzz_line_log(const uint8_t *data, size_t size)
+{
+	tl_offer *o = NULL;
+	tl_entry *e = NULL;
+	size_t n = 0, m = 0;
+	tl_order_check r;
+	tl_hist h;
+
+	if (tl_report_read_line_log((const char *)data, size, &o, &n, &e,
+	    &m) != 0)
+		return;
+	CHECK(tl_line_order_check(o, n, e, m, &r) == 0);
+	CHECK(r.offers == n && r.violations <= n && r.waiting <= m);
+	if (r.violations > 0) {
+		CHECK(r.first_index < n);
+		CHECK(o[r.first_index].seq == r.first_offer_seq);
+		CHECK(r.first_waiting_seq < r.first_offer_seq);
+	}
+	tl_hist_init(&h);
+	tl_line_return_times(o, n, &h);
+	CHECK(h.count == n);
+	free(o);
+	free(e);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -111,10 +140,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Exactly the file's bytes, so reading past them shows. */
 	CHECK((copy = malloc(size > 1 ? size - 1 : 1)) != NULL);
 	memcpy(copy, data + 1, size - 1);
-	if (data[0] % 2 == 0)
+	if (data[0] % 3 == 0)
 		fuzz_result(copy, size - 1);
-	else
+	else if (data[0] % 3 == 1)
 		fuzz_extra(copy, size - 1);
+	else
+		fuzz_line_log(copy, size - 1);
 	free(copy);
 	return 0;
 }

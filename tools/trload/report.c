@@ -23,6 +23,14 @@ tl_op_name(int op)
 	return op == TL_OP_CONFIRM ? "confirm" : "reserve";
 }
 
+const char *
+tl_line_op_name(int op)
+{
+	static const char *names[TL_LOP_COUNT] = {"join", "wait", "confirm",
+	    "leave", "refund"};
+	return op >= 0 && op < TL_LOP_COUNT ? names[op] : "?";
+}
+
 static void
 opstats_init(tl_opstats *o)
 {
@@ -105,15 +113,22 @@ tl_run_new(size_t cap_slots, size_t cap_polls)
 	run->s_attempts = calloc(cap_slots, sizeof(uint64_t));
 	run->s_reserved = calloc(cap_slots, sizeof(uint64_t));
 	run->s_confirmed = calloc(cap_slots, sizeof(uint64_t));
+	run->s_joined = calloc(cap_slots, sizeof(uint64_t));
+	run->s_offered = calloc(cap_slots, sizeof(uint64_t));
+	run->s_offer_confirmed = calloc(cap_slots, sizeof(uint64_t));
+	run->s_refunded = calloc(cap_slots, sizeof(uint64_t));
 	run->polls = calloc(cap_polls, sizeof(tl_eventinfo));
 	if (!run->s_attempts || !run->s_reserved || !run->s_confirmed ||
-	    !run->polls)
+	    !run->s_joined || !run->s_offered || !run->s_offer_confirmed ||
+	    !run->s_refunded || !run->polls)
 		goto fail;
 	run->cap_slots = cap_slots;
 	run->cap_polls = cap_polls;
 	run->tail_seconds = -1;
 	tl_phase_init(&run->phase[0], "main");
 	tl_phase_init(&run->phase[1], "tail");
+	for (int i = 0; i < TL_LOP_COUNT; i++)
+		opstats_init(&run->line.op[i]);
 	snprintf(run->stopped_by, sizeof(run->stopped_by), "done");
 	return run;
 fail:
@@ -129,6 +144,10 @@ tl_run_free(tl_run *run)
 	free(run->s_attempts);
 	free(run->s_reserved);
 	free(run->s_confirmed);
+	free(run->s_joined);
+	free(run->s_offered);
+	free(run->s_offer_confirmed);
+	free(run->s_refunded);
 	free(run->polls);
 	free(run);
 }
@@ -217,6 +236,18 @@ tl_run_verdict(const tl_run *run, tl_verdict *v)
 	}
 	if (run->n_phases > 1)
 		v->tail_attempts = run->phase[1].attempts;
+}
+
+/* Did anyone join the line or refund, or did the event show a line? */
+static bool
+line_active(const tl_run *run)
+{
+	if (run->line.joiners > 0 || run->line.refunders > 0)
+		return true;
+	for (size_t i = 0; i < run->n_polls; i++)
+		if (run->polls[i].waitlist > 0)
+			return true;
+	return false;
 }
 
 /* The last poll at or before t_ms, or NULL. */
@@ -313,8 +344,10 @@ json_event(FILE *f, const tl_eventinfo *e)
 	fprintf(f, "{\"t_ms\":%" PRId64 ",\"state\":", e->t_ms);
 	json_str(f, e->state);
 	fprintf(f, ",\"total\":%" PRId64 ",\"sold\":%" PRId64 ",\"available\":%"
-	    PRId64 ",\"held\":%" PRId64 ",\"hold_ms\":%" PRId64 "}", e->total,
-	    e->sold, e->available, e->held, e->hold_ms);
+	    PRId64 ",\"held\":%" PRId64 ",\"hold_ms\":%" PRId64 ",\"pool\":%"
+	    PRId64 ",\"waitlist\":%" PRId64 ",\"offers\":%" PRId64 "}",
+	    e->total, e->sold, e->available, e->held, e->hold_ms, e->pool,
+	    e->waitlist, e->offers);
 }
 
 static void
@@ -351,6 +384,35 @@ json_phase(FILE *f, const tl_phase *p)
 }
 
 static void
+json_line(FILE *f, const tl_line *l)
+{
+	fputs("{\"stopped_by\":", f);
+	json_str(f, l->stopped_by);
+	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
+	    ",\"joiners\":%" PRIu64 ",\"joined\":%" PRIu64
+	    ",\"join_refused\":%" PRIu64 ",\"offered\":%" PRIu64
+	    ",\"confirmed\":%" PRIu64
+	    ",\"lapsed\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"left\":%" PRIu64
+	    ",\"left_offered\":%" PRIu64 ",\"skipped\":%" PRIu64
+	    ",\"refunders\":%" PRIu64 ",\"refunded\":%" PRIu64
+	    ",\"order_violations\":", l->start_ms, l->end_ms, l->joiners,
+	    l->joined, l->join_refused, l->offered, l->confirmed, l->lapsed,
+	    l->lost, l->left, l->left_offered, l->skipped, l->refunders,
+	    l->refunded);
+	if (l->order_violations >= 0)
+		fprintf(f, "%" PRId64, l->order_violations);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"unsold_while_waiting\":%" PRId64 ",\"ops\":{",
+	    l->unsold_while_waiting);
+	for (int i = 0; i < TL_LOP_COUNT; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", tl_line_op_name(i));
+		json_op(f, &l->op[i]);
+	}
+	fputs("}}", f);
+}
+
+static void
 json_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
 {
 	fprintf(f, "\"%s\":[", name);
@@ -360,7 +422,10 @@ json_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
 }
 
 /* Which figure of a poll a series shows. */
-enum { PF_LEFT, PF_AVAILABLE, PF_HELD, PF_TOTAL, PF_SOLD, PF_T };
+enum {
+	PF_LEFT, PF_AVAILABLE, PF_HELD, PF_TOTAL, PF_SOLD, PF_POOL,
+	PF_WAITLIST, PF_OFFERS, PF_T
+};
 
 static int64_t
 poll_field(const tl_eventinfo *e, int which)
@@ -371,6 +436,9 @@ poll_field(const tl_eventinfo *e, int which)
 	case PF_HELD: return e->held;
 	case PF_TOTAL: return e->total;
 	case PF_SOLD: return e->sold;
+	case PF_POOL: return e->pool;
+	case PF_WAITLIST: return e->waitlist;
+	case PF_OFFERS: return e->offers;
 	default: return e->t_ms;
 	}
 }
@@ -420,10 +488,16 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	fprintf(f, ",\"users\":%" PRIu64 ",\"concurrency\":%d,\"threads\":%d,"
 	    "\"abandon\":%.4f,\"max_seconds\":%" PRId64 ",\"tail_seconds\":%"
 	    PRId64 ",\"tail_concurrency\":%d,\"tail_rate\":%d,\"timeout_ms\":%"
-	    PRId64 ",\"confirm_retries\":%d,\"poll_ms\":%d},", run->users,
+	    PRId64 ",\"confirm_retries\":%d,\"poll_ms\":%d", run->users,
 	    run->concurrency, run->threads, run->abandon, run->max_seconds,
 	    run->tail_seconds, run->tail_concurrency, run->tail_rate,
 	    run->timeout_ms, run->confirm_retries, run->poll_ms);
+	fprintf(f, ",\"waitlist_share\":%.4f,\"waiters\":%d,\"wait_ms\":%"
+	    PRId64 ",\"lapse\":%.4f,\"refund_share\":%.4f,\"refunds_max\":%d,"
+	    "\"refund_after_ms\":%" PRId64 ",\"line_seconds\":%" PRId64 "},",
+	    run->waitlist_share, run->waiters, run->wait_ms, run->lapse,
+	    run->refund_share, run->refunds_max, run->refund_after_ms,
+	    run->line_seconds);
 	fprintf(f, "\"started_at_ms\":%" PRId64 ",\"wall_ms\":%" PRId64
 	    ",\"wall_seconds\":%.3f,\"stopped_by\":", run->started_wall_ms,
 	    run->wall_ms, (double)run->wall_ms / 1000.0);
@@ -449,8 +523,10 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	json_event(f, &run->at_start);
 	fputs(",\"at_end\":", f);
 	json_event(f, &run->at_end);
-	fprintf(f, ",\"tail_seconds_used\":%" PRId64 "},\"phases\":[",
+	fprintf(f, ",\"tail_seconds_used\":%" PRId64 "},\"line\":",
 	    run->tail_seconds_used);
+	json_line(f, &run->line);
+	fputs(",\"phases\":[", f);
 	for (size_t i = 0; i < run->n_phases; i++) {
 		if (i)
 			fputc(',', f);
@@ -481,6 +557,14 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	fputc(',', f);
 	json_u64s(f, "confirmed", run->s_confirmed, run->n_slots);
 	fputc(',', f);
+	json_u64s(f, "joined", run->s_joined, run->n_slots);
+	fputc(',', f);
+	json_u64s(f, "offered", run->s_offered, run->n_slots);
+	fputc(',', f);
+	json_u64s(f, "offer_confirmed", run->s_offer_confirmed, run->n_slots);
+	fputc(',', f);
+	json_u64s(f, "refunded", run->s_refunded, run->n_slots);
+	fputc(',', f);
 	json_slot_polls(f, run, "left", PF_LEFT);
 	fputc(',', f);
 	json_slot_polls(f, run, "available", PF_AVAILABLE);
@@ -496,6 +580,12 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	json_polls(f, run, "available", PF_AVAILABLE);
 	fputc(',', f);
 	json_polls(f, run, "held", PF_HELD);
+	fputc(',', f);
+	json_polls(f, run, "pool", PF_POOL);
+	fputc(',', f);
+	json_polls(f, run, "waitlist", PF_WAITLIST);
+	fputc(',', f);
+	json_polls(f, run, "offers", PF_OFFERS);
 	fputs("}}\n", f);
 	return ferror(f) ? TR_EIO : 0;
 }
@@ -706,6 +796,9 @@ read_event(const cJSON *o, tl_eventinfo *e)
 	e->available = ji64(o, "available", 0);
 	e->held = ji64(o, "held", 0);
 	e->hold_ms = ji64(o, "hold_ms", 0);
+	e->pool = ji64(o, "pool", 0);
+	e->waitlist = ji64(o, "waitlist", 0);
+	e->offers = ji64(o, "offers", 0);
 	jstrcpy(o, "state", e->state, sizeof(e->state));
 }
 
@@ -777,6 +870,35 @@ read_phase(const cJSON *o, tl_phase *p)
 }
 
 static void
+read_line(const cJSON *o, tl_line *l)
+{
+	const cJSON *ops = jget(o, "ops");
+
+	jstrcpy(o, "stopped_by", l->stopped_by, sizeof(l->stopped_by));
+	l->start_ms = ji64(o, "start_ms", 0);
+	l->end_ms = ji64(o, "end_ms", 0);
+	l->joiners = ju64(o, "joiners");
+	l->joined = ju64(o, "joined");
+	l->join_refused = ju64(o, "join_refused");
+	l->offered = ju64(o, "offered");
+	l->confirmed = ju64(o, "confirmed");
+	l->lapsed = ju64(o, "lapsed");
+	l->lost = ju64(o, "lost");
+	l->left = ju64(o, "left");
+	l->left_offered = ju64(o, "left_offered");
+	l->skipped = ju64(o, "skipped");
+	l->refunders = ju64(o, "refunders");
+	l->refunded = ju64(o, "refunded");
+	/* null (unknown) stays unknown; a result of before the waitlist
+	 * has no line: nothing was seen out of order. */
+	l->order_violations = ji64(o, "order_violations", o && cJSON_IsNull(
+	    jget(o, "order_violations")) ? -1 : 0);
+	l->unsold_while_waiting = ji64(o, "unsold_while_waiting", 0);
+	for (int i = 0; i < TL_LOP_COUNT; i++)
+		read_op(jget(ops, tl_line_op_name(i)), &l->op[i]);
+}
+
+static void
 read_u64s(const cJSON *o, const char *key, uint64_t *out, size_t n)
 {
 	const cJSON *a = jget(o, key), *k;
@@ -804,9 +926,10 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 {
 	cJSON *root = json_parse(text, len);
 	const cJSON *cfg, *ev, *ph, *series, *polls, *a, *k, *tool;
-	const cJSON *col[5]; /* t_ms, total, sold, available, held */
-	static const char *col_names[5] = {"t_ms", "total", "sold",
-	    "available", "held"};
+	enum { NCOL = 8 };
+	const cJSON *col[NCOL];
+	static const char *col_names[NCOL] = {"t_ms", "total", "sold",
+	    "available", "held", "pool", "waitlist", "offers"};
 	tl_run *run;
 	size_t slots = 0, npolls = 0;
 
@@ -848,6 +971,17 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	run->timeout_ms = ji64(cfg, "timeout_ms", 0);
 	run->confirm_retries = jint(cfg, "confirm_retries");
 	run->poll_ms = jint(cfg, "poll_ms");
+	if (cJSON_IsNumber(a = jget(cfg, "waitlist_share")))
+		run->waitlist_share = a->valuedouble;
+	run->waiters = jint(cfg, "waiters");
+	run->wait_ms = ji64(cfg, "wait_ms", 0);
+	if (cJSON_IsNumber(a = jget(cfg, "lapse")))
+		run->lapse = a->valuedouble;
+	if (cJSON_IsNumber(a = jget(cfg, "refund_share")))
+		run->refund_share = a->valuedouble;
+	run->refunds_max = jint(cfg, "refunds_max");
+	run->refund_after_ms = ji64(cfg, "refund_after_ms", 0);
+	run->line_seconds = ji64(cfg, "line_seconds", 0);
 	run->started_wall_ms = ji64(root, "started_at_ms", 0);
 	run->wall_ms = ji64(root, "wall_ms", 0);
 	jstrcpy(root, "stopped_by", run->stopped_by, sizeof(run->stopped_by));
@@ -856,6 +990,7 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	read_event(jget(ev, "at_start"), &run->at_start);
 	read_event(jget(ev, "at_end"), &run->at_end);
 	run->tail_seconds_used = ji64(ev, "tail_seconds_used", 0);
+	read_line(jget(root, "line"), &run->line);
 
 	if (cJSON_IsArray(ph = jget(root, "phases")))
 		for (k = ph->child; k && run->n_phases < 2; k = k->next)
@@ -865,9 +1000,13 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	read_u64s(series, "attempts", run->s_attempts, slots);
 	read_u64s(series, "reserved", run->s_reserved, slots);
 	read_u64s(series, "confirmed", run->s_confirmed, slots);
+	read_u64s(series, "joined", run->s_joined, slots);
+	read_u64s(series, "offered", run->s_offered, slots);
+	read_u64s(series, "offer_confirmed", run->s_offer_confirmed, slots);
+	read_u64s(series, "refunded", run->s_refunded, slots);
 	/* Polls are written column by column: walk the columns side by
 	 * side, each once. */
-	for (int c = 0; c < 5; c++)
+	for (int c = 0; c < NCOL; c++)
 		col[c] = (a = jget(polls, col_names[c])) ? a->child : NULL;
 	for (size_t i = 0; i < npolls; i++) {
 		tl_eventinfo *e = &run->polls[i];
@@ -877,6 +1016,9 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 		e->sold = poll_next(&col[2]);
 		e->available = poll_next(&col[3]);
 		e->held = poll_next(&col[4]);
+		e->pool = poll_next(&col[5]);
+		e->waitlist = poll_next(&col[6]);
+		e->offers = poll_next(&col[7]);
 	}
 	run->n_polls = npolls;
 	cJSON_Delete(root);
@@ -977,6 +1119,89 @@ tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
 	*rows = out;
 	*n = cnt;
 	return 0;
+}
+
+/* A whole number member of o into *v; false if absent or not a number. */
+static bool
+jneed_i64(const cJSON *o, const char *key, int64_t *v)
+{
+	const cJSON *n = jget(o, key);
+
+	if (!cJSON_IsNumber(n))
+		return false;
+	*v = num_i64(n->valuedouble);
+	return true;
+}
+
+static bool
+read_offer(const cJSON *o, tl_offer *r)
+{
+	int64_t seq;
+
+	if (!jneed_i64(o, "seq", &seq) || seq < 0 ||
+	    !jneed_i64(o, "ret_ms", &r->ret_ms) ||
+	    !jneed_i64(o, "offer_ms", &r->offer_ms))
+		return false;
+	r->seq = (uint64_t)seq;
+	return true;
+}
+
+static bool
+read_entry(const cJSON *o, tl_entry *r)
+{
+	const cJSON *st = jget(o, "state"), *of = jget(o, "offer");
+	int64_t seq;
+
+	if (!jneed_i64(o, "seq", &seq) || seq < 0 ||
+	    !jneed_i64(o, "t_ms", &r->t_ms) || !cJSON_IsString(st) ||
+	    strlen(st->valuestring) != 1 ||
+	    strchr("WOCXLS", st->valuestring[0]) == NULL ||
+	    (of != NULL && !cJSON_IsString(of)))
+		return false;
+	r->seq = (uint64_t)seq;
+	r->state = st->valuestring[0];
+	r->offered = of != NULL && of->valuestring[0] != '\0';
+	return true;
+}
+
+int
+tl_report_read_line_log(const char *text, size_t len, tl_offer **offers,
+    size_t *n_offers, tl_entry **entries, size_t *n_entries)
+{
+	cJSON *root = json_parse(text, len);
+	const cJSON *ol = jget(root, "offers"), *el = jget(root, "entries");
+	const cJSON *k;
+	tl_offer *o = NULL;
+	tl_entry *e = NULL;
+	size_t no = 0, ne = 0;
+	int rv = TR_EPROTO;
+
+	if (!cJSON_IsArray(ol) || !cJSON_IsArray(el))
+		goto out;
+	o = calloc(jcount(ol) + 1, sizeof(*o));
+	e = calloc(jcount(el) + 1, sizeof(*e));
+	if (o == NULL || e == NULL) {
+		rv = TR_ENOMEM;
+		goto out;
+	}
+	for (k = ol->child; k != NULL; k = k->next)
+		if (!read_offer(k, &o[no++]))
+			goto out;
+	for (k = el->child; k != NULL; k = k->next)
+		if (!read_entry(k, &e[ne++]))
+			goto out;
+	*offers = o;
+	*n_offers = no;
+	*entries = e;
+	*n_entries = ne;
+	o = NULL;
+	e = NULL;
+	rv = 0;
+out:
+	free(o);
+	free(e);
+	cJSON_Delete(root);
+	return rv;
 }
 
 /* ---- Text helpers ----------------------------------------------------- */
@@ -1340,6 +1565,62 @@ chart_tickets(FILE *f, const tl_run *run)
 	return 0;
 }
 
+/* The line's length and the offers over time: the polls' figures, and the
+ * offers the buyers saw and paid, added up. Only when there was a line. */
+static int
+chart_line(FILE *f, const tl_run *run)
+{
+	size_t n = run->n_polls, m = run->n_slots;
+	double *x = calloc(n ? n : 1, sizeof(double));
+	double *yw = calloc(n ? n : 1, sizeof(double));
+	double *yo = calloc(n ? n : 1, sizeof(double));
+	double *xs = calloc(m ? m : 1, sizeof(double));
+	double *ys = calloc(m ? m : 1, sizeof(double));
+	double *yc = calloc(m ? m : 1, sizeof(double));
+	double max = 0, seen = 0, paid = 0;
+	ch_chart c = {0};
+	ch_series s[4];
+	int rv = 0;
+
+	if (!x || !yw || !yo || !xs || !ys || !yc) {
+		rv = TR_ENOMEM;
+		goto out;
+	}
+	if (!line_active(run))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const tl_eventinfo *e = &run->polls[i];
+		x[i] = (double)e->t_ms / 1000;
+		yw[i] = (double)e->waitlist;
+		yo[i] = (double)e->offers;
+		max = fmax(max, fmax(yw[i], yo[i]));
+	}
+	for (size_t i = 0; i < m; i++) {
+		seen += (double)run->s_offered[i];
+		paid += (double)run->s_offer_confirmed[i];
+		xs[i] = (double)(i + 1) * TL_SLOT_MS / 1000;
+		ys[i] = seen;
+		yc[i] = paid;
+	}
+	max = fmax(max, seen);
+	c.title = "The waitlist over time (line from GET /v1/events; offers "
+	    "as the buyers in line saw them)";
+	c.xlabel = "seconds since start";
+	c.ylabel = "buyers / offers";
+	c.x0 = 0;
+	c.x1 = fmax((double)run->wall_ms / 1000, 0.1);
+	c.y1 = max > 0 ? ceil(max / nice_step(max, 5)) * nice_step(max, 5) : 1;
+	chart_shade(run, &c);
+	s[0] = (ch_series){"in line", "#7c3aed", x, yw, n, true};
+	s[1] = (ch_series){"offers unpaid", "#db2777", x, yo, n, false};
+	s[2] = (ch_series){"offers seen (total)", "#0891b2", xs, ys, m, false};
+	s[3] = (ch_series){"offers paid (total)", "#16a34a", xs, yc, m, false};
+	svg_chart(f, &c, s, 4);
+out:
+	free(x), free(yw), free(yo), free(xs), free(ys), free(yc);
+	return rv;
+}
+
 #define LAT_BINS_PER_DECADE 10
 #define LAT_DECADES 8 /* 1 us .. 100 s */
 #define LAT_BINS (LAT_BINS_PER_DECADE * LAT_DECADES)
@@ -1519,6 +1800,58 @@ transport_text(const tl_phase *all, char *out, size_t cap)
 }
 
 static void
+html_line_rows(FILE *f, const tl_run *run)
+{
+	const tl_line *l = &run->line;
+	char val[256], note[256], b1[32], b2[32], b3[32], b4[32];
+
+	if (!line_active(run))
+		return;
+	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1), l->joined),
+	    grp(b2, sizeof(b2), l->joiners));
+	snprintf(note, sizeof(note), "buyers told sold out who joined: share "
+	    "%.1f %%, at most %d", run->waitlist_share * 100, run->waiters);
+	vrow(f, "Waitlist: buyers who joined", val, "info", note);
+	snprintf(val, sizeof(val), "%s seen · %s confirmed · %s let "
+	    "lapse · %s lost", grp(b1, sizeof(b1), l->offered),
+	    grp(b2, sizeof(b2), l->confirmed), grp(b3, sizeof(b3), l->lapsed),
+	    grp(b4, sizeof(b4), l->lost));
+	snprintf(note, sizeof(note), "long polls (?wait=%.0f s); %.1f %% let "
+	    "their offer expire on purpose", (double)run->wait_ms / 1000,
+	    run->lapse * 100);
+	vrow(f, "Waitlist: offers", val, "info", note);
+	snprintf(val, sizeof(val), "%s (%s with an offer just made) · %s "
+	    "skipped", grp(b1, sizeof(b1), l->left), grp(b2, sizeof(b2),
+	    l->left_offered), grp(b3, sizeof(b3), l->skipped));
+	snprintf(note, sizeof(note), "still waiting when the line phase ended "
+	    "(%.1f s, stopped by: %s)", l->end_ms > l->start_ms ?
+	    ((double)l->end_ms - (double)l->start_ms) / 1000 : 0.0,
+	    l->stopped_by[0] ? l->stopped_by : "-");
+	vrow(f, "Waitlist: left the line at the end", val, "info", note);
+	if (l->order_violations >= 0)
+		snprintf(val, sizeof(val), "%" PRId64, l->order_violations);
+	else
+		snprintf(val, sizeof(val), "unknown");
+	vrow(f, "Order violations (seen by the tool)", val,
+	    l->order_violations == 0 ? "pass" : l->order_violations > 0 ?
+	    "fail" : "warn", "offers to a later joiner while one of the "
+	    "tool's buyers waited on");
+	snprintf(val, sizeof(val), "%" PRId64, l->unsold_while_waiting);
+	snprintf(note, sizeof(note), "most tickets in the pool with buyers in "
+	    "line for over %d ms (GET /v1/events, every poll)",
+	    TL_LINE_UNSOLD_GRACE_MS);
+	vrow(f, "Tickets unsold while buyers waited (polls)", val,
+	    l->unsold_while_waiting == 0 ? "pass" : "fail", note);
+	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1),
+	    l->refunded), grp(b2, sizeof(b2), l->refunders));
+	snprintf(note, sizeof(note), "buyers who paid and refunded %.1f s "
+	    "later: share %.1f %%, at most %d",
+	    (double)run->refund_after_ms / 1000, run->refund_share * 100,
+	    run->refunds_max);
+	vrow(f, "Refunds", val, "info", note);
+}
+
+static void
 html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
     const tl_verdict *v, const tl_extra_row *rows, size_t n_rows)
 {
@@ -1597,6 +1930,7 @@ html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
 		    "sold out in the main phase" : "");
 	}
 	vrow(f, "Tail phase (late buyers)", val, "", note);
+	html_line_rows(f, run);
 	val[0] = '\0';
 	for (size_t i = 0, o = 0; i < all->n_nodes && o < sizeof(val); i++)
 		o += (size_t)snprintf(val + o, sizeof(val) - o, "%s%s %s",
@@ -1710,6 +2044,8 @@ tl_report_write_html(const tl_run *run, const tl_extra_row *rows,
 		goto out;
 	if ((rv = chart_tickets(f, run)) != 0)
 		goto out;
+	if ((rv = chart_line(f, run)) != 0)
+		goto out;
 	fputs("<h2>Latency</h2>\n", f);
 	chart_latency(f, all);
 	html_op_table(f, run);
@@ -1732,7 +2068,7 @@ tl_report_write_summary(const tl_run *run, FILE *f)
 {
 	tl_phase *all = malloc(sizeof(*all));
 	tl_verdict v;
-	char b[6][32], line[512];
+	char b[9][32], line[512];
 
 	if (all == NULL)
 		return;
@@ -1805,6 +2141,29 @@ tl_report_write_summary(const tl_run *run, FILE *f)
 		    all->nodes[i].reserved), grp(b[1], 32,
 		    all->nodes[i].rid_prefix), grp(b[2], 32,
 		    all->nodes[i].confirmed));
+	if (line_active(run)) {
+		const tl_line *l = &run->line;
+		fprintf(f, "  waitlist   joined %s of %s; offers seen %s, "
+		    "confirmed %s, let lapse %s, lost %s; left at the end %s "
+		    "(%s with an offer); skipped %s\n",
+		    grp(b[0], 32, l->joined),
+		    grp(b[1], 32, l->joiners), grp(b[2], 32, l->offered),
+		    grp(b[3], 32, l->confirmed), grp(b[4], 32, l->lapsed),
+		    grp(b[5], 32, l->lost), grp(b[6], 32, l->left),
+		    grp(b[7], 32, l->left_offered), grp(b[8], 32,
+		    l->skipped));
+		fprintf(f, "  refunds    %s of %s\n", grp(b[0], 32,
+		    l->refunded), grp(b[1], 32, l->refunders));
+		if (l->order_violations >= 0)
+			snprintf(b[0], 32, "%" PRId64, l->order_violations);
+		else
+			snprintf(b[0], 32, "unknown");
+		fprintf(f, "  line phase %.2f s (%s); order violations seen: "
+		    "%s; tickets unsold while buyers waited: %" PRId64 "\n",
+		    l->end_ms > l->start_ms ? ((double)l->end_ms -
+		    (double)l->start_ms) / 1000 : 0.0, l->stopped_by[0] ?
+		    l->stopped_by : "-", b[0], l->unsold_while_waiting);
+	}
 	if (run->at_end.valid)
 		fprintf(f, "\n  event at end: total %" PRId64 ", sold %" PRId64
 		    ", held %" PRId64 ", available %" PRId64 " (%s)\n",

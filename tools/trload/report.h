@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "httpc.h"
+#include "linecheck.h"
 #include "loadhist.h"
 #include "tr_api_error.h"
 #include "tr_ids.h"
@@ -69,8 +70,52 @@ typedef struct tl_eventinfo {
 	bool valid;
 	int64_t t_ms;        /* since the run started */
 	int64_t total, sold, available, held, hold_ms;
+	int64_t pool;        /* the coordinator's unleased tickets */
+	int64_t waitlist;    /* buyers in line */
+	int64_t offers;      /* offers made and not yet paid or expired */
 	char state[16];
 } tl_eventinfo;
+
+/* The requests of the waitlist's buyers and of refunds. */
+enum tl_line_op {
+	TL_LOP_JOIN,    /* POST /v1/events/{e}/waitlist */
+	TL_LOP_WAIT,    /* GET .../waitlist/{user}?wait=: a long poll */
+	TL_LOP_CONFIRM, /* confirm of an offer */
+	TL_LOP_LEAVE,   /* DELETE .../waitlist/{user} */
+	TL_LOP_REFUND,  /* POST /v1/orders/{id}/refund */
+	TL_LOP_COUNT
+};
+
+/* "join", "wait", "confirm", "leave" or "refund". */
+const char *tl_line_op_name(int op);
+
+/* What the buyers who joined the waitlist, and the buyers who refunded, did
+ * and saw (all zero when none did). */
+typedef struct tl_line {
+	char stopped_by[16];   /* the line phase: done, quiet, line_seconds,
+	                        * max_seconds, signal; "" if it did not run */
+	int64_t start_ms;      /* the line phase: after the main phase, */
+	int64_t end_ms;        /* until the buyers still waiting left */
+	uint64_t joiners;      /* buyers told sold out who went to join */
+	uint64_t joined;       /* ... whose join was answered 2xx */
+	uint64_t join_refused; /* ... refused or never answered */
+	uint64_t offered;      /* joiners who saw an offer */
+	uint64_t confirmed;    /* ... and paid it (2xx) */
+	uint64_t lapsed;       /* ... let it expire on purpose, and saw so */
+	uint64_t lost;         /* ... whose confirm was refused */
+	uint64_t left;         /* waiting when the line phase ended: left */
+	uint64_t left_offered; /* ... with an offer just made to them */
+	uint64_t skipped;      /* passed over: told "skipped" */
+	uint64_t refunders;    /* buyers who paid and went to refund */
+	uint64_t refunded;     /* ... answered 2xx */
+	/* Offers to a later joiner than one of the tool's buyers who waited
+	 * on (tl_line_order_check over what the tool saw); -1 unknown. */
+	int64_t order_violations;
+	/* Tickets in the pool while buyers waited, for longer than a node
+	 * sync can explain (tl_line_unsold_while_waiting over the polls). */
+	int64_t unsold_while_waiting;
+	tl_opstats op[TL_LOP_COUNT];
+} tl_line;
 
 /* A whole run. Allocate with tl_run_new; series and polls have the fixed
  * capacities given there, so the hot path never allocates. */
@@ -84,6 +129,9 @@ typedef struct tl_run {
 	double abandon;
 	int64_t max_seconds, tail_seconds, timeout_ms;
 	int tail_concurrency, tail_rate, confirm_retries, poll_ms;
+	double waitlist_share, lapse, refund_share;
+	int waiters, refunds_max;
+	int64_t wait_ms, refund_after_ms, line_seconds;
 
 	/* Outcome. */
 	int64_t started_wall_ms; /* Unix ms */
@@ -93,11 +141,15 @@ typedef struct tl_run {
 	tl_eventinfo at_start, at_end;
 	tl_phase phase[2];
 	size_t n_phases;
+	tl_line line;
 
 	/* Per TL_SLOT_MS since the start: finished attempts, 201s and
 	 * confirm 200s (all phases). */
 	size_t n_slots, cap_slots;
 	uint64_t *s_attempts, *s_reserved, *s_confirmed;
+	/* Per slot, the waitlist's: joins answered 2xx, offers seen, offers
+	 * paid, refunds answered 2xx. */
+	uint64_t *s_joined, *s_offered, *s_offer_confirmed, *s_refunded;
 	/* Every successful poll of the event, in time order. */
 	size_t n_polls, cap_polls;
 	tl_eventinfo *polls;
@@ -165,8 +217,20 @@ int tl_report_read_json(const char *text, size_t len, tl_run **out);
 int tl_report_read_extra(const char *text, size_t len, tl_extra_row **rows,
     size_t *n);
 
+/* Read the waitlist's records of an event as scripts/demo gathers them from
+ * Redis: {"offers": [{"seq", "ret_ms", "offer_ms"}, ...] in the order
+ * made (the llog stream), "entries": [{"seq", "state", "offer", "t_ms"},
+ * ...] (the lent hash: state one of W O C X L S, offer the reservation id
+ * of its offer or ""), other members ignored. On success *offers and
+ * *entries (free both with free()) and their counts are set; TR_EPROTO on
+ * JSON tl_report_read_json refuses, or without both arrays, or an element
+ * without its numbers; TR_ENOMEM. Nothing is set on failure. */
+int tl_report_read_line_log(const char *text, size_t len, tl_offer **offers,
+    size_t *n_offers, tl_entry **entries, size_t *n_entries);
+
 /* Write the HTML report: title, verdict table (extra rows first), charts
- * (rates, tickets left, latency distributions), detail tables. No scripts,
+ * (rates, tickets left, the waitlist if anyone joined, latency
+ * distributions), detail tables. No scripts,
  * no external resources. Returns 0, TR_EIO (the stream failed) or
  * TR_ENOMEM. */
 int tl_report_write_html(const tl_run *run, const tl_extra_row *rows,

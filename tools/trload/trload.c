@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "httpc.h"
+#include "linebuyers.h"
+#include "linecheck.h"
 #include "loadhist.h"
 #include "report.h"
 #include "tr_clock.h"
@@ -47,6 +49,14 @@
 #define POLL_TIMEOUT_US 2000000
 #define START_WAIT_MS 2000
 #define PROGRESS_US 250000
+#define WAITERS_MAX 10000 /* buyers in line: a connection each */
+#define REFUNDS_MAX 100000
+/* From the last return the tool caused (an abandoned hold's deadline, a
+ * lapsed offer's, a refund) to its offer seen by a buyer in line: the
+ * coordinator ends an overdue hold within a second of grace plus a node
+ * sync (200 ms), and a long poll notices within the gateway's 1 s
+ * recheck. */
+#define LINE_SETTLE_MS 3000
 
 enum { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF };
 
@@ -66,6 +76,11 @@ struct config {
 	int poll_ms;
 	const char *json_path, *html_path;
 	int progress;
+	/* The waitlist: buyers told sold out who join (a share, at most
+	 * waiters), their long polls, offers let lapse; refunds. */
+	double wl_share, lapse, refund_share;
+	int waiters, refunds_max;
+	int64_t wait_ms, refund_after_ms, line_seconds;
 };
 
 /* Preformatted request pieces, shared read-only by every thread. */
@@ -92,6 +107,8 @@ struct phase_ctl {
 	atomic_int finished; /* workers done */
 	int64_t t0_us;       /* run start, for series slots */
 	size_t cap_slots;
+	tl_linebuyers *lb;   /* main: where sold-out buyers join the line and
+	                      * buyers who paid refund; NULL: nobody does */
 };
 
 enum { C_IDLE, C_WAIT_START, C_WAIT_RESEND, C_BUSY };
@@ -103,6 +120,7 @@ struct conn {
 	uint64_t user;
 	bool abandon;
 	int retries;
+	int64_t expires_at_ms; /* of the hold: when it comes back unpaid */
 	int64_t sent_us, deadline_us, wait_until_us;
 	char uid[PREFIX_MAX + 24];
 	size_t uid_len;
@@ -226,12 +244,16 @@ make_templates(const struct config *cfg, struct templates *t)
 static bool
 user_abandons(uint64_t idx, double share)
 {
-	uint64_t z = idx + 0x9e3779b97f4a7c15ULL;
+	return tl_share_pick(idx, TL_PICK_ABANDON, share);
+}
 
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (double)(z >> 11) * 0x1.0p-53 < share;
+/* A hold the tool leaves unpaid comes back at its deadline: the line
+ * phase waits for it (with LINE_SETTLE_MS). */
+static void
+hold_let_go(const struct worker *w, const struct conn *c)
+{
+	if (w->ctl->lb != NULL && c->expires_at_ms > 0)
+		tl_linebuyers_return_due(w->ctl->lb, c->expires_at_ms);
 }
 
 /* ---- Worker ----------------------------------------------------------- */
@@ -342,8 +364,10 @@ request_failed(struct worker *w, struct conn *c, int64_t now, bool stale)
 		set_state(w, c, C_WAIT_RESEND);
 		return;
 	}
-	if (c->op == TL_OP_CONFIRM)
+	if (c->op == TL_OP_CONFIRM) {
 		w->st.confirm_failed++;
+		hold_let_go(w, c);
+	}
 	attempt_done(w, c, now, XPORT_PAUSE_US);
 }
 
@@ -398,6 +422,9 @@ take_reservation(struct worker *w, struct conn *c, const tl_http_resp *r)
 		return false;
 	}
 	c->rid_len = strlen(c->rid);
+	if (tl_json_scan_i64(r->body, r->body_len, "expires_at_ms",
+	    &c->expires_at_ms) != 0)
+		c->expires_at_ms = 0;
 	if (tl_json_scan_str(r->body, r->body_len, "node", node,
 	    sizeof(node)) != 0)
 		snprintf(node, sizeof(node), "?");
@@ -417,7 +444,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 	tl_opstats *o = &w->st.op[c->op];
 	int status = r->status;
 	bool ok = status >= 200 && status < 300;
-	bool retry = false;
+	bool retry = false, sold_out = false;
 
 	tl_hist_record(&o->latency_us, (uint64_t)(now - c->sent_us));
 	o->status[status]++;
@@ -429,12 +456,18 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 			ec = tr_api_error_parse(code, strlen(code));
 		o->errors[ec]++;
 		retry = status == 503;
+		sold_out = ec == TR_API_SOLD_OUT;
 	}
 
 	if (c->op == TL_OP_RESERVE) {
 		bool got = ok && take_reservation(w, c, r);
 		tl_httpc_consume(&c->h);
 		if (!got) {
+			/* Told sold out: a share of these buyers queue. */
+			if (sold_out && w->ctl->lb != NULL &&
+			    tl_share_pick(c->user, TL_PICK_JOIN,
+			    w->ctl->cfg->wl_share))
+				tl_linebuyers_join_line(w->ctl->lb, c->user);
 			attempt_done(w, c, now, 0);
 			return;
 		}
@@ -444,6 +477,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		    memory_order_relaxed);
 		if (c->abandon) {
 			w->st.abandoned++;
+			hold_let_go(w, c);
 			attempt_done(w, c, now, 0);
 			return;
 		}
@@ -466,6 +500,10 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		slot_add(w, w->s_confirmed, now);
 		atomic_store_explicit(&w->live_confirmed, w->st.confirmed,
 		    memory_order_relaxed);
+		if (w->ctl->lb != NULL && tl_share_pick(c->user,
+		    TL_PICK_REFUND, w->ctl->cfg->refund_share))
+			tl_linebuyers_refund_later(w->ctl->lb, c->user, c->rid,
+			    now);
 		tl_httpc_consume(&c->h);
 		attempt_done(w, c, now, 0);
 		return;
@@ -476,6 +514,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		return;
 	}
 	w->st.confirm_failed++;
+	hold_let_go(w, c);
 	attempt_done(w, c, now, 0);
 }
 
@@ -652,6 +691,9 @@ parse_event(const tl_http_resp *r, tl_eventinfo *e)
 	(void)tl_json_scan_i64(b, n, "available", &e->available);
 	(void)tl_json_scan_i64(b, n, "held", &e->held);
 	(void)tl_json_scan_i64(b, n, "hold_ms", &e->hold_ms);
+	(void)tl_json_scan_i64(b, n, "pool", &e->pool);
+	(void)tl_json_scan_i64(b, n, "waitlist", &e->waitlist);
+	(void)tl_json_scan_i64(b, n, "offers", &e->offers);
 	if (tl_json_scan_str(b, n, "state", e->state, sizeof(e->state)) != 0)
 		snprintf(e->state, sizeof(e->state), "?");
 	e->valid = true;
@@ -879,6 +921,101 @@ done:
 	run->n_phases = idx + 1;
 }
 
+/* The line phase: after the main phase, the buyers in line wait for what
+ * still comes back, then leave. It ends (stopped_by) when nobody waits and
+ * nothing is unsettled ("done"); when nothing the tool let go can still
+ * come back and nothing is unsettled ("quiet": LINE_SETTLE_MS after the
+ * last return due); at --line-seconds; at --max-seconds (dropped); on a
+ * signal (a second one drops what is in flight). */
+static void
+run_line(struct control *ctl, tl_linebuyers *lb, const char *main_end,
+    int64_t deadline_us)
+{
+	const struct config *cfg = ctl->cfg;
+	tl_line *l = &ctl->run->line;
+	int64_t start = tr_mono_us(), until = start + cfg->line_seconds *
+	    1000000, left_at = 0;
+	const char *why = NULL;
+	int sigs = signals_seen;
+	char b[5][32];
+
+	l->start_ms = (start - ctl->t0_us) / 1000;
+	if (strcmp(main_end, "done") != 0) {
+		/* The run is being cut short: no waiting for the line. */
+		why = main_end;
+		tl_linebuyers_stop(lb, strcmp(main_end, "signal") != 0);
+		left_at = start;
+	}
+	for (;;) {
+		tl_linebuyers_live v;
+		int64_t now = tr_mono_us();
+
+		tl_linebuyers_live_get(lb, &v);
+		if (v.finished)
+			break;
+		if (why == NULL) {
+			if (now >= deadline_us)
+				why = "max_seconds";
+			else if (signals_seen != sigs)
+				why = "signal";
+			else if (v.unsettled == 0 && v.waiting == 0)
+				why = "done";
+			else if (v.unsettled == 0 && tr_wall_ms() >=
+			    v.returns_due_ms + LINE_SETTLE_MS)
+				why = "quiet";
+			else if (now >= until)
+				why = "line_seconds";
+			if (why != NULL) {
+				tl_linebuyers_stop(lb, now >= deadline_us);
+				left_at = now;
+			}
+		} else if (now >= deadline_us || signals_seen > sigs + 1 ||
+		    now - left_at > (cfg->timeout_ms + 1000) * 1000) {
+			/* Leaving takes a request per buyer: bounded. */
+			tl_linebuyers_stop(lb, true);
+		}
+		if (cfg->poll_ms > 0 && !ctl->busy && now >= ctl->next_us)
+			poll_send(ctl, now);
+		poll_drive(ctl, 20);
+		now = tr_mono_us();
+		if (ctl->progress && now >= ctl->next_progress_us) {
+			fprintf(stderr, "\r[line] in line %s  offers seen %s  "
+			    "paid %s  refunds %s  joined %s  %.1fs   ",
+			    tl_report_thousands(b[0], 32, v.waiting),
+			    tl_report_thousands(b[1], 32, v.offered),
+			    tl_report_thousands(b[2], 32, v.confirmed),
+			    tl_report_thousands(b[3], 32, v.refunded),
+			    tl_report_thousands(b[4], 32, v.joined),
+			    (double)(now - ctl->t0_us) / 1e6);
+			fflush(stderr);
+			ctl->next_progress_us = now + PROGRESS_US;
+		}
+	}
+	if (ctl->progress)
+		fputc('\n', stderr);
+	l->end_ms = (tr_mono_us() - ctl->t0_us) / 1000;
+	snprintf(l->stopped_by, sizeof(l->stopped_by), "%s", why ? why :
+	    "done");
+}
+
+/* The most tickets the polls saw in the pool while buyers waited. */
+static int64_t
+unsold_seen(const tl_run *run)
+{
+	tl_line_sample *s = calloc(run->n_polls + 1, sizeof(*s));
+	int64_t v;
+
+	if (s == NULL)
+		return -1;
+	for (size_t i = 0; i < run->n_polls; i++)
+		s[i] = (tl_line_sample){run->polls[i].t_ms,
+		    run->polls[i].waitlist, run->polls[i].pool};
+	v = tl_line_unsold_while_waiting(s, run->n_polls,
+	    TL_LINE_UNSOLD_GRACE_MS);
+	free(s);
+	return v;
+}
+
 /* ---- Flags ------------------------------------------------------------ */
 
 static void
@@ -887,9 +1024,13 @@ usage(FILE *f)
 	fprintf(f,
 "usage: trload --target 127.0.0.1:PORT --event ID [options]\n"
 "       trload report --json IN.json --html OUT.html [--extra EXTRA.json]\n"
+"       trload line-check --log LOG.json\n"
 "The rush: --users distinct users each try to buy one ticket of --event\n"
 "through trgate (POST reserve, then confirm unless they abandon), then late\n"
-"buyers take what is left. See docs/LOADTOOL.md.\n"
+"buyers take what is left. With --waitlist-share, some buyers told sold out\n"
+"join the waitlist and pay the offers they get; with --refund-share, some\n"
+"who paid refund. line-check judges the coordinator's offer log. See\n"
+"docs/LOADTOOL.md.\n"
 "\n"
 "  --target HOST:PORT     the gateway; loopback only (127.0.0.0/8, localhost)\n"
 "  --event ID             the event to buy\n"
@@ -906,6 +1047,21 @@ usage(FILE *f)
 "  --timeout DUR          per request (default 10s)\n"
 "  --confirm-retries N    retries of a confirm answered 503 (default 3)\n"
 "  --poll-ms N            GET /v1/events period, 0: off (default 250)\n"
+"  --waitlist-share SHARE share of buyers told sold out (main phase) who\n"
+"                         join the waitlist (default 0: none)\n"
+"  --waiters N            buyers who join, at most; one connection each\n"
+"                         while in line (default 1000, at most 10000)\n"
+"  --wait DUR             long poll of an entry, ?wait= (default 5s, <= 30s)\n"
+"  --lapse SHARE          share of joiners who let their offer expire\n"
+"                         (default 0.10)\n"
+"  --refund-share SHARE   share of buyers who paid (main phase) who refund\n"
+"                         (default 0: none)\n"
+"  --refunds-max N        refunds, at most (default 1000)\n"
+"  --refund-after DUR     from the confirm's answer to the refund\n"
+"                         (default 1s)\n"
+"  --line-seconds N       the line phase lasts at most N s after the main\n"
+"                         phase; then the buyers still in line leave\n"
+"                         (default 30)\n"
 "  --json FILE            write the full result as JSON\n"
 "  --html FILE            write the HTML report\n"
 "  --progress auto|on|off live line on stderr (auto: if a terminal)\n"
@@ -961,7 +1117,8 @@ enum {
 	OPT_TARGET = 256, OPT_EVENT, OPT_USERS, OPT_CONC, OPT_ABANDON,
 	OPT_THREADS, OPT_PREFIX, OPT_MAXS, OPT_TAILS, OPT_TAILC, OPT_TAILR,
 	OPT_TIMEOUT, OPT_RETRIES, OPT_POLL, OPT_JSON, OPT_HTML, OPT_PROGRESS,
-	OPT_EXTRA,
+	OPT_EXTRA, OPT_WLSHARE, OPT_WAITERS, OPT_WAIT, OPT_LAPSE, OPT_RSHARE,
+	OPT_RMAX, OPT_RAFTER, OPT_LINES,
 };
 
 static const struct option long_opts[] = {
@@ -982,9 +1139,32 @@ static const struct option long_opts[] = {
 	{"json", required_argument, NULL, OPT_JSON},
 	{"html", required_argument, NULL, OPT_HTML},
 	{"progress", required_argument, NULL, OPT_PROGRESS},
+	{"waitlist-share", required_argument, NULL, OPT_WLSHARE},
+	{"waiters", required_argument, NULL, OPT_WAITERS},
+	{"wait", required_argument, NULL, OPT_WAIT},
+	{"lapse", required_argument, NULL, OPT_LAPSE},
+	{"refund-share", required_argument, NULL, OPT_RSHARE},
+	{"refunds-max", required_argument, NULL, OPT_RMAX},
+	{"refund-after", required_argument, NULL, OPT_RAFTER},
+	{"line-seconds", required_argument, NULL, OPT_LINES},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* A share: a number 0..1. */
+static bool
+parse_share(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0 && v <= 1))
+		return false;
+	*out = v;
+	return true;
+}
 
 static int
 parse_flags(int argc, char **argv, struct config *cfg)
@@ -1007,6 +1187,12 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	cfg->confirm_retries = 3;
 	cfg->poll_ms = 250;
 	cfg->progress = PROGRESS_AUTO;
+	cfg->waiters = 1000;
+	cfg->wait_ms = 5000;
+	cfg->lapse = 0.10;
+	cfg->refunds_max = 1000;
+	cfg->refund_after_ms = 1000;
+	cfg->line_seconds = 30;
 
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
@@ -1044,16 +1230,56 @@ parse_flags(int argc, char **argv, struct config *cfg)
 				    optarg);
 			cfg->threads = (int)v;
 			break;
-		case OPT_ABANDON: {
-			char *end;
-			errno = 0;
-			cfg->abandon = strtod(optarg, &end);
-			if (errno || end == optarg || *end ||
-			    !(cfg->abandon >= 0 && cfg->abandon <= 1))
+		case OPT_ABANDON:
+			if (!parse_share(optarg, &cfg->abandon))
 				return fail_usage("--abandon wants 0..1",
 				    optarg);
 			break;
-		}
+		case OPT_WLSHARE:
+			if (!parse_share(optarg, &cfg->wl_share))
+				return fail_usage("--waitlist-share wants "
+				    "0..1", optarg);
+			break;
+		case OPT_LAPSE:
+			if (!parse_share(optarg, &cfg->lapse))
+				return fail_usage("--lapse wants 0..1",
+				    optarg);
+			break;
+		case OPT_RSHARE:
+			if (!parse_share(optarg, &cfg->refund_share))
+				return fail_usage("--refund-share wants 0..1",
+				    optarg);
+			break;
+		case OPT_WAITERS:
+			if (tr_parse_u64(optarg, 1, WAITERS_MAX, &v))
+				return fail_usage("--waiters wants 1..10000",
+				    optarg);
+			cfg->waiters = (int)v;
+			break;
+		case OPT_RMAX:
+			if (tr_parse_u64(optarg, 0, REFUNDS_MAX, &v))
+				return fail_usage("--refunds-max wants "
+				    "0..100000", optarg);
+			cfg->refunds_max = (int)v;
+			break;
+		case OPT_WAIT:
+			if (tr_parse_duration_ms(optarg, 30000, &v) || v == 0)
+				return fail_usage("--wait wants a duration "
+				    "up to 30s", optarg);
+			cfg->wait_ms = (int64_t)v;
+			break;
+		case OPT_RAFTER:
+			if (tr_parse_duration_ms(optarg, 600000, &v))
+				return fail_usage("--refund-after wants a "
+				    "duration up to 10m", optarg);
+			cfg->refund_after_ms = (int64_t)v;
+			break;
+		case OPT_LINES:
+			if (tr_parse_u64(optarg, 1, 3600, &v))
+				return fail_usage("--line-seconds wants "
+				    "1..3600", optarg);
+			cfg->line_seconds = (int64_t)v;
+			break;
 		case OPT_PREFIX:
 			if (!prefix_valid(optarg))
 				return fail_usage("bad user prefix (up to 32 of "
@@ -1282,6 +1508,70 @@ report_main(int argc, char **argv)
 	return rv == 0 ? 0 : EXIT_OUTPUT;
 }
 
+/* trload line-check --log LOG.json: the waitlist's order and return-to-offer
+ * times from the coordinator's records (tl_report_read_line_log says what
+ * LOG holds; scripts/demo gathers it from Redis). Prints one JSON object.
+ * Exit 0 whatever it found (the caller judges), 1 if LOG is unreadable. */
+static int
+line_check_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"log", required_argument, NULL, 'l'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *in = NULL;
+	tl_offer *offers;
+	tl_entry *entries;
+	size_t n, m, len;
+	tl_order_check r;
+	tl_hist h;
+	char *text;
+	int opt, rv;
+
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': in = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: return fail_usage("unknown option", NULL);
+		}
+	}
+	if (in == NULL || optind < argc)
+		return fail_usage("line-check wants --log LOG.json", NULL);
+	if (read_file(in, &text, &len) != 0) {
+		tr_error("%s: cannot read", in);
+		return EXIT_OUTPUT;
+	}
+	rv = tl_report_read_line_log(text, len, &offers, &n, &entries, &m);
+	free(text);
+	if (rv != 0) {
+		tr_error("%s: not a waitlist log (%s)", in, tr_strerror(rv));
+		return EXIT_OUTPUT;
+	}
+	rv = tl_line_order_check(offers, n, entries, m, &r);
+	tl_hist_init(&h);
+	tl_line_return_times(offers, n, &h);
+	free(offers);
+	free(entries);
+	if (rv != 0) {
+		tr_error("out of memory");
+		return EXIT_OUTPUT;
+	}
+	printf("{\"offers\":%" PRIu64 ",\"entries\":%zu,\"waiting\":%" PRIu64
+	    ",\"order_violations\":%" PRIu64 ",\"first_violation\":", r.offers,
+	    m, r.waiting, r.violations);
+	if (r.violations)
+		printf("{\"index\":%zu,\"offer_seq\":%" PRIu64
+		    ",\"waiting_seq\":%" PRIu64 "}", r.first_index,
+		    r.first_offer_seq, r.first_waiting_seq);
+	else
+		fputs("null", stdout);
+	printf(",\"return_to_offer_ms\":{\"count\":%" PRIu64 ",\"p50\":%"
+	    PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "}}\n", h.count,
+	    tl_hist_percentile(&h, 50), tl_hist_percentile(&h, 99), h.max);
+	return fflush(stdout) == 0 ? 0 : EXIT_OUTPUT;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static void
@@ -1302,6 +1592,14 @@ fill_run_config(tl_run *run, const struct config *cfg)
 	run->timeout_ms = cfg->timeout_ms;
 	run->confirm_retries = cfg->confirm_retries;
 	run->poll_ms = cfg->poll_ms;
+	run->waitlist_share = cfg->wl_share;
+	run->waiters = cfg->waiters;
+	run->wait_ms = cfg->wait_ms;
+	run->lapse = cfg->lapse;
+	run->refund_share = cfg->refund_share;
+	run->refunds_max = cfg->refunds_max;
+	run->refund_after_ms = cfg->refund_after_ms;
+	run->line_seconds = cfg->line_seconds;
 }
 
 /* Is the target there? Retries a refused connect for START_WAIT_MS. */
@@ -1336,6 +1634,7 @@ main(int argc, char **argv)
 	struct control ctl;
 	struct phase_ctl main_pc, tail_pc;
 	struct sigaction sa;
+	tl_linebuyers *lb = NULL;
 	tl_run *run;
 	int64_t deadline_us, hold_ms;
 	size_t cap_slots;
@@ -1344,6 +1643,8 @@ main(int argc, char **argv)
 	tr_log_init("trload", TR_LOG_INFO);
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return report_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "line-check") == 0)
+		return line_check_main(argc - 1, argv + 1);
 	if ((rv = parse_flags(argc, argv, &cfg)) != 0)
 		return rv;
 	if (make_templates(&cfg, &tpl) != 0)
@@ -1390,6 +1691,34 @@ main(int argc, char **argv)
 		return EXIT_UNREACHABLE;
 	}
 
+	/* The waitlist's buyers and the refunders, beside the main phase. */
+	if (cfg.wl_share > 0 || cfg.refund_share > 0) {
+		tl_linebuyers_conf lc = {
+			.addr = cfg.addr,
+			.target = cfg.target,
+			.event = cfg.event,
+			.prefix = cfg.prefix,
+			.waiters = cfg.wl_share > 0 ? cfg.waiters : 0,
+			.wait_ms = cfg.wait_ms,
+			.lapse = cfg.lapse,
+			.refunds_max = cfg.refund_share > 0 ? cfg.refunds_max :
+			    0,
+			.refund_after_ms = cfg.refund_after_ms,
+			.timeout_ms = cfg.timeout_ms,
+			.t0_us = ctl.t0_us,
+			.cap_slots = cap_slots,
+		};
+		if ((lb = tl_linebuyers_new(&lc)) == NULL ||
+		    tl_linebuyers_start(lb) != 0) {
+			tr_error("cannot start the waitlist's buyers");
+			tl_linebuyers_free(lb);
+			tl_httpc_fini(&ctl.h);
+			close(ctl.epfd);
+			tl_run_free(run);
+			return EXIT_OUTPUT;
+		}
+	}
+
 	/* (a) main: every user once, as fast as the connections allow. */
 	memset(&main_pc, 0, sizeof(main_pc));
 	main_pc.cfg = &cfg;
@@ -1401,13 +1730,26 @@ main(int argc, char **argv)
 	atomic_init(&main_pc.finished, 0);
 	main_pc.t0_us = ctl.t0_us;
 	main_pc.cap_slots = cap_slots;
+	main_pc.lb = lb;
 	run_phase(&ctl, &main_pc, cfg.threads, cfg.concurrency, 0, 0,
 	    deadline_us);
 	snprintf(run->stopped_by, sizeof(run->stopped_by), "%s",
 	    run->phase[0].stopped_by);
 
-	/* (b) tail: late buyers while tickets remain unsold. */
-	if (strcmp(run->phase[0].stopped_by, "done") == 0 && cfg.poll_ms > 0 &&
+	/* (b) line: what still comes back goes to the buyers in line. */
+	if (lb != NULL) {
+		run_line(&ctl, lb, run->phase[0].stopped_by, deadline_us);
+		tl_linebuyers_collect(lb, run);
+		tl_linebuyers_free(lb);
+		lb = NULL;
+		if (strcmp(run->line.stopped_by, "max_seconds") == 0 ||
+		    strcmp(run->line.stopped_by, "signal") == 0)
+			snprintf(run->stopped_by, sizeof(run->stopped_by),
+			    "%s", run->line.stopped_by);
+	}
+
+	/* (c) tail: late buyers while tickets remain unsold. */
+	if (strcmp(run->stopped_by, "done") == 0 && cfg.poll_ms > 0 &&
 	    cfg.tail_seconds != 0 && poll_once(&ctl, &run->at_end) == 0 &&
 	    run->at_end.sold < run->at_end.total) {
 		int64_t left_us = deadline_us - tr_mono_us(), budget_us;
@@ -1455,6 +1797,8 @@ main(int argc, char **argv)
 	}
 	if (run->at_end.valid)
 		run->at_end.t_ms = (tr_mono_us() - ctl.t0_us) / 1000;
+	if (cfg.poll_ms > 0)
+		run->line.unsold_while_waiting = unsold_seen(run);
 	run->wall_ms = (tr_mono_us() - ctl.t0_us) / 1000;
 	run->n_slots = (size_t)((run->wall_ms + TL_SLOT_MS - 1) / TL_SLOT_MS);
 	if (run->n_slots > cap_slots)
