@@ -52,7 +52,9 @@ tr_client_open(const char *url, int timeout_ms, tr_client **out)
 		nng_close(c->sock);
 		free(c);
 		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ||
-		    rv == NNG_EINVAL ? TR_EINVALID : TR_EUNAVAILABLE;
+		        rv == NNG_EINVAL
+		    ? TR_EINVALID
+		    : TR_EUNAVAILABLE;
 	}
 	*out = c;
 	return 0;
@@ -74,8 +76,7 @@ tr_client_last_error(const tr_client *c)
 }
 
 int
-tr_client_call(tr_client *c, Ticketrush__Request *req,
-    Ticketrush__Reply **out)
+tr_client_call(tr_client *c, Ticketrush__Request *req, Ticketrush__Reply **out)
 {
 	nng_msg *msg;
 	int rv;
@@ -89,8 +90,9 @@ tr_client_call(tr_client *c, Ticketrush__Request *req,
 		c->last_nng_error = rv;
 		/* A REQ send waits for a peer: timing out without ever having
 		 * had one means we could not connect. */
-		return rv == NNG_ETIMEDOUT && atomic_load(&c->connected) ?
-		    TR_ETIMEDOUT : TR_EUNAVAILABLE;
+		return rv == NNG_ETIMEDOUT && atomic_load(&c->connected)
+		    ? TR_ETIMEDOUT
+		    : TR_EUNAVAILABLE;
 	}
 	if ((rv = nng_recvmsg(c->sock, &msg, 0)) != 0) {
 		c->last_nng_error = rv;
@@ -185,8 +187,8 @@ tr_client_waitlist_get(tr_client *c, const char *event_id, const char *user,
 }
 
 int
-tr_client_waitlist_leave(tr_client *c, const char *event_id,
-    const char *user, Ticketrush__Reply **out)
+tr_client_waitlist_leave(tr_client *c, const char *event_id, const char *user,
+    Ticketrush__Reply **out)
 {
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
 	Ticketrush__WaitlistLeave r = TICKETRUSH__WAITLIST_LEAVE__INIT;
@@ -256,10 +258,9 @@ tr_client_create_event(tr_client *c, const char *event_id, uint64_t total,
 }
 
 int
-tr_client_create_event_wl(tr_client *c, const char *event_id,
-    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
-    int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms,
-    Ticketrush__Reply **out)
+tr_client_create_event_wl(tr_client *c, const char *event_id, uint64_t total,
+    uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
+    uint64_t waitlist_max, uint64_t offer_ms, Ticketrush__Reply **out)
 {
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT;
 	Ticketrush__CreateEvent r = TICKETRUSH__CREATE_EVENT__INIT;

@@ -13,7 +13,7 @@ marks(void)
 {
 	size_t n = 0;
 	for (const char *p = tr_dashboard_html; (p = strstr(p, MARK)) != NULL;
-	    p += MARK_LEN)
+	     p += MARK_LEN)
 		n++;
 	return n;
 }

@@ -33,7 +33,7 @@
 typedef struct gw_conf {
 	char listen_host[64];
 	int listen_port;
-	int threads;               /* default: cores */
+	int threads; /* default: cores */
 	struct {
 		char id[TR_NODE_ID_MAX + 1];
 		char url[256];
@@ -65,8 +65,8 @@ struct gw_node {
 	int index;
 	char id[TR_NODE_ID_MAX + 1];
 	char url[256];
-	atomic_int pipes;          /* connections up, all loops */
-	atomic_ullong inflight;    /* operations sent and not answered */
+	atomic_int pipes;       /* connections up, all loops */
+	atomic_ullong inflight; /* operations sent and not answered */
 };
 
 enum gw_op_kind {
@@ -107,20 +107,20 @@ struct gw_op {
 	enum gw_op_kind kind;
 	enum tr_route_kind route;
 	struct gw_thread *t;
-	h2o_req_t *req;            /* NULL: client gone (or part of a sum) */
+	h2o_req_t *req; /* NULL: client gone (or part of a sum) */
 	struct gw_guard *guard;
-	struct gw_sum *sum;        /* GW_OP_GET */
+	struct gw_sum *sum; /* GW_OP_GET */
 	char event_id[TR_EVENT_ID_MAX + 1];
 	char rid[TR_RID_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	char request_id[TR_REQUEST_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	uint32_t qty;
-	int node;                  /* where it goes now */
-	int home;                  /* confirm, release: the node the
-	                            * reservation id names (-1: unknown) */
-	tr_fanout fan;             /* the nodes asked, and what they said */
-	bool probe;                /* the sold-out cache's re-probe */
+	int node;      /* where it goes now */
+	int home;      /* confirm, release: the node the
+	                * reservation id names (-1: unknown) */
+	tr_fanout fan; /* the nodes asked, and what they said */
+	bool probe;    /* the sold-out cache's re-probe */
 	/* A waitlist long poll: until when, the state first answered (0:
 	 * none yet), and its timer between two asks. */
 	int64_t wait_until_ms;
@@ -133,11 +133,11 @@ struct gw_op {
 struct gw_call {
 	struct gw_thread *t;
 	struct gw_node *node;
-	uint32_t slot;             /* index in its lane */
-	uint32_t id;               /* request id in flight; 0: none */
+	uint32_t slot; /* index in its lane */
+	uint32_t id;   /* request id in flight; 0: none */
 	struct gw_op **ops;
 	int n;
-	int rv;                    /* 0, or TR_ETIMEDOUT / TR_EUNAVAILABLE */
+	int rv; /* 0, or TR_ETIMEDOUT / TR_EUNAVAILABLE */
 	Ticketrush__Reply *reply;
 	int64_t sent_us;
 	h2o_timeout_entry_t timeout_entry;
@@ -151,12 +151,12 @@ struct gw_lane {
 	int node;
 	nng_socket sock;
 	bool open;
-	h2o_socket_t *watch;       /* nng's receive fd, watched not read */
-	h2o_timeout_t timeout;     /* upstream_timeout_ms */
+	h2o_socket_t *watch;   /* nng's receive fd, watched not read */
+	h2o_timeout_t timeout; /* upstream_timeout_ms */
 	uint32_t generation;
 	struct gw_op *head, *tail;
 	int pending;
-	struct gw_call *calls;     /* calls_per_node of them */
+	struct gw_call *calls; /* calls_per_node of them */
 	int ncalls;
 	struct gw_call *free;
 };
@@ -166,21 +166,21 @@ struct gw_thread {
 	struct gw *gw;
 	pthread_t tid;
 	int listen_fd;
-	int started;                   /* 1 up, -1 failed (start_lock) */
+	int started; /* 1 up, -1 failed (start_lock) */
 	h2o_context_t ctx;
 	h2o_accept_ctx_t accept_ctx;
 	h2o_socket_t *listener;
-	h2o_timeout_t flush_timeout;   /* batch_wait_ms */
-	h2o_timeout_t poll_timeout;    /* GW_POLL_MS */
-	int polls;                     /* long polls waiting */
+	h2o_timeout_t flush_timeout; /* batch_wait_ms */
+	h2o_timeout_t poll_timeout;  /* GW_POLL_MS */
+	int polls;                   /* long polls waiting */
 	h2o_timeout_entry_t flush_entry;
 	struct gw_lane lanes[TR_NODES_MAX];
 	int calls_in_flight;
 	int connections;
 	tr_soldout soldout;
 	tr_gw_metrics metrics;
-	uint64_t next_user;            /* /buy/ticket generated user ids */
-	uint64_t next_request;         /* generated request ids */
+	uint64_t next_user;    /* /buy/ticket generated user ids */
+	uint64_t next_request; /* generated request ids */
 };
 
 struct gw {
@@ -193,7 +193,7 @@ struct gw {
 	pthread_mutex_t start_lock;
 	pthread_cond_t start_cond;
 	atomic_bool stopping;
-	uint64_t instance;             /* random, for generated user ids */
+	uint64_t instance; /* random, for generated user ids */
 };
 
 /* upstream.c */

@@ -123,8 +123,8 @@ seg_is(const char *seg, size_t len, const char *want)
 static int
 wrong_method(tr_http_error *err, const char *allowed)
 {
-	tr_http_error_set(
-	    err, TR_API_METHOD_NOT_ALLOWED, "use %s on this path", allowed);
+	tr_http_error_set(err, TR_API_METHOD_NOT_ALLOWED,
+	    "use %s on this path", allowed);
 	return -1;
 }
 
@@ -156,15 +156,14 @@ parse_buy_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 	return 0;
 }
 
-static const char *const wl_state_names[] = {"unknown", "waiting",
-    "offered", "confirmed", "expired", "left", "skipped"};
+static const char *const wl_state_names[] = {"unknown", "waiting", "offered",
+    "confirmed", "expired", "left", "skipped"};
 
 /* ?wait=DUR on a waitlist GET: a duration of at most 30 s; &state=NAME:
  * the state the client last saw, so that a change made before the poll
  * arrived is answered at once rather than waited past. */
 static int
-parse_wait_query(const char *q, size_t qlen, tr_route *out,
-    tr_http_error *err)
+parse_wait_query(const char *q, size_t qlen, tr_route *out, tr_http_error *err)
 {
 	size_t i = 0;
 	while (i < qlen) {
@@ -177,12 +176,13 @@ parse_wait_query(const char *q, size_t qlen, tr_route *out,
 		if (end - start >= 6 && memcmp(q + start, "state=", 6) == 0) {
 			int k = 0;
 			if (decode(q + start + 6, end - start - 6, v,
-			    sizeof(v)))
+			        sizeof(v)))
 				for (k = 6; k > 0; k--)
 					if (strcmp(v, wl_state_names[k]) == 0)
 						break;
 			if (k == 0) {
-				tr_http_error_set(err, TR_API_INVALID, "state "
+				tr_http_error_set(err, TR_API_INVALID,
+				    "state "
 				    "must be waiting, offered, confirmed, "
 				    "expired, left or skipped");
 				return -1;
@@ -194,7 +194,8 @@ parse_wait_query(const char *q, size_t qlen, tr_route *out,
 			continue;
 		if (!decode(q + start + 5, end - start - 5, v, sizeof(v)) ||
 		    tr_parse_duration_ms(v, TR_HTTP_WAIT_MAX_MS, &ms) != 0) {
-			tr_http_error_set(err, TR_API_INVALID, "wait must be a "
+			tr_http_error_set(err, TR_API_INVALID,
+			    "wait must be a "
 			    "duration of at most 30s (e.g. wait=20s)");
 			return -1;
 		}
@@ -220,7 +221,8 @@ parse_event_query(const char *q, size_t qlen, tr_route *out,
 		        sizeof(out->event_id)) ||
 		    !tr_event_id_valid(out->event_id)) {
 			out->event_id[0] = '\0';
-			tr_http_error_set(err, TR_API_INVALID, "event must be "
+			tr_http_error_set(err, TR_API_INVALID,
+			    "event must be "
 			    "1-64 chars of [A-Za-z0-9._:-]");
 			return -1;
 		}
@@ -230,9 +232,9 @@ parse_event_query(const char *q, size_t qlen, tr_route *out,
 
 /* /v1/events/{event}/waitlist[/{user}]: s2 the event segment. */
 static int
-parse_waitlist(const char *method, size_t mlen, const char *path,
-    size_t plen, const char *q, size_t qlen, int nseg, const char *s2,
-    size_t l2, tr_route *out, tr_http_error *err)
+parse_waitlist(const char *method, size_t mlen, const char *path, size_t plen,
+    const char *q, size_t qlen, int nseg, const char *s2, size_t l2,
+    tr_route *out, tr_http_error *err)
 {
 	const char *s4;
 	size_t l4;
@@ -250,7 +252,8 @@ parse_waitlist(const char *method, size_t mlen, const char *path,
 		if (!segment(path, plen, 4, &s4, &l4) ||
 		    !decode(s4, l4, out->user, sizeof(out->user)) ||
 		    !tr_user_id_valid(out->user)) {
-			tr_http_error_set(err, TR_API_INVALID, "user must be "
+			tr_http_error_set(err, TR_API_INVALID,
+			    "user must be "
 			    "1-64 chars of [A-Za-z0-9._:@-]");
 			return -1;
 		}
@@ -259,7 +262,8 @@ parse_waitlist(const char *method, size_t mlen, const char *path,
 	}
 	if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
 	    !tr_event_id_valid(out->event_id)) {
-		tr_http_error_set(err, TR_API_INVALID, "event id must be 1-64 "
+		tr_http_error_set(err, TR_API_INVALID,
+		    "event id must be 1-64 "
 		    "chars of [A-Za-z0-9._:-]");
 		return -1;
 	}
@@ -322,7 +326,8 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 			return wrong_method(err, "POST");
 		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
 		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
-			tr_http_error_set(err, TR_API_INVALID, "order id must "
+			tr_http_error_set(err, TR_API_INVALID,
+			    "order id must "
 			    "be <node>.<16 hex digits>.<event>");
 			return -1;
 		}
@@ -364,7 +369,8 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 		return 0;
 	}
 no_route:
-	tr_http_error_set(err, TR_API_NO_ROUTE, "no such path; see docs/HTTP-API.md");
+	tr_http_error_set(err, TR_API_NO_ROUTE,
+	    "no such path; see docs/HTTP-API.md");
 	return -1;
 }
 
@@ -375,8 +381,8 @@ parse_object(const char *body, size_t len, tr_http_error *err)
 {
 	cJSON *j;
 	if (len > TR_HTTP_BODY_MAX) {
-		tr_http_error_set(err, TR_API_BODY_TOO_LARGE, "body over %d bytes",
-		    TR_HTTP_BODY_MAX);
+		tr_http_error_set(err, TR_API_BODY_TOO_LARGE,
+		    "body over %d bytes", TR_HTTP_BODY_MAX);
 		return NULL;
 	}
 	j = cJSON_ParseWithLength(body, len);
@@ -400,13 +406,14 @@ get_string(cJSON *j, const char *name, bool required, char *out, size_t cap,
 	if (v == NULL || cJSON_IsNull(v)) {
 		if (!required)
 			return 0;
-		tr_http_error_set(err, TR_API_INVALID, "\"%s\" is required", name);
+		tr_http_error_set(err, TR_API_INVALID, "\"%s\" is required",
+		    name);
 		return -1;
 	}
 	if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap ||
 	    !valid(v->valuestring)) {
-		tr_http_error_set(err, TR_API_INVALID, "\"%s\" must be a string of %s",
-		    name, shape);
+		tr_http_error_set(err, TR_API_INVALID,
+		    "\"%s\" must be a string of %s", name, shape);
 		return -1;
 	}
 	strcpy(out, v->valuestring);
@@ -414,8 +421,8 @@ get_string(cJSON *j, const char *name, bool required, char *out, size_t cap,
 }
 
 int
-tr_body_reserve(
-    const char *body, size_t len, tr_reserve_body *out, tr_http_error *err)
+tr_body_reserve(const char *body, size_t len, tr_reserve_body *out,
+    tr_http_error *err)
 {
 	cJSON *j = parse_object(body, len, err), *qty;
 	int rv = -1;
@@ -447,8 +454,8 @@ out:
 }
 
 int
-tr_body_confirm(
-    const char *body, size_t len, tr_confirm_body *out, tr_http_error *err)
+tr_body_confirm(const char *body, size_t len, tr_confirm_body *out,
+    tr_http_error *err)
 {
 	cJSON *j = parse_object(body, len, err);
 	int rv = -1;
@@ -515,15 +522,15 @@ tr_json_error(char *buf, size_t cap, const tr_http_error *err,
 static const char *
 state_name(int s)
 {
-	static const char *names[] = {
-	    "unknown", "held", "confirmed", "released", "expired"};
+	static const char *names[] = {"unknown", "held", "confirmed",
+	    "released", "expired"};
 	return s >= 0 && s <= 4 ? names[s] : "unknown";
 }
 
 /* The 201 of every sale: built without printf (it is on the hot path). */
 size_t
-tr_json_hold(
-    char *buf, size_t cap, const Ticketrush__Hold *h, const char *node)
+tr_json_hold(char *buf, size_t cap, const Ticketrush__Hold *h,
+    const char *node)
 {
 	tr_buf o;
 	tr_buf_init(&o, buf, cap);

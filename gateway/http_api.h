@@ -21,19 +21,19 @@
 #define TR_HTTP_BODY_READ_MAX 65536
 
 enum tr_route_kind {
-	TR_ROUTE_RESERVE,  /* POST /v1/events/{event}/reservations */
-	TR_ROUTE_CONFIRM,  /* POST /v1/reservations/{id}/confirm */
-	TR_ROUTE_RELEASE,  /* POST /v1/reservations/{id}/release */
-	TR_ROUTE_EVENT,    /* GET  /v1/events/{event} */
-	TR_ROUTE_BUY,      /* GET  /buy/ticket[?user=U] */
-	TR_ROUTE_HEALTH,   /* GET  /healthz */
-	TR_ROUTE_METRICS,  /* GET  /metrics */
-	TR_ROUTE_WL_JOIN,  /* POST /v1/events/{event}/waitlist */
-	TR_ROUTE_WL_GET,   /* GET  /v1/events/{event}/waitlist/{user}[?wait=] */
-	TR_ROUTE_WL_LEAVE, /* DELETE /v1/events/{event}/waitlist/{user} */
-	TR_ROUTE_REFUND,   /* POST /v1/orders/{id}/refund */
+	TR_ROUTE_RESERVE, /* POST /v1/events/{event}/reservations */
+	TR_ROUTE_CONFIRM, /* POST /v1/reservations/{id}/confirm */
+	TR_ROUTE_RELEASE, /* POST /v1/reservations/{id}/release */
+	TR_ROUTE_EVENT,   /* GET  /v1/events/{event} */
+	TR_ROUTE_BUY,     /* GET  /buy/ticket[?user=U] */
+	TR_ROUTE_HEALTH,  /* GET  /healthz */
+	TR_ROUTE_METRICS, /* GET  /metrics */
+	TR_ROUTE_WL_JOIN, /* POST /v1/events/{event}/waitlist */
+	TR_ROUTE_WL_GET,  /* GET  /v1/events/{event}/waitlist/{user}[?wait=] */
+	TR_ROUTE_WL_LEAVE,  /* DELETE /v1/events/{event}/waitlist/{user} */
+	TR_ROUTE_REFUND,    /* POST /v1/orders/{id}/refund */
 	TR_ROUTE_DASHBOARD, /* GET /dashboard[?event=E] */
-	TR_ROUTE_OTHER,    /* no such route (for metrics) */
+	TR_ROUTE_OTHER,     /* no such route (for metrics) */
 	TR_ROUTE_COUNT
 };
 
@@ -64,8 +64,8 @@ typedef struct tr_http_error {
 
 /* Set *err to the API error api_code (enum tr_api_error: its status and
  * name from the one table) with a message. */
-void tr_http_error_set(tr_http_error *err, int api_code, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+void tr_http_error_set(tr_http_error *err, int api_code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Match method and path (query string allowed). 0, or -1 with *err set
  * (404 no_route, 405 method_not_allowed, 400 invalid for an id of the
@@ -123,14 +123,14 @@ size_t tr_json_wl_entry(char *buf, size_t cap,
 typedef struct tr_event_sum {
 	char event_id[TR_EVENT_ID_MAX + 1];
 	uint64_t total, sold, available, held, pool;
-	int64_t global_at_ms;  /* of the figures sold, pool and held */
+	int64_t global_at_ms; /* of the figures sold, pool and held */
 	uint32_t limit_per_user;
 	uint64_t hold_ms;
 	int64_t opens_at_ms;
 	uint64_t waitlist, offers; /* buyers in line, live offers */
-	int nodes;            /* that answered */
+	int nodes;                 /* that answered */
 	bool scheduled;
-	bool closed;          /* as the freshest node knows it */
+	bool closed; /* as the freshest node knows it */
 } tr_event_sum;
 
 /* Add one node's EventInfo to the sum: available adds up; sold, pool and

@@ -26,7 +26,8 @@ thread_of(h2o_req_t *req)
 	return H2O_STRUCT_FROM_MEMBER(struct gw_thread, ctx, req->conn->ctx);
 }
 
-/* ---- answering ------------------------------------------------------------ */
+/* ---- answering ------------------------------------------------------------
+ */
 
 static const char *
 reason(int status)
@@ -134,8 +135,8 @@ guard_dispose(void *p)
 static struct gw_guard *
 guard_new(h2o_req_t *req, h2o_req_t **slot)
 {
-	struct gw_guard *g = h2o_mem_alloc_shared(&req->pool, sizeof(*g),
-	    guard_dispose);
+	struct gw_guard *g =
+	    h2o_mem_alloc_shared(&req->pool, sizeof(*g), guard_dispose);
 	g->slot = slot;
 	*slot = req;
 	return g;
@@ -153,7 +154,8 @@ take_req(h2o_req_t **slot, struct gw_guard *g)
 	return req;
 }
 
-/* ---- operations ------------------------------------------------------------ */
+/* ---- operations ------------------------------------------------------------
+ */
 
 static struct gw_op *
 op_new(struct gw_thread *t, enum gw_op_kind kind, enum tr_route_kind route)
@@ -255,7 +257,8 @@ dispatch_reserve(struct gw_op *op)
 	if (node >= 0) {
 		if (enqueue(t, op, node) == 0)
 			return;
-		op_finish_reserve(op, TR_EOVERLOADED, NULL, "node at its "
+		op_finish_reserve(op, TR_EOVERLOADED, NULL,
+		    "node at its "
 		    "in-flight bound; retry");
 		return;
 	}
@@ -270,10 +273,10 @@ dispatch_reserve(struct gw_op *op)
 	case TR_FANOUT_SOLD_OUT:
 		op_finish_reserve(op, TR_ESOLD_OUT, NULL, "sold out");
 		return;
-	case TR_FANOUT_UNAVAILABLE:
-		break;
+	case TR_FANOUT_UNAVAILABLE: break;
 	}
-	op_finish_reserve(op, TR_EUNAVAILABLE, NULL, "no stock node can "
+	op_finish_reserve(op, TR_EUNAVAILABLE, NULL,
+	    "no stock node can "
 	    "answer now");
 }
 
@@ -318,7 +321,8 @@ op_finish_reserve(struct gw_op *op, int result, Ticketrush__Reply *rep,
 			    rep->hold->reservation_id);
 			respond_json(t, req, op->route, 200, body, len);
 		} else {
-			len = tr_json_hold(body, sizeof(body), rep->hold, node);
+			len =
+			    tr_json_hold(body, sizeof(body), rep->hold, node);
 			respond_json(t, req, op->route, 201, body, len);
 		}
 	} else if (result == TR_ESOLD_OUT) {
@@ -330,8 +334,9 @@ op_finish_reserve(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		tr_http_error err;
 		tr_http_error_from(&err, result, detail);
 		respond_error(t, req, op->route, &err,
-		    result == TR_EDUPLICATE && rep && rep->hold ?
-		    rep->hold->reservation_id : NULL);
+		    result == TR_EDUPLICATE && rep && rep->hold
+		        ? rep->hold->reservation_id
+		        : NULL);
 	}
 	op_free(op);
 }
@@ -377,8 +382,8 @@ start_reserve(struct gw_thread *t, h2o_req_t *req, enum tr_route_kind route,
 	dispatch_reserve(op);
 }
 
-static void finish_routed(struct gw_op *op, int result,
-    Ticketrush__Reply *rep, const char *detail);
+static void finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
+    const char *detail);
 
 /* Confirm and release go to the node the reservation id names while it
  * answers; else to any other node (every node can confirm or release any
@@ -389,18 +394,20 @@ dispatch_routed(struct gw_op *op)
 	struct gw_thread *t = op->t;
 	struct gw *gw = t->gw;
 	int64_t now = tr_mono_ms();
-	int node = tr_fanout_routed_target(&op->fan, op->home,
-	    usable_nodes(gw, now));
+	int node =
+	    tr_fanout_routed_target(&op->fan, op->home, usable_nodes(gw, now));
 
 	if (node < 0)
 		node = pick(gw, tr_fanout_exclude(&op->fan), now);
 	if (node < 0) {
-		finish_routed(op, TR_EUNAVAILABLE, NULL, "no stock node can "
+		finish_routed(op, TR_EUNAVAILABLE, NULL,
+		    "no stock node can "
 		    "answer now; retry");
 		return;
 	}
 	if (enqueue(t, op, node) != 0)
-		finish_routed(op, TR_EOVERLOADED, NULL, "node at its "
+		finish_routed(op, TR_EOVERLOADED, NULL,
+		    "node at its "
 		    "in-flight bound; retry");
 }
 
@@ -435,8 +442,8 @@ poll_again(struct gw_op *op, int result, Ticketrush__Reply *rep)
 static void
 poll_cb(h2o_timeout_entry_t *entry)
 {
-	struct gw_op *op = H2O_STRUCT_FROM_MEMBER(struct gw_op, poll_entry,
-	    entry);
+	struct gw_op *op =
+	    H2O_STRUCT_FROM_MEMBER(struct gw_op, poll_entry, entry);
 
 	if (op->req == NULL) { /* the client left */
 		op_free(op);
@@ -454,8 +461,10 @@ start_routed(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 	struct gw *gw = t->gw;
 	struct gw_op *op;
 
-	op = op_new(t, r->kind == TR_ROUTE_CONFIRM ? GW_OP_CONFIRM :
-	    r->kind == TR_ROUTE_REFUND ? GW_OP_REFUND : GW_OP_RELEASE,
+	op = op_new(t,
+	    r->kind == TR_ROUTE_CONFIRM      ? GW_OP_CONFIRM
+	        : r->kind == TR_ROUTE_REFUND ? GW_OP_REFUND
+	                                     : GW_OP_RELEASE,
 	    r->kind);
 	if (op == NULL) {
 		respond_status(t, req, r->kind, TR_EINTERNAL, "out of memory");
@@ -486,7 +495,8 @@ start_waitlist(struct gw_thread *t, h2o_req_t *req, const tr_route *r,
 	memcpy(op->event_id, r->event_id, sizeof(op->event_id));
 	snprintf(op->user, sizeof(op->user), "%s", user);
 	snprintf(op->request_id, sizeof(op->request_id), "%s", request_id);
-	if (kind == GW_OP_WL_GET && r->wait_ms > 0 && t->polls < GW_POLLS_MAX) {
+	if (kind == GW_OP_WL_GET && r->wait_ms > 0 &&
+	    t->polls < GW_POLLS_MAX) {
 		op->wait_until_ms = tr_mono_ms() + r->wait_ms;
 		/* The state the client knows, if it named one: a change
 		 * before this request came is answered at once. */
@@ -523,7 +533,8 @@ start_get_event(struct gw_thread *t, h2o_req_t *req, const tr_route *r)
 	struct gw_sum *s;
 
 	if (usable == 0) {
-		respond_status(t, req, r->kind, TR_EUNAVAILABLE, "no stock "
+		respond_status(t, req, r->kind, TR_EUNAVAILABLE,
+		    "no stock "
 		    "node can answer now");
 		return;
 	}
@@ -550,7 +561,8 @@ start_get_event(struct gw_thread *t, h2o_req_t *req, const tr_route *r)
 		finish_sum(t, s);
 }
 
-/* ---- finished calls -------------------------------------------------------- */
+/* ---- finished calls --------------------------------------------------------
+ */
 
 static void
 finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
@@ -565,11 +577,13 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		op_free(op);
 		return;
 	}
-	if (result == 0 && (op->kind == GW_OP_CONFIRM ||
-	    op->kind == GW_OP_REFUND) && rep && rep->order) {
+	if (result == 0 &&
+	    (op->kind == GW_OP_CONFIRM || op->kind == GW_OP_REFUND) && rep &&
+	    rep->order) {
 		len = tr_json_order(body, sizeof(body), rep->order);
 	} else if (result == 0 && rep && rep->waitlist_entry) {
-		len = tr_json_wl_entry(body, sizeof(body), rep->waitlist_entry);
+		len =
+		    tr_json_wl_entry(body, sizeof(body), rep->waitlist_entry);
 		/* A new entry is created; joining again finds the same one. */
 		if (len > 0 && op->kind == GW_OP_WL_JOIN &&
 		    rep->waitlist_entry->created) {
@@ -597,8 +611,9 @@ finish_routed(struct gw_op *op, int result, Ticketrush__Reply *rep,
 		/* A second payment: name the order and how it was paid; a
 		 * join at the limit: the hold the buyer has. */
 		respond_error_with(t, req, op->route, &err,
-		    paid ? rep->order->order_id : holds ?
-		    rep->hold->reservation_id : NULL,
+		    paid        ? rep->order->order_id
+		        : holds ? rep->hold->reservation_id
+		                : NULL,
 		    paid ? rep->order->payment_ref : NULL);
 	}
 	op_free(op);
@@ -608,8 +623,10 @@ static void
 complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
     Ticketrush__Reply *rep, bool transport_failed)
 {
-	const char *detail = rep ? rep->detail : (result == TR_ETIMEDOUT ?
-	    "stock node timed out" : "stock node unreachable");
+	const char *detail = rep
+	    ? rep->detail
+	    : (result == TR_ETIMEDOUT ? "stock node timed out"
+	                              : "stock node unreachable");
 
 	switch (op->kind) {
 	case GW_OP_RESERVE:
@@ -617,11 +634,11 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 			tr_soldout_mark_node(&t->soldout, op->event_id, node,
 			    tr_mono_ms());
 		if (tr_fanout_reserve_answer(&op->fan, node, result,
-		    transport_failed)) {
+		        transport_failed)) {
 			if (result != TR_ENOT_FOUND || transport_failed)
-				atomic_fetch_add_explicit(
-				    &t->metrics.fanout_retries, 1,
-				    memory_order_relaxed);
+				atomic_fetch_add_explicit(&t->metrics
+				                               .fanout_retries,
+				    1, memory_order_relaxed);
 			dispatch_reserve(op);
 			return;
 		}
@@ -636,7 +653,7 @@ complete_op(struct gw_thread *t, struct gw_op *op, int node, int result,
 	case GW_OP_WL_LEAVE:
 	case GW_OP_REFUND:
 		if (tr_fanout_routed_answer(&op->fan, node, result,
-		    transport_failed)) {
+		        transport_failed)) {
 			dispatch_routed(op);
 			return;
 		}
@@ -667,7 +684,8 @@ gw_on_call_done(struct gw_call *c)
 	bool transport = c->rv != 0;
 	int64_t now = tr_mono_ms();
 
-	tr_metrics_upstream(&t->metrics, (uint64_t)(tr_mono_us() - c->sent_us));
+	tr_metrics_upstream(&t->metrics,
+	    (uint64_t)(tr_mono_us() - c->sent_us));
 	atomic_fetch_sub(&c->node->inflight, (unsigned long long)c->n);
 	pthread_mutex_lock(&gw->wrr_lock);
 	if (transport)
@@ -676,8 +694,8 @@ gw_on_call_done(struct gw_call *c)
 		tr_wrr_succeeded(&gw->wrr, node, now);
 	pthread_mutex_unlock(&gw->wrr_lock);
 	if (transport)
-		tr_warn("node %s: %s", c->node->id, c->rv == TR_ETIMEDOUT ?
-		    "timed out" : tr_strerror(c->rv));
+		tr_warn("node %s: %s", c->node->id,
+		    c->rv == TR_ETIMEDOUT ? "timed out" : tr_strerror(c->rv));
 
 	for (int i = 0; i < c->n; i++) {
 		Ticketrush__Reply *rep = NULL;
@@ -708,8 +726,8 @@ gw_on_call_done(struct gw_call *c)
 static void
 flush_cb(h2o_timeout_entry_t *entry)
 {
-	struct gw_thread *t = H2O_STRUCT_FROM_MEMBER(struct gw_thread,
-	    flush_entry, entry);
+	struct gw_thread *t =
+	    H2O_STRUCT_FROM_MEMBER(struct gw_thread, flush_entry, entry);
 	struct gw *gw = t->gw;
 
 	for (int i = 0; i < gw->conf.nnodes; i++) {
@@ -742,7 +760,8 @@ flush_cb(h2o_timeout_entry_t *entry)
 	}
 }
 
-/* ---- handler --------------------------------------------------------------- */
+/* ---- handler ---------------------------------------------------------------
+ */
 
 static void
 handle_health(struct gw_thread *t, h2o_req_t *req)
@@ -751,9 +770,10 @@ handle_health(struct gw_thread *t, h2o_req_t *req)
 	tr_node_mask usable = usable_nodes(gw, tr_mono_ms());
 	int up = __builtin_popcount(usable);
 	char body[128];
-	int len = snprintf(body, sizeof(body), "{\"status\":\"%s\","
-	    "\"nodes_up\":%d,\"nodes\":%d}", up > 0 ? "ok" : "down", up,
-	    gw->conf.nnodes);
+	int len = snprintf(body, sizeof(body),
+	    "{\"status\":\"%s\","
+	    "\"nodes_up\":%d,\"nodes\":%d}",
+	    up > 0 ? "ok" : "down", up, gw->conf.nnodes);
 	respond_json(t, req, TR_ROUTE_HEALTH, up > 0 ? 200 : 503, body,
 	    (size_t)len);
 }
@@ -778,8 +798,8 @@ handle_metrics(struct gw_thread *t, h2o_req_t *req)
 	}
 	len = tr_metrics_render(buf, METRICS_BUF, sets, gw->conf.threads,
 	    &nodes);
-	respond_raw(t, req, TR_ROUTE_METRICS, 200,
-	    "text/plain; version=0.0.4", buf, len);
+	respond_raw(t, req, TR_ROUTE_METRICS, 200, "text/plain; version=0.0.4",
+	    buf, len);
 }
 
 /* The live page of ?event=, or of the default event. It is served for an
@@ -788,16 +808,18 @@ handle_metrics(struct gw_thread *t, h2o_req_t *req)
 static void
 handle_dashboard(struct gw_thread *t, h2o_req_t *req, const tr_route *r)
 {
-	static const char csp[] = "default-src 'none'; "
+	static const char csp[] =
+	    "default-src 'none'; "
 	    "script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
 	    "connect-src 'self'";
-	const char *event = r->event_id[0] != '\0' ? r->event_id :
-	    t->gw->conf.default_event;
+	const char *event =
+	    r->event_id[0] != '\0' ? r->event_id : t->gw->conf.default_event;
 	size_t cap, len;
 	char *buf;
 
 	if (event[0] == '\0') {
-		respond_status(t, req, r->kind, TR_ENOT_FOUND, "no event: "
+		respond_status(t, req, r->kind, TR_ENOT_FOUND,
+		    "no event: "
 		    "pass ?event=E (or start trgate with --default-event)");
 		return;
 	}
@@ -840,43 +862,40 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 
 	/* h2o reads heads up to ~417 KB: the API's own bounds are tighter. */
 	if (head_size(req) > TR_HTTP_HEADERS_MAX) {
-		tr_http_error_set(&err, TR_API_HEADERS_TOO_LARGE, "request "
-		    "headers over %d bytes", TR_HTTP_HEADERS_MAX);
+		tr_http_error_set(&err, TR_API_HEADERS_TOO_LARGE,
+		    "request "
+		    "headers over %d bytes",
+		    TR_HTTP_HEADERS_MAX);
 		req->http1_is_persistent = 0;
 		respond_error(t, req, TR_ROUTE_OTHER, &err, NULL);
 		return 0;
 	}
 	if (req->entity.len > TR_HTTP_BODY_MAX) {
-		tr_http_error_set(&err, TR_API_BODY_TOO_LARGE, "body over %d "
-		    "bytes", TR_HTTP_BODY_MAX);
+		tr_http_error_set(&err, TR_API_BODY_TOO_LARGE,
+		    "body over %d "
+		    "bytes",
+		    TR_HTTP_BODY_MAX);
 		req->http1_is_persistent = 0;
 		respond_error(t, req, TR_ROUTE_OTHER, &err, NULL);
 		return 0;
 	}
 	if (tr_route_parse(req->method.base, req->method.len, req->path.base,
-	    req->path.len, &r, &err) != 0) {
-		respond_error(t, req, err.status == 404 ? TR_ROUTE_OTHER :
-		    r.kind, &err, NULL);
+	        req->path.len, &r, &err) != 0) {
+		respond_error(t, req,
+		    err.status == 404 ? TR_ROUTE_OTHER : r.kind, &err, NULL);
 		return 0;
 	}
 	if (atomic_load(&t->gw->stopping) && r.kind != TR_ROUTE_HEALTH) {
-		respond_status(t, req, r.kind, TR_EUNAVAILABLE, "gateway is "
+		respond_status(t, req, r.kind, TR_EUNAVAILABLE,
+		    "gateway is "
 		    "stopping");
 		return 0;
 	}
 	switch (r.kind) {
-	case TR_ROUTE_HEALTH:
-		handle_health(t, req);
-		break;
-	case TR_ROUTE_METRICS:
-		handle_metrics(t, req);
-		break;
-	case TR_ROUTE_DASHBOARD:
-		handle_dashboard(t, req, &r);
-		break;
-	case TR_ROUTE_EVENT:
-		start_get_event(t, req, &r);
-		break;
+	case TR_ROUTE_HEALTH: handle_health(t, req); break;
+	case TR_ROUTE_METRICS: handle_metrics(t, req); break;
+	case TR_ROUTE_DASHBOARD: handle_dashboard(t, req, &r); break;
+	case TR_ROUTE_EVENT: start_get_event(t, req, &r); break;
 	case TR_ROUTE_RESERVE: {
 		tr_reserve_body b;
 		/* The flood: when the event is known sold out, that is the
@@ -888,7 +907,7 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 			break;
 		}
 		if (tr_body_reserve(req->entity.base, req->entity.len, &b,
-		    &err) != 0)
+		        &err) != 0)
 			respond_error(t, req, r.kind, &err, NULL);
 		else
 			start_reserve(t, req, r.kind, r.event_id, b.user,
@@ -905,9 +924,9 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 		if (r.user[0] != '\0')
 			snprintf(user, sizeof(user), "%s", r.user);
 		else /* a fresh buyer per request, as the article's ab run */
-			snprintf(user, sizeof(user), "anon-%016" PRIx64
-			    "-%d-%" PRIu64, t->gw->instance, t->index,
-			    t->next_user++);
+			snprintf(user, sizeof(user),
+			    "anon-%016" PRIx64 "-%d-%" PRIu64, t->gw->instance,
+			    t->index, t->next_user++);
 		start_reserve(t, req, r.kind, t->gw->conf.default_event, user,
 		    1, "");
 		break;
@@ -915,10 +934,11 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 	case TR_ROUTE_WL_JOIN: {
 		tr_reserve_body b;
 		if (tr_body_reserve(req->entity.base, req->entity.len, &b,
-		    &err) != 0) {
+		        &err) != 0) {
 			respond_error(t, req, r.kind, &err, NULL);
 		} else if (b.qty != 1) {
-			tr_http_error_set(&err, TR_API_INVALID, "a waitlist "
+			tr_http_error_set(&err, TR_API_INVALID,
+			    "a waitlist "
 			    "entry is for one ticket: \"qty\" must be 1");
 			respond_error(t, req, r.kind, &err, NULL);
 		} else {
@@ -929,15 +949,16 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	case TR_ROUTE_WL_GET:
 	case TR_ROUTE_WL_LEAVE:
-		start_waitlist(t, req, &r, r.kind == TR_ROUTE_WL_GET ?
-		    GW_OP_WL_GET : GW_OP_WL_LEAVE, r.user, "");
+		start_waitlist(t, req, &r,
+		    r.kind == TR_ROUTE_WL_GET ? GW_OP_WL_GET : GW_OP_WL_LEAVE,
+		    r.user, "");
 		break;
 	case TR_ROUTE_CONFIRM:
 	case TR_ROUTE_RELEASE:
 	case TR_ROUTE_REFUND: {
 		tr_confirm_body b;
 		if (tr_body_confirm(req->entity.base, req->entity.len, &b,
-		    &err) != 0)
+		        &err) != 0)
 			respond_error(t, req, r.kind, &err, NULL);
 		else
 			start_routed(t, req, &r, &b);
@@ -950,7 +971,8 @@ gw_on_req(h2o_handler_t *self, h2o_req_t *req)
 	return 0;
 }
 
-/* ---- threads ---------------------------------------------------------------- */
+/* ---- threads
+ * ---------------------------------------------------------------- */
 
 static void
 on_sock_close(void *data)
@@ -975,9 +997,9 @@ on_accept(h2o_socket_t *listener, const char *err)
 		if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
 			return;
 		if (t->connections >= (limit > 0 ? limit : 1)) {
-			atomic_fetch_add_explicit(
-			    &t->metrics.connections_refused, 1,
-			    memory_order_relaxed);
+			atomic_fetch_add_explicit(&t->metrics
+			                               .connections_refused,
+			    1, memory_order_relaxed);
 			h2o_socket_close(sock);
 			continue;
 		}
@@ -1038,7 +1060,7 @@ thread_main(void *arg)
 	h2o_socket_close(t->listener);
 	deadline = tr_mono_ms() + 2000;
 	while ((t->calls_in_flight > 0 || t->polls > 0 ||
-	    h2o_timeout_is_linked(&t->flush_entry)) &&
+	           h2o_timeout_is_linked(&t->flush_entry)) &&
 	    tr_mono_ms() < deadline)
 		h2o_evloop_run(t->ctx.loop, 10);
 	for (int i = 0; i < gw->conf.nnodes; i++)

@@ -105,8 +105,9 @@ parse_node(gw_conf *c, const char *arg)
 			c->nodes[i].max_fails =
 			    (int)tr_flag_u64("max_fails", tok + 10, 0, 1000);
 		else if (strncmp(tok, "fail_timeout=", 13) == 0)
-			c->nodes[i].fail_timeout_ms = tr_flag_duration(
-			    "fail_timeout", tok + 13, 0, 3600000);
+			c->nodes[i].fail_timeout_ms =
+			    tr_flag_duration("fail_timeout", tok + 13, 0,
+			        3600000);
 		else
 			tr_flag_die("--node option", tok);
 	}
@@ -182,8 +183,8 @@ main(int argc, char **argv)
 			break;
 		case 'n': parse_node(c, optarg); break;
 		case 't':
-			c->threads = (int)tr_flag_u64(
-			    "--threads", optarg, 1, GW_THREADS_MAX);
+			c->threads = (int)tr_flag_u64("--threads", optarg, 1,
+			    GW_THREADS_MAX);
 			break;
 		case 'e':
 			if (!tr_event_id_valid(optarg))
@@ -191,36 +192,40 @@ main(int argc, char **argv)
 			strcpy(c->default_event, optarg);
 			break;
 		case 'u':
-			c->upstream_timeout_ms = tr_flag_duration(
-			    "--upstream-timeout", optarg, 1, 600000);
+			c->upstream_timeout_ms =
+			    tr_flag_duration("--upstream-timeout", optarg, 1,
+			        600000);
 			break;
 		case 'i':
 			c->max_inflight =
 			    tr_flag_u64("--max-inflight", optarg, 1, 10000000);
 			break;
 		case 'b':
-			c->batch_max = (int)tr_flag_u64(
-			    "--batch-max", optarg, 1, GW_BATCH_LIMIT);
+			c->batch_max = (int)tr_flag_u64("--batch-max", optarg,
+			    1, GW_BATCH_LIMIT);
 			break;
 		case 'W':
 			c->batch_wait_ms =
 			    tr_flag_duration("--batch-wait", optarg, 0, 100);
 			break;
 		case 'C':
-			c->calls_per_node = (int)tr_flag_u64(
-			    "--calls-per-node", optarg, 1, 1024);
+			c->calls_per_node =
+			    (int)tr_flag_u64("--calls-per-node", optarg, 1,
+			        1024);
 			break;
 		case 's':
-			c->soldout_ttl_ms = tr_flag_duration(
-			    "--soldout-ttl", optarg, 1, 60000);
+			c->soldout_ttl_ms = tr_flag_duration("--soldout-ttl",
+			    optarg, 1, 60000);
 			break;
 		case 'c':
-			c->max_connections = (int)tr_flag_u64(
-			    "--max-connections", optarg, 1, 1000000);
+			c->max_connections =
+			    (int)tr_flag_u64("--max-connections", optarg, 1,
+			        1000000);
 			break;
 		case 'r':
-			c->request_timeout_ms = tr_flag_duration(
-			    "--request-timeout", optarg, 100, 3600000);
+			c->request_timeout_ms =
+			    tr_flag_duration("--request-timeout", optarg, 100,
+			        3600000);
 			break;
 		case 'L':
 			if ((level = tr_log_level_parse(optarg)) < 0)
@@ -266,10 +271,10 @@ main(int argc, char **argv)
 	gw.h2o.max_request_entity_size = TR_HTTP_BODY_READ_MAX;
 	gw.h2o.http1.req_timeout = (uint64_t)c->request_timeout_ms;
 	gw.h2o.http1.upgrade_to_http2 = 0;
-	host = h2o_config_register_host(
-	    &gw.h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-	handler = h2o_create_handler(
-	    h2o_config_register_path(host, "/", 0), sizeof(*handler));
+	host = h2o_config_register_host(&gw.h2o,
+	    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	handler = h2o_create_handler(h2o_config_register_path(host, "/", 0),
+	    sizeof(*handler));
 	handler->on_req = gw_on_req;
 
 	for (int i = 0; i < c->threads; i++) {

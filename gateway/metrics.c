@@ -6,8 +6,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-const int tr_metric_statuses[TR_METRIC_STATUSES] = {
-    200, 201, 400, 403, 404, 405, 409, 410, 413, 431, 500, 503, 504};
+const int tr_metric_statuses[TR_METRIC_STATUSES] = {200, 201, 400, 403, 404,
+    405, 409, 410, 413, 431, 500, 503, 504};
 
 const uint64_t tr_metric_lat_bounds_us[TR_METRIC_LAT_BUCKETS] = {100, 250, 500,
     1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000};

@@ -239,7 +239,8 @@ pack(struct gw_call *c, nng_msg **out)
 			req.release = ops[0].release;
 			break;
 		case TICKETRUSH__OP__OP_WAITLIST_JOIN:
-			req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_JOIN;
+			req.body_case =
+			    TICKETRUSH__REQUEST__BODY_WAITLIST_JOIN;
 			req.waitlist_join = ops[0].waitlist_join;
 			break;
 		case TICKETRUSH__OP__OP_WAITLIST_GET:
@@ -247,7 +248,8 @@ pack(struct gw_call *c, nng_msg **out)
 			req.waitlist_get = ops[0].waitlist_get;
 			break;
 		case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
-			req.body_case = TICKETRUSH__REQUEST__BODY_WAITLIST_LEAVE;
+			req.body_case =
+			    TICKETRUSH__REQUEST__BODY_WAITLIST_LEAVE;
 			req.waitlist_leave = ops[0].waitlist_leave;
 			break;
 		case TICKETRUSH__OP__OP_REFUND:
@@ -312,8 +314,8 @@ gw_call_reset(struct gw_call *c)
 static void
 on_call_timeout(h2o_timeout_entry_t *entry)
 {
-	struct gw_call *c = H2O_STRUCT_FROM_MEMBER(struct gw_call,
-	    timeout_entry, entry);
+	struct gw_call *c =
+	    H2O_STRUCT_FROM_MEMBER(struct gw_call, timeout_entry, entry);
 	c->rv = TR_ETIMEDOUT;
 	c->reply = NULL;
 	gw_on_call_done(c); /* a late reply finds the id changed */
@@ -344,7 +346,8 @@ on_replies(h2o_socket_t *watch, const char *err)
 			continue;
 		}
 		h2o_timeout_unlink(&c->timeout_entry);
-		c->reply = tr_reply_unpack(nng_msg_body(msg), nng_msg_len(msg));
+		c->reply =
+		    tr_reply_unpack(nng_msg_body(msg), nng_msg_len(msg));
 		nng_msg_free(msg);
 		c->rv = c->reply ? 0 : TR_EPROTO;
 		gw_on_call_done(c);

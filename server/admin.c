@@ -65,8 +65,9 @@ static void
 op_list_events(tr_node *n, struct srv_ctx *c)
 {
 	const Ticketrush__ListEvents *le = c->req->list_events;
-	size_t count = le->limit == 0 || le->limit > LIST_EVENTS_MAX ?
-	    LIST_EVENTS_MAX : le->limit;
+	size_t count = le->limit == 0 || le->limit > LIST_EVENTS_MAX
+	    ? LIST_EVENTS_MAX
+	    : le->limit;
 	struct slot *s = &c->slots[0];
 	struct list_arg a = {n, c, 0, le->offset, count};
 
@@ -131,8 +132,9 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 	conf.offer_ms = ce->offer_ms;
 	if (strlen(ce->event_id) > TR_EVENT_ID_MAX ||
 	    tr_event_conf_check(&conf, &why) != 0) {
-		answer(s, TR_EINVALID, "%s", why ? why :
-		    "event_id must be 1-64 chars of [A-Za-z0-9._:-]");
+		answer(s, TR_EINVALID, "%s",
+		    why ? why
+		        : "event_id must be 1-64 chars of [A-Za-z0-9._:-]");
 		return false;
 	}
 	if (n->conf.standalone) {
@@ -143,8 +145,10 @@ op_create_event(tr_node *n, struct slot *s, const Ticketrush__CreateEvent *ce)
 		}
 		if (rv == 0)
 			ops_fill_event(n, s, ev);
-		answer(s, rv, rv == TR_EDUPLICATE ? "event exists with other "
-		    "settings" : NULL);
+		answer(s, rv,
+		    rv == TR_EDUPLICATE ? "event exists with other "
+		                          "settings"
+		                        : NULL);
 		return false;
 	}
 	if (!atomic_load(&n->coord_up) || !atomic_load(&n->claimed) ||
@@ -177,7 +181,8 @@ op_sale(tr_node *n, struct slot *s, enum job_kind kind, const char *id,
 	struct job *j;
 
 	if (!tr_event_id_valid(id)) {
-		answer(s, TR_EINVALID, "event_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "event_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:-]");
 		return false;
 	}
@@ -194,8 +199,8 @@ op_sale(tr_node *n, struct slot *s, enum job_kind kind, const char *id,
 			apply_closed(n, ev, value == 1, f);
 		} else if (ev->conf.total + value > TR_TOTAL_MAX ||
 		    tr_ledger_lease_grant(ev, value) != 0) {
-			answer(s, TR_EINVALID, "total would pass "
-			    TR_TOTAL_RANGE);
+			answer(s, TR_EINVALID,
+			    "total would pass " TR_TOTAL_RANGE);
 			return false;
 		} else {
 			/* The node's lease is the whole stock here. */

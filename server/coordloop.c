@@ -38,8 +38,7 @@ int
 coord_submit(tr_node *n, struct job *j)
 {
 	pthread_mutex_lock(&n->qlock);
-	if (n->qlen >= n->conf.coord_queue_max ||
-	    atomic_load(&n->quit)) {
+	if (n->qlen >= n->conf.coord_queue_max || atomic_load(&n->quit)) {
 		pthread_mutex_unlock(&n->qlock);
 		return TR_EOVERLOADED;
 	}
@@ -154,13 +153,13 @@ create_event(tr_node *n, struct job *j, struct finish_list *f)
 	pthread_mutex_lock(&n->lock);
 	if (rv == 0) {
 		ops_fill_event(n, s, ev);
-		snprintf(s->detail, sizeof(s->detail), "%s", created ?
-		    "created" : "exists with the same settings");
+		snprintf(s->detail, sizeof(s->detail), "%s",
+		    created ? "created" : "exists with the same settings");
 	} else {
 		snprintf(s->detail, sizeof(s->detail), "%s",
-		    rv == TR_EDUPLICATE ? "event exists with other settings" :
-		    j->call.detail[0] ? j->call.detail :
-		    "coordinator unavailable");
+		    rv == TR_EDUPLICATE ? "event exists with other settings"
+		        : j->call.detail[0] ? j->call.detail
+		                            : "coordinator unavailable");
 		if (rv == TR_EIO || rv == TR_ETIMEDOUT)
 			rv = TR_EUNAVAILABLE;
 	}
@@ -172,7 +171,8 @@ create_event(tr_node *n, struct job *j, struct finish_list *f)
 		    j->conf.total);
 }
 
-/* ---- top up, close, reopen (admin) ---------------------------------------- */
+/* ---- top up, close, reopen (admin) ----------------------------------------
+ */
 
 /* The script's message after its code ("TR_INVALID total would be ..."). */
 static const char *
@@ -191,9 +191,9 @@ sale_done(tr_node *n, struct job *j, struct finish_list *f)
 	uint64_t total = 0, pool = 0;
 	bool changed = false;
 	tr_event *ev = NULL;
-	int rv = j->kind == JOB_TOPUP ?
-	    tr_result_topup(&j->call, &total, &pool) :
-	    tr_result_close(&j->call, &changed, &fig);
+	int rv = j->kind == JOB_TOPUP
+	    ? tr_result_topup(&j->call, &total, &pool)
+	    : tr_result_close(&j->call, &changed, &fig);
 
 	if (rv == 0) {
 		pthread_mutex_lock(&n->lock);
@@ -213,14 +213,15 @@ sale_done(tr_node *n, struct job *j, struct finish_list *f)
 			es->pool_empty = pool == 0;
 			es->global_at_ms = tr_wall_ms();
 			es->known_mono_ms = tr_mono_ms();
-			snprintf(s->detail, sizeof(s->detail), "added %" PRIu64
-			    " ticket(s): total %" PRIu64 ", pool %" PRIu64,
+			snprintf(s->detail, sizeof(s->detail),
+			    "added %" PRIu64 " ticket(s): total %" PRIu64
+			    ", pool %" PRIu64,
 			    j->n, total, pool);
 		} else {
 			apply_closed(n, ev, j->n == 1, f);
 			snprintf(s->detail, sizeof(s->detail), "%s%s",
-			    changed ? "" : "already ", j->n == 1 ? "closed" :
-			    "open");
+			    changed ? "" : "already ",
+			    j->n == 1 ? "closed" : "open");
 		}
 		ops_fill_event(n, s, ev);
 	} else if (rv == TR_ENOT_FOUND) {
@@ -232,10 +233,14 @@ sale_done(tr_node *n, struct job *j, struct finish_list *f)
 	} else {
 		/* A top-up whose answer was lost may have been applied:
 		 * adding again would add twice. */
-		snprintf(s->detail, sizeof(s->detail), "coordinator did not "
-		    "answer%s", j->kind == JOB_TOPUP ? ": the top-up may have "
-		    "been applied; read the event's total before trying "
-		    "again" : "; retry");
+		snprintf(s->detail, sizeof(s->detail),
+		    "coordinator did not "
+		    "answer%s",
+		    j->kind == JOB_TOPUP
+		        ? ": the top-up may have "
+		          "been applied; read the event's total before trying "
+		          "again"
+		        : "; retry");
 		rv = TR_EUNAVAILABLE;
 	}
 	tr_reply_set(&s->reply, rv, s->detail);
@@ -274,8 +279,9 @@ heartbeat(tr_node *n, struct loop_state *ls)
 	} else if (k.rv == TR_EDUPLICATE) {
 		if (atomic_load(&n->claimed) || !ls->told_taken)
 			tr_warn("node %s: another live process holds this "
-			    "node id (%s); not serving until its liveness "
-			    "lapses", n->conf.node_id, k.detail);
+			        "node id (%s); not serving until its liveness "
+			        "lapses",
+			    n->conf.node_id, k.detail);
 		ls->told_taken = true;
 		atomic_store(&n->claimed, false);
 	}
@@ -318,7 +324,8 @@ out:
 	free(ptrs);
 }
 
-/* ---- the sweeper ----------------------------------------------------------- */
+/* ---- the sweeper -----------------------------------------------------------
+ */
 
 #define SWEEP_NODES_MAX 1024
 #define SWEEP_PAGE 256
@@ -340,9 +347,10 @@ reap(tr_node *n, const char *node, const char *event_id)
 	if (tr_result_reclaim(&k, &reclaimed, &returned, &held) == 0 &&
 	    reclaimed)
 		tr_warn("event %s: node %s is gone (liveness lapsed): "
-		    "reclaimed its lease of %" PRIu64 " ticket(s) into the "
-		    "pool; its holds stay confirmable", event_id, node,
-		    returned);
+		        "reclaimed its lease of %" PRIu64
+		        " ticket(s) into the "
+		        "pool; its holds stay confirmable",
+		    event_id, node, returned);
 	tr_call_done(&k);
 	if (held != 0)
 		return; /* alive again, or holds left to expire */
@@ -357,15 +365,15 @@ reap(tr_node *n, const char *node, const char *event_id)
 static void
 sweep_dead(tr_node *n)
 {
-	char (*nodes)[TR_NODE_ID_MAX + 1] = malloc(SWEEP_NODES_MAX *
-	    sizeof(*nodes));
-	char (*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE *
-	    sizeof(*page));
+	char(*nodes)[TR_NODE_ID_MAX + 1] =
+	    malloc(SWEEP_NODES_MAX * sizeof(*nodes));
+	char(*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE * sizeof(*page));
 	bool *alive = malloc(SWEEP_NODES_MAX * sizeof(*alive));
 	size_t count = 0;
 
 	if (nodes == NULL || page == NULL || alive == NULL ||
-	    tr_coord_node_list(n->coord, nodes, SWEEP_NODES_MAX, &count) != 0 ||
+	    tr_coord_node_list(n->coord, nodes, SWEEP_NODES_MAX, &count) !=
+	        0 ||
 	    tr_coord_alive_many(n->coord, nodes, count, alive) != 0)
 		goto out;
 	atomic_fetch_add(&n->coord_calls, 2);
@@ -377,7 +385,7 @@ sweep_dead(tr_node *n)
 		for (int p = 0; p < SWEEP_PAGES_MAX; p++) {
 			size_t got;
 			if (tr_coord_index_page(n->coord, nodes[i], &cursor,
-			    page, SWEEP_PAGE, &got) != 0)
+			        page, SWEEP_PAGE, &got) != 0)
 				break;
 			atomic_fetch_add(&n->coord_calls, 1);
 			for (size_t e = 0; e < got; e++)
@@ -407,14 +415,15 @@ static void
 sweep_scan(tr_node *n, struct loop_state *ls)
 {
 	size_t want = SWEEP_SCAN_PER_S * n->conf.sweep_ms / 1000;
-	char (*ids)[TR_EVENT_ID_MAX + 1];
+	char(*ids)[TR_EVENT_ID_MAX + 1];
 	size_t got = 0;
 
 	if (want < 1)
 		want = 1;
 	ids = malloc(want * sizeof(*ids));
-	if (ids == NULL || tr_coord_event_page(n->coord, &ls->scan_cursor,
-	    ids, want, &got) != 0) {
+	if (ids == NULL ||
+	    tr_coord_event_page(n->coord, &ls->scan_cursor, ids, want, &got) !=
+	        0) {
 		free(ids);
 		return;
 	}
@@ -428,9 +437,10 @@ sweep_scan(tr_node *n, struct loop_state *ls)
 		atomic_fetch_add(&n->coord_calls, 1);
 		if (tr_result_expire_due(&k, &expired, &pruned) == 0 &&
 		    expired > 0)
-			tr_info("event %s: %" PRIu64 " overdue hold(s) ended by "
-			    "the sweep; tickets back to the pool", ids[i],
-			    expired);
+			tr_info("event %s: %" PRIu64
+			        " overdue hold(s) ended by "
+			        "the sweep; tickets back to the pool",
+			    ids[i], expired);
 		tr_call_done(&k);
 	}
 	free(ids);
@@ -445,13 +455,13 @@ sweep_scan(tr_node *n, struct loop_state *ls)
 static void
 adopt_index(tr_node *n, struct loop_state *ls)
 {
-	char (*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE *
-	    sizeof(*page));
+	char(*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE * sizeof(*page));
 	size_t got = 0;
 	bool failed = false;
 
-	if (page == NULL || tr_coord_index_page(n->coord, n->conf.node_id,
-	    &ls->index_cursor, page, SWEEP_PAGE, &got) != 0) {
+	if (page == NULL ||
+	    tr_coord_index_page(n->coord, n->conf.node_id, &ls->index_cursor,
+	        page, SWEEP_PAGE, &got) != 0) {
 		free(page);
 		return;
 	}
@@ -532,7 +542,8 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 	atomic_store(&n->coord_up, tr_coord_connected(n->coord));
 	if (tr_coord_connected(n->coord) && now >= ls->next_heartbeat) {
 		heartbeat(n, ls);
-		ls->next_heartbeat = now + (int64_t)n->conf.liveness_ttl_ms / 4;
+		ls->next_heartbeat =
+		    now + (int64_t)n->conf.liveness_ttl_ms / 4;
 	}
 	if (tr_coord_connected(n->coord) && atomic_load(&n->claimed)) {
 		if (now >= ls->next_sync || !ls->synced) {
@@ -587,9 +598,9 @@ run_jobs(tr_node *n, struct job **jobs, size_t k)
 	for (size_t i = 0; i < k; i++) {
 		ptrs[i] = &jobs[i]->call;
 		if ((jobs[i]->kind == JOB_LOOKUP ||
-		    jobs[i]->kind == JOB_REGISTER) &&
+		        jobs[i]->kind == JOB_REGISTER) &&
 		    tr_coord_index_add(n->coord, n->conf.node_id,
-		    jobs[i]->event_id) != 0) {
+		        jobs[i]->event_id) != 0) {
 			jobs[i]->call.rv = TR_EUNAVAILABLE;
 			ptrs[i] = NULL;
 		}

@@ -139,8 +139,10 @@ done_grant(tr_node *n, struct job *j, struct finish_list *f)
 		fence(n, ev, j->call.fenced_epoch, f);
 		return;
 	}
-	waiters_fail(n, ev, TR_EUNAVAILABLE, rv == TR_ETIMEDOUT ?
-	    "coordinator timed out" : "coordinator unavailable", f);
+	waiters_fail(n, ev, TR_EUNAVAILABLE,
+	    rv == TR_ETIMEDOUT ? "coordinator timed out"
+	                       : "coordinator unavailable",
+	    f);
 }
 
 static void
@@ -234,7 +236,7 @@ seal_hold(tr_node *n, struct job *j)
 			continue;
 		}
 		if (tr_call_hold_item(&j->call, items[i].rid, items[i].user,
-		    items[i].qty, items[i].request_id) != 0) {
+		        items[i].qty, items[i].request_id) != 0) {
 			items[i].sent = -2; /* out of memory */
 			continue;
 		}
@@ -254,8 +256,10 @@ answer_named_hold(tr_node *n, struct slot *s, tr_event *ev,
 		answer(s, TR_OK, NULL);
 		atomic_fetch_add(&n->reserves_ok, 1);
 	} else {
-		answer(s, status, "user already holds reservation %s; "
-		    "confirm or release it", r->rid);
+		answer(s, status,
+		    "user already holds reservation %s; "
+		    "confirm or release it",
+		    r->rid);
 		atomic_fetch_add(&n->reserves_rejected, 1);
 	}
 }
@@ -273,7 +277,8 @@ done_hold_item(tr_node *n, struct job *j, struct hold_item *it,
 
 	if (it->sent < 0) {
 		tr_ledger_admit_end(ev, it->qty, it->sent == -2 && same_epoch);
-		answer(s, TR_EUNAVAILABLE, "this node's lease moved on while "
+		answer(s, TR_EUNAVAILABLE,
+		    "this node's lease moved on while "
 		    "the reservation waited; retry");
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		finish_add(f, s);
@@ -281,7 +286,8 @@ done_hold_item(tr_node *n, struct job *j, struct hold_item *it,
 	}
 	if ((rv = tr_result_hold_item(&j->call, (size_t)it->sent, &r)) != 0) {
 		tr_ledger_admit_end(ev, it->qty, false);
-		answer(s, TR_EINTERNAL, "coordinator answered a hold call "
+		answer(s, TR_EINTERNAL,
+		    "coordinator answered a hold call "
 		    "in a shape this node does not read");
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		finish_add(f, s);
@@ -340,7 +346,8 @@ done_hold_item(tr_node *n, struct job *j, struct hold_item *it,
 		/* Our books said we had the tickets; the coordinator says no.
 		 * It is the truth: the next sync adopts its figure. */
 		tr_ledger_admit_end(ev, it->qty, false);
-		answer(s, TR_EUNAVAILABLE, "this node's lease was short in "
+		answer(s, TR_EUNAVAILABLE,
+		    "this node's lease was short in "
 		    "the coordinator; retry");
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		break;
@@ -366,28 +373,30 @@ done_hold(tr_node *n, struct job *j, struct finish_list *f)
 	for (size_t i = 0; i < j->nitems; i++) {
 		struct hold_item *it = &items[i];
 		bool not_taken = it->sent < 0 || rv == TR_EUNAVAILABLE ||
-		    rv == TR_ENOMEM || rv == TR_EFENCED ||
-		    rv == TR_ENOT_FOUND;
+		    rv == TR_ENOMEM || rv == TR_EFENCED || rv == TR_ENOT_FOUND;
 		/* A fenced lease is gone: nothing comes back to it. */
-		tr_ledger_admit_end(ev, it->qty, not_taken &&
-		    it->epoch == ev->epoch && rv != TR_EFENCED);
+		tr_ledger_admit_end(ev, it->qty,
+		    not_taken && it->epoch == ev->epoch && rv != TR_EFENCED);
 		switch (rv) {
 		case TR_ENOT_FOUND:
 			answer(it->slot, rv, "no event %s in the coordinator",
 			    ev->conf.id);
 			break;
 		case TR_EFENCED:
-			answer(it->slot, TR_EUNAVAILABLE, "this node's lease "
+			answer(it->slot, TR_EUNAVAILABLE,
+			    "this node's lease "
 			    "was reclaimed; retry");
 			break;
 		case TR_ETIMEDOUT:
 		case TR_EIO:
-			answer(it->slot, TR_EUNAVAILABLE, "coordinator did not "
+			answer(it->slot, TR_EUNAVAILABLE,
+			    "coordinator did not "
 			    "answer; retry with the same request_id (the "
 			    "retry finds the hold if it was made)");
 			break;
 		default:
-			answer(it->slot, TR_EUNAVAILABLE, "coordinator "
+			answer(it->slot, TR_EUNAVAILABLE,
+			    "coordinator "
 			    "unavailable; retry");
 			break;
 		}
@@ -449,8 +458,8 @@ seal_expire(tr_node *n, struct job *j)
 		if (tr_call_expire_item(&j->call, items[i].rid) != 0) {
 			/* out of memory: send none, try all again later */
 			tr_call_done(&j->call);
-			tr_call_expire(&j->call, ev->conf.id,
-			    n->conf.node_id, ev->epoch);
+			tr_call_expire(&j->call, ev->conf.id, n->conf.node_id,
+			    ev->epoch);
 			j->call.rv = TR_ENOMEM;
 			return;
 		}
@@ -463,8 +472,9 @@ done_expire(tr_node *n, struct job *j)
 	struct expire_item *items = j->items;
 	int64_t redis_now = 0, now = tr_mono_ms();
 	size_t count = 0;
-	int rv = j->call.rv == TR_ENOMEM ? TR_ENOMEM :
-	    tr_result_expire(&j->call, &redis_now, &count);
+	int rv = j->call.rv == TR_ENOMEM
+	    ? TR_ENOMEM
+	    : tr_result_expire(&j->call, &redis_now, &count);
 
 	for (size_t i = 0; i < j->nitems; i++) {
 		tr_hold *h = tr_ledger_hold_get(n->ledger, items[i].rid);
@@ -473,8 +483,9 @@ done_expire(tr_node *n, struct job *j)
 		bool to_lease = false;
 		int64_t t = 0;
 
-		if (rv == 0 && tr_result_expire_item(&j->call, i, &state,
-		    &to_lease, &t, ref, sizeof(ref)) != 0)
+		if (rv == 0 &&
+		    tr_result_expire_item(&j->call, i, &state, &to_lease, &t,
+		        ref, sizeof(ref)) != 0)
 			state = -1;
 		if (rv == 0 && to_lease && j->epoch == ev->epoch)
 			(void)tr_ledger_lease_grant(ev, items[i].qty);
@@ -489,8 +500,8 @@ done_expire(tr_node *n, struct job *j)
 		}
 		switch (state) {
 		case TR_HOLD_HELD: /* not due by Redis' clock */
-			(void)tr_ledger_hold_reschedule(n->ledger, h, now +
-			    (t > redis_now ? t - redis_now : 0) + 5);
+			(void)tr_ledger_hold_reschedule(n->ledger, h,
+			    now + (t > redis_now ? t - redis_now : 0) + 5);
 			break;
 		case TR_HOLD_CONFIRMED: /* paid through another node */
 			tr_ledger_hold_confirmed(n->ledger, h, ref, t);
@@ -510,7 +521,8 @@ done_expire(tr_node *n, struct job *j)
 		    ev->conf.id);
 }
 
-/* ---- confirm and release ------------------------------------------------- */
+/* ---- confirm and release -------------------------------------------------
+ */
 
 int
 confirm_enqueue(tr_node *n, tr_event *ev, struct slot *s, const char *rid,
@@ -563,7 +575,9 @@ seal_confirm(tr_node *n, struct job *j)
 	tr_call_confirm(&j->call, ev->conf.id, n->conf.node_id);
 	for (size_t i = 0; i < j->nitems; i++)
 		items[i].sent = tr_call_confirm_item(&j->call, items[i].rid,
-		    items[i].user, items[i].payment_ref) == 0 ? sent++ : -1;
+		                    items[i].user, items[i].payment_ref) == 0
+		    ? sent++
+		    : -1;
 }
 
 static void
@@ -574,9 +588,10 @@ done_confirm_item(tr_node *n, struct job *j, struct confirm_item *it,
 	struct slot *s = it->slot;
 	char detail[160] = "";
 	tr_order_info info;
-	int rv = it->sent < 0 ? TR_EUNAVAILABLE :
-	    tr_result_confirm_item(&j->call, (size_t)it->sent, &info, detail,
-	    sizeof(detail));
+	int rv = it->sent < 0
+	    ? TR_EUNAVAILABLE
+	    : tr_result_confirm_item(&j->call, (size_t)it->sent, &info, detail,
+	          sizeof(detail));
 
 	switch (rv) {
 	case 0:
@@ -588,25 +603,25 @@ done_confirm_item(tr_node *n, struct job *j, struct confirm_item *it,
 		    info.confirmed_at_ms, info.node);
 		if (!info.created &&
 		    strcmp(info.payment_ref, it->payment_ref) != 0) {
-			answer(s, TR_ECONFLICT, "reservation %s was already "
-			    "paid with payment_ref '%s'", it->rid,
-			    info.payment_ref);
+			answer(s, TR_ECONFLICT,
+			    "reservation %s was already "
+			    "paid with payment_ref '%s'",
+			    it->rid, info.payment_ref);
 			break;
 		}
 		answer(s, TR_OK, NULL);
 		if (info.created)
 			atomic_fetch_add(&n->confirms_ok, 1);
 		break;
-	case TR_ENOT_FOUND:
-		answer(s, rv, "no reservation %s", it->rid);
-		break;
+	case TR_ENOT_FOUND: answer(s, rv, "no reservation %s", it->rid); break;
 	case TR_ENOT_OWNER:
 		answer(s, rv, "reservation belongs to another user");
 		break;
 	case TR_EEXPIRED:
 		if (h != NULL)
 			fill_hold(s, h);
-		answer(s, rv, "reservation expired; its ticket went back on "
+		answer(s, rv,
+		    "reservation expired; its ticket went back on "
 		    "sale");
 		break;
 	case TR_ECONFLICT:
@@ -623,12 +638,15 @@ done_confirm_item(tr_node *n, struct job *j, struct confirm_item *it,
 	case TR_ETIMEDOUT:
 	case TR_EUNAVAILABLE:
 	case TR_ENOMEM:
-		answer(s, TR_EUNAVAILABLE, "coordinator did not answer: "
+		answer(s, TR_EUNAVAILABLE,
+		    "coordinator did not answer: "
 		    "retry confirm (it is idempotent)");
 		break;
 	default:
-		answer(s, rv, "%s", detail[0] ? detail : j->call.detail[0] ?
-		    j->call.detail : tr_strerror(rv));
+		answer(s, rv, "%s",
+		    detail[0]               ? detail
+		        : j->call.detail[0] ? j->call.detail
+		                            : tr_strerror(rv));
 		break;
 	}
 	finish_add(f, s);
@@ -657,8 +675,8 @@ done_release(tr_node *n, struct job *j, struct finish_list *f)
 	bool to_lease;
 	uint32_t qty;
 	int64_t expires;
-	int rv = tr_result_release(&j->call, &state, &to_lease, &qty,
-	    &expires);
+	int rv =
+	    tr_result_release(&j->call, &state, &to_lease, &qty, &expires);
 
 	switch (rv) {
 	case 0:
@@ -672,24 +690,22 @@ done_release(tr_node *n, struct job *j, struct finish_list *f)
 		answer(s, TR_OK, NULL);
 		break;
 	case TR_ECONFLICT:
-		answer(s, rv, "reservation is confirmed (paid); it cannot be "
+		answer(s, rv,
+		    "reservation is confirmed (paid); it cannot be "
 		    "released");
 		break;
-	case TR_ENOT_FOUND:
-		answer(s, rv, "no reservation %s", j->rid);
-		break;
+	case TR_ENOT_FOUND: answer(s, rv, "no reservation %s", j->rid); break;
 	case TR_ENOT_OWNER:
 		answer(s, rv, "reservation belongs to another user");
 		break;
 	case TR_EIO:
 	case TR_ETIMEDOUT:
 	case TR_EUNAVAILABLE:
-		answer(s, TR_EUNAVAILABLE, "coordinator did not answer: "
+		answer(s, TR_EUNAVAILABLE,
+		    "coordinator did not answer: "
 		    "retry release (it is idempotent)");
 		break;
-	default:
-		answer(s, rv, "%s", tr_strerror(rv));
-		break;
+	default: answer(s, rv, "%s", tr_strerror(rv)); break;
 	}
 	finish_add(f, s);
 }
@@ -702,8 +718,8 @@ apply_closed(tr_node *n, tr_event *ev, bool closed, struct finish_list *f)
 	struct ev_state *es = evs_of(ev);
 
 	if (closed != es->closed)
-		tr_info("event %s: sale %s", ev->conf.id, closed ? "closed" :
-		    "reopened");
+		tr_info("event %s: sale %s", ev->conf.id,
+		    closed ? "closed" : "reopened");
 	es->closed = closed;
 	if (closed)
 		waiters_fail(n, ev, TR_ECLOSED, "the sale is closed", f);
@@ -733,12 +749,13 @@ bool
 event_busy(const tr_event *ev, int64_t now)
 {
 	const struct ev_state *es = ev->user_data;
-	return es != NULL && (es->fenced || ev->lease > 0 ||
-	    ev->admitting > 0 || ev->giving > 0 || ev->held > 0 ||
-	    es->redis_held > 0 || es->count > 0 || es->grant_in_flight ||
-	    es->hold_job != NULL || es->confirm_job != NULL ||
-	    es->expire_job != NULL || es->line > 0 || es->offers > 0 ||
-	    now - es->touch_mono_ms < BUSY_MS);
+	return es != NULL &&
+	    (es->fenced || ev->lease > 0 || ev->admitting > 0 ||
+	        ev->giving > 0 || ev->held > 0 || es->redis_held > 0 ||
+	        es->count > 0 || es->grant_in_flight || es->hold_job != NULL ||
+	        es->confirm_job != NULL || es->expire_job != NULL ||
+	        es->line > 0 || es->offers > 0 ||
+	        now - es->touch_mono_ms < BUSY_MS);
 }
 
 bool
@@ -757,12 +774,14 @@ fence(tr_node *n, tr_event *ev, uint64_t coord_epoch, struct finish_list *f)
 	if (es->fenced)
 		return;
 	tr_warn("event %s: lease of node %s was reclaimed (epoch %" PRIu64
-	    " -> %" PRIu64 "): registering again; its holds stay valid",
+	        " -> %" PRIu64 "): registering again; its holds stay valid",
 	    ev->conf.id, n->conf.node_id, ev->epoch, coord_epoch);
 	tr_ledger_event_fence(ev, ev->epoch);
 	es->fenced = true;
-	waiters_fail(n, ev, TR_EUNAVAILABLE, "node lease was reclaimed; "
-	    "retry", f);
+	waiters_fail(n, ev, TR_EUNAVAILABLE,
+	    "node lease was reclaimed; "
+	    "retry",
+	    f);
 	if ((j = job_new(JOB_REGISTER, ev)) != NULL) {
 		tr_call_register(&j->call, ev->conf.id, n->conf.node_id);
 		if (coord_submit(n, j) == 0)
@@ -817,7 +836,8 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 	apply_closed(n, ev, fig->closed, f);
 	if (fig->expired > 0)
 		tr_info("event %s: %" PRIu64 " overdue hold(s) ended; tickets "
-		    "back to the pool", ev->conf.id, fig->expired);
+		        "back to the pool",
+		    ev->conf.id, fig->expired);
 	if (es->fenced)
 		return; /* registering again */
 	if (fig->epoch != ev->epoch) {
@@ -830,7 +850,8 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 	 * them differ: Redis is the truth, both ways. */
 	if ((change = tr_ledger_lease_adopt(ev, fig->lease)) != 0) {
 		tr_warn("event %s: lease repaired from the coordinator's "
-		    "figure (%+" PRId64 " ticket(s))", ev->conf.id, change);
+		        "figure (%+" PRId64 " ticket(s))",
+		    ev->conf.id, change);
 		if (change > 0)
 			waiters_serve(n, ev, f);
 	}
@@ -840,7 +861,8 @@ apply_sync(tr_node *n, tr_event *ev, const tr_event_figures *fig,
 		give_back(n, ev, tr_event_available(ev));
 }
 
-/* ---- unknown events ------------------------------------------------------ */
+/* ---- unknown events ------------------------------------------------------
+ */
 
 static struct lookup *
 lookup_find(tr_node *n, const char *id)
@@ -927,25 +949,31 @@ lookup_park(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		return false;
 	}
 	if (!atomic_load(&n->coord_up) || !atomic_load(&n->claimed)) {
-		answer(s, TR_EUNAVAILABLE, "node does not know event %s and "
-		    "cannot ask the coordinator now; retry", event_id);
+		answer(s, TR_EUNAVAILABLE,
+		    "node does not know event %s and "
+		    "cannot ask the coordinator now; retry",
+		    event_id);
 		return false;
 	}
 	if (n->parked >= n->conf.waiters_max) {
-		answer(s, TR_EOVERLOADED, "too many requests waiting for "
+		answer(s, TR_EOVERLOADED,
+		    "too many requests waiting for "
 		    "event lookups; retry");
 		return false;
 	}
 	if ((lk = lookup_find(n, event_id)) == NULL &&
 	    (lk = lookup_start(n, event_id, now, &busy)) == NULL) {
 		if (busy)
-			answer(s, TR_EUNAVAILABLE, "node is looking up %d "
-			    "events already; retry", LOOKUPS_MAX);
+			answer(s, TR_EUNAVAILABLE,
+			    "node is looking up %d "
+			    "events already; retry",
+			    LOOKUPS_MAX);
 		else
-			answer(s, TR_ENOT_FOUND, "node does not know event %s "
+			answer(s, TR_ENOT_FOUND,
+			    "node does not know event %s "
 			    "(and after %d lookups that found nothing this "
-			    "second, looks no more until the next)", event_id,
-			    LOOKUP_MISSES_PER_S);
+			    "second, looks no more until the next)",
+			    event_id, LOOKUP_MISSES_PER_S);
 		return false;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -975,8 +1003,8 @@ done_lookup(tr_node *n, struct job *j, struct finish_list *f)
 	    &conf.limit_per_user, &conf.hold_ms, &conf.opens_at_ms);
 	int64_t now = tr_mono_ms(), wall = tr_wall_ms();
 
-	if (rv == 0 && (ev = tr_ledger_event_get(n->ledger,
-	    j->event_id)) != NULL) {
+	if (rv == 0 &&
+	    (ev = tr_ledger_event_get(n->ledger, j->event_id)) != NULL) {
 		/* Registered meanwhile (created here, or taken back from an
 		 * earlier incarnation): this registration is the newer. */
 		apply_register(n, ev, &fig);
@@ -988,8 +1016,9 @@ done_lookup(tr_node *n, struct job *j, struct finish_list *f)
 			rv = ops_event_attach(n, ev);
 		if (rv == 0) {
 			apply_register(n, ev, &fig);
-			tr_info("event %s: looked up and registered, epoch %"
-			    PRIu64, conf.id, fig.epoch);
+			tr_info("event %s: looked up and registered, epoch "
+			        "%" PRIu64,
+			    conf.id, fig.epoch);
 		}
 	} else if (rv == TR_ENOT_FOUND) {
 		lookup_miss_add(n, j->event_id);
@@ -1010,7 +1039,8 @@ done_lookup(tr_node *n, struct job *j, struct finish_list *f)
 				answer(p->slot, rv, "no event %s",
 				    j->event_id);
 			else
-				answer(p->slot, TR_EUNAVAILABLE, "could not "
+				answer(p->slot, TR_EUNAVAILABLE,
+				    "could not "
 				    "look event %s up: %s; retry",
 				    j->event_id, tr_strerror(rv));
 			finish_add(f, p->slot);
@@ -1055,15 +1085,17 @@ register_event(tr_node *n, const char *id, tr_event **out)
 	}
 	pthread_mutex_unlock(&n->lock);
 	if (rv == 0)
-		tr_info("event %s: registered, epoch %" PRIu64 ", %" PRIu64
-		    " ticket(s) of an earlier incarnation back to the pool", id,
-		    fig.epoch, returned);
+		tr_info(
+		    "event %s: registered, epoch %" PRIu64 ", %" PRIu64
+		    " ticket(s) of an earlier incarnation back to the pool",
+		    id, fig.epoch, returned);
 	else
 		tr_error("event %s: cannot add: %s", id, tr_strerror(rv));
 	return rv;
 }
 
-/* ---- dispatch ------------------------------------------------------------- */
+/* ---- dispatch -------------------------------------------------------------
+ */
 
 void
 jobs_seal(tr_node *n, struct job **jobs, size_t k)
@@ -1082,33 +1114,15 @@ void
 jobs_done(tr_node *n, struct job *j, struct finish_list *f)
 {
 	switch (j->kind) {
-	case JOB_GRANT:
-		done_grant(n, j, f);
-		break;
-	case JOB_HOLD:
-		done_hold(n, j, f);
-		break;
-	case JOB_CONFIRM:
-		done_confirm(n, j, f);
-		break;
-	case JOB_RELEASE:
-		done_release(n, j, f);
-		break;
-	case JOB_EXPIRE:
-		done_expire(n, j);
-		break;
-	case JOB_GIVE_BACK:
-		done_give_back(n, j, f);
-		break;
-	case JOB_REGISTER:
-		done_register(n, j);
-		break;
-	case JOB_LOOKUP:
-		done_lookup(n, j, f);
-		break;
-	case JOB_WAITLIST:
-		waitlist_done(n, j, f);
-		break;
+	case JOB_GRANT: done_grant(n, j, f); break;
+	case JOB_HOLD: done_hold(n, j, f); break;
+	case JOB_CONFIRM: done_confirm(n, j, f); break;
+	case JOB_RELEASE: done_release(n, j, f); break;
+	case JOB_EXPIRE: done_expire(n, j); break;
+	case JOB_GIVE_BACK: done_give_back(n, j, f); break;
+	case JOB_REGISTER: done_register(n, j); break;
+	case JOB_LOOKUP: done_lookup(n, j, f); break;
+	case JOB_WAITLIST: waitlist_done(n, j, f); break;
 	case JOB_CREATE_EVENT:
 	case JOB_TOPUP:
 	case JOB_CLOSE:

@@ -94,8 +94,7 @@ parse_event(const char *arg, tr_event_conf *ev)
 		    tr_parse_u64(tok + 6, 1, TR_LIMIT_PER_USER_MAX, &v) == 0)
 			ev->limit_per_user = (uint32_t)v;
 		else if (strncmp(tok, "hold=", 5) == 0 &&
-		    tr_parse_duration_ms(tok + 5, TR_HOLD_MS_MAX, &v) ==
-		        0 &&
+		    tr_parse_duration_ms(tok + 5, TR_HOLD_MS_MAX, &v) == 0 &&
 		    v > 0)
 			ev->hold_ms = v;
 		else
@@ -136,8 +135,10 @@ main(int argc, char **argv)
 			/* Ids starting with '_' are the coordinator's own
 			 * (the waitlist's offers are made by "_wl"). */
 			if (!tr_node_id_valid(optarg) || optarg[0] == '_')
-				tr_flag_die("--node-id (1-16 of [A-Za-z0-9_-], "
-				    "not starting with '_')", optarg);
+				tr_flag_die(
+				    "--node-id (1-16 of [A-Za-z0-9_-], "
+				    "not starting with '_')",
+				    optarg);
 			strcpy(conf.node_id, optarg);
 			break;
 		case 'l': conf.data_url = optarg; break;
@@ -162,16 +163,18 @@ main(int argc, char **argv)
 			    (int)tr_flag_u64("--contexts", optarg, 1, 4096);
 			break;
 		case 'b':
-			conf.batch_max = (uint32_t)tr_flag_u64(
-			    "--batch-max", optarg, 1, 1024);
+			conf.batch_max = (uint32_t)tr_flag_u64("--batch-max",
+			    optarg, 1, 1024);
 			break;
 		case 'T':
-			conf.liveness_ttl_ms = (uint64_t)tr_flag_duration(
-			    "--liveness-ttl", optarg, 0, DAY_MS);
+			conf.liveness_ttl_ms =
+			    (uint64_t)tr_flag_duration("--liveness-ttl",
+			        optarg, 0, DAY_MS);
 			break;
 		case 't':
-			conf.redis_timeout_ms = (int)tr_flag_duration(
-			    "--redis-timeout", optarg, 1, 600000);
+			conf.redis_timeout_ms =
+			    (int)tr_flag_duration("--redis-timeout", optarg, 1,
+			        600000);
 			break;
 		case 'm':
 			conf.refill_min =
@@ -182,24 +185,25 @@ main(int argc, char **argv)
 			    tr_flag_u64("--refill-max", optarg, 1, 1000000);
 			break;
 		case 'i':
-			conf.lease_idle_ms = tr_flag_duration(
-			    "--lease-idle", optarg, 0, DAY_MS);
+			conf.lease_idle_ms = tr_flag_duration("--lease-idle",
+			    optarg, 0, DAY_MS);
 			break;
 		case 'w':
-			conf.wait_timeout_ms = tr_flag_duration(
-			    "--wait-timeout", optarg, 1, DAY_MS);
+			conf.wait_timeout_ms =
+			    tr_flag_duration("--wait-timeout", optarg, 1,
+			        DAY_MS);
 			break;
 		case 'W':
 			conf.waiters_max =
 			    tr_flag_u64("--waiters-max", optarg, 1, 1000000);
 			break;
 		case 's':
-			conf.sync_ms = (uint64_t)tr_flag_duration(
-			    "--sync", optarg, 1, DAY_MS);
+			conf.sync_ms = (uint64_t)tr_flag_duration("--sync",
+			    optarg, 1, DAY_MS);
 			break;
 		case 'x':
-			conf.sweep_ms = (uint64_t)tr_flag_duration(
-			    "--sweep", optarg, 1, DAY_MS);
+			conf.sweep_ms = (uint64_t)tr_flag_duration("--sweep",
+			    optarg, 1, DAY_MS);
 			break;
 		case 'P':
 			conf.coord_pipeline_max =
@@ -248,9 +252,10 @@ main(int argc, char **argv)
 		/* Allowed (tests slow the sweep down to keep it out of the
 		 * way), but the dead-node bound grows by the role's lapse. */
 		tr_warn("--sweep %" PRIu64 " ms: a node that dies while it is "
-		    "the sweeper is reclaimed up to %d sweeps after its "
-		    "liveness lapses; keep %d sweeps under --liveness-ttl",
-		    conf.sweep_ms, TR_SWEEPER_LEASE_SWEEPS, TR_SWEEPER_LEASE_SWEEPS);
+		        "the sweeper is reclaimed up to %d sweeps after its "
+		        "liveness lapses; keep %d sweeps under --liveness-ttl",
+		    conf.sweep_ms, TR_SWEEPER_LEASE_SWEEPS,
+		    TR_SWEEPER_LEASE_SWEEPS);
 
 	/* Signals go to sigwait below, not to nng's or our threads. */
 	sigemptyset(&sigs);

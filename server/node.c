@@ -97,8 +97,8 @@ add_standalone_events(tr_node *n)
 {
 	for (size_t i = 0; i < n->conf.event_count; i++) {
 		tr_event *ev;
-		int rv = tr_ledger_event_add(n->ledger, &n->conf.events[i],
-		    &ev);
+		int rv =
+		    tr_ledger_event_add(n->ledger, &n->conf.events[i], &ev);
 		if (rv == 0)
 			rv = ops_event_attach(n, ev);
 		if (rv == 0 && ev->lease == 0)
@@ -158,8 +158,8 @@ node_new(const tr_node_conf *conf, bool offline, tr_node **out,
 				goto fail;
 			}
 			tr_warn("coordinator %s:%d is down; serving what we "
-			    "can and retrying", conf->redis_host,
-			    conf->redis_port);
+			        "can and retrying",
+			    conf->redis_host, conf->redis_port);
 		}
 		atomic_store(&n->coord_up, tr_coord_connected(n->coord));
 	}
@@ -191,8 +191,10 @@ tr_node_start(const tr_node_conf *conf, tr_node **out, const char **why)
 		goto fail;
 	}
 	tr_info("node %s serving %s (admin %s), mode %s", conf->node_id,
-	    conf->data_url, conf->admin_url, conf->standalone ?
-	    "standalone (orders in memory only: NOT durable)" : "redis");
+	    conf->data_url, conf->admin_url,
+	    conf->standalone
+	        ? "standalone (orders in memory only: NOT durable)"
+	        : "redis");
 	*out = n;
 	*why = NULL;
 	return 0;
@@ -202,8 +204,7 @@ fail:
 }
 
 int
-tr_node_open_offline(const tr_node_conf *conf, tr_node **out,
-    const char **why)
+tr_node_open_offline(const tr_node_conf *conf, tr_node **out, const char **why)
 {
 	int rv;
 
@@ -248,8 +249,8 @@ retire_cb(tr_event *ev, void *arg)
 		g->returned += returned;
 	else
 		tr_warn("event %s: could not give the lease back (%s); it "
-		    "returns when the lease is reclaimed", ev->conf.id,
-		    tr_strerror(k.rv));
+		        "returns when the lease is reclaimed",
+		    ev->conf.id, tr_strerror(k.rv));
 	tr_call_done(&k);
 }
 

@@ -20,11 +20,11 @@ typedef struct tr_node tr_node;
 
 typedef struct tr_node_conf {
 	char node_id[TR_NODE_ID_MAX + 1];
-	const char *data_url;   /* e.g. tcp://127.0.0.1:7001 */
-	const char *admin_url;  /* e.g. tcp://127.0.0.1:7101 */
-	int data_contexts;      /* concurrent requests served; default 128 */
-	int admin_contexts;     /* default 4 */
-	uint32_t batch_max;     /* ops per Batch; default 256 */
+	const char *data_url;  /* e.g. tcp://127.0.0.1:7001 */
+	const char *admin_url; /* e.g. tcp://127.0.0.1:7101 */
+	int data_contexts;     /* concurrent requests served; default 128 */
+	int admin_contexts;    /* default 4 */
+	uint32_t batch_max;    /* ops per Batch; default 256 */
 
 	/* Standalone: no coordinator; events and their whole stock are given
 	 * here; orders live in memory only (NOT durable). */
@@ -35,21 +35,21 @@ typedef struct tr_node_conf {
 	/* Coordinator (Redis) mode. */
 	const char *redis_host;
 	int redis_port;
-	int redis_timeout_ms;     /* per reply; default 500 */
-	uint64_t liveness_ttl_ms; /* default 10000 */
-	uint64_t sync_ms;         /* global figures refresh; default 200 */
-	uint64_t sweep_ms;        /* dead-node reclaim sweep; default 1000 */
-	uint64_t refill_min;      /* default 8 */
-	uint64_t refill_max;      /* default 4096 */
+	int redis_timeout_ms;      /* per reply; default 500 */
+	uint64_t liveness_ttl_ms;  /* default 10000 */
+	uint64_t sync_ms;          /* global figures refresh; default 200 */
+	uint64_t sweep_ms;         /* dead-node reclaim sweep; default 1000 */
+	uint64_t refill_min;       /* default 8 */
+	uint64_t refill_max;       /* default 4096 */
 	int64_t refill_horizon_ms; /* default 250 */
-	int64_t lease_idle_ms;    /* give back an idle lease; default 5000 */
-	size_t waiters_max;       /* reservations waiting for a grant, per
-	                           * event; default 4096 */
-	int64_t wait_timeout_ms;  /* how long one waits; default 1000 */
-	size_t coord_queue_max;   /* coordinator calls queued; default 65536 */
+	int64_t lease_idle_ms;     /* give back an idle lease; default 5000 */
+	size_t waiters_max;        /* reservations waiting for a grant, per
+	                            * event; default 4096 */
+	int64_t wait_timeout_ms;   /* how long one waits; default 1000 */
+	size_t coord_queue_max; /* coordinator calls queued; default 65536 */
 	size_t coord_pipeline_max; /* calls per round trip; default 512 */
 
-	size_t tombstones_max;    /* default 65536 */
+	size_t tombstones_max; /* default 65536 */
 } tr_node_conf;
 
 /* Fill conf with the defaults (node_id "n1", standalone off). */
@@ -92,7 +92,7 @@ int tr_node_open_offline(const tr_node_conf *conf, tr_node **out,
  * delivers it); TR_ENOMEM (no answer, as a socket would drop it);
  * TR_EINTERNAL if the answer would come later (it never does in
  * standalone mode: the node is not usable after that). */
-int tr_node_handle_offline(tr_node *n, bool admin, const void *msg,
-    size_t len, void **reply, size_t *reply_len);
+int tr_node_handle_offline(tr_node *n, bool admin, const void *msg, size_t len,
+    void **reply, size_t *reply_len);
 
 #endif

@@ -18,9 +18,9 @@
  *                the ticker thread
  *   node.c       start and stop
  *
- * Threads: nng's callback threads run serve.c, ops.c and admin.c; one coordinator
- * thread does every Redis call; one ticker thread runs every 10 ms. All
- * ledger state and every ev_state is under node->lock, held for
+ * Threads: nng's callback threads run serve.c, ops.c and admin.c; one
+ * coordinator thread does every Redis call; one ticker thread runs every 10
+ * ms. All ledger state and every ev_state is under node->lock, held for
  * microseconds and never across I/O.
  */
 #ifndef TR_NODE_IMPL_H
@@ -106,9 +106,9 @@ struct srv_ctx {
 	nng_aio *aio;
 	enum ctx_state state;
 	bool admin;
-	Ticketrush__Request *req;  /* until the reply is sent */
-	Ticketrush__Op single;     /* a request of one op, as an Op */
-	struct slot *slots;        /* one per op */
+	Ticketrush__Request *req; /* until the reply is sent */
+	Ticketrush__Op single;    /* a request of one op, as an Op */
+	struct slot *slots;       /* one per op */
 	size_t nslots, slots_cap;
 	Ticketrush__Reply **results; /* Batch: pointers into slots */
 	Ticketrush__Reply top;       /* Batch: the envelope */
@@ -144,18 +144,18 @@ struct ev_state {
 	size_t head, count, cap;
 	bool grant_in_flight;
 	bool give_back_in_flight;
-	bool pool_empty;   /* the last grant/sync saw an empty pool */
-	bool fenced;       /* epoch went stale: re-register pending */
+	bool pool_empty; /* the last grant/sync saw an empty pool */
+	bool fenced;     /* epoch went stale: re-register pending */
 	/* The sale is closed, as the coordinator last said (register, sync,
 	 * close/reopen through this node, a hold call's answer): new
 	 * reservations are refused here without a Redis call. The hold script
 	 * refuses them anyway; this only spares Redis the flood. */
 	bool closed;
 	uint64_t pool_known, sold_known, held_known;
-	int64_t global_at_ms;      /* wall clock, for readers */
-	int64_t known_mono_ms;     /* when pool_known was learnt */
-	int64_t touch_mono_ms;     /* the last request about the event */
-	uint64_t redis_held;       /* this node's holds, as Redis counts */
+	int64_t global_at_ms;  /* wall clock, for readers */
+	int64_t known_mono_ms; /* when pool_known was learnt */
+	int64_t touch_mono_ms; /* the last request about the event */
+	uint64_t redis_held;   /* this node's holds, as Redis counts */
 	/* The waitlist, as of the last sync: buyers waiting, live offers.
 	 * While either is not 0 the node stays busy with the event (offers
 	 * expire through the sync); while buyers wait, returned tickets are
@@ -189,12 +189,12 @@ enum job_kind {
 /* A reservation admitted from the lease, in a hold job. */
 struct hold_item {
 	struct slot *slot;
-	const char *user;        /* into the request */
-	const char *request_id;  /* into the request */
+	const char *user;       /* into the request */
+	const char *request_id; /* into the request */
 	uint32_t qty;
-	uint64_t epoch;          /* the event's when admitted */
+	uint64_t epoch; /* the event's when admitted */
 	char rid[TR_RID_MAX + 1];
-	int sent;                /* index in the call, or -1: not sent */
+	int sent; /* index in the call, or -1: not sent */
 };
 
 /* A confirm, in a confirm job. */
@@ -203,7 +203,7 @@ struct confirm_item {
 	char rid[TR_RID_MAX + 1];
 	char user[TR_USER_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
-	int sent;                /* index in the call, or -1: not sent */
+	int sent; /* index in the call, or -1: not sent */
 };
 
 /* A due hold, in an expire job. */
@@ -222,9 +222,9 @@ struct job {
 	char user[TR_USER_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	uint64_t n;
-	uint64_t epoch;      /* the event's when the job was made */
-	tr_event_conf conf;  /* JOB_CREATE_EVENT */
-	struct slot *slot;   /* to answer, or NULL */
+	uint64_t epoch;     /* the event's when the job was made */
+	tr_event_conf conf; /* JOB_CREATE_EVENT */
+	struct slot *slot;  /* to answer, or NULL */
 	/* JOB_HOLD, JOB_CONFIRM, JOB_EXPIRE: the batch (items grow until
 	 * sealed). */
 	void *items;
@@ -263,7 +263,7 @@ struct tr_node {
 	tr_ledger *ledger;
 	pthread_mutex_t lock; /* ledger, every ev_state, the lookups */
 	int64_t started_mono_ms;
-	char instance[17];    /* random id of this process (liveness claim) */
+	char instance[17]; /* random id of this process (liveness claim) */
 
 	nng_socket data_sock, admin_sock;
 	bool data_open, admin_open;
@@ -296,10 +296,10 @@ struct tr_node {
 	int misses_in_window;
 	size_t parked;
 
-	atomic_bool stopping;  /* answer new requests UNAVAILABLE */
-	atomic_bool quit;      /* threads exit */
+	atomic_bool stopping; /* answer new requests UNAVAILABLE */
+	atomic_bool quit;     /* threads exit */
 	atomic_bool draining;
-	atomic_int busy;       /* requests being answered */
+	atomic_int busy; /* requests being answered */
 
 	atomic_ullong reserves_ok, reserves_rejected, confirms_ok;
 	atomic_ullong coord_calls;

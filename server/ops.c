@@ -42,8 +42,10 @@ answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv, tr_hold *h)
 		return;
 	case TR_EDUPLICATE:
 		fill_hold(s, h);
-		answer(s, rv, "user already holds reservation %s; confirm or "
-		    "release it", h->rid);
+		answer(s, rv,
+		    "user already holds reservation %s; confirm or "
+		    "release it",
+		    h->rid);
 		break;
 	case TR_ELIMIT:
 		answer(s, rv, "limit is %" PRIu32 " ticket(s) per user",
@@ -54,23 +56,21 @@ answer_reserve(tr_node *n, struct slot *s, tr_event *ev, int rv, tr_hold *h)
 		    ev->conf.opens_at_ms);
 		break;
 	case TR_ECLOSED:
-		answer(s, rv, "the sale of event %s is closed; holds made "
-		    "before can still be confirmed", ev->conf.id);
+		answer(s, rv,
+		    "the sale of event %s is closed; holds made "
+		    "before can still be confirmed",
+		    ev->conf.id);
 		break;
 	case TR_EUNAVAILABLE:
-		answer(s, rv, "event is draining on node %s",
-		    n->conf.node_id);
+		answer(s, rv, "event is draining on node %s", n->conf.node_id);
 		break;
-	case TR_ESOLD_OUT:
-		answer(s, rv, "sold out");
-		break;
+	case TR_ESOLD_OUT: answer(s, rv, "sold out"); break;
 	case TR_EOVERLOADED:
-		answer(s, rv, "too many reservations queued for the "
+		answer(s, rv,
+		    "too many reservations queued for the "
 		    "coordinator; retry");
 		break;
-	default:
-		answer(s, rv, "%s", tr_strerror(rv));
-		break;
+	default: answer(s, rv, "%s", tr_strerror(rv)); break;
 	}
 	atomic_fetch_add(&n->reserves_rejected, 1);
 }
@@ -101,7 +101,8 @@ reserve_admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
 		if (rv == TR_EOVERLOADED)
 			answer_reserve(n, s, ev, rv, NULL);
 		else {
-			answer(s, TR_EUNAVAILABLE, "cannot reach the "
+			answer(s, TR_EUNAVAILABLE,
+			    "cannot reach the "
 			    "coordinator to record the hold; retry");
 			atomic_fetch_add(&n->reserves_rejected, 1);
 		}
@@ -112,8 +113,8 @@ reserve_admitted(tr_node *n, struct slot *s, tr_event *ev, const char *user,
 
 /* Returns true if the answer will come later. */
 static bool
-op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
-    int64_t now, int64_t wall)
+op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
+    int64_t wall)
 {
 	const Ticketrush__Reserve *r = op->reserve;
 	tr_event *ev = tr_ledger_event_get(n->ledger, r->event_id);
@@ -127,9 +128,9 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		return lookup_park(n, s, op, r->event_id);
 	es = evs_of(ev);
 	es->touch_mono_ms = now;
-	if (!n->conf.standalone &&
-	    now > atomic_load(&n->lease_valid_until)) {
-		answer(s, TR_EUNAVAILABLE, "this node has not confirmed its "
+	if (!n->conf.standalone && now > atomic_load(&n->lease_valid_until)) {
+		answer(s, TR_EUNAVAILABLE,
+		    "this node has not confirmed its "
 		    "lease with the coordinator within the liveness TTL "
 		    "(cut off, or starting): it does not sell; retry");
 		atomic_fetch_add(&n->reserves_rejected, 1);
@@ -149,11 +150,11 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		rv = tr_ledger_reserve(n->ledger, ev, r->user_id, qty,
 		    r->request_id, now, wall, &h);
 	if (rv == TR_EPENDING) {
-		later = reserve_admitted(n, s, ev, r->user_id, r->request_id, qty, now,
-		    wall);
+		later = reserve_admitted(n, s, ev, r->user_id, r->request_id,
+		    qty, now, wall);
 		if (!n->conf.standalone && !es->pool_empty &&
 		    tr_refill_ask_ahead(&es->refill, ev->last_reserve_mono_ms,
-		    now, tr_event_available(ev)))
+		        now, tr_event_available(ev)))
 			(void)want_grant(n, ev); /* ask ahead */
 		return later;
 	}
@@ -163,14 +164,16 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	}
 	/* Sold out from memory only while the pool was seen empty a moment
 	 * ago: an event that was quiet asks again (the grant says). */
-	if (n->conf.standalone || (es->pool_empty && es->count == 0 &&
-	    pool_known_fresh(ev, now))) {
+	if (n->conf.standalone ||
+	    (es->pool_empty && es->count == 0 && pool_known_fresh(ev, now))) {
 		answer_reserve(n, s, ev, TR_ESOLD_OUT, NULL);
 		return false;
 	}
 	if (es->fenced || ev->draining) {
-		answer(s, TR_EUNAVAILABLE, "node %s is re-registering or "
-		    "draining this event", n->conf.node_id);
+		answer(s, TR_EUNAVAILABLE,
+		    "node %s is re-registering or "
+		    "draining this event",
+		    n->conf.node_id);
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		return false;
 	}
@@ -181,8 +184,10 @@ op_reserve(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 		return false;
 	}
 	if ((rv = waiter_push(n, es, s, r, now)) != 0) {
-		answer(s, TR_EOVERLOADED, "too many reservations waiting for "
-		    "stock (waiters_max %zu)", n->conf.waiters_max);
+		answer(s, TR_EOVERLOADED,
+		    "too many reservations waiting for "
+		    "stock (waiters_max %zu)",
+		    n->conf.waiters_max);
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		return false;
 	}
@@ -207,14 +212,16 @@ answer_final(tr_node *n, struct slot *s, int rv, tr_hold *h,
 	case TR_HOLD_CONFIRMED:
 		fill_order(s, h, n->conf.node_id);
 		if (!confirm)
-			answer(s, TR_ECONFLICT, "reservation is confirmed "
+			answer(s, TR_ECONFLICT,
+			    "reservation is confirmed "
 			    "(paid); it cannot be released");
 		else if (strcmp(h->payment_ref, payment_ref) == 0)
 			answer(s, TR_OK, NULL);
 		else
-			answer(s, TR_ECONFLICT, "reservation %s was already "
-			    "paid with payment_ref '%s'", h->rid,
-			    h->payment_ref);
+			answer(s, TR_ECONFLICT,
+			    "reservation %s was already "
+			    "paid with payment_ref '%s'",
+			    h->rid, h->payment_ref);
 		return true;
 	case TR_HOLD_RELEASED:
 		fill_hold(s, h);
@@ -227,7 +234,8 @@ answer_final(tr_node *n, struct slot *s, int rv, tr_hold *h,
 	default:
 		fill_hold(s, h);
 		if (confirm)
-			answer(s, TR_EEXPIRED, "reservation expired; its "
+			answer(s, TR_EEXPIRED,
+			    "reservation expired; its "
 			    "ticket went back on sale");
 		else
 			answer(s, TR_OK, NULL);
@@ -254,8 +262,8 @@ confirm_local(tr_node *n, struct slot *s, tr_hold *h, const char *ref,
 }
 
 static bool
-op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
-    int64_t now, int64_t wall)
+op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
+    int64_t wall)
 {
 	const Ticketrush__Confirm *c = op->confirm;
 	char node[TR_NODE_ID_MAX + 1], event[TR_EVENT_ID_MAX + 1];
@@ -280,11 +288,12 @@ op_confirm(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 	}
 	/* HELD in the cache (maybe stale), or not ours: Redis decides. */
 	if ((rv = confirm_enqueue(n, ev, s, c->reservation_id, c->user_id,
-	    c->payment_ref)) != 0) {
+	         c->payment_ref)) != 0) {
 		if (rv == TR_EOVERLOADED)
 			answer(s, rv, "too many confirms queued; retry");
 		else
-			answer(s, TR_EUNAVAILABLE, "coordinator unavailable; "
+			answer(s, TR_EUNAVAILABLE,
+			    "coordinator unavailable; "
 			    "the reservation is kept until it expires: retry");
 		return false;
 	}
@@ -344,13 +353,16 @@ static bool
 check_reserve(struct slot *s, const Ticketrush__Reserve *r)
 {
 	if (!tr_event_id_valid(r->event_id))
-		answer(s, TR_EINVALID, "event_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "event_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:-]");
 	else if (!tr_user_id_valid(r->user_id))
-		answer(s, TR_EINVALID, "user_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "user_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:@-]");
 	else if (!tr_request_id_valid(r->request_id))
-		answer(s, TR_EINVALID, "request_id must be 0-64 chars of "
+		answer(s, TR_EINVALID,
+		    "request_id must be 0-64 chars of "
 		    "[A-Za-z0-9._:-]");
 	else if (r->qty > TR_QTY_MAX)
 		answer(s, TR_EINVALID, "qty must be " TR_QTY_RANGE);
@@ -364,10 +376,12 @@ check_rid_user(struct slot *s, const char *rid, const char *user)
 {
 	char node[TR_NODE_ID_MAX + 1];
 	if (!tr_rid_parse(rid, node, NULL))
-		answer(s, TR_EINVALID, "reservation_id is not of the shape "
+		answer(s, TR_EINVALID,
+		    "reservation_id is not of the shape "
 		    "<node>.<16 hex digits>.<event>");
 	else if (!tr_user_id_valid(user))
-		answer(s, TR_EINVALID, "user_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "user_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:@-]");
 	else
 		return true;
@@ -379,14 +393,14 @@ static bool
 check_op(struct slot *s, const Ticketrush__Op *op)
 {
 	switch (op->op_case) {
-	case TICKETRUSH__OP__OP_RESERVE:
-		return check_reserve(s, op->reserve);
+	case TICKETRUSH__OP__OP_RESERVE: return check_reserve(s, op->reserve);
 	case TICKETRUSH__OP__OP_CONFIRM:
 		if (!check_rid_user(s, op->confirm->reservation_id,
-		    op->confirm->user_id))
+		        op->confirm->user_id))
 			return false;
 		if (!tr_payment_ref_valid(op->confirm->payment_ref)) {
-			answer(s, TR_EINVALID, "payment_ref must be 0-128 "
+			answer(s, TR_EINVALID,
+			    "payment_ref must be 0-128 "
 			    "printable ASCII chars");
 			return false;
 		}
@@ -396,15 +410,15 @@ check_op(struct slot *s, const Ticketrush__Op *op)
 		    op->release->user_id);
 	case TICKETRUSH__OP__OP_GET_EVENT:
 		if (!tr_event_id_valid(op->get_event->event_id)) {
-			answer(s, TR_EINVALID, "event_id must be 1-64 chars "
+			answer(s, TR_EINVALID,
+			    "event_id must be 1-64 chars "
 			    "of [A-Za-z0-9._:-]");
 			return false;
 		}
 		return true;
 	case TICKETRUSH__OP__OP_WAITLIST_JOIN:
 	case TICKETRUSH__OP__OP_WAITLIST_GET:
-	case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
-		return waitlist_check(s, op);
+	case TICKETRUSH__OP__OP_WAITLIST_LEAVE: return waitlist_check(s, op);
 	case TICKETRUSH__OP__OP_REFUND:
 		return check_rid_user(s, op->refund->reservation_id,
 		    op->refund->user_id);
@@ -423,14 +437,11 @@ ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
 		return op_reserve(n, s, op, now, wall);
 	case TICKETRUSH__OP__OP_CONFIRM:
 		return op_confirm(n, s, op, now, wall);
-	case TICKETRUSH__OP__OP_RELEASE:
-		return op_release(n, s, op);
+	case TICKETRUSH__OP__OP_RELEASE: return op_release(n, s, op);
 	case TICKETRUSH__OP__OP_WAITLIST_JOIN:
 	case TICKETRUSH__OP__OP_WAITLIST_GET:
-	case TICKETRUSH__OP__OP_WAITLIST_LEAVE:
-		return waitlist_run(n, s, op);
-	case TICKETRUSH__OP__OP_REFUND:
-		return refund_run(n, s, op);
+	case TICKETRUSH__OP__OP_WAITLIST_LEAVE: return waitlist_run(n, s, op);
+	case TICKETRUSH__OP__OP_REFUND: return refund_run(n, s, op);
 	case TICKETRUSH__OP__OP_GET_EVENT: {
 		const char *id = op->get_event->event_id;
 		tr_event *ev = tr_ledger_event_get(n->ledger, id);
@@ -443,8 +454,7 @@ ops_run(tr_node *n, struct slot *s, const Ticketrush__Op *op, int64_t now,
 		answer(s, TR_OK, NULL);
 		return false;
 	}
-	default:
-		return false;
+	default: return false;
 	}
 }
 
@@ -487,15 +497,17 @@ ops_handle(struct srv_ctx *c)
 	char why[96];
 
 	if (req->version != TR_PROTOCOL_VERSION) {
-		snprintf(why, sizeof(why), "protocol version %u not "
-		    "supported; this node speaks version %d", req->version,
-		    TR_PROTOCOL_VERSION);
+		snprintf(why, sizeof(why),
+		    "protocol version %u not "
+		    "supported; this node speaks version %d",
+		    req->version, TR_PROTOCOL_VERSION);
 		ops_reply_all(c, TR_EINVALID, why);
 		return;
 	}
 	if (is_admin_body(req->body_case)) {
 		if (!c->admin) {
-			ops_reply_all(c, TR_EFORBIDDEN, "admin call on the "
+			ops_reply_all(c, TR_EFORBIDDEN,
+			    "admin call on the "
 			    "data socket; use the admin socket");
 			return;
 		}
@@ -544,8 +556,7 @@ ops_handle(struct srv_ctx *c)
 		single->op_case = TICKETRUSH__OP__OP_REFUND;
 		single->refund = req->refund;
 		break;
-	case TICKETRUSH__REQUEST__BODY_BATCH:
-		break;
+	case TICKETRUSH__REQUEST__BODY_BATCH: break;
 	default:
 		ops_reply_all(c, TR_EINVALID, "empty or unknown request body");
 		return;
@@ -554,8 +565,10 @@ ops_handle(struct srv_ctx *c)
 		nops = req->batch->n_ops;
 		ops = req->batch->ops;
 		if (nops == 0 || nops > n->conf.batch_max) {
-			snprintf(why, sizeof(why), "batch must have 1..%u "
-			    "operations, got %zu", n->conf.batch_max, nops);
+			snprintf(why, sizeof(why),
+			    "batch must have 1..%u "
+			    "operations, got %zu",
+			    n->conf.batch_max, nops);
 			ops_reply_all(c, TR_EINVALID, why);
 			return;
 		}
@@ -575,4 +588,3 @@ ops_handle(struct srv_ctx *c)
 	}
 	pthread_mutex_unlock(&n->lock);
 }
-

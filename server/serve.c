@@ -140,8 +140,9 @@ ctx_handle(struct srv_ctx *c, nng_msg *msg)
 
 	atomic_fetch_add(&n->busy, 1);
 	/* Refuse an oversized batch before unpacking allocates for it. */
-	if (tr_wire_batch_ops(nng_msg_body(msg), nng_msg_len(msg),
-	    &nops) == 0 && nops > n->conf.batch_max) {
+	if (tr_wire_batch_ops(nng_msg_body(msg), nng_msg_len(msg), &nops) ==
+	        0 &&
+	    nops > n->conf.batch_max) {
 		char why[96];
 		nng_msg_free(msg);
 		c->req = NULL;
@@ -150,8 +151,10 @@ ctx_handle(struct srv_ctx *c, nng_msg *msg)
 			return;
 		}
 		atomic_store(&c->outstanding, 1);
-		snprintf(why, sizeof(why), "batch must have 1..%u operations, "
-		    "got %zu", n->conf.batch_max, nops);
+		snprintf(why, sizeof(why),
+		    "batch must have 1..%u operations, "
+		    "got %zu",
+		    n->conf.batch_max, nops);
 		ops_reply_all(c, TR_EINVALID, why);
 		slot_finish(&c->slots[0]);
 		return;
@@ -189,9 +192,7 @@ ctx_cb(void *arg)
 	int rv = nng_aio_result(c->aio);
 
 	switch (c->state) {
-	case CTX_INIT:
-		ctx_recv(c);
-		break;
+	case CTX_INIT: ctx_recv(c); break;
 	case CTX_RECV:
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
 			return;
@@ -232,8 +233,7 @@ open_socket(const char *url, nng_socket *sock, const char **why)
 }
 
 static int
-start_ctxs(tr_node *n, nng_socket sock, size_t first, size_t count,
-    bool admin)
+start_ctxs(tr_node *n, nng_socket sock, size_t first, size_t count, bool admin)
 {
 	for (size_t i = first; i < first + count; i++) {
 		struct srv_ctx *c = &n->ctxs[i];

@@ -43,9 +43,10 @@ tick_event(tr_event *ev, void *arg)
 	if (es == NULL)
 		return;
 	tr_refill_observe(&es->refill, ev->reserved_count, a->now);
-	while ((w = waiter_front(es)) != NULL &&
-	    w->deadline_mono_ms <= a->now) {
-		answer(w->slot, TR_EUNAVAILABLE, "timed out waiting for stock "
+	while (
+	    (w = waiter_front(es)) != NULL && w->deadline_mono_ms <= a->now) {
+		answer(w->slot, TR_EUNAVAILABLE,
+		    "timed out waiting for stock "
 		    "from the coordinator");
 		atomic_fetch_add(&n->reserves_rejected, 1);
 		finish_add(a->f, w->slot);
@@ -54,15 +55,17 @@ tick_event(tr_event *ev, void *arg)
 	if (n->conf.standalone)
 		return;
 	avail = tr_event_available(ev);
-	if (ev->draining || tr_refill_idle(ev->last_reserve_mono_ms, a->now,
-	    n->conf.lease_idle_ms)) {
+	if (ev->draining ||
+	    tr_refill_idle(ev->last_reserve_mono_ms, a->now,
+	        n->conf.lease_idle_ms)) {
 		if (avail > 0 && es->count == 0 && !es->grant_in_flight)
 			give_back(n, ev, avail);
 		return;
 	}
 	/* Selling recently: keep a little ahead of demand. */
-	if (!es->pool_empty && tr_refill_ask_ahead(&es->refill,
-	    ev->last_reserve_mono_ms, a->now, avail))
+	if (!es->pool_empty &&
+	    tr_refill_ask_ahead(&es->refill, ev->last_reserve_mono_ms, a->now,
+	        avail))
 		(void)want_grant(n, ev);
 }
 

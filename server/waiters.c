@@ -89,8 +89,8 @@ waiters_serve(tr_node *n, tr_event *ev, struct finish_list *f)
 			rv = TR_ESOLD_OUT;
 		}
 		if (rv == TR_EPENDING) {
-			if (!reserve_admitted(n, w->slot, ev, w->user, w->request_id,
-			    w->qty, now, wall))
+			if (!reserve_admitted(n, w->slot, ev, w->user,
+			        w->request_id, w->qty, now, wall))
 				finish_add(f, w->slot);
 		} else {
 			answer_reserve(n, w->slot, ev, rv, h);

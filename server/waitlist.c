@@ -42,7 +42,8 @@ event_for(tr_node *n, struct slot *s, const Ticketrush__Op *op,
 {
 	*later = false;
 	if (n->conf.standalone) {
-		answer(s, TR_EUNAVAILABLE, "the waitlist and refunds need the "
+		answer(s, TR_EUNAVAILABLE,
+		    "the waitlist and refunds need the "
 		    "coordinator; this node is standalone");
 		return false;
 	}
@@ -82,13 +83,16 @@ waitlist_check(struct slot *s, const Ticketrush__Op *op)
 		return false;
 	}
 	if (!tr_event_id_valid(event))
-		answer(s, TR_EINVALID, "event_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "event_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:-]");
 	else if (!tr_user_id_valid(user))
-		answer(s, TR_EINVALID, "user_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "user_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:@-]");
 	else if (!tr_request_id_valid(request_id))
-		answer(s, TR_EINVALID, "request_id must be 0-64 chars of "
+		answer(s, TR_EINVALID,
+		    "request_id must be 0-64 chars of "
 		    "[A-Za-z0-9._:-]");
 	else
 		return true;
@@ -116,8 +120,7 @@ waitlist_run(tr_node *n, struct slot *s, const Ticketrush__Op *op)
 		event = op->waitlist_leave->event_id;
 		user = op->waitlist_leave->user_id;
 		break;
-	default:
-		return false;
+	default: return false;
 	}
 	if (!event_for(n, s, op, event, &ev, &later))
 		return later;
@@ -155,14 +158,16 @@ refund_run(tr_node *n, struct slot *s, const Ticketrush__Op *op)
 }
 
 bool
-waitlist_show_run(tr_node *n, struct slot *s, const Ticketrush__WaitlistShow *w)
+waitlist_show_run(tr_node *n, struct slot *s,
+    const Ticketrush__WaitlistShow *w)
 {
 	uint32_t count = w->count == 0 ? 10 : w->count;
 	tr_event *ev;
 	struct job *j;
 
 	if (!tr_event_id_valid(w->event_id)) {
-		answer(s, TR_EINVALID, "event_id must be 1-64 chars of "
+		answer(s, TR_EINVALID,
+		    "event_id must be 1-64 chars of "
 		    "[A-Za-z0-9._:-]");
 		return false;
 	}
@@ -171,7 +176,8 @@ waitlist_show_run(tr_node *n, struct slot *s, const Ticketrush__WaitlistShow *w)
 		return false;
 	}
 	if (n->conf.standalone || !atomic_load(&n->coord_up)) {
-		answer(s, TR_EUNAVAILABLE, "the waitlist is in the "
+		answer(s, TR_EUNAVAILABLE,
+		    "the waitlist is in the "
 		    "coordinator, which this node cannot reach");
 		return false;
 	}
@@ -224,32 +230,36 @@ done_entry(struct job *j, struct slot *s)
 		answer(s, TR_OK, NULL);
 		return;
 	case TR_EDUPLICATE:
-		/* The user holds the limit: name that hold, as Reserve does. */
+		/* The user holds the limit: name that hold, as Reserve does.
+		 */
 		if (tr_result_wl_duplicate(&j->call, rid, sizeof(rid)) == 0) {
 			fill_hold_fields(s, rid, j->event_id, j->user, "", 1,
 			    TR_HOLD_HELD, 0);
-			answer(s, rv, "user already holds reservation %s; "
-			    "confirm or release it", rid);
+			answer(s, rv,
+			    "user already holds reservation %s; "
+			    "confirm or release it",
+			    rid);
 		} else {
-			answer(s, TR_EINTERNAL, "coordinator answered a join "
+			answer(s, TR_EINTERNAL,
+			    "coordinator answered a join "
 			    "in a shape this node does not read");
 		}
 		return;
-	case TR_ELIMIT:
-		answer(s, rv, "user already bought the limit");
-		return;
+	case TR_ELIMIT: answer(s, rv, "user already bought the limit"); return;
 	case TR_EWAITLIST_FULL:
 		answer(s, rv, "the waitlist is full (%s)", j->call.detail);
 		return;
 	case TR_ENOT_FOUND:
-		answer(s, rv, "%s", j->call.script == TR_SCRIPT_WL_JOIN ?
-		    "no such event" : "user is not in the waitlist");
+		answer(s, rv, "%s",
+		    j->call.script == TR_SCRIPT_WL_JOIN
+		        ? "no such event"
+		        : "user is not in the waitlist");
 		return;
-	default:
-		break;
+	default: break;
 	}
 	if (rv == TR_EIO || rv == TR_ETIMEDOUT || rv == TR_EUNAVAILABLE)
-		answer(s, TR_EUNAVAILABLE, "coordinator did not answer: retry "
+		answer(s, TR_EUNAVAILABLE,
+		    "coordinator did not answer: retry "
 		    "(joining and leaving are idempotent)");
 	else
 		answer(s, rv == TR_EPROTO ? TR_EINTERNAL : rv, "%s",
@@ -267,22 +277,21 @@ done_refund(struct job *j, struct slot *s)
 		fill_order_fields(s, j->rid, j->event_id, j->user, "", r.qty,
 		    r.payment_ref, r.confirmed_at_ms, r.node);
 		s->order.refunded_at_ms = r.refunded_at_ms;
-		answer(s, TR_OK, "%s", r.created ? "refunded" :
-		    "refunded before");
+		answer(s, TR_OK, "%s",
+		    r.created ? "refunded" : "refunded before");
 		return;
 	case TR_ECONFLICT:
 		answer(s, rv, "reservation is not paid: release it instead");
 		return;
-	case TR_ENOT_FOUND:
-		answer(s, rv, "no order %s", j->rid);
-		return;
+	case TR_ENOT_FOUND: answer(s, rv, "no order %s", j->rid); return;
 	case TR_ENOT_OWNER:
 		answer(s, rv, "order belongs to another user");
 		return;
 	case TR_EIO:
 	case TR_ETIMEDOUT:
 	case TR_EUNAVAILABLE:
-		answer(s, TR_EUNAVAILABLE, "coordinator did not answer: retry "
+		answer(s, TR_EUNAVAILABLE,
+		    "coordinator did not answer: retry "
 		    "(a refund is idempotent)");
 		return;
 	default:
@@ -306,10 +315,12 @@ done_show(struct job *j, struct slot *s)
 	}
 	r = &w->show;
 	if ((rv = tr_result_wl_show(&j->call, r)) != 0) {
-		answer(s, rv == TR_EPROTO ? TR_EINTERNAL :
-		    rv == TR_EIO || rv == TR_ETIMEDOUT ? TR_EUNAVAILABLE : rv,
-		    "%s", rv == TR_ENOT_FOUND ? "no such event" :
-		    tr_strerror(rv));
+		answer(s,
+		    rv == TR_EPROTO                          ? TR_EINTERNAL
+		        : rv == TR_EIO || rv == TR_ETIMEDOUT ? TR_EUNAVAILABLE
+		                                             : rv,
+		    "%s",
+		    rv == TR_ENOT_FOUND ? "no such event" : tr_strerror(rv));
 		return;
 	}
 	ticketrush__waitlist_info__init(&w->info);

@@ -87,7 +87,7 @@ th_spawn(th_proc *p, const char *log_name, char *const argv[])
 	pid_t pid;
 
 	if ((size_t)snprintf(p->log, sizeof(p->log), "%s/%s", th_dir(),
-	    log_name) >= sizeof(p->log))
+	        log_name) >= sizeof(p->log))
 		return -1; /* a cut path would log somewhere else */
 	fflush(stdout);
 	fflush(stderr);
@@ -198,7 +198,7 @@ th_redis_start(th_redis *r)
 	memset(r, 0, sizeof(*r));
 	r->port = th_free_port();
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/redis-%d", th_dir(),
-	    r->port) >= sizeof(r->dir))
+	        r->port) >= sizeof(r->dir))
 		return -1;
 	mkdir(r->dir, 0755);
 	snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", r->port);
@@ -401,7 +401,7 @@ th_gate_start(th_gate *g, const char *const *args)
 		if (!th_alive(&g->proc))
 			return -1;
 		if (th_http(g->port, "GET", "/healthz", NULL, body,
-		    sizeof(body)) == 200)
+		        sizeof(body)) == 200)
 			return 0;
 		tr_sleep_ms(20);
 	}
@@ -409,8 +409,8 @@ th_gate_start(th_gate *g, const char *const *args)
 }
 
 int
-th_http(int port, const char *method, const char *path,
-    const char *json_body, char *body, size_t cap)
+th_http(int port, const char *method, const char *path, const char *json_body,
+    char *body, size_t cap)
 {
 	struct sockaddr_in a = {0};
 	struct timeval tv = {5, 0};
@@ -432,8 +432,10 @@ th_http(int port, const char *method, const char *path,
 		close(fd);
 		return -1;
 	}
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-	    "Connection: close\r\n%s%s", method, path,
+	n = snprintf(req, sizeof(req),
+	    "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	    "Connection: close\r\n%s%s",
+	    method, path,
 	    json_body ? "Content-Type: application/json\r\n" : "",
 	    json_body ? "" : "\r\n");
 	if (json_body)
@@ -540,9 +542,11 @@ th_conn_http(th_conn *c, const char *method, const char *path,
 	char req[8192];
 	int n, st;
 
-	n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	n = snprintf(req, sizeof(req),
+	    "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n"
-	    "%s", method, path, json_body ? strlen(json_body) : 0,
+	    "%s",
+	    method, path, json_body ? strlen(json_body) : 0,
 	    json_body ? json_body : "");
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (c->fd < 0 && conn_connect(c) != 0)

@@ -11,8 +11,8 @@
 struct redisReply;
 
 typedef struct th_proc {
-	pid_t pid;      /* 0: not running */
-	char log[256];  /* stdout+stderr go here */
+	pid_t pid;     /* 0: not running */
+	char log[256]; /* stdout+stderr go here */
 } th_proc;
 
 /* The temp dir of this test run (created on first use, removed by

@@ -121,7 +121,8 @@ durations_and_numbers_are_strict(void **state)
 	assert_int_equal(tr_parse_duration_ms("25h", 24 * 3600 * 1000, &v),
 	    TR_EINVALID);
 	assert_int_equal(tr_parse_u64("18446744073709551616", 0, UINT64_MAX,
-	    &v), TR_EINVALID);
+	                     &v),
+	    TR_EINVALID);
 	assert_int_equal(tr_parse_u64("-1", 0, 10, &v), TR_EINVALID);
 	assert_int_equal(tr_parse_time_ms("2027-02-01T08:00:00Z", 0, &t), 0);
 	assert_int_equal(t, 1801468800000LL);
@@ -129,11 +130,13 @@ durations_and_numbers_are_strict(void **state)
 	assert_int_equal(t, 31000);
 	assert_int_equal(tr_parse_time_ms("yesterday", 0, &t), TR_EINVALID);
 	assert_int_equal(tr_parse_hostport("127.0.0.1:6379", host,
-	    sizeof(host), &port), 0);
+	                     sizeof(host), &port),
+	    0);
 	assert_string_equal(host, "127.0.0.1");
 	assert_int_equal(port, 6379);
 	assert_int_equal(tr_parse_hostport("127.0.0.1:0", host, sizeof(host),
-	    &port), TR_EINVALID);
+	                     &port),
+	    TR_EINVALID);
 }
 
 static void
@@ -154,7 +157,7 @@ main(void)
 	    cmocka_unit_test(map_survives_heavy_churn),
 	    cmocka_unit_test(ids_accept_only_their_shapes),
 	    cmocka_unit_test(
-		reservation_ids_name_their_node_and_event_and_reject_forgeries),
+	        reservation_ids_name_their_node_and_event_and_reject_forgeries),
 	    cmocka_unit_test(durations_and_numbers_are_strict),
 	    cmocka_unit_test(errors_have_the_api_words_for_names),
 	};

@@ -155,8 +155,9 @@ a_clean_history_has_no_violation(void **state)
 	    op(CHAOS_CONFIRM, 1, "", R3, 200, "confirmed", ""),
 	    op(CHAOS_RESERVE, 2, "c1", "", 409, "", ""),
 	};
-	chaos_order_fact orders[] = {
-	    {.rid = R1, .user = "alice", .payment_ref = "PAY"},
+	chaos_order_fact orders[] = {{.rid = R1,
+	                                 .user = "alice",
+	                                 .payment_ref = "PAY"},
 	    {.rid = R3, .user = "bob", .payment_ref = ""}};
 	chaos_hold_fact holds[] = {{.rid = R2, .state = 'R'}};
 	chaos_report r;
@@ -173,16 +174,16 @@ each_broken_promise_is_reported(void **state)
 	(void)state;
 
 	{ /* a paid ticket lost */
-		chaos_op ops[] = {
-		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", R1, 201, "held",
+		                      ""),
 		    op(CHAOS_CONFIRM, 0, "P", R1, 200, "confirmed", "P")};
 		chaos_hold_fact holds[] = {{.rid = R1, .state = 'X'}};
 		assert_int_equal(check(ops, 2, NULL, 0, holds, 1, 0, &r), 1);
 		assert_int_equal(r.count[CHAOS_ACKED_ORDER_MISSING], 1);
 	}
 	{ /* 200 to a second payment reference */
-		chaos_op ops[] = {
-		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", R1, 201, "held",
+		                      ""),
 		    op(CHAOS_CONFIRM, 0, "P2", R1, 200, "confirmed", "P1")};
 		chaos_order_fact orders[] = {
 		    {.rid = R1, .user = "alice", .payment_ref = "P1"}};
@@ -192,20 +193,22 @@ each_broken_promise_is_reported(void **state)
 	{ /* someone else's order; an order nobody was given */
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", "")};
-		chaos_order_fact orders[] = {
-		    {.rid = R1, .user = "bob", .payment_ref = ""},
+		chaos_order_fact orders[] = {{.rid = R1,
+		                                 .user = "bob",
+		                                 .payment_ref = ""},
 		    {.rid = R2, .user = "carol", .payment_ref = ""}};
 		assert_int_equal(check(ops, 1, orders, 2, NULL, 0, 2, &r), 2);
 		assert_int_equal(r.count[CHAOS_ORDER_OF_ANOTHER_USER], 2);
 	}
 	{ /* sold after its owner was told released, or expired */
-		chaos_op ops[] = {
-		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", R1, 201, "held",
+		                      ""),
 		    op(CHAOS_RELEASE, 0, "", R1, 200, "released", ""),
 		    op(CHAOS_RESERVE, 1, "b1", R2, 201, "held", ""),
 		    op(CHAOS_CONFIRM, 1, "", R2, 410, "expired", "")};
-		chaos_order_fact orders[] = {
-		    {.rid = R1, .user = "alice", .payment_ref = ""},
+		chaos_order_fact orders[] = {{.rid = R1,
+		                                 .user = "alice",
+		                                 .payment_ref = ""},
 		    {.rid = R2, .user = "bob", .payment_ref = ""}};
 		assert_int_equal(check(ops, 4, orders, 2, NULL, 0, 2, &r), 2);
 		assert_int_equal(r.count[CHAOS_ORDER_AFTER_RELEASE], 2);
@@ -217,11 +220,11 @@ each_broken_promise_is_reported(void **state)
 		assert_int_equal(r.count[CHAOS_ACKED_HOLD_VANISHED], 1);
 	}
 	{ /* one request id, two tickets */
-		chaos_op ops[] = {
-		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", R1, 201, "held",
+		                      ""),
 		    op(CHAOS_RESERVE, 0, "a1", R2, 201, "held", "")};
-		chaos_hold_fact holds[] = {
-		    {.rid = R1, .state = 'H'}, {.rid = R2, .state = 'H'}};
+		chaos_hold_fact holds[] = {{.rid = R1, .state = 'H'},
+		    {.rid = R2, .state = 'H'}};
 		assert_int_equal(check(ops, 2, NULL, 0, holds, 2, 0, &r), 1);
 		assert_int_equal(r.count[CHAOS_REQUEST_ID_TWO_HOLDS], 1);
 	}
@@ -255,12 +258,16 @@ each_broken_promise_is_reported(void **state)
 	{ /* one of the two was paid: its record is the order */
 		chaos_op ops[] = {
 		    op(CHAOS_RESERVE, 0, "a1", R2, 201, "held", "")};
-		chaos_order_fact orders[] = {{.rid = R2, .user = "alice",
-		    .request_id = "a1", .confirmed_ms = 2500}};
-		chaos_hold_fact holds[] = {
-		    {.rid = R1, .state = 'X', .user = "alice",
-			.request_id = "a1", .made_ms = 1000,
-			.ended_ms = 4000}};
+		chaos_order_fact orders[] = {{.rid = R2,
+		    .user = "alice",
+		    .request_id = "a1",
+		    .confirmed_ms = 2500}};
+		chaos_hold_fact holds[] = {{.rid = R1,
+		    .state = 'X',
+		    .user = "alice",
+		    .request_id = "a1",
+		    .made_ms = 1000,
+		    .ended_ms = 4000}};
 		assert_int_equal(check(ops, 1, orders, 1, holds, 1, 1, &r), 1);
 		assert_int_equal(r.count[CHAOS_REQUEST_ID_TWO_HOLDS], 1);
 		/* made after the order's hold was confirmed is a second
@@ -273,11 +280,12 @@ each_broken_promise_is_reported(void **state)
 		assert_int_equal(check(ops, 1, orders, 1, holds, 1, 1, &r), 0);
 	}
 	{ /* over the limit (1), and oversold (total 10) */
-		chaos_op ops[] = {
-		    op(CHAOS_RESERVE, 0, "a1", R1, 201, "held", ""),
+		chaos_op ops[] = {op(CHAOS_RESERVE, 0, "a1", R1, 201, "held",
+		                      ""),
 		    op(CHAOS_RESERVE, 0, "a2", R2, 201, "held", "")};
-		chaos_order_fact orders[] = {
-		    {.rid = R1, .user = "alice", .payment_ref = ""},
+		chaos_order_fact orders[] = {{.rid = R1,
+		                                 .user = "alice",
+		                                 .payment_ref = ""},
 		    {.rid = R2, .user = "alice", .payment_ref = ""}};
 		assert_int_equal(check(ops, 2, orders, 2, NULL, 0, 11, &r), 2);
 		assert_int_equal(r.count[CHAOS_OVER_LIMIT], 1);

@@ -44,13 +44,14 @@ setup_cluster(void **state)
 		char id[8];
 		snprintf(id, sizeof(id), "n%d", i + 1);
 		if (th_stockd_start(&nodes[i], id, &redis,
-		    (const char *[]){NODE_FLAGS, NULL}) != 0)
+		        (const char *[]){NODE_FLAGS, NULL}) != 0)
 			return -1;
 	}
 	snprintf(f0, sizeof(f0), "n1=%s", nodes[0].data_url);
 	snprintf(f1, sizeof(f1), "n2=%s", nodes[1].data_url);
-	return th_gate_start(&gate, (const char *[]){"--node", f0, "--node",
-	    f1, "--threads", "1", "--soldout-ttl", "50ms", NULL});
+	return th_gate_start(&gate,
+	    (const char *[]){"--node", f0, "--node", f1, "--threads", "1",
+	        "--soldout-ttl", "50ms", NULL});
 }
 
 static int
@@ -129,8 +130,8 @@ static void
 assert_audit(const char *event, unsigned total, unsigned sold)
 {
 	char want[64];
-	assert_int_equal(ctl("--json --redis %s audit %s", redis.addr,
-	    event), 0);
+	assert_int_equal(ctl("--json --redis %s audit %s", redis.addr, event),
+	    0);
 	assert_out_has("\"ok\":true");
 	snprintf(want, sizeof(want), "\"total\":%u,\"sold\":%u", total, sold);
 	assert_out_has(want);
@@ -180,8 +181,9 @@ topup_adds_stock_that_the_nodes_sell_and_the_audit_stays_true(void **state)
 	/* The three are in the pool, or already leased to a node that asks
 	 * ahead. */
 	assert_int_equal(th_redis_int(&redis, "GET tr:{T1}:pool") +
-	    zero_if_absent(th_redis_int(&redis, "HGET tr:{T1}:lease n1")) +
-	    zero_if_absent(th_redis_int(&redis, "HGET tr:{T1}:lease n2")), 3);
+	        zero_if_absent(th_redis_int(&redis, "HGET tr:{T1}:lease n1")) +
+	        zero_if_absent(th_redis_int(&redis, "HGET tr:{T1}:lease n2")),
+	    3);
 
 	/* The buyers get them within the bound (a node that saw the pool
 	 * empty asks again within a second), and no more. */
@@ -204,8 +206,9 @@ topup_adds_stock_that_the_nodes_sell_and_the_audit_stays_true(void **state)
 
 	/* GET /v1/events/T1 says the new total (from the freshest node). */
 	tr_sleep_ms(300);
-	assert_int_equal(th_http(gate.port, "GET", "/v1/events/T1", NULL,
-	    body, sizeof(body)), 200);
+	assert_int_equal(th_http(gate.port, "GET", "/v1/events/T1", NULL, body,
+	                     sizeof(body)),
+	    200);
 	assert_non_null(strstr(body, "\"total\":5,\"sold\":5"));
 }
 
@@ -220,19 +223,22 @@ topup_refuses_bad_input_with_a_clear_message(void **state)
 	assert_int_equal(ctl("--url %s event topup T2 0", nodes[0].admin_url),
 	    2);
 	assert_out_has("the number of tickets must be 1..100000000");
-	assert_int_equal(ctl("--url %s event topup T2 x7",
-	    nodes[0].admin_url), 2);
+	assert_int_equal(ctl("--url %s event topup T2 x7", nodes[0].admin_url),
+	    2);
 	assert_int_equal(ctl("--url %s event topup T2", nodes[0].admin_url),
 	    2);
 	assert_int_equal(ctl("--url %s event topup 'b@d' 5",
-	    nodes[0].admin_url), 2);
+	                     nodes[0].admin_url),
+	    2);
 	assert_int_equal(ctl("--url %s event topup NOPE 5",
-	    nodes[0].admin_url), 1);
+	                     nodes[0].admin_url),
+	    1);
 	assert_out_has("not_found");
 	/* Past the bound of an event's total: refused by the script, the
 	 * event unchanged. */
 	assert_int_equal(ctl("--url %s event topup T2 99999995",
-	    nodes[0].admin_url), 1);
+	                     nodes[0].admin_url),
+	    1);
 	assert_out_has("invalid");
 	assert_out_has("above 100000000");
 	assert_int_equal(th_redis_int(&redis, "HGET tr:{T2}:meta total"), 10);
@@ -256,8 +262,7 @@ topup_refuses_bad_input_with_a_clear_message(void **state)
 /* ---- close and reopen ------------------------------------------------- */
 
 static void
-a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(
-    void **state)
+a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(void **state)
 {
 	char user[32], rid[128], again[128];
 	long long holds;
@@ -300,7 +305,8 @@ a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(
 	home = rid[1] == '1' ? &nodes[0] : &nodes[1];
 	assert_int_equal(tr_client_open(home->data_url, 3000, &c), 0);
 	assert_int_equal(tr_client_reserve(c, "C1", "c-held", 1, "req-1",
-	    &rep), 0);
+	                     &rep),
+	    0);
 	snprintf(again, sizeof(again), "%s", rep->hold->reservation_id);
 	assert_string_equal(again, rid);
 	tr_reply_free(rep);
@@ -308,11 +314,13 @@ a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(
 	/* The hold is paid while the sale is closed. */
 	assert_int_equal(confirm(rid, "c-held"), 200);
 	tr_sleep_ms(300);
-	assert_int_equal(th_http(gate.port, "GET", "/v1/events/C1", NULL,
-	    body, sizeof(body)), 200);
+	assert_int_equal(th_http(gate.port, "GET", "/v1/events/C1", NULL, body,
+	                     sizeof(body)),
+	    200);
 	assert_non_null(strstr(body, "\"state\":\"closed\""));
 	assert_int_equal(ctl("--json --url %s event show C1",
-	    nodes[0].data_url), 0);
+	                     nodes[0].data_url),
+	    0);
 	assert_out_has("\"closed\":true");
 	/* Closing again is no error. */
 	assert_int_equal(ctl("--url %s event close C1", nodes[0].admin_url),
@@ -331,8 +339,7 @@ a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(
 }
 
 static void
-the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(
-    void **state)
+the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(void **state)
 {
 	tr_coord_opts o = {"127.0.0.1", redis.port, 3000};
 	tr_event_figures fig;
@@ -355,7 +362,8 @@ the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(
 	tr_call_register(&k, "C2", "ghost");
 	assert_int_equal(tr_coord_run(coord, &kp, 1), 0);
 	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
-	    &hold_ms, &opens), 0);
+	                     &hold_ms, &opens),
+	    0);
 	assert_false(fig.closed);
 	tr_call_done(&k);
 	tr_call_grant(&k, "C2", "ghost", fig.epoch, 5);
@@ -372,7 +380,8 @@ the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(
 
 	tr_call_hold(&k, "C2", "ghost", 1);
 	assert_int_equal(tr_call_hold_item(&k, "ghost.00000000000000a1.C2",
-	    "u1", 1, "r1"), 0);
+	                     "u1", 1, "r1"),
+	    0);
 	assert_int_equal(tr_coord_run(coord, &kp, 1), 0);
 	assert_int_equal(tr_result_hold(&k, &now, &count), 0);
 	assert_int_equal(tr_result_hold_item(&k, 0, &h), 0);
@@ -385,7 +394,8 @@ the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(
 	tr_call_register(&k, "C2", "ghost2");
 	assert_int_equal(tr_coord_run(coord, &kp, 1), 0);
 	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
-	    &hold_ms, &opens), 0);
+	                     &hold_ms, &opens),
+	    0);
 	assert_true(fig.closed);
 	tr_call_done(&k);
 	tr_call_close(&k, "C2", false);
@@ -393,7 +403,8 @@ the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(
 	tr_call_done(&k);
 	tr_call_hold(&k, "C2", "ghost", 1);
 	assert_int_equal(tr_call_hold_item(&k, "ghost.00000000000000a1.C2",
-	    "u1", 1, "r1"), 0);
+	                     "u1", 1, "r1"),
+	    0);
 	assert_int_equal(tr_coord_run(coord, &kp, 1), 0);
 	assert_int_equal(tr_result_hold_item(&k, 0, &h), 0);
 	assert_int_equal(h.outcome, TR_HOLDCALL_CREATED);
@@ -420,7 +431,8 @@ a_node_meeting_a_closed_event_learns_it_when_it_looks_it_up(void **state)
 	    0);
 	/* A node started after the close has never heard of C3. */
 	assert_int_equal(th_stockd_start(&late, "n3", &redis,
-	    (const char *[]){NODE_FLAGS, NULL}), 0);
+	                     (const char *[]){NODE_FLAGS, NULL}),
+	    0);
 	assert_int_equal(tr_client_open(late.data_url, 3000, &c), 0);
 	assert_int_equal(tr_client_get_event(c, "C3", &rep), 0);
 	assert_true(rep->event->closed);
@@ -445,7 +457,8 @@ waitlist_state(const char *event, const char *user, char *state, size_t cap)
 	char path[128];
 	snprintf(path, sizeof(path), "/v1/events/%s/waitlist/%s", event, user);
 	assert_int_equal(th_http(gate.port, "GET", path, NULL, body,
-	    sizeof(body)), 200);
+	                     sizeof(body)),
+	    200);
 	body_str("state", state, cap);
 }
 
@@ -461,11 +474,13 @@ a_topup_goes_to_the_waitlist_first_and_a_closed_sale_makes_no_offer(
 	body_str("reservation_id", rid, sizeof(rid));
 	assert_int_equal(confirm(rid, "wt-first"), 200);
 	assert_int_equal(th_http(gate.port, "POST", "/v1/events/WT/waitlist",
-	    "{\"user\":\"wt-a\",\"request_id\":\"j\"}", body,
-	    sizeof(body)), 201);
+	                     "{\"user\":\"wt-a\",\"request_id\":\"j\"}", body,
+	                     sizeof(body)),
+	    201);
 	assert_int_equal(th_http(gate.port, "POST", "/v1/events/WT/waitlist",
-	    "{\"user\":\"wt-b\",\"request_id\":\"j\"}", body,
-	    sizeof(body)), 201);
+	                     "{\"user\":\"wt-b\",\"request_id\":\"j\"}", body,
+	                     sizeof(body)),
+	    201);
 
 	/* Closed: the ticket added waits in the pool, nobody is offered. */
 	assert_int_equal(ctl("--url %s event close WT", nodes[0].admin_url),
@@ -505,7 +520,8 @@ a_standalone_node_tops_up_closes_and_reopens_too(void **state)
 	(void)state;
 
 	assert_int_equal(th_stockd_start(&solo, "s1", NULL,
-	    (const char *[]){"--event", "S=1", NULL}), 0);
+	                     (const char *[]){"--event", "S=1", NULL}),
+	    0);
 	assert_int_equal(ctl("--url %s reserve S a", solo.data_url), 0);
 	assert_int_equal(ctl("--url %s reserve S b", solo.data_url), 1);
 	assert_out_has("sold_out");
@@ -568,8 +584,8 @@ watch_event(const cJSON *line, const char *id)
 	const cJSON *e;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(line, "events"))
 	{
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e,
-		    "event_id");
+		const cJSON *v =
+		    cJSON_GetObjectItemCaseSensitive(e, "event_id");
 		if (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0)
 			return e;
 	}
@@ -582,8 +598,8 @@ static const cJSON *
 watch_lease(const cJSON *event, const char *node)
 {
 	const cJSON *l;
-	cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(event,
-	    "leases"))
+	cJSON_ArrayForEach(l,
+	    cJSON_GetObjectItemCaseSensitive(event, "leases"))
 	{
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(l, "node");
 		if (cJSON_IsString(v) && strcmp(v->valuestring, node) == 0)
@@ -615,8 +631,7 @@ watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
 	int sold = 0, n, status;
 	(void)state;
 
-	assert_int_equal(th_event_create(&nodes[0], "WA", 5000, 1, 60000),
-	    0);
+	assert_int_equal(th_event_create(&nodes[0], "WA", 5000, 1, 60000), 0);
 	/* Both nodes sell it (the gateway alternates), so both lease. */
 	for (int i = 0; i < 4; i++)
 		assert_true(sell_one("WA", sold++));
@@ -642,7 +657,8 @@ watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
 		assert_int_equal(num(lines[i], "nodes_up"), 2);
 		/* One script read them: the sum holds in every line. */
 		assert_int_equal(num(e, "pool") + num(e, "leased") +
-		    num(e, "held") + num(e, "sold"), num(e, "total"));
+		        num(e, "held") + num(e, "sold"),
+		    num(e, "total"));
 		assert_int_equal(num(e, "total"), 5000);
 		for (int k = 0; k < 2; k++) {
 			const char *node = k == 0 ? "n1" : "n2";
@@ -657,15 +673,17 @@ watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
 	}
 	/* Sold grows, and the rate is its difference over the time between
 	 * two refreshes (none on the first). */
-	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(
-	    watch_event(lines[0], "WA"), "sales_per_s")));
+	assert_true(cJSON_IsNull(
+	    cJSON_GetObjectItemCaseSensitive(watch_event(lines[0], "WA"),
+	        "sales_per_s")));
 	assert_true(num(watch_event(lines[2], "WA"), "sold") >
 	    num(watch_event(lines[0], "WA"), "sold"));
 	for (int i = 1; i < 3; i++) {
 		const cJSON *e = watch_event(lines[i], "WA");
 		const cJSON *p = watch_event(lines[i - 1], "WA");
-		double dt = (num(lines[i], "at_ms") - num(lines[i - 1],
-		    "at_ms")) / 1000.0;
+		double dt =
+		    (num(lines[i], "at_ms") - num(lines[i - 1], "at_ms")) /
+		    1000.0;
 		double diff = num(e, "sold") - num(p, "sold");
 		assert_true(dt > 0.5 && dt < 5);
 		if (fabs(num(e, "sales_per_s") * dt - diff) > 1 + diff / 20)
@@ -678,7 +696,8 @@ watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
 
 	/* Once the selling stopped, it says what Redis says. */
 	assert_int_equal(ctl("--redis %s watch WA --json --count 1",
-	    redis.addr), 0);
+	                     redis.addr),
+	    0);
 	assert_int_equal(watch_lines(out, lines, 8), 1);
 	assert_int_equal(num(watch_event(lines[0], "WA"), "sold"),
 	    th_redis_int(&redis, "GET tr:{WA}:sold"));
@@ -691,18 +710,22 @@ watch_shows_sales_leases_and_nodes_up_while_tickets_sell(void **state)
 	assert_int_equal(watch_lines(out, lines, 8), 1);
 	watch_event(lines[0], "WA");
 	watch_event(lines[0], "T1");
-	assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(lines[0],
-	    "more")));
+	assert_true(
+	    cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(lines[0], "more")));
 	{
 		const cJSON *e, *prev = NULL;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(
-		    lines[0], "events"))
+		cJSON_ArrayForEach(e,
+		    cJSON_GetObjectItemCaseSensitive(lines[0], "events"))
 		{
-			const char *id = cJSON_GetObjectItemCaseSensitive(e,
-			    "event_id")->valuestring;
+			const char *id =
+			    cJSON_GetObjectItemCaseSensitive(e, "event_id")
+			        ->valuestring;
 			if (prev != NULL)
-				assert_true(strcmp(cJSON_GetObjectItemCaseSensitive(
-				    prev, "event_id")->valuestring, id) < 0);
+				assert_true(
+				    strcmp(cJSON_GetObjectItemCaseSensitive(
+				               prev, "event_id")
+				               ->valuestring,
+				        id) < 0);
 			prev = e;
 		}
 	}
@@ -723,16 +746,19 @@ watch_counts_a_node_that_stops_as_down(void **state)
 	(void)state;
 
 	assert_int_equal(th_stockd_start(&extra, "n4", &redis,
-	    (const char *[]){NODE_FLAGS, NULL}), 0);
+	                     (const char *[]){NODE_FLAGS, NULL}),
+	    0);
 	assert_int_equal(ctl("--json --redis %s watch WA --count 1",
-	    redis.addr), 0);
+	                     redis.addr),
+	    0);
 	assert_int_equal(watch_lines(out, &line, 1), 1);
 	assert_int_equal(num(line, "nodes_up"), 3);
 	cJSON_Delete(line);
 	/* A clean stop drops its liveness claim at once. */
 	assert_int_equal(th_stop(&extra.proc, SIGTERM, 5000), 0);
 	assert_int_equal(ctl("--json --redis %s watch WA --count 1",
-	    redis.addr), 0);
+	                     redis.addr),
+	    0);
 	assert_int_equal(watch_lines(out, &line, 1), 1);
 	assert_int_equal(num(line, "nodes_up"), 2);
 	cJSON_Delete(line);
@@ -747,21 +773,26 @@ watch_refuses_what_it_cannot_show_with_ticketctl_exit_codes(void **state)
 	    1);
 	assert_out_has("no event NOPE in Redis");
 	assert_int_equal(ctl("--json --redis %s watch NOPE --count 1",
-	    redis.addr), 1);
+	                     redis.addr),
+	    1);
 	assert_out_has("\"error\":\"not_found\"");
 	assert_int_equal(ctl("--redis %s watch WA --count x", redis.addr), 2);
 	assert_int_equal(ctl("--redis %s watch WA --count -1", redis.addr), 2);
 	assert_int_equal(ctl("--redis %s watch WA --interval 10ms",
-	    redis.addr), 2);
+	                     redis.addr),
+	    2);
 	assert_out_has("--interval must be");
 	assert_int_equal(ctl("--redis %s watch WA --interval soon",
-	    redis.addr), 2);
+	                     redis.addr),
+	    2);
 	assert_int_equal(ctl("--redis %s watch WA T1", redis.addr), 2);
 	assert_int_equal(ctl("--redis %s watch 'b@d'", redis.addr), 2);
 	assert_int_equal(ctl("--redis %s watch WA --bogus 1", redis.addr), 2);
 	/* Nothing listens there. */
 	assert_int_equal(ctl("--timeout 500ms --redis 127.0.0.1:%d watch WA "
-	    "--count 1", th_free_port()), 3);
+	                     "--count 1",
+	                     th_free_port()),
+	    3);
 	assert_out_has("cannot reach Redis");
 }
 
@@ -782,8 +813,8 @@ watch_until_stopped_ends_cleanly_on_sigterm(void **state)
 	do {
 		tr_sleep_ms(50);
 		read_file(w.log, text, sizeof(text));
-	} while (strchr(text, '\n') == strrchr(text, '\n') &&
-	    tr_mono_ms() < until);
+	} while (
+	    strchr(text, '\n') == strrchr(text, '\n') && tr_mono_ms() < until);
 	assert_true(strchr(text, '\n') != strrchr(text, '\n'));
 	status = th_stop(&w, SIGTERM, 5000);
 	assert_true(WIFEXITED(status));
@@ -795,24 +826,24 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		closed_is_status_16_on_the_wire_and_409_closed_over_http),
+	        closed_is_status_16_on_the_wire_and_409_closed_over_http),
 	    cmocka_unit_test(
-		topup_adds_stock_that_the_nodes_sell_and_the_audit_stays_true),
+	        topup_adds_stock_that_the_nodes_sell_and_the_audit_stays_true),
 	    cmocka_unit_test(topup_refuses_bad_input_with_a_clear_message),
 	    cmocka_unit_test(
-		a_closed_sale_refuses_new_holds_and_still_confirms_old_ones),
+	        a_closed_sale_refuses_new_holds_and_still_confirms_old_ones),
 	    cmocka_unit_test(
-		the_hold_script_refuses_a_closed_sale_whatever_the_node_knows),
+	        the_hold_script_refuses_a_closed_sale_whatever_the_node_knows),
 	    cmocka_unit_test(
-		a_node_meeting_a_closed_event_learns_it_when_it_looks_it_up),
+	        a_node_meeting_a_closed_event_learns_it_when_it_looks_it_up),
 	    cmocka_unit_test(
-		a_topup_goes_to_the_waitlist_first_and_a_closed_sale_makes_no_offer),
+	        a_topup_goes_to_the_waitlist_first_and_a_closed_sale_makes_no_offer),
 	    cmocka_unit_test(a_standalone_node_tops_up_closes_and_reopens_too),
 	    cmocka_unit_test(
-		watch_shows_sales_leases_and_nodes_up_while_tickets_sell),
+	        watch_shows_sales_leases_and_nodes_up_while_tickets_sell),
 	    cmocka_unit_test(watch_counts_a_node_that_stops_as_down),
 	    cmocka_unit_test(
-		watch_refuses_what_it_cannot_show_with_ticketctl_exit_codes),
+	        watch_refuses_what_it_cannot_show_with_ticketctl_exit_codes),
 	    cmocka_unit_test(watch_until_stopped_ends_cleanly_on_sigterm),
 	};
 	signal(SIGPIPE, SIG_IGN);

@@ -50,8 +50,9 @@ teardown_all(void **state)
 }
 
 /* Flags that make the node's background work fast enough for tests. */
-#define FAST_NODE "--liveness-ttl", "2s", "--sweep", "200ms", "--sync", \
-	"100ms", "--lease-idle", "0"
+#define FAST_NODE                                                             \
+	"--liveness-ttl", "2s", "--sweep", "200ms", "--sync", "100ms",        \
+	    "--lease-idle", "0"
 
 static void
 start_nodes(th_stockd *nodes, int n, const char *const *extra)
@@ -60,7 +61,8 @@ start_nodes(th_stockd *nodes, int n, const char *const *extra)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&nodes[i], name, &redis,
-		    extra), 0);
+		                     extra),
+		    0);
 	}
 }
 
@@ -72,11 +74,11 @@ stop_nodes(th_stockd *nodes, int n)
 }
 
 static void
-create_event(th_stockd *nodes, int n, const char *id,
-    unsigned long long total, unsigned limit, unsigned long long hold_ms)
+create_event(th_stockd *nodes, int n, const char *id, unsigned long long total,
+    unsigned limit, unsigned long long hold_ms)
 {
-	assert_int_equal(th_event_create(&nodes[0], id, total, limit,
-	    hold_ms), 0);
+	assert_int_equal(th_event_create(&nodes[0], id, total, limit, hold_ms),
+	    0);
 	assert_int_equal(th_event_wait(nodes, (size_t)n, id), 0);
 }
 
@@ -91,8 +93,8 @@ static int
 audit(const char *event, char *out, size_t cap)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s", th_bin("ticketctl"),
-	    redis.addr, event);
+	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s",
+	    th_bin("ticketctl"), redis.addr, event);
 	return th_run(cmd, out, cap);
 }
 
@@ -134,9 +136,9 @@ buy(tr_client *c, const char *event, const char *user, bool confirm)
 /* One hold call of one item; returns the item's outcome (or the call's
  * error as a negative tr_err). */
 static int
-hold_one(tr_coord *coord, const char *event, const char *node,
-    uint64_t epoch, const char *rid, const char *user, uint32_t qty,
-    const char *req, tr_hold_result *out)
+hold_one(tr_coord *coord, const char *event, const char *node, uint64_t epoch,
+    const char *rid, const char *user, uint32_t qty, const char *req,
+    tr_hold_result *out)
 {
 	tr_call k, *kp = &k;
 	int64_t now;
@@ -272,7 +274,8 @@ abandoned_holds_expire_and_later_users_buy_them(void **state)
 	start_nodes(nodes, 2, (const char *[]){FAST_NODE, NULL});
 	create_event(nodes, 2, "UNDER", 200, 1, 1000);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(tr_client_open(nodes[i].data_url, 3000, &c[i]),
+		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
+		                     &c[i]),
 		    0);
 	/* 200 buyers; every fourth abandons the hold. Like the gateway, a
 	 * buyer turned away by one node (its lease empty, the pool empty)
@@ -290,7 +293,7 @@ abandoned_holds_expire_and_later_users_buy_them(void **state)
 	/* Demand goes on; the abandoned 50 expire and are sold again. */
 	deadline = tr_mono_ms() + 10000;
 	for (int i = 0; sold_of("UNDER") < 200 && tr_mono_ms() < deadline;
-	    i++) {
+	     i++) {
 		snprintf(user, sizeof(user), "later-%d", i);
 		if (buy(c[i % 2], "UNDER", user, true) != 0)
 			tr_sleep_ms(20);
@@ -316,15 +319,18 @@ one_user_on_two_nodes_gets_one_hold_and_the_other_node_names_it(void **st)
 	start_nodes(nodes, 2, (const char *[]){FAST_NODE, NULL});
 	create_event(nodes, 2, "LIMIT", 10, 1, 60000);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(tr_client_open(nodes[i].data_url, 3000, &c[i]),
+		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
+		                     &c[i]),
 		    0);
 	assert_int_equal(tr_client_reserve(c[0], "LIMIT", "alice", 1, NULL,
-	    &rep), 0);
+	                     &rep),
+	    0);
 	snprintf(rid, sizeof(rid), "%s", rep->hold->reservation_id);
 	tr_reply_free(rep);
 	/* The other node has never seen alice: Redis knows her hold. */
 	assert_int_equal(tr_client_reserve(c[1], "LIMIT", "alice", 1, NULL,
-	    &rep), TR_EDUPLICATE);
+	                     &rep),
+	    TR_EDUPLICATE);
 	assert_string_equal(rep->hold->reservation_id, rid);
 	tr_reply_free(rep);
 	assert_int_equal(th_redis_int(&redis, "GET tr:{LIMIT}:held"), 1);
@@ -334,7 +340,8 @@ one_user_on_two_nodes_gets_one_hold_and_the_other_node_names_it(void **st)
 	tr_reply_free(rep);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(tr_client_reserve(c[i], "LIMIT", "alice", 1,
-		    NULL, &rep), TR_ELIMIT);
+		                     NULL, &rep),
+		    TR_ELIMIT);
 		tr_reply_free(rep);
 	}
 	assert_int_equal(sold_of("LIMIT"), 1);
@@ -363,13 +370,14 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	tr_hold_result h;
 	(void)state;
 
-	start_nodes(nodes, 2, (const char *[]){FAST_NODE, "--refill-min",
-	    "40", NULL});
+	start_nodes(nodes, 2,
+	    (const char *[]){FAST_NODE, "--refill-min", "40", NULL});
 	create_event(nodes, 2, "FENCE", 100, 1, 60000);
 	/* n1 takes a lease and makes a hold, then dies hard. */
 	assert_int_equal(tr_client_open(nodes[0].data_url, 3000, &c), 0);
 	assert_int_equal(tr_client_reserve(c, "FENCE", "victim", 1, NULL,
-	    &rep), 0);
+	                     &rep),
+	    0);
 	snprintf(rid, sizeof(rid), "%s", rep->hold->reservation_id);
 	tr_reply_free(rep);
 	tr_client_close(c);
@@ -392,7 +400,8 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	/* A reservation recorded by the old incarnation is refused. */
 	assert_int_equal(tr_coord_open(&o, false, &coord), 0);
 	assert_int_equal(hold_one(coord, "FENCE", "n1", (uint64_t)old_epoch,
-	    "n1.00000000000000aa.FENCE", "late", 1, "", &h), TR_EFENCED);
+	                     "n1.00000000000000aa.FENCE", "late", 1, "", &h),
+	    TR_EFENCED);
 	tr_coord_close(coord);
 
 	/* The victim's hold survived its node: paid through n2. */
@@ -404,7 +413,7 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	/* The sale still ends with every ticket sold, through n2. */
 	deadline = tr_mono_ms() + 10000;
 	for (int i = 0; sold_of("FENCE") < 100 && tr_mono_ms() < deadline;
-	    i++) {
+	     i++) {
 		snprintf(user, sizeof(user), "after-%d", i);
 		if (buy(c, "FENCE", user, true) != 0)
 			tr_sleep_ms(20);
@@ -412,7 +421,8 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	tr_client_close(c);
 	assert_int_equal(sold_of("FENCE"), 100);
 	assert_int_equal(th_redis_int(&redis, "HEXISTS tr:{FENCE}:orders %s",
-	    rid), 1);
+	                     rid),
+	    1);
 	assert_audit_passes("FENCE");
 	stop_nodes(&nodes[1], 1);
 }
@@ -425,7 +435,7 @@ acknowledged_orders_survive_a_redis_crash(void **state)
 	th_stockd node;
 	tr_client *c;
 	Ticketrush__Reply *rep = NULL;
-	char (*orders)[TR_RID_MAX + 1] = calloc(300, TR_RID_MAX + 1);
+	char(*orders)[TR_RID_MAX + 1] = calloc(300, TR_RID_MAX + 1);
 	char user[32];
 	int n = 0;
 	(void)state;
@@ -436,7 +446,8 @@ acknowledged_orders_survive_a_redis_crash(void **state)
 	for (int i = 0; i < 300; i++) {
 		char rid[TR_RID_MAX + 1];
 		snprintf(user, sizeof(user), "d%d", i);
-		if (tr_client_reserve(c, "DURABLE", user, 1, NULL, &rep) != 0) {
+		if (tr_client_reserve(c, "DURABLE", user, 1, NULL, &rep) !=
+		    0) {
 			tr_reply_free(rep);
 			continue;
 		}
@@ -452,7 +463,9 @@ acknowledged_orders_survive_a_redis_crash(void **state)
 	assert_int_equal(th_redis_restart(&redis, true), 0);
 	for (int i = 0; i < n; i++)
 		assert_int_equal(th_redis_int(&redis,
-		    "HEXISTS tr:{DURABLE}:orders %s", orders[i]), 1);
+		                     "HEXISTS tr:{DURABLE}:orders %s",
+		                     orders[i]),
+		    1);
 	assert_int_equal(sold_of("DURABLE"), 300);
 	assert_audit_passes("DURABLE");
 	tr_client_close(c);
@@ -460,7 +473,8 @@ acknowledged_orders_survive_a_redis_crash(void **state)
 	stop_nodes(&node, 1);
 }
 
-/* ---- Redis outage -------------------------------------------------------- */
+/* ---- Redis outage --------------------------------------------------------
+ */
 
 static void
 redis_outage_refuses_quickly_then_the_sale_goes_on(void **st)
@@ -473,14 +487,15 @@ redis_outage_refuses_quickly_then_the_sale_goes_on(void **st)
 	int rv = -1;
 	(void)st;
 
-	start_nodes(&node, 1, (const char *[]){"--liveness-ttl", "10s",
-	    "--sync", "100ms", "--refill-min", "50", "--redis-timeout",
-	    "300ms", NULL});
+	start_nodes(&node, 1,
+	    (const char *[]){"--liveness-ttl", "10s", "--sync", "100ms",
+	        "--refill-min", "50", "--redis-timeout", "300ms", NULL});
 	create_event(&node, 1, "OUTAGE", 100, 1, 60000);
 	assert_int_equal(tr_client_open(node.data_url, 5000, &c), 0);
 	/* A hold made while Redis is up. */
 	assert_int_equal(tr_client_reserve(c, "OUTAGE", "before", 1, NULL,
-	    &rep), 0);
+	                     &rep),
+	    0);
 	snprintf(rid, sizeof(rid), "%s", rep->hold->reservation_id);
 	tr_reply_free(rep);
 
@@ -562,8 +577,9 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 
 	tr_call_register(&k, "EDGE", "x1");
 	RUN();
-	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
-	    &hold, &opens), 0);
+	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit, &hold,
+	                     &opens),
+	    0);
 	assert_int_equal(fig.total, 5);
 	assert_int_equal(fig.pool, 5);
 	tr_call_done(&k);
@@ -588,19 +604,20 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	assert_int_equal(k.fenced_epoch, fig.epoch);
 	tr_call_done(&k);
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch + 1,
-	    "x1.00000000000000a0.EDGE", "u", 1, "r", &h), TR_EFENCED);
+	                     "x1.00000000000000a0.EDGE", "u", 1, "r", &h),
+	    TR_EFENCED);
 
 	/* A hold, its retry (same request id), and the same user again. */
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000aa.EDGE", "u", 1, "r1", &h),
+	                     "x1.00000000000000aa.EDGE", "u", 1, "r1", &h),
 	    TR_HOLDCALL_CREATED);
 	assert_true(h.expires_at_ms > 0);
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000ab.EDGE", "u", 1, "r1", &h),
+	                     "x1.00000000000000ab.EDGE", "u", 1, "r1", &h),
 	    TR_HOLDCALL_EXISTING);
 	assert_string_equal(h.rid, "x1.00000000000000aa.EDGE");
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000ac.EDGE", "u", 1, "r2", &h),
+	                     "x1.00000000000000ac.EDGE", "u", 1, "r2", &h),
 	    TR_HOLDCALL_DUPLICATE);
 	assert_string_equal(h.rid, "x1.00000000000000aa.EDGE");
 	assert_int_equal(th_redis_int(&redis, "GET tr:{EDGE}:held"), 1);
@@ -608,27 +625,31 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 
 	/* Confirm through another node: the order names the hold's node. */
 	assert_int_equal(confirm_one(coord, "EDGE", "x2",
-	    "x1.00000000000000aa.EDGE", "u", "p1", &a), 0);
+	                     "x1.00000000000000aa.EDGE", "u", "p1", &a),
+	    0);
 	assert_true(a.created);
 	assert_string_equal(a.node, "x1");
 	/* Again, with another payment reference: the order as it is (the
 	 * node answers CONFLICT); the same request id names the order. */
 	assert_int_equal(confirm_one(coord, "EDGE", "x1",
-	    "x1.00000000000000aa.EDGE", "u", "p-other", &b), 0);
+	                     "x1.00000000000000aa.EDGE", "u", "p-other", &b),
+	    0);
 	assert_false(b.created);
 	assert_int_equal(a.confirmed_at_ms, b.confirmed_at_ms);
 	assert_string_equal(b.payment_ref, "p1");
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000ad.EDGE", "u", 1, "r1", &h),
+	                     "x1.00000000000000ad.EDGE", "u", 1, "r1", &h),
 	    TR_HOLDCALL_EXISTING);
 	assert_int_equal(h.state, 2 /* CONFIRMED */);
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000ae.EDGE", "u", 1, "r3", &h), TR_HOLDCALL_LIMIT);
+	                     "x1.00000000000000ae.EDGE", "u", 1, "r3", &h),
+	    TR_HOLDCALL_LIMIT);
 	assert_int_equal(sold_of("EDGE"), 1);
 	/* Another user cannot confirm or release it; it cannot be
 	 * released. */
 	assert_int_equal(confirm_one(coord, "EDGE", "x1",
-	    "x1.00000000000000aa.EDGE", "v", "", NULL), TR_ENOT_OWNER);
+	                     "x1.00000000000000aa.EDGE", "v", "", NULL),
+	    TR_ENOT_OWNER);
 	tr_call_release(&k, "EDGE", "x1", fig.epoch,
 	    "x1.00000000000000aa.EDGE", "u");
 	RUN();
@@ -638,32 +659,36 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	/* Release by the hold's own node: its ticket back to that lease.
 	 * Twice is once. Confirm after it: refused. */
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000b0.EDGE", "w", 1, "", &h), TR_HOLDCALL_CREATED);
+	                     "x1.00000000000000b0.EDGE", "w", 1, "", &h),
+	    TR_HOLDCALL_CREATED);
 	tr_call_release(&k, "EDGE", "x1", fig.epoch,
 	    "x1.00000000000000b0.EDGE", "w");
 	RUN();
-	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty,
-	    &expires), 0);
+	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty, &expires),
+	    0);
 	assert_int_equal(st, 3 /* RELEASED */);
 	assert_true(to_lease);
 	tr_call_done(&k);
 	tr_call_release(&k, "EDGE", "x1", fig.epoch,
 	    "x1.00000000000000b0.EDGE", "w");
 	RUN();
-	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty,
-	    &expires), 0);
+	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty, &expires),
+	    0);
 	assert_int_equal(st, 3);
 	assert_false(to_lease);
 	tr_call_done(&k);
 	assert_int_equal(confirm_one(coord, "EDGE", "x1",
-	    "x1.00000000000000b0.EDGE", "w", "", NULL), TR_ECONFLICT);
+	                     "x1.00000000000000b0.EDGE", "w", "", NULL),
+	    TR_ECONFLICT);
 	assert_int_equal(confirm_one(coord, "EDGE", "x1",
-	    "x1.00000000000000ff.EDGE", "w", "", NULL), TR_ENOT_FOUND);
+	                     "x1.00000000000000ff.EDGE", "w", "", NULL),
+	    TR_ENOT_FOUND);
 
 	/* A hold that is not due is not expired by its node; released
 	 * through another node its ticket goes to the pool. */
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000c0.EDGE", "z", 1, "", &h), TR_HOLDCALL_CREATED);
+	                     "x1.00000000000000c0.EDGE", "z", 1, "", &h),
+	    TR_HOLDCALL_CREATED);
 	tr_call_expire(&k, "EDGE", "x1", fig.epoch);
 	assert_int_equal(tr_call_expire_item(&k, "x1.00000000000000c0.EDGE"),
 	    0);
@@ -674,7 +699,8 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 		char ref[8];
 		assert_int_equal(tr_result_expire(&k, &now, &count), 0);
 		assert_int_equal(tr_result_expire_item(&k, 0, &st, &to_lease,
-		    &t, ref, sizeof(ref)), 0);
+		                     &t, ref, sizeof(ref)),
+		    0);
 		assert_int_equal(st, 1 /* HELD */);
 		assert_int_equal(t, h.expires_at_ms);
 	}
@@ -682,8 +708,8 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	left = (uint64_t)th_redis_int(&redis, "GET tr:{EDGE}:pool");
 	tr_call_release(&k, "EDGE", "x2", 1, "x1.00000000000000c0.EDGE", "z");
 	RUN();
-	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty,
-	    &expires), 0);
+	assert_int_equal(tr_result_release(&k, &st, &to_lease, &qty, &expires),
+	    0);
 	assert_false(to_lease);
 	tr_call_done(&k);
 	assert_int_equal(th_redis_int(&redis, "GET tr:{EDGE}:pool"), left + 1);
@@ -702,7 +728,7 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	/* A hold beyond the lease (now 0) is refused: no oversell even if a
 	 * node's books were wrong. */
 	assert_int_equal(hold_one(coord, "EDGE", "x1", fig.epoch,
-	    "x1.00000000000000d0.EDGE", "y", 1, "", &h),
+	                     "x1.00000000000000d0.EDGE", "y", 1, "", &h),
 	    TR_HOLDCALL_NO_LEASE);
 
 	/* A live node is not reclaimed; once its key is gone it is, and its
@@ -712,7 +738,8 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
 	RUN();
 	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
-	    &node_held), 0);
+	                     &node_held),
+	    0);
 	assert_false(reclaimed);
 	assert_int_equal(node_held, -1); /* alive */
 	tr_call_done(&k);
@@ -721,7 +748,8 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
 	RUN();
 	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
-	    &node_held), 0);
+	                     &node_held),
+	    0);
 	assert_true(reclaimed);
 	assert_int_equal(node_held, 0);
 	tr_call_done(&k);
@@ -759,18 +787,21 @@ expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 	tr_call_done(&k);
 	tr_call_register(&k, "EXP", "x1");
 	RUN();
-	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
-	    &hold, &opens), 0);
+	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit, &hold,
+	                     &opens),
+	    0);
 	tr_call_done(&k);
 	tr_call_grant(&k, "EXP", "x1", fig.epoch, 3);
 	RUN();
 	tr_call_done(&k);
 	assert_int_equal(hold_one(coord, "EXP", "x1", fig.epoch,
-	    "x1.0000000000000001.EXP", "u", 1, "", &h), TR_HOLDCALL_CREATED);
+	                     "x1.0000000000000001.EXP", "u", 1, "", &h),
+	    TR_HOLDCALL_CREATED);
 	tr_sleep_ms(150);
 	/* Past its deadline: confirm refuses it, without writing. */
 	assert_int_equal(confirm_one(coord, "EXP", "x1",
-	    "x1.0000000000000001.EXP", "u", "", NULL), TR_EEXPIRED);
+	                     "x1.0000000000000001.EXP", "u", "", NULL),
+	    TR_EEXPIRED);
 	assert_int_equal(th_redis_int(&redis, "GET tr:{EXP}:held"), 1);
 	/* Not yet past the grace: the sweep leaves it to its node. */
 	tr_call_expire_due(&k, "EXP", 60000, 100, 3600000, 100);
@@ -789,14 +820,16 @@ expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 	assert_audit_passes("EXP");
 	/* The ended record answers EXPIRED until it is pruned. */
 	assert_int_equal(confirm_one(coord, "EXP", "x1",
-	    "x1.0000000000000001.EXP", "u", "", NULL), TR_EEXPIRED);
+	                     "x1.0000000000000001.EXP", "u", "", NULL),
+	    TR_EEXPIRED);
 	tr_call_expire_due(&k, "EXP", 0, 100, 0, 100);
 	RUN();
 	assert_int_equal(tr_result_expire_due(&k, &expired, &pruned), 0);
 	assert_int_equal(pruned, 1);
 	tr_call_done(&k);
 	assert_int_equal(confirm_one(coord, "EXP", "x1",
-	    "x1.0000000000000001.EXP", "u", "", NULL), TR_ENOT_FOUND);
+	                     "x1.0000000000000001.EXP", "u", "", NULL),
+	    TR_ENOT_FOUND);
 	assert_int_equal(th_redis_int(&redis, "HLEN tr:{EXP}:holds"), 0);
 	assert_int_equal(th_redis_int(&redis, "ZCARD tr:{EXP}:ended"), 0);
 	tr_coord_close(coord);
@@ -841,8 +874,9 @@ cpu_seconds(pid_t pid)
 	fclose(f);
 	/* Fields 14 and 15, counted after the ")" that ends the name. */
 	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-	    &utime, &stime) != 2)
+	    sscanf(p + 2,
+	        "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+	        &stime) != 2)
 		fail_msg("%s: no utime and stime in \"%s\"", path, buf);
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
 }
@@ -875,35 +909,35 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		scripts_refuse_what_would_break_the_ledger, setup_redis,
-		teardown_redis),
+	        scripts_refuse_what_would_break_the_ledger, setup_redis,
+	        teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		expired_holds_come_back_and_the_sweep_prunes_old_records,
-		setup_redis, teardown_redis),
+	        expired_holds_come_back_and_the_sweep_prunes_old_records,
+	        setup_redis, teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		scripts_are_reloaded_after_redis_forgets_them, setup_redis,
-		teardown_redis),
+	        scripts_are_reloaded_after_redis_forgets_them, setup_redis,
+	        teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		one_user_on_two_nodes_gets_one_hold_and_the_other_node_names_it,
-		setup_redis, teardown_redis),
+	        one_user_on_two_nodes_gets_one_hold_and_the_other_node_names_it,
+	        setup_redis, teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		abandoned_holds_expire_and_later_users_buy_them, setup_redis,
-		teardown_redis),
+	        abandoned_holds_expire_and_later_users_buy_them, setup_redis,
+	        teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		four_nodes_sell_exactly_the_tickets_of_100000_attempts,
-		setup_redis, teardown_redis),
+	        four_nodes_sell_exactly_the_tickets_of_100000_attempts,
+	        setup_redis, teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused,
-		setup_redis, teardown_redis),
+	        killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused,
+	        setup_redis, teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		acknowledged_orders_survive_a_redis_crash, setup_redis,
-		teardown_redis),
+	        acknowledged_orders_survive_a_redis_crash, setup_redis,
+	        teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		redis_outage_refuses_quickly_then_the_sale_goes_on,
-		setup_redis, teardown_redis),
+	        redis_outage_refuses_quickly_then_the_sale_goes_on,
+	        setup_redis, teardown_redis),
 	    cmocka_unit_test_setup_teardown(
-		node_waiting_for_redis_does_not_spin, setup_redis,
-		teardown_redis),
+	        node_waiting_for_redis_does_not_spin, setup_redis,
+	        teardown_redis),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown_all);

@@ -49,8 +49,8 @@ resp_of(const char *tokens, char *resp, size_t cap)
 			w = snprintf(resp + len, cap - len, "$%zu\r\n%.*s\r\n",
 			    n - 1, (int)(n - 1), p + 1);
 		else
-			w = snprintf(resp + len, cap - len, "%.*s\r\n",
-			    (int)n, p);
+			w = snprintf(resp + len, cap - len, "%.*s\r\n", (int)n,
+			    p);
 		assert_true(w > 0 && (size_t)w < cap - len);
 		len += (size_t)w;
 		p += n;
@@ -106,10 +106,13 @@ event_figures_are_read_from_their_places(void **state)
 	/* epoch, returned, total, limit, hold_ms, opens_at, pool, sold,
 	 * held, node_held */
 	tr_call_register(&k, EV, "n1");
-	assert_int_equal(answer(&k, "*11|:3|:5|:100|:2|:900000|"
-	    ":1801468800000|:60|:7|:11|:4|:1"), 0);
+	assert_int_equal(answer(&k,
+	                     "*11|:3|:5|:100|:2|:900000|"
+	                     ":1801468800000|:60|:7|:11|:4|:1"),
+	    0);
 	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit,
-	    &hold_ms, &opens), 0);
+	                     &hold_ms, &opens),
+	    0);
 	assert_int_equal(fig.epoch, 3);
 	assert_int_equal(returned, 5);
 	assert_int_equal(fig.total, 100);
@@ -133,9 +136,11 @@ event_figures_are_read_from_their_places(void **state)
 	tr_call_done(&k);
 
 	/* pool, sold, epoch, lease, total, held, node_held, expired, line,
-	 * offers, closed; the numbers may come as strings too (Lua's tostring). */
+	 * offers, closed; the numbers may come as strings too (Lua's
+	 * tostring). */
 	tr_call_sync(&k, EV, "n1", 1000, 1000);
-	assert_int_equal(answer(&k, "*11|:60|:7|:3|$5|:100|:11|:4|:2|:9|:1|:0"),
+	assert_int_equal(answer(&k,
+	                     "*11|:60|:7|:3|$5|:100|:11|:4|:2|:9|:1|:0"),
 	    0);
 	assert_int_equal(tr_result_sync(&k, &fig), 0);
 	assert_int_equal(fig.pool, 60);
@@ -153,8 +158,10 @@ event_figures_are_read_from_their_places(void **state)
 
 	/* total, limit, hold_ms, opens_at, pool, sold, held */
 	tr_call_info(&k, EV);
-	assert_int_equal(answer(&k, "*7|:100|:2|:900000|:1801468800000|:60|"
-	    ":7|:11"), 0);
+	assert_int_equal(answer(&k,
+	                     "*7|:100|:2|:900000|:1801468800000|:60|"
+	                     ":7|:11"),
+	    0);
 	assert_int_equal(tr_result_info(&k, &info), 0);
 	assert_int_equal(info.total, 100);
 	assert_int_equal(info.limit_per_user, 2);
@@ -184,9 +191,12 @@ hold_confirm_release_and_expire_answers_are_read_item_by_item(void **state)
 	tr_call_hold(&k, EV, "n1", 3);
 	assert_int_equal(tr_call_hold_item(&k, RID1, "alice", 2, "gw-1"), 0);
 	assert_int_equal(tr_call_hold_item(&k, RID2, "bob", 1, ""), 0);
-	assert_int_equal(answer(&k, "*3|:1796297870436|"
-	    "*5|:1|$" RID1 "|:2|:1|:1796298770436|"
-	    "*5|:3|$n1.00000000000000aa.G1234|:1|:1|:1796298770999"), 0);
+	assert_int_equal(
+	    answer(&k,
+	        "*3|:1796297870436|"
+	        "*5|:1|$" RID1 "|:2|:1|:1796298770436|"
+	        "*5|:3|$n1.00000000000000aa.G1234|:1|:1|:1796298770999"),
+	    0);
 	assert_int_equal(tr_result_hold(&k, &now, &n), 0);
 	assert_int_equal(now, NOW_MS);
 	assert_int_equal(n, 2);
@@ -210,14 +220,18 @@ hold_confirm_release_and_expire_answers_are_read_item_by_item(void **state)
 	assert_int_equal(tr_call_confirm_item(&k, RID1, "alice", "pay-7781"),
 	    0);
 	assert_int_equal(tr_call_confirm_item(&k, RID2, "mallory", "p"), 0);
-	assert_int_equal(answer(&k, "*3|:1796297870438|"
-	    "*7|:1|:1|:1796297870437|$pay-7781|$alice|:2|$n3|"
-	    "*2|:0|$TR_NOT_OWNER reservation belongs to another user"), 0);
+	assert_int_equal(
+	    answer(&k,
+	        "*3|:1796297870438|"
+	        "*7|:1|:1|:1796297870437|$pay-7781|$alice|:2|$n3|"
+	        "*2|:0|$TR_NOT_OWNER reservation belongs to another user"),
+	    0);
 	assert_int_equal(tr_result_confirm(&k, &now, &n), 0);
 	assert_int_equal(now, 1796297870438LL);
 	assert_int_equal(n, 2);
 	assert_int_equal(tr_result_confirm_item(&k, 0, &o, detail,
-	    sizeof(detail)), 0);
+	                     sizeof(detail)),
+	    0);
 	assert_true(o.created);
 	assert_int_equal(o.confirmed_at_ms, 1796297870437LL);
 	assert_string_equal(o.payment_ref, "pay-7781");
@@ -225,11 +239,13 @@ hold_confirm_release_and_expire_answers_are_read_item_by_item(void **state)
 	assert_int_equal(o.qty, 2);
 	assert_string_equal(o.node, "n3");
 	assert_int_equal(tr_result_confirm_item(&k, 1, &o, detail,
-	    sizeof(detail)), TR_ENOT_OWNER);
+	                     sizeof(detail)),
+	    TR_ENOT_OWNER);
 	assert_string_equal(detail,
 	    "TR_NOT_OWNER reservation belongs to another user");
 	assert_int_equal(tr_result_confirm_item(&k, 2, &o, detail,
-	    sizeof(detail)), TR_EPROTO);
+	                     sizeof(detail)),
+	    TR_EPROTO);
 	tr_call_done(&k);
 
 	/* {state, to_lease, qty, expires_at} */
@@ -246,26 +262,31 @@ hold_confirm_release_and_expire_answers_are_read_item_by_item(void **state)
 	tr_call_expire(&k, EV, "n1", 3);
 	assert_int_equal(tr_call_expire_item(&k, RID1), 0);
 	assert_int_equal(tr_call_expire_item(&k, RID2), 0);
-	assert_int_equal(answer(&k, "*3|:1796297870440|"
-	    "*4|:2|:0|:1796297870437|$pay-7781|*4|:4|:1|:1796298770436|$"),
+	assert_int_equal(
+	    answer(&k,
+	        "*3|:1796297870440|"
+	        "*4|:2|:0|:1796297870437|$pay-7781|*4|:4|:1|:1796298770436|$"),
 	    0);
 	assert_int_equal(tr_result_expire(&k, &now, &n), 0);
 	assert_int_equal(now, 1796297870440LL);
 	assert_int_equal(n, 2);
 	assert_int_equal(tr_result_expire_item(&k, 0, &st, &to_lease, &t, ref,
-	    sizeof(ref)), 0);
+	                     sizeof(ref)),
+	    0);
 	assert_int_equal(st, 2);
 	assert_false(to_lease);
 	assert_int_equal(t, 1796297870437LL);
 	assert_string_equal(ref, "pay-7781");
 	assert_int_equal(tr_result_expire_item(&k, 1, &st, &to_lease, &t, ref,
-	    sizeof(ref)), 0);
+	                     sizeof(ref)),
+	    0);
 	assert_int_equal(st, 4);
 	assert_true(to_lease);
 	assert_int_equal(t, DEADLINE_MS);
 	assert_string_equal(ref, "");
 	assert_int_equal(tr_result_expire_item(&k, 2, &st, &to_lease, &t, ref,
-	    sizeof(ref)), TR_EPROTO);
+	                     sizeof(ref)),
+	    TR_EPROTO);
 	tr_call_done(&k);
 }
 
@@ -328,7 +349,8 @@ sweeping_and_giving_back_answers_are_read(void **state)
 /* An audit's answer: 26 figures, the seventh the nodes' leases. */
 #define AUDIT_HEAD ":100|:2|:60|:7|:11|:22|"
 #define AUDIT_NODES "*2|*3|$n1|:20|:3|*3|$n2|:2|:1|"
-#define AUDIT_TAIL ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|:11|:1|:2|:3|:1|:4|:2|" \
+#define AUDIT_TAIL                                                            \
+	":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|:11|:1|:2|:3|:1|:4|:2|"                \
 	":0|:0"
 
 static void
@@ -389,8 +411,10 @@ a_watch_is_read_with_every_node_s_lease_and_holds(void **state)
 	/* total, pool, sold, held, closed, {node, lease, held}... */
 	assert_non_null(w);
 	tr_call_watch(&k, EV);
-	assert_int_equal(answer(&k, "*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|"
-	    "*3|$_wl|:0|:2"), 0);
+	assert_int_equal(answer(&k,
+	                     "*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|"
+	                     "*3|$_wl|:0|:2"),
+	    0);
 	assert_int_equal(tr_result_watch(&k, w), 0);
 	assert_int_equal(w->total, 100);
 	assert_int_equal(w->pool, 60);
@@ -533,8 +557,9 @@ read_confirm(const tr_call *k)
 	int64_t now;
 	size_t n;
 	int rv = tr_result_confirm(k, &now, &n);
-	return rv != 0 ? rv : tr_result_confirm_item(k, 0, &o, detail,
-	    sizeof(detail));
+	return rv != 0
+	    ? rv
+	    : tr_result_confirm_item(k, 0, &o, detail, sizeof(detail));
 }
 
 static void
@@ -568,8 +593,9 @@ read_expire(const tr_call *k)
 	size_t n;
 	bool to_lease;
 	int st, rv = tr_result_expire(k, &now, &n);
-	return rv != 0 ? rv : tr_result_expire_item(k, 0, &st, &to_lease, &t,
-	    ref, sizeof(ref));
+	return rv != 0 ? rv
+	               : tr_result_expire_item(k, 0, &st, &to_lease, &t, ref,
+	                     sizeof(ref));
 }
 
 static void
@@ -703,99 +729,95 @@ static const struct reader {
 	const char *bad[BAD_MAX];
 } readers[] = {
     {"create_event", build_create_event, read_create_event, "*1|:1",
-	{"*0", "*1|$yes", ":1", "+OK", "*1|$-1"}},
+        {"*0", "*1|$yes", ":1", "+OK", "*1|$-1"}},
     {"register", build_register, read_register,
-	"*11|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
-	{"*10|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4",
-	    "*11|:3|:5|:100|:4294967296|:900000|:0|:60|:7|:11|:4|:0",
-	    "*11|:3|:-5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
-	    "*11|:3|:5|:100|:2|$15m|:0|:60|:7|:11|:4|:0", "$-1"}},
+        "*11|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
+        {"*10|:3|:5|:100|:2|:900000|:0|:60|:7|:11|:4",
+            "*11|:3|:5|:100|:4294967296|:900000|:0|:60|:7|:11|:4|:0",
+            "*11|:3|:-5|:100|:2|:900000|:0|:60|:7|:11|:4|:0",
+            "*11|:3|:5|:100|:2|$15m|:0|:60|:7|:11|:4|:0", "$-1"}},
     {"grant", build_grant, read_grant, "*2|:6|:54",
-	{"*1|:6", "*2|:-6|:54", "*2|:6|$5x", "*2|:6|*0", ":6"}},
+        {"*1|:6", "*2|:-6|:54", "*2|:6|$5x", "*2|:6|*0", ":6"}},
     {"hold", build_hold, read_hold,
-	"*2|:1796297870436|*5|:1|$" RID1 "|:1|:1|:1796298770436",
-	{"*1|:1796297870436",
-	    "*3|:1796297870436|*5|:1|$" RID1 "|:1|:1|:1|*5|:1|$x|:1|:1|:1",
-	    "*2|$now|*5|:1|$" RID1 "|:1|:1|:1796298770436",
-	    "*2|:1796297870436|*4|:1|$" RID1 "|:1|:1",
-	    "*2|:1796297870436|*5|:9|$" RID1 "|:1|:1|:1796298770436",
-	    "*2|:1796297870436|*5|:1|$" RID1 "|:-1|:1|:1796298770436"}},
+        "*2|:1796297870436|*5|:1|$" RID1 "|:1|:1|:1796298770436",
+        {"*1|:1796297870436",
+            "*3|:1796297870436|*5|:1|$" RID1 "|:1|:1|:1|*5|:1|$x|:1|:1|:1",
+            "*2|$now|*5|:1|$" RID1 "|:1|:1|:1796298770436",
+            "*2|:1796297870436|*4|:1|$" RID1 "|:1|:1",
+            "*2|:1796297870436|*5|:9|$" RID1 "|:1|:1|:1796298770436",
+            "*2|:1796297870436|*5|:1|$" RID1 "|:-1|:1|:1796298770436"}},
     {"confirm", build_confirm, read_confirm,
-	"*2|:1796297870438|*7|:1|:1|:1796297870437|$pay|$alice|:1|$n1",
-	{"*1|:1796297870438",
-	    "*2|:1796297870438|*7|:1|:1|:1796297870437|$pay|$alice|:0|$n1",
-	    "*2|:1796297870438|*6|:1|:1|:1796297870437|$pay|$alice|:1",
-	    "*2|:1796297870438|*2|:0|$no code here",
-	    "*2|:1796297870438|*2|:0|:7", "*2|:1796297870438|:1"}},
+        "*2|:1796297870438|*7|:1|:1|:1796297870437|$pay|$alice|:1|$n1",
+        {"*1|:1796297870438",
+            "*2|:1796297870438|*7|:1|:1|:1796297870437|$pay|$alice|:0|$n1",
+            "*2|:1796297870438|*6|:1|:1|:1796297870437|$pay|$alice|:1",
+            "*2|:1796297870438|*2|:0|$no code here",
+            "*2|:1796297870438|*2|:0|:7", "*2|:1796297870438|:1"}},
     {"release", build_release, read_release, "*4|:3|:1|:1|:1796298770436",
-	{"*3|:3|:1|:1", "*4|:5|:1|:1|:1796298770436",
-	    "*4|:3|:1|:0|:1796298770436", "*4|:3|:1|:1|$soon", "+OK"}},
+        {"*3|:3|:1|:1", "*4|:5|:1|:1|:1796298770436",
+            "*4|:3|:1|:0|:1796298770436", "*4|:3|:1|:1|$soon", "+OK"}},
     {"expire", build_expire, read_expire,
-	"*2|:1796297870440|*4|:4|:1|:1796298770436|$",
-	{"*3|:1796297870440|*4|:4|:1|:1|$|*4|:4|:1|:1|$",
-	    "*2|:1796297870440|*4|:5|:1|:1796298770436|$",
-	    "*2|:1796297870440|*4|:-1|:1|:1796298770436|$",
-	    "*2|:1796297870440|*3|:4|:1|:1796298770436",
-	    "*2|:1796297870440|*4|:2|:0|:1|*0"}},
+        "*2|:1796297870440|*4|:4|:1|:1796298770436|$",
+        {"*3|:1796297870440|*4|:4|:1|:1|$|*4|:4|:1|:1|$",
+            "*2|:1796297870440|*4|:5|:1|:1796298770436|$",
+            "*2|:1796297870440|*4|:-1|:1|:1796298770436|$",
+            "*2|:1796297870440|*3|:4|:1|:1796298770436",
+            "*2|:1796297870440|*4|:2|:0|:1|*0"}},
     {"expire_due", build_expire_due, read_expire_due, "*2|:3|:5",
-	{"*1|:3", "*2|:-3|:5", "*2|:3|$many", ":3"}},
+        {"*1|:3", "*2|:-3|:5", "*2|:3|$many", ":3"}},
     {"give_back", build_give_back, read_give_back, "*2|:4|:58",
-	{"*1|:4", "*2|:4|:-58", "*2|$four|:58", "+OK"}},
+        {"*1|:4", "*2|:4|:-58", "*2|$four|:58", "+OK"}},
     {"reclaim", build_reclaim, read_reclaim, "*3|:1|:6|:2",
-	{"*2|:1|:6", "*3|:1|:-6|:2", "*3|:1|:6|:-2", "*3|$yes|:6|:2"}},
+        {"*2|:1|:6", "*3|:1|:-6|:2", "*3|:1|:6|:-2", "*3|$yes|:6|:2"}},
     {"sweeper", build_sweeper, read_sweeper, ":1",
-	{"*1|:1", "+OK", "$1", "$-1"}},
+        {"*1|:1", "+OK", "$1", "$-1"}},
     {"retire", build_retire, read_retire, "*1|:9",
-	{"*0", "*1|:-9", "*1|$nine", ":9"}},
-    {"sync", build_sync, read_sync,
-	"*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|:0",
-	{"*10|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0",
-	    "*11|:60|:7|:3|:-5|:100|:11|:4|:2|:0|:0|:0",
-	    "*11|:60|:7|:3|:5|:100|:11|:4|$x|:0|:0|:0",
-	    "*11|:60|:7|:3|:5|*0|:11|:4|:2|:0|:0|:0",
-	    "*11|:60|:7|:3|:5|:100|:11|:4|:2|:-1|:0|:0",
-	    "*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|$closed"}},
-    {"info", build_info, read_info,
-	"*7|:100|:2|:900000|:0|:60|:7|:11",
-	{"*6|:100|:2|:900000|:0|:60|:7",
-	    "*7|:100|:4294967296|:900000|:0|:60|:7|:11",
-	    "*7|:100|:2|:900000|$now|:60|:7|:11",
-	    "*7|:-100|:2|:900000|:0|:60|:7|:11"}},
+        {"*0", "*1|:-9", "*1|$nine", ":9"}},
+    {"sync", build_sync, read_sync, "*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|:0",
+        {"*10|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0",
+            "*11|:60|:7|:3|:-5|:100|:11|:4|:2|:0|:0|:0",
+            "*11|:60|:7|:3|:5|:100|:11|:4|$x|:0|:0|:0",
+            "*11|:60|:7|:3|:5|*0|:11|:4|:2|:0|:0|:0",
+            "*11|:60|:7|:3|:5|:100|:11|:4|:2|:-1|:0|:0",
+            "*11|:60|:7|:3|:5|:100|:11|:4|:2|:0|:0|$closed"}},
+    {"info", build_info, read_info, "*7|:100|:2|:900000|:0|:60|:7|:11",
+        {"*6|:100|:2|:900000|:0|:60|:7",
+            "*7|:100|:4294967296|:900000|:0|:60|:7|:11",
+            "*7|:100|:2|:900000|$now|:60|:7|:11",
+            "*7|:-100|:2|:900000|:0|:60|:7|:11"}},
     {"audit", build_audit, read_audit,
-	"*26|" AUDIT_HEAD AUDIT_NODES AUDIT_TAIL,
-	{"*25|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|:11|"
-	    ":1|:2|:3|:1|:4|:2|:0",
-	    "*26|" AUDIT_HEAD ":2|" AUDIT_TAIL,
-	    "*26|" AUDIT_HEAD "*1|*3|$n1|:20|:-3|" AUDIT_TAIL,
-	    "*26|" AUDIT_HEAD "*1|*2|$n1|:20|" AUDIT_TAIL,
-	    "*26|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|"
-	    ":11|:1|:2|:-3|:1|:4|:2|:0|:0"}},
+        "*26|" AUDIT_HEAD AUDIT_NODES AUDIT_TAIL,
+        {"*25|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|:11|"
+         ":1|:2|:3|:1|:4|:2|:0",
+            "*26|" AUDIT_HEAD ":2|" AUDIT_TAIL,
+            "*26|" AUDIT_HEAD "*1|*3|$n1|:20|:-3|" AUDIT_TAIL,
+            "*26|" AUDIT_HEAD "*1|*2|$n1|:20|" AUDIT_TAIL,
+            "*26|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|"
+            ":11|:1|:2|:-3|:1|:4|:2|:0|:0"}},
     {"watch", build_watch, read_watch,
-	"*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|*3|$_wl|:0|:2",
-	{"*5|:100|:60|:7|:11|:1",
-	    "*6|:100|:60|:7|:11|:1|:2",
-	    "*6|:100|:-60|:7|:11|:1|*0",
-	    "*6|:100|:60|:7|:11|$closed|*0",
-	    "*6|:100|:60|:7|:11|:1|*1|*2|$n1|:20",
-	    "*6|:100|:60|:7|:11|:1|*1|*3|$n1|:-20|:3"}},
+        "*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|*3|$_wl|:0|:2",
+        {"*5|:100|:60|:7|:11|:1", "*6|:100|:60|:7|:11|:1|:2",
+            "*6|:100|:-60|:7|:11|:1|*0", "*6|:100|:60|:7|:11|$closed|*0",
+            "*6|:100|:60|:7|:11|:1|*1|*2|$n1|:20",
+            "*6|:100|:60|:7|:11|:1|*1|*3|$n1|:-20|:3"}},
     {"wl_join", build_wl_join, read_wl_entry,
-	"*9|:1|:1|:7|:3|:2|$|:0|:1796297870440|:1796297870440",
-	{"*8|:1|:1|:7|:3|:2|$|:0|:1796297870440",
-	    "*9|:1|:7|:7|:3|:2|$|:0|:1796297870440|:1796297870440",
-	    "*9|:1|:1|:-7|:3|:2|$|:0|:1796297870440|:1796297870440",
-	    "*9|$yes|:1|:7|:3|:2|$|:0|:1796297870440|:1796297870440"}},
+        "*9|:1|:1|:7|:3|:2|$|:0|:1796297870440|:1796297870440",
+        {"*8|:1|:1|:7|:3|:2|$|:0|:1796297870440",
+            "*9|:1|:7|:7|:3|:2|$|:0|:1796297870440|:1796297870440",
+            "*9|:1|:1|:-7|:3|:2|$|:0|:1796297870440|:1796297870440",
+            "*9|$yes|:1|:7|:3|:2|$|:0|:1796297870440|:1796297870440"}},
     {"wl_show", build_wl_show, read_wl_show,
-	"*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|*1|*3|$wa|:4|:1796297870440",
-	{"*9|:2|:1|:5|:3|:1|:1|:0|:0|:100000",
-	    "*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|:1",
-	    "*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|*1|*2|$wa|:4",
-	    "*10|:-2|:1|:5|:3|:1|:1|:0|:0|:100000|*0"}},
+        "*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|*1|*3|$wa|:4|:1796297870440",
+        {"*9|:2|:1|:5|:3|:1|:1|:0|:0|:100000",
+            "*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|:1",
+            "*10|:2|:1|:5|:3|:1|:1|:0|:0|:100000|*1|*2|$wa|:4",
+            "*10|:-2|:1|:5|:3|:1|:1|:0|:0|:100000|*0"}},
     {"refund", build_refund, read_refund,
-	"*6|:1|:1796297870440|:1|:1796297800000|$PAY|$n1",
-	{"*5|:1|:1796297870440|:1|:1796297800000|$PAY",
-	    "*6|:1|:1796297870440|:0|:1796297800000|$PAY|$n1",
-	    "*6|:1|:1796297870440|:1|:1796297800000|$PAY|*0",
-	    "*6|:1|$soon|:1|:1796297800000|$PAY|$n1"}},
+        "*6|:1|:1796297870440|:1|:1796297800000|$PAY|$n1",
+        {"*5|:1|:1796297870440|:1|:1796297800000|$PAY",
+            "*6|:1|:1796297870440|:0|:1796297800000|$PAY|$n1",
+            "*6|:1|:1796297870440|:1|:1796297800000|$PAY|*0",
+            "*6|:1|$soon|:1|:1796297800000|$PAY|$n1"}},
 };
 
 #define NREADERS (sizeof(readers) / sizeof(readers[0]))
@@ -845,22 +867,21 @@ every_reader_answers_a_refusal_with_its_code(void **state)
 	    {"-TR_NOEVENT", TR_ENOT_FOUND, 0},
 	    {"-TR_NOTFOUND no such reservation", TR_ENOT_FOUND, 0},
 	    {"-TR_NOT_OWNER reservation belongs to another user",
-		TR_ENOT_OWNER, 0},
+	        TR_ENOT_OWNER, 0},
 	    {"-TR_FENCED 9", TR_EFENCED, 9},
 	    {"-TR_FENCED", TR_EFENCED, 0},
 	    {"-TR_LIMIT user already bought the limit", TR_ELIMIT, 0},
 	    {"-TR_EXPIRED reservation expired", TR_EEXPIRED, 0},
 	    {"-TR_RELEASED reservation was released", TR_ECONFLICT, 0},
 	    {"-TR_CONFIRMED reservation is paid", TR_ECONFLICT, 0},
-	    {"-TR_DUPLICATE event exists with other settings",
-		TR_EDUPLICATE, 0},
+	    {"-TR_DUPLICATE event exists with other settings", TR_EDUPLICATE,
+	        0},
 	    {"-TR_TAKEN node id held by another process", TR_EDUPLICATE, 0},
 	    {"-TR_INVALID qty", TR_EINVALID, 0},
 	    /* Some Redis versions wrap a script's error. */
 	    {"-ERR user_script:12: TR_FENCED 7 script: 5e0c", TR_EFENCED, 7},
 	    /* Redis restarted: load the scripts and send it again. */
-	    {"-NOSCRIPT No matching script. Please use EVAL.", TR_EPENDING,
-		0},
+	    {"-NOSCRIPT No matching script. Please use EVAL.", TR_EPENDING, 0},
 	    /* A script that broke: no code of ours. */
 	    {"-ERR user_script:3: attempt to compare nil", TR_EINTERNAL, 0},
 	};
@@ -870,7 +891,7 @@ every_reader_answers_a_refusal_with_its_code(void **state)
 	for (size_t i = 0; i < NREADERS; i++) {
 		const struct reader *r = &readers[i];
 		for (size_t e = 0; e < sizeof(refusals) / sizeof(refusals[0]);
-		    e++) {
+		     e++) {
 			int code = refusals[e].code;
 			r->build(&k);
 			k.fenced_epoch = 12345;
@@ -899,7 +920,7 @@ a_refused_confirm_item_says_why(void **state)
 	} why[] = {
 	    {"TR_NOTFOUND no such reservation", TR_ENOT_FOUND},
 	    {"TR_NOT_OWNER reservation belongs to another user",
-		TR_ENOT_OWNER},
+	        TR_ENOT_OWNER},
 	    {"TR_RELEASED reservation was released", TR_ECONFLICT},
 	    {"TR_EXPIRED reservation expired", TR_EEXPIRED},
 	    {"TR_LIMIT user already bought the limit", TR_ELIMIT},
@@ -918,12 +939,14 @@ a_refused_confirm_item_says_why(void **state)
 		assert_int_equal(answer(&k, tokens), 0);
 		memset(detail, 'x', sizeof(detail));
 		assert_int_equal(tr_result_confirm_item(&k, 0, &o, detail,
-		    sizeof(detail)), why[i].code);
+		                     sizeof(detail)),
+		    why[i].code);
 		assert_string_equal(detail, why[i].message);
 		/* A message longer than the caller's room is refused, not
 		 * cut: here the room holds the code alone. */
 		assert_int_equal(tr_result_confirm_item(&k, 0, &o, small,
-		    strcspn(why[i].message, " ") + 1), TR_EPROTO);
+		                     strcspn(why[i].message, " ") + 1),
+		    TR_EPROTO);
 		tr_call_done(&k);
 	}
 }
@@ -979,7 +1002,8 @@ a_fenced_refusal_is_read_within_its_message(void **state)
 	detail = g.base + g.page - 10;
 	tr_call_confirm(&k, "G1234", "n1");
 	assert_int_equal(tr_call_confirm_item(&k, "n1.9f2c41d07be85a10.G1234",
-	    "alice", ""), 0);
+	                     "alice", ""),
+	    0);
 	resp = "*2\r\n:1\r\n*2\r\n:0\r\n$9\r\nTR_FENCED\r\n";
 	assert_int_equal(redisReaderFeed(rd, resp, strlen(resp)), REDIS_OK);
 	assert_int_equal(redisReaderGetReply(rd, &item), REDIS_OK);
@@ -999,11 +1023,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(event_figures_are_read_from_their_places),
 	    cmocka_unit_test(
-		hold_confirm_release_and_expire_answers_are_read_item_by_item),
+	        hold_confirm_release_and_expire_answers_are_read_item_by_item),
 	    cmocka_unit_test(sweeping_and_giving_back_answers_are_read),
 	    cmocka_unit_test(an_audit_is_read_with_every_node_and_figure),
 	    cmocka_unit_test(
-		a_watch_is_read_with_every_node_s_lease_and_holds),
+	        a_watch_is_read_with_every_node_s_lease_and_holds),
 	    cmocka_unit_test(every_reader_refuses_an_answer_of_another_shape),
 	    cmocka_unit_test(every_reader_answers_a_refusal_with_its_code),
 	    cmocka_unit_test(a_refused_confirm_item_says_why),

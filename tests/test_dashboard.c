@@ -39,13 +39,14 @@ setup_cluster(void **state)
 		char id[8];
 		snprintf(id, sizeof(id), "n%d", i + 1);
 		if (th_stockd_start(&nodes[i], id, &redis,
-		    (const char *[]){"--sync", "100ms", NULL}) != 0)
+		        (const char *[]){"--sync", "100ms", NULL}) != 0)
 			return -1;
 	}
 	snprintf(f0, sizeof(f0), "n1=%s", nodes[0].data_url);
 	snprintf(f1, sizeof(f1), "n2=%s", nodes[1].data_url);
-	return th_gate_start(&gate, (const char *[]){"--node", f0, "--node",
-	    f1, "--threads", "1", "--default-event", "D1", NULL});
+	return th_gate_start(&gate,
+	    (const char *[]){"--node", f0, "--node", f1, "--threads", "1",
+	        "--default-event", "D1", NULL});
 }
 
 static int
@@ -65,7 +66,8 @@ static bool
 find_chromium(void)
 {
 	if (th_run("command -v chromium || command -v chromium-browser || "
-	    "command -v google-chrome", chrome, sizeof(chrome)) != 0)
+	           "command -v google-chrome",
+	        chrome, sizeof(chrome)) != 0)
 		return false;
 	chrome[strcspn(chrome, "\n")] = '\0';
 	return chrome[0] != '\0';
@@ -81,13 +83,14 @@ chromium(const char *path, int budget_ms, const char *args)
 	char cmd[2048];
 	/* --disable-*: a headless run that asks nothing of the network but
 	 * this gateway on loopback. */
-	snprintf(cmd, sizeof(cmd), "timeout 120 %s --headless --no-sandbox "
+	snprintf(cmd, sizeof(cmd),
+	    "timeout 120 %s --headless --no-sandbox "
 	    "--disable-gpu --disable-quic --no-first-run "
 	    "--disable-background-networking --disable-component-update "
 	    "--disable-sync --disable-extensions --hide-scrollbars "
 	    "--user-data-dir=%s/chromium --virtual-time-budget=%d %s "
-	    "'http://127.0.0.1:%d%s' 2>>%s/chromium.log", chrome, th_dir(),
-	    budget_ms, args, gate.port, path, th_dir());
+	    "'http://127.0.0.1:%d%s' 2>>%s/chromium.log",
+	    chrome, th_dir(), budget_ms, args, gate.port, path, th_dir());
 	return th_run(cmd, dom, sizeof(dom));
 }
 
@@ -100,8 +103,8 @@ dom_text(const char *id, char *buf, size_t cap)
 
 	snprintf(needle, sizeof(needle), "id=\"%s\"", id);
 	buf[0] = '\0';
-	if ((p = strstr(dom, needle)) == NULL || (p = strchr(p, '>')) == NULL
-	    || (end = strchr(++p, '<')) == NULL)
+	if ((p = strstr(dom, needle)) == NULL ||
+	    (p = strchr(p, '>')) == NULL || (end = strchr(++p, '<')) == NULL)
 		return buf;
 	snprintf(buf, cap, "%.*s", (int)(end - p), p);
 	return buf;
@@ -126,8 +129,8 @@ sell(const char *json, bool pay)
 	cJSON *j, *v;
 	int st;
 
-	st = th_http(gate.port, "POST", "/v1/events/D1/reservations",
-	    json, body, sizeof(body));
+	st = th_http(gate.port, "POST", "/v1/events/D1/reservations", json,
+	    body, sizeof(body));
 	if (st != 201 || !pay)
 		return st;
 	j = cJSON_Parse(body);
@@ -149,7 +152,8 @@ wait_gateway_sold(long long want)
 	snprintf(needle, sizeof(needle), "\"sold\":%lld,", want);
 	while (tr_mono_ms() < until) {
 		if (th_http(gate.port, "GET", "/v1/events/D1", NULL, body,
-		    sizeof(body)) == 200 && strstr(body, needle) != NULL)
+		        sizeof(body)) == 200 &&
+		    strstr(body, needle) != NULL)
 			return;
 		tr_sleep_ms(50);
 	}
@@ -190,8 +194,8 @@ the_page_shows_the_sold_count_that_redis_holds(void **state)
 	/* Nothing sold while it looked: a rate, and it is 0. */
 	assert_string_equal(dom_text("rate", buf, sizeof(buf)), "0.0");
 	/* Its status says when it last got an answer, not an error. */
-	assert_non_null(strstr(dom_text("status", buf, sizeof(buf)),
-	    "updated "));
+	assert_non_null(
+	    strstr(dom_text("status", buf, sizeof(buf)), "updated "));
 	/* Both nodes in the gateway's table, up; the sales in its answers. */
 	assert_non_null(strstr(dom, "<td>n1</td><td class=\"up\">up</td>"));
 	assert_non_null(strstr(dom, "<td>n2</td><td class=\"up\">up</td>"));
@@ -204,12 +208,12 @@ an_unknown_event_is_said_on_the_page(void **state)
 	char buf[256];
 	(void)state;
 
-	assert_int_equal(chromium("/dashboard?event=NOPE", 3000,
-	    "--dump-dom"), 0);
+	assert_int_equal(chromium("/dashboard?event=NOPE", 3000, "--dump-dom"),
+	    0);
 	assert_true(dom_number("polls") >= 2);
 	assert_non_null(strstr(dom, "id=\"status\" class=\"error\""));
-	assert_non_null(strstr(dom_text("status", buf, sizeof(buf)),
-	    "not_found"));
+	assert_non_null(
+	    strstr(dom_text("status", buf, sizeof(buf)), "not_found"));
 	assert_string_equal(dom_text("sold", buf, sizeof(buf)), "-");
 	/* The gateway's own figures still show. */
 	assert_int_equal(dom_number("nodes-up"), 2);
@@ -228,8 +232,10 @@ a_screenshot_of_the_page_is_taken(void **state)
 
 	snprintf(path, sizeof(path), "%s/tests/dashboard.png", TH_BIN_DIR);
 	remove(path);
-	snprintf(args, sizeof(args), "--window-size=1200,900 "
-	    "--screenshot=%s", path);
+	snprintf(args, sizeof(args),
+	    "--window-size=1200,900 "
+	    "--screenshot=%s",
+	    path);
 	assert_int_equal(chromium("/dashboard", 3000, args), 0);
 	f = fopen(path, "rb");
 	if (f == NULL)
@@ -242,9 +248,11 @@ a_screenshot_of_the_page_is_taken(void **state)
 	/* A PNG of the window's size (IHDR: width, height, big-endian). */
 	assert_memory_equal(head, png_magic, sizeof(png_magic));
 	assert_int_equal((head[16] << 24 | head[17] << 16 | head[18] << 8 |
-	    head[19]), 1200);
+	                     head[19]),
+	    1200);
 	assert_int_equal((head[20] << 24 | head[21] << 16 | head[22] << 8 |
-	    head[23]), 900);
+	                     head[23]),
+	    900);
 	/* The empty dark page compresses to a few KB; cards, figures and
 	 * tables take far more (about 50 KB). */
 	if (size < 20000)
@@ -261,7 +269,7 @@ main(void)
 	};
 	if (!find_chromium()) {
 		printf("chromium is not installed (apt-get install chromium): "
-		    "skipped\n");
+		       "skipped\n");
 		return SKIPPED;
 	}
 	signal(SIGPIPE, SIG_IGN);

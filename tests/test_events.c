@@ -45,8 +45,9 @@ teardown_all(void **state)
 	return 0;
 }
 
-#define FAST_NODE "--liveness-ttl", "2s", "--sweep", "250ms", "--sync", \
-	"100ms", "--lease-idle", "0"
+#define FAST_NODE                                                             \
+	"--liveness-ttl", "2s", "--sweep", "250ms", "--sync", "100ms",        \
+	    "--lease-idle", "0"
 
 /* n events "Q<i>" of 10 tickets, created and published as ticketctl
  * event create does, in pipelines of 500. */
@@ -72,7 +73,8 @@ create_events(int n)
 		for (int i = 0; i < m; i++) {
 			bool created;
 			assert_int_equal(tr_result_create_event(&calls[i],
-			    &created), 0);
+			                     &created),
+			    0);
 			tr_call_done(&calls[i]);
 			snprintf(id, sizeof(id), "Q%d", from + i);
 			assert_int_equal(tr_coord_event_publish(coord, id), 0);
@@ -123,7 +125,8 @@ quiet_events_cost_the_coordinator_nothing(void **state)
 	for (int i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&nodes[i], name, &redis,
-		    (const char *[]){FAST_NODE, NULL}), 0);
+		                     (const char *[]){FAST_NODE, NULL}),
+		    0);
 	}
 	create_events(1);
 	tr_sleep_ms(1000);
@@ -143,7 +146,8 @@ quiet_events_cost_the_coordinator_nothing(void **state)
 	tr_sleep_ms(3000);
 	idle_many = rate(3000);
 	print_message("idle, 4 nodes: %.0f commands/s with 1 event, %.0f with "
-	    "3,001\n", idle_few, idle_many);
+	              "3,001\n",
+	    idle_few, idle_many);
 	/* Flat in the number of quiet events: what 3,000 more add is the
 	 * sweeper's slow pass (10 events a second, a few commands each),
 	 * whatever their number; a generous bound for a loaded machine. */
@@ -166,9 +170,11 @@ a_dead_nodes_leases_in_300_events_are_all_reclaimed_in_time(void **st)
 
 	create_events(300);
 	assert_int_equal(th_stockd_start(&nodes[0], "n1", &redis,
-	    (const char *[]){FAST_NODE, NULL}), 0);
+	                     (const char *[]){FAST_NODE, NULL}),
+	    0);
 	assert_int_equal(th_stockd_start(&nodes[1], "n2", &redis,
-	    (const char *[]){FAST_NODE, NULL}), 0);
+	                     (const char *[]){FAST_NODE, NULL}),
+	    0);
 	/* n1 sells one ticket of each: a lease in all 300. */
 	assert_int_equal(tr_client_open(nodes[0].data_url, 3000, &c), 0);
 	for (int i = 0; i < 300; i++) {
@@ -181,8 +187,8 @@ a_dead_nodes_leases_in_300_events_are_all_reclaimed_in_time(void **st)
 	tr_client_close(c);
 	for (int i = 0; i < 300; i++) {
 		snprintf(id, sizeof(id), "Q%d", i);
-		assert_true(th_redis_int(&redis, "HGET tr:{%s}:lease n1", id) >
-		    0);
+		assert_true(
+		    th_redis_int(&redis, "HGET tr:{%s}:lease n1", id) > 0);
 	}
 	/* Let n2 hold the sweeper role first (a TTL connected). */
 	tr_sleep_ms(2500);
@@ -200,7 +206,7 @@ a_dead_nodes_leases_in_300_events_are_all_reclaimed_in_time(void **st)
 			tr_sleep_ms(100);
 	} while (left > 0 && tr_mono_ms() < deadline);
 	print_message("n1's leases in 300 events reclaimed %.2f s after its "
-	    "kill (liveness TTL 2 s, sweep 250 ms)\n",
+	              "kill (liveness TTL 2 s, sweep 250 ms)\n",
 	    (double)(tr_mono_ms() - killed) / 1000.0);
 	assert_int_equal(left, 0);
 	/* Within the TTL, the role's lease (3 sweeps) and a sweep, with room
@@ -211,7 +217,8 @@ a_dead_nodes_leases_in_300_events_are_all_reclaimed_in_time(void **st)
 	for (int i = 0; i < 300; i += 37) {
 		char cmd[600], out[4096];
 		snprintf(id, sizeof(id), "Q%d", i);
-		assert_int_equal(th_redis_int(&redis, "GET tr:{%s}:held", id), 1);
+		assert_int_equal(th_redis_int(&redis, "GET tr:{%s}:held", id),
+		    1);
 		snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s",
 		    th_bin("ticketctl"), redis.addr, id);
 		if (th_run(cmd, out, sizeof(out)) != 0)
@@ -236,7 +243,8 @@ a_restarted_node_gives_back_its_earlier_leases_unasked(void **st)
 
 	create_events(200);
 	assert_int_equal(th_stockd_start(&node, "n1", &redis,
-	    (const char *[]){FAST_NODE, NULL}), 0);
+	                     (const char *[]){FAST_NODE, NULL}),
+	    0);
 	assert_int_equal(tr_client_open(node.data_url, 3000, &c), 0);
 	for (int i = 0; i < 200; i++) {
 		snprintf(id, sizeof(id), "Q%d", i);
@@ -254,22 +262,25 @@ a_restarted_node_gives_back_its_earlier_leases_unasked(void **st)
 	}
 	assert_true(left > 0);
 	assert_int_equal(th_stockd_start(&node, "n1", &redis,
-	    (const char *[]){FAST_NODE, NULL}), 0);
+	                     (const char *[]){FAST_NODE, NULL}),
+	    0);
 	started = tr_mono_ms();
 	deadline = started + 15000;
 	do {
 		left = 0;
 		for (int i = 0; i < 200; i++) {
 			snprintf(id, sizeof(id), "Q%d", i);
-			left += th_redis_int(&redis, "HGET tr:{%s}:lease n1",
-			    id);
+			left +=
+			    th_redis_int(&redis, "HGET tr:{%s}:lease n1", id);
 		}
 		if (left > 0)
 			tr_sleep_ms(100);
 	} while (left > 0 && tr_mono_ms() < deadline);
-	print_message("restarted n1 gave back its earlier leases in 200 "
+	print_message(
+	    "restarted n1 gave back its earlier leases in 200 "
 	    "events %.2f s after it started (its claim waits out the old "
-	    "one, TTL 2 s)\n", (double)(tr_mono_ms() - started) / 1000.0);
+	    "one, TTL 2 s)\n",
+	    (double)(tr_mono_ms() - started) / 1000.0);
 	assert_int_equal(left, 0);
 	/* 9 of each event's 10 tickets are in the pool again. */
 	for (int i = 0; i < 200; i += 23) {
@@ -293,8 +304,10 @@ events_are_listed_a_page_at_a_time(void **state)
 	 * back at 0. */
 	do {
 		char *p;
-		snprintf(cmd, sizeof(cmd), "%s --redis %s event all --count 1000 "
-		    "--cursor %s", th_bin("ticketctl"), redis.addr, next);
+		snprintf(cmd, sizeof(cmd),
+		    "%s --redis %s event all --count 1000 "
+		    "--cursor %s",
+		    th_bin("ticketctl"), redis.addr, next);
 		assert_int_equal(th_run(cmd, out, 1 << 20), 0);
 		pages++;
 		for (p = out; (p = strstr(p, "total 10,")) != NULL; p++)

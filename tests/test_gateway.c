@@ -51,14 +51,16 @@ wait_nodes_up(int port, int want)
 	snprintf(needle, sizeof(needle), "\"nodes_up\":%d", want);
 	while (tr_mono_ms() < deadline) {
 		if (th_http(port, "GET", "/healthz", NULL, body,
-		    sizeof(body)) == 200 && strstr(body, needle) != NULL)
+		        sizeof(body)) == 200 &&
+		    strstr(body, needle) != NULL)
 			return 0;
 		tr_sleep_ms(20);
 	}
 	return -1;
 }
 
-/* ---- exact split ----------------------------------------------------------- */
+/* ---- exact split -----------------------------------------------------------
+ */
 
 struct splitter {
 	int port, from, count;
@@ -104,12 +106,16 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 	for (int i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&n[i], name, NULL,
-		    (const char *[]){"--event", "E=100000", NULL}), 0);
+		                     (const char *[]){"--event", "E=100000",
+		                         NULL}),
+		    0);
 		node_flag(flags[i], sizeof(flags[i]), &n[i], i + 1, NULL);
 	}
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node",
-	    flags[0], "--node", flags[1], "--node", flags[2], "--node",
-	    flags[3], NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flags[0], "--node",
+	                         flags[1], "--node", flags[2], "--node",
+	                         flags[3], NULL}),
+	    0);
 	/* An exact split needs every node connected from the first pick. */
 	assert_int_equal(wait_nodes_up(g.port, 4), 0);
 	for (int i = 0; i < 4; i++) {
@@ -125,8 +131,8 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 			per_node[k] += sp[i].per_node[k];
 		other += sp[i].other;
 	}
-	print_message("split %d/%d/%d/%d other %d\n", per_node[0],
-	    per_node[1], per_node[2], per_node[3], other);
+	print_message("split %d/%d/%d/%d other %d\n", per_node[0], per_node[1],
+	    per_node[2], per_node[3], other);
 	if (th_http(g.port, "GET", "/metrics", NULL, body, sizeof(body)) ==
 	    200) {
 		char *m = strstr(body, "\ntrgate_fanout_retries_total ");
@@ -141,8 +147,10 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 	assert_int_equal(per_node[3], 4000);
 	/* The metrics agree. */
 	assert_int_equal(th_http(g.port, "GET", "/metrics", NULL, body,
-	    sizeof(body)), 200);
-	assert_non_null(strstr(body, "trgate_node_picks_total{node=\"n4\"} "
+	                     sizeof(body)),
+	    200);
+	assert_non_null(strstr(body,
+	    "trgate_node_picks_total{node=\"n4\"} "
 	    "4000"));
 	/* A clean stop after 10,000 requests exits 0; in an ASan build that
 	 * also says LeakSanitizer found no leak at exit (but h2o's, which
@@ -154,7 +162,8 @@ weights_1_2_3_4_split_10000_reservations_exactly(void **state)
 		th_stop(&n[i].proc, SIGTERM, 5000);
 }
 
-/* ---- fan-out ------------------------------------------------------------------ */
+/* ---- fan-out
+ * ------------------------------------------------------------------ */
 
 static void
 fan_out_sells_every_ticket_before_answering_sold_out(void **state)
@@ -169,12 +178,16 @@ fan_out_sells_every_ticket_before_answering_sold_out(void **state)
 	for (int i = 0; i < 4; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&n[i], name, NULL,
-		    (const char *[]){"--event", stock[i], NULL}), 0);
+		                     (const char *[]){"--event", stock[i],
+		                         NULL}),
+		    0);
 		node_flag(flags[i], sizeof(flags[i]), &n[i], 4 - i, NULL);
 	}
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node",
-	    flags[0], "--node", flags[1], "--node", flags[2], "--node",
-	    flags[3], "--soldout-ttl", "300ms", NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flags[0], "--node",
+	                         flags[1], "--node", flags[2], "--node",
+	                         flags[3], "--soldout-ttl", "300ms", NULL}),
+	    0);
 	for (int i = 0; i < 400; i++) {
 		snprintf(user, sizeof(user), "fan-%d", i);
 		st = reserve(g.port, "E", user);
@@ -192,7 +205,8 @@ fan_out_sells_every_ticket_before_answering_sold_out(void **state)
 	assert_int_equal(first_409, sold);
 	/* The flood after that is answered by the gateway's cache. */
 	assert_int_equal(th_http(g.port, "GET", "/metrics", NULL, body,
-	    sizeof(body)), 200);
+	                     sizeof(body)),
+	    200);
 	assert_null(strstr(body, "trgate_soldout_cache_hits_total 0\n"));
 	/* GET /buy/ticket says so in the article's words. */
 	th_stop(&g.proc, SIGTERM, 5000);
@@ -200,7 +214,8 @@ fan_out_sells_every_ticket_before_answering_sold_out(void **state)
 		th_stop(&n[i].proc, SIGTERM, 5000);
 }
 
-/* ---- a node dies ------------------------------------------------------------- */
+/* ---- a node dies
+ * ------------------------------------------------------------- */
 
 static void
 killed_node_is_avoided_and_used_again_after_restart(void **state)
@@ -216,13 +231,17 @@ killed_node_is_avoided_and_used_again_after_restart(void **state)
 		char name[8];
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&n[i], name, NULL,
-		    (const char *[]){"--event", "E=100000", NULL}), 0);
+		                     (const char *[]){"--event", "E=100000",
+		                         NULL}),
+		    0);
 		node_flag(flags[i], sizeof(flags[i]), &n[i], 1,
 		    ",max_fails=1,fail_timeout=1s");
 	}
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node",
-	    flags[0], "--node", flags[1], "--upstream-timeout", "500ms",
-	    NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flags[0], "--node",
+	                         flags[1], "--upstream-timeout", "500ms",
+	                         NULL}),
+	    0);
 	th_stop(&n[1].proc, SIGKILL, 2000);
 	/* Every request still succeeds: on n1. */
 	for (int i = 0; i < 50; i++) {
@@ -249,7 +268,8 @@ killed_node_is_avoided_and_used_again_after_restart(void **state)
 		th_stop(&n[i].proc, SIGTERM, 5000);
 }
 
-/* ---- hostile clients -------------------------------------------------------- */
+/* ---- hostile clients
+ * -------------------------------------------------------- */
 
 /* Send bytes on a new connection; read what comes back until close or
  * timeout_ms. Returns the HTTP status, 0 if the server closed without an
@@ -339,11 +359,14 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	int st;
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&n, "n1", NULL, (const char *[]){
-	    "--event", "E=100000", NULL}), 0);
+	assert_int_equal(th_stockd_start(&n, "n1", NULL,
+	                     (const char *[]){"--event", "E=100000", NULL}),
+	    0);
 	node_flag(flag, sizeof(flag), &n, 1, NULL);
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node", flag,
-	    "--request-timeout", "2s", NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flag,
+	                         "--request-timeout", "2s", NULL}),
+	    0);
 
 	slow.port = g.port;
 	pthread_create(&slow_t, NULL, slow_main, &slow);
@@ -355,7 +378,8 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	big_len = 70000;
 	big = malloc(big_len + 1);
 	{
-		size_t k = (size_t)snprintf(big, big_len, "GET /healthz HTTP/1.1\r\n"
+		size_t k = (size_t)snprintf(big, big_len,
+		    "GET /healthz HTTP/1.1\r\n"
 		    "X-Big: ");
 		memset(big + k, 'a', big_len - k - 4);
 		memcpy(big + big_len - 4, "\r\n\r\n", 4);
@@ -368,7 +392,8 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	 * 64 KiB); a 20 KB one: 413 with our JSON. */
 	{
 		char head[256];
-		int hl = snprintf(head, sizeof(head), "POST /v1/events/E/"
+		int hl = snprintf(head, sizeof(head),
+		    "POST /v1/events/E/"
 		    "reservations HTTP/1.1\r\nHost: x\r\nContent-Length: "
 		    "10485760\r\n\r\n");
 		st = raw_exchange(g.port, head, (size_t)hl, 3000);
@@ -377,7 +402,8 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	{
 		size_t mid_len = 20000;
 		char *mid = malloc(mid_len + 200);
-		int hl = snprintf(mid, 200, "POST /v1/events/E/reservations "
+		int hl = snprintf(mid, 200,
+		    "POST /v1/events/E/reservations "
 		    "HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n",
 		    mid_len);
 		memset(mid + hl, ' ', mid_len);
@@ -388,26 +414,33 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	}
 	/* JSON and API errors, each the documented code. */
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/E/reservations",
-	    "{not json", body, sizeof(body)), 400);
+	                     "{not json", body, sizeof(body)),
+	    400);
 	assert_non_null(strstr(body, "\"invalid_json\""));
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/E/reservations",
-	    "{\"user\":[1]}", body, sizeof(body)), 400);
+	                     "{\"user\":[1]}", body, sizeof(body)),
+	    400);
 	assert_non_null(strstr(body, "\"invalid\""));
 	assert_int_equal(th_http(g.port, "POST",
-	    "/v1/events/NOPE/reservations", "{\"user\":\"u\"}", body,
-	    sizeof(body)), 404);
+	                     "/v1/events/NOPE/reservations",
+	                     "{\"user\":\"u\"}", body, sizeof(body)),
+	    404);
 	assert_non_null(strstr(body, "\"not_found\""));
 	assert_int_equal(th_http(g.port, "GET", "/admin", NULL, body,
-	    sizeof(body)), 404);
+	                     sizeof(body)),
+	    404);
 	assert_non_null(strstr(body, "\"no_route\""));
 	assert_int_equal(th_http(g.port, "POST",
-	    "/v1/reservations/not-a-rid/confirm", "{\"user\":\"u\"}", body,
-	    sizeof(body)), 400);
+	                     "/v1/reservations/not-a-rid/confirm",
+	                     "{\"user\":\"u\"}", body, sizeof(body)),
+	    400);
 	assert_int_equal(th_http(g.port, "POST",
-	    "/v1/reservations/n9.0123456789abcdef.E/confirm", "{\"user\":\"u\"}",
-	    body, sizeof(body)), 404);
+	                     "/v1/reservations/n9.0123456789abcdef.E/confirm",
+	                     "{\"user\":\"u\"}", body, sizeof(body)),
+	    404);
 	assert_int_equal(th_http(g.port, "PUT", "/v1/events/E", "{}", body,
-	    sizeof(body)), 405);
+	                     sizeof(body)),
+	    405);
 	/* Meanwhile other clients are served. */
 	for (int i = 0; i < 20; i++) {
 		snprintf(user, sizeof(user), "fine-%d", i);
@@ -416,15 +449,16 @@ hostile_clients_get_errors_and_the_gateway_keeps_serving(void **state)
 	pthread_join(slow_t, NULL);
 	print_message("slow client dropped after %lld ms\n",
 	    (long long)slow.closed_after_ms);
-	assert_true(slow.closed_after_ms >= 1000 &&
-	    slow.closed_after_ms < 5000);
+	assert_true(
+	    slow.closed_after_ms >= 1000 && slow.closed_after_ms < 5000);
 	assert_true(th_alive(&g.proc));
 	assert_int_equal(reserve(g.port, "E", "after-all"), 201);
 	th_stop(&g.proc, SIGTERM, 5000);
 	th_stop(&n.proc, SIGTERM, 5000);
 }
 
-/* ---- overload -------------------------------------------------------------- */
+/* ---- overload --------------------------------------------------------------
+ */
 
 struct hammer {
 	int port, id;
@@ -440,8 +474,8 @@ hammer_main(void *arg)
 	char json[64], local[512] = "", *e;
 	int64_t t0 = tr_mono_ms();
 	snprintf(json, sizeof(json), "{\"user\":\"h-%d\"}", h->id);
-	h->status = th_http(h->port, "POST", "/v1/events/E/reservations",
-	    json, local, sizeof(local));
+	h->status = th_http(h->port, "POST", "/v1/events/E/reservations", json,
+	    local, sizeof(local));
 	h->took_ms = tr_mono_ms() - t0;
 	if ((e = strstr(local, "\"error\":\"")) != NULL)
 		sscanf(e + 9, "%31[a-z_]", h->error);
@@ -477,11 +511,14 @@ far_more_requests_than_the_inflight_bound_get_fast_503s(void **state)
 	long rss0, rss1;
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&n, "n1", NULL, (const char *[]){
-	    "--event", "E=100000", NULL}), 0);
+	assert_int_equal(th_stockd_start(&n, "n1", NULL,
+	                     (const char *[]){"--event", "E=100000", NULL}),
+	    0);
 	node_flag(flag, sizeof(flag), &n, 1, ",max_fails=0");
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node", flag,
-	    "--max-inflight", "8", "--upstream-timeout", "1500ms", NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flag, "--max-inflight",
+	                         "8", "--upstream-timeout", "1500ms", NULL}),
+	    0);
 	rss0 = rss_kb(g.proc.pid);
 	/* A frozen node: what is sent to it waits; the rest is shed. */
 	kill(n.proc.pid, SIGSTOP);
@@ -492,7 +529,8 @@ far_more_requests_than_the_inflight_bound_get_fast_503s(void **state)
 	}
 	for (int i = 0; i < N; i++) {
 		pthread_join(t[i], NULL);
-		if (h[i].status == 503 && strcmp(h[i].error, "overloaded") == 0) {
+		if (h[i].status == 503 &&
+		    strcmp(h[i].error, "overloaded") == 0) {
 			overloaded++;
 			if (h[i].took_ms < 1000)
 				fast++;
@@ -525,10 +563,12 @@ churn_main(void *arg)
 	struct churner *c = arg;
 	char json[64], local[512];
 	for (int i = 0; i < 1500; i++) {
-		snprintf(json, sizeof(json), "{\"user\":\"c%d-%d\"}", c->id, i);
+		snprintf(json, sizeof(json), "{\"user\":\"c%d-%d\"}", c->id,
+		    i);
 		/* A new connection per request, like the article's ab run. */
-		int st = th_http(c->port, "POST", i % 2 ?
-		    "/v1/events/E/reservations" : "/v1/events/GONE/reservations",
+		int st = th_http(c->port, "POST",
+		    i % 2 ? "/v1/events/E/reservations"
+		          : "/v1/events/GONE/reservations",
 		    json, local, sizeof(local));
 		if (st == 201 || st == 409)
 			c->ok++;
@@ -552,11 +592,15 @@ two_loops_survive_connection_churn(void **state)
 	int ok = 0, failed = 0;
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&n, "n1", NULL, (const char *[]){
-	    "--event", "E=100000", "--event", "GONE=1", NULL}), 0);
+	assert_int_equal(th_stockd_start(&n, "n1", NULL,
+	                     (const char *[]){"--event", "E=100000", "--event",
+	                         "GONE=1", NULL}),
+	    0);
 	node_flag(flag, sizeof(flag), &n, 1, NULL);
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node", flag,
-	    "--threads", "2", NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flag, "--threads", "2",
+	                         NULL}),
+	    0);
 	for (int i = 0; i < 4; i++) {
 		c[i] = (struct churner){g.port, i, 0, 0};
 		pthread_create(&t[i], NULL, churn_main, &c[i]);
@@ -579,8 +623,10 @@ static int
 raw_get(int port, const char *path)
 {
 	char req[256];
-	int n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: x\r\n"
-	    "Connection: close\r\n\r\n", path);
+	int n = snprintf(req, sizeof(req),
+	    "GET %s HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n",
+	    path);
 	return raw_exchange(port, req, (size_t)n, 5000);
 }
 
@@ -592,18 +638,22 @@ dashboard_is_the_page_of_the_default_or_named_event(void **state)
 	char flag[256];
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&n, "n1", NULL, (const char *[]){
-	    "--event", "E=10", NULL}), 0);
+	assert_int_equal(th_stockd_start(&n, "n1", NULL,
+	                     (const char *[]){"--event", "E=10", NULL}),
+	    0);
 	node_flag(flag, sizeof(flag), &n, 1, NULL);
-	assert_int_equal(th_gate_start(&g, (const char *[]){"--node", flag,
-	    "--default-event", "E", NULL}), 0);
+	assert_int_equal(th_gate_start(&g,
+	                     (const char *[]){"--node", flag,
+	                         "--default-event", "E", NULL}),
+	    0);
 
 	/* One HTML page, never cached, held to this gateway by its CSP. */
 	assert_int_equal(raw_get(g.port, "/dashboard"), 200);
 	assert_non_null(strcasestr(body,
 	    "\r\ncontent-type: text/html; charset=utf-8\r\n"));
 	assert_non_null(strcasestr(body, "\r\ncache-control: no-store\r\n"));
-	assert_non_null(strcasestr(body, "\r\ncontent-security-policy: "
+	assert_non_null(strcasestr(body,
+	    "\r\ncontent-security-policy: "
 	    "default-src 'none';"));
 	assert_non_null(strstr(body, "<!DOCTYPE html>"));
 	assert_non_null(strstr(body, "data-event=\"E\""));
@@ -613,29 +663,38 @@ dashboard_is_the_page_of_the_default_or_named_event(void **state)
 	assert_int_equal(raw_get(g.port, "/dashboard?event=Later.1"), 200);
 	assert_non_null(strstr(body, "data-event=\"Later.1\""));
 	assert_int_equal(th_http(g.port, "GET", "/v1/events/Later.1", NULL,
-	    body, sizeof(body)), 404);
+	                     body, sizeof(body)),
+	    404);
 	/* A bad name: the API's JSON 400. */
-	assert_int_equal(th_http(g.port, "GET", "/dashboard?event=b%40d",
-	    NULL, body, sizeof(body)), 400);
+	assert_int_equal(th_http(g.port, "GET", "/dashboard?event=b%40d", NULL,
+	                     body, sizeof(body)),
+	    400);
 	assert_non_null(strstr(body, "\"error\":\"invalid\""));
 	assert_int_equal(th_http(g.port, "POST", "/dashboard", "{}", body,
-	    sizeof(body)), 405);
+	                     sizeof(body)),
+	    405);
 	assert_int_equal(th_http(g.port, "GET", "/metrics", NULL, body,
-	    sizeof(body)), 200);
-	assert_non_null(strstr(body, "trgate_requests_total{route=\"dashboard"
+	                     sizeof(body)),
+	    200);
+	assert_non_null(strstr(body,
+	    "trgate_requests_total{route=\"dashboard"
 	    "\",status=\"200\"} 2\n"));
-	assert_non_null(strstr(body, "trgate_requests_total{route=\"dashboard"
+	assert_non_null(strstr(body,
+	    "trgate_requests_total{route=\"dashboard"
 	    "\",status=\"400\"} 1\n"));
 
 	/* No default event: name one, or 404. */
-	assert_int_equal(th_gate_start(&bare, (const char *[]){"--node", flag,
-	    NULL}), 0);
+	assert_int_equal(th_gate_start(&bare,
+	                     (const char *[]){"--node", flag, NULL}),
+	    0);
 	assert_int_equal(th_http(bare.port, "GET", "/dashboard", NULL, body,
-	    sizeof(body)), 404);
+	                     sizeof(body)),
+	    404);
 	assert_non_null(strstr(body, "\"error\":\"not_found\""));
 	assert_non_null(strstr(body, "?event="));
 	assert_int_equal(th_http(bare.port, "GET", "/dashboard?event=E", NULL,
-	    body, sizeof(body)), 200);
+	                     body, sizeof(body)),
+	    200);
 	assert_non_null(strstr(body, "<title>E - ticketrush live</title>"));
 	th_stop(&bare.proc, SIGTERM, 5000);
 	th_stop(&g.proc, SIGTERM, 5000);
@@ -656,16 +715,16 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(weights_1_2_3_4_split_10000_reservations_exactly),
 	    cmocka_unit_test(
-		fan_out_sells_every_ticket_before_answering_sold_out),
+	        fan_out_sells_every_ticket_before_answering_sold_out),
 	    cmocka_unit_test(
-		killed_node_is_avoided_and_used_again_after_restart),
+	        killed_node_is_avoided_and_used_again_after_restart),
 	    cmocka_unit_test(
-		hostile_clients_get_errors_and_the_gateway_keeps_serving),
+	        hostile_clients_get_errors_and_the_gateway_keeps_serving),
 	    cmocka_unit_test(
-		far_more_requests_than_the_inflight_bound_get_fast_503s),
+	        far_more_requests_than_the_inflight_bound_get_fast_503s),
 	    cmocka_unit_test(two_loops_survive_connection_churn),
 	    cmocka_unit_test(
-		dashboard_is_the_page_of_the_default_or_named_event),
+	        dashboard_is_the_page_of_the_default_or_named_event),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown_all);

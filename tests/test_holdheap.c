@@ -184,9 +184,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(deadlines_come_out_earliest_first),
 	    cmocka_unit_test(
-		a_hold_leaves_from_the_middle_and_the_order_holds),
+	        a_hold_leaves_from_the_middle_and_the_order_holds),
 	    cmocka_unit_test(
-		removing_a_node_that_is_not_there_takes_nothing_out),
+	        removing_a_node_that_is_not_there_takes_nothing_out),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -56,8 +56,9 @@ teardown_all(void **state)
 }
 
 /* Background work fast enough for tests. */
-#define FAST_NODE "--liveness-ttl", "2s", "--sweep", "200ms", "--sync", \
-	"100ms", "--lease-idle", "0"
+#define FAST_NODE                                                             \
+	"--liveness-ttl", "2s", "--sweep", "200ms", "--sync", "100ms",        \
+	    "--lease-idle", "0"
 
 static void
 start_nodes(th_stockd *nodes, int n, const char *const *extra)
@@ -66,7 +67,8 @@ start_nodes(th_stockd *nodes, int n, const char *const *extra)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&nodes[i], name, &redis,
-		    extra), 0);
+		                     extra),
+		    0);
 	}
 }
 
@@ -78,11 +80,11 @@ stop_nodes(th_stockd *nodes, int n)
 }
 
 static void
-create_event(th_stockd *nodes, int n, const char *id,
-    unsigned long long total, unsigned limit, unsigned long long hold_ms)
+create_event(th_stockd *nodes, int n, const char *id, unsigned long long total,
+    unsigned limit, unsigned long long hold_ms)
 {
-	assert_int_equal(th_event_create(&nodes[0], id, total, limit,
-	    hold_ms), 0);
+	assert_int_equal(th_event_create(&nodes[0], id, total, limit, hold_ms),
+	    0);
 	assert_int_equal(th_event_wait(nodes, (size_t)n, id), 0);
 }
 
@@ -97,8 +99,10 @@ start_gate(th_gate *g, th_stockd *nodes, int n, const char *const *extra)
 	int64_t deadline = tr_mono_ms() + 5000;
 
 	for (int i = 0; i < n; i++) {
-		snprintf(flags[i], sizeof(flags[i]), "%s=%s,weight=1,"
-		    "max_fails=0", nodes[i].node, nodes[i].data_url);
+		snprintf(flags[i], sizeof(flags[i]),
+		    "%s=%s,weight=1,"
+		    "max_fails=0",
+		    nodes[i].node, nodes[i].data_url);
 		args[a++] = "--node";
 		args[a++] = flags[i];
 	}
@@ -111,7 +115,8 @@ start_gate(th_gate *g, th_stockd *nodes, int n, const char *const *extra)
 		char want[32];
 		snprintf(want, sizeof(want), "\"nodes_up\":%d", n);
 		if (th_http(g->port, "GET", "/healthz", NULL, body,
-		    sizeof(body)) == 200 && strstr(body, want) != NULL)
+		        sizeof(body)) == 200 &&
+		    strstr(body, want) != NULL)
 			return;
 		tr_sleep_ms(20);
 	}
@@ -129,8 +134,8 @@ assert_audit_passes(const char *event)
 {
 	char cmd[512], out[8192];
 	int rv;
-	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s", th_bin("ticketctl"),
-	    redis.addr, event);
+	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s",
+	    th_bin("ticketctl"), redis.addr, event);
 	if ((rv = th_run(cmd, out, sizeof(out))) != 0)
 		fail_msg("audit of %s failed (exit %d):\n%s", event, rv, out);
 }
@@ -163,8 +168,10 @@ http_reserve(th_conn *c, const char *event, const char *user,
 	char path[160], body[256];
 	snprintf(path, sizeof(path), "/v1/events/%s/reservations", event);
 	if (request_id != NULL)
-		snprintf(body, sizeof(body), "{\"user\":\"%s\","
-		    "\"request_id\":\"%s\"}", user, request_id);
+		snprintf(body, sizeof(body),
+		    "{\"user\":\"%s\","
+		    "\"request_id\":\"%s\"}",
+		    user, request_id);
 	else
 		snprintf(body, sizeof(body), "{\"user\":\"%s\"}", user);
 	return http_json(c, "POST", path, body, "reservation_id", rid,
@@ -177,8 +184,8 @@ http_confirm(th_conn *c, const char *rid, const char *user, const char *ref,
 {
 	char path[200], body[256], tmp[TR_PAYMENT_REF_MAX + 1];
 	snprintf(path, sizeof(path), "/v1/reservations/%s/confirm", rid);
-	snprintf(body, sizeof(body), "{\"user\":\"%s\",\"payment_ref\":\"%s\"}",
-	    user, ref);
+	snprintf(body, sizeof(body),
+	    "{\"user\":\"%s\",\"payment_ref\":\"%s\"}", user, ref);
 	return http_json(c, "POST", path, body, "payment_ref",
 	    paid_ref ? paid_ref : tmp, sizeof(tmp));
 }
@@ -206,15 +213,18 @@ one_request_id_sent_to_every_node_makes_one_hold(void **state)
 	    201);
 	for (int i = 0; i < 7; i++) {
 		assert_int_equal(http_reserve(&c, "RETRY", "alice", "click-1",
-		    rid), 201);
+		                     rid),
+		    201);
 		assert_string_equal(rid, first);
 	}
 	/* Directly to every node over protobuf, and to every node at once. */
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
-		    &cl[i]), 0);
+		                     &cl[i]),
+		    0);
 		assert_int_equal(tr_client_reserve(cl[i], "RETRY", "alice", 1,
-		    "click-1", &rep), 0);
+		                     "click-1", &rep),
+		    0);
 		assert_string_equal(rep->hold->reservation_id, first);
 		tr_reply_free(rep);
 		rep = NULL;
@@ -225,7 +235,8 @@ one_request_id_sent_to_every_node_makes_one_hold(void **state)
 	 * now confirmed, on a node that never saw it. */
 	assert_int_equal(http_confirm(&c, first, "alice", "P", NULL), 200);
 	assert_int_equal(tr_client_reserve(cl[3], "RETRY", "alice", 1,
-	    "click-1", &rep), 0);
+	                     "click-1", &rep),
+	    0);
 	assert_string_equal(rep->hold->reservation_id, first);
 	assert_int_equal(rep->hold->state,
 	    TICKETRUSH__HOLD_STATE__HOLD_STATE_CONFIRMED);
@@ -307,7 +318,8 @@ one_user_holds_at_most_the_limit_over_all_nodes(void **state)
 	create_event(nodes, 4, "ONE", 100, 1, 60000);
 	create_event(nodes, 4, "THREE", 100, 3, 60000);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(tr_client_open(nodes[i].data_url, 3000, &c[i]),
+		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
+		                     &c[i]),
 		    0);
 	/* limit 1: a click on every node in turn, each a new request. */
 	for (int i = 0; i < 8; i++) {
@@ -336,9 +348,11 @@ one_user_holds_at_most_the_limit_over_all_nodes(void **state)
 			ok++;
 			if (ok == 2) {
 				Ticketrush__Reply *cr = NULL;
-				assert_int_equal(tr_client_confirm(c[(i + 1) %
-				    4], rep->hold->reservation_id, "scalper",
-				    "p", &cr), 0);
+				assert_int_equal(
+				    tr_client_confirm(c[(i + 1) % 4],
+				        rep->hold->reservation_id, "scalper",
+				        "p", &cr),
+				    0);
 				tr_reply_free(cr);
 			}
 		} else if (rv == TR_EDUPLICATE) {
@@ -353,7 +367,8 @@ one_user_holds_at_most_the_limit_over_all_nodes(void **state)
 	assert_int_equal(ok, 3);
 	assert_int_equal(dup + limit, 9);
 	assert_int_equal(rint_("GET tr:{%s}:held", "THREE") +
-	    rint_("GET tr:{%s}:sold", "THREE"), 3);
+	        rint_("GET tr:{%s}:sold", "THREE"),
+	    3);
 	for (int i = 0; i < 4; i++)
 		tr_client_close(c[i]);
 	assert_audit_passes("ONE");
@@ -380,8 +395,8 @@ killed_nodes_holders_pay_through_the_gateway_and_the_rest_come_back(void **s)
 	int64_t deadline;
 	(void)s;
 
-	start_nodes(nodes, 2, (const char *[]){FAST_NODE, "--refill-max",
-	    "1000", NULL});
+	start_nodes(nodes, 2,
+	    (const char *[]){FAST_NODE, "--refill-max", "1000", NULL});
 	create_event(nodes, 2, "KILL", 1000, 1, 15000);
 	start_gate(&g, nodes, 2, NULL);
 	/* 600 holds made by n2, none paid yet. */
@@ -389,7 +404,8 @@ killed_nodes_holders_pay_through_the_gateway_and_the_rest_come_back(void **s)
 	for (int i = 0; i < KILL_HOLDERS; i++) {
 		snprintf(user, sizeof(user), "holder-%d", i);
 		assert_int_equal(tr_client_reserve(cl, "KILL", user, 1, NULL,
-		    &rep), 0);
+		                     &rep),
+		    0);
 		snprintf(rids[i], sizeof(rids[i]), "%s",
 		    rep->hold->reservation_id);
 		assert_true(strncmp(rids[i], "n2.", 3) == 0);
@@ -416,7 +432,8 @@ killed_nodes_holders_pay_through_the_gateway_and_the_rest_come_back(void **s)
 	 * tickets come back and sell to later buyers, like the rest. */
 	deadline = tr_mono_ms() + 40000;
 	for (int i = 0; rint_("GET tr:{%s}:sold", "KILL") < 1000 &&
-	    tr_mono_ms() < deadline; i++) {
+	     tr_mono_ms() < deadline;
+	     i++) {
 		snprintf(user, sizeof(user), "later-%d", i);
 		if (http_reserve(&c, "KILL", user, NULL, rid) == 201 &&
 		    http_confirm(&c, rid, user, "", NULL) == 200)
@@ -432,7 +449,8 @@ killed_nodes_holders_pay_through_the_gateway_and_the_rest_come_back(void **s)
 	/* The unpaid 100 are expired, not sold. */
 	for (int i = KILL_PAYERS; i < KILL_HOLDERS; i++)
 		assert_int_equal(th_redis_int(&redis,
-		    "HEXISTS tr:{KILL}:orders %s", rids[i]), 0);
+		                     "HEXISTS tr:{KILL}:orders %s", rids[i]),
+		    0);
 	th_conn_close(&c);
 	assert_audit_passes("KILL");
 	th_stop(&g.proc, SIGTERM, 5000);
@@ -465,15 +483,16 @@ crash_buyer_main(void *arg)
 		Ticketrush__Reply *rep = NULL;
 		char *user = b->users[b->held];
 		snprintf(user, 32, "crash-%d-%d", b->id, i);
-		if (tr_client_reserve(c[i % 2], "CRASH", user, 1, NULL, &rep) ==
-		    0) {
+		if (tr_client_reserve(c[i % 2], "CRASH", user, 1, NULL,
+		        &rep) == 0) {
 			snprintf(b->rids[b->held], TR_RID_MAX + 1, "%s",
 			    rep->hold->reservation_id);
 			tr_reply_free(rep);
 			rep = NULL;
 			/* Every other one pays at once. */
-			if (i % 2 == 0 && tr_client_confirm(c[(i + 1) % 2],
-			    b->rids[b->held], user, "P", &rep) == 0)
+			if (i % 2 == 0 &&
+			    tr_client_confirm(c[(i + 1) % 2], b->rids[b->held],
+			        user, "P", &rep) == 0)
 				b->paid_ok[b->held] = true;
 			b->held++;
 		}
@@ -494,8 +513,8 @@ holds_and_orders_answered_survive_a_redis_crash(void **state)
 	int holds = 0, orders = 0, confirmed_later = 0;
 	(void)state;
 
-	start_nodes(nodes, 2, (const char *[]){FAST_NODE, "--redis-timeout",
-	    "300ms", NULL});
+	start_nodes(nodes, 2,
+	    (const char *[]){FAST_NODE, "--redis-timeout", "300ms", NULL});
 	create_event(nodes, 2, "CRASH", 100000, 1, 60000);
 	for (int i = 0; i < CRASH_BUYERS; i++) {
 		memset(&b[i], 0, sizeof(b[i]));
@@ -520,9 +539,11 @@ holds_and_orders_answered_survive_a_redis_crash(void **state)
 			if (b[i].paid_ok[k]) {
 				/* Every order answered 200 is there. */
 				orders++;
-				assert_int_equal(th_redis_int(&redis,
-				    "HEXISTS tr:{CRASH}:orders %s",
-				    b[i].rids[k]), 1);
+				assert_int_equal(
+				    th_redis_int(&redis,
+				        "HEXISTS tr:{CRASH}:orders %s",
+				        b[i].rids[k]),
+				    1);
 				continue;
 			}
 			/* Every hold answered 201 can still be paid. */
@@ -538,13 +559,15 @@ holds_and_orders_answered_survive_a_redis_crash(void **state)
 			}
 			if (rv != 0)
 				fail_msg("hold %s answered 201 cannot be paid "
-				    "after the crash: %d", b[i].rids[k], rv);
+				         "after the crash: %d",
+				    b[i].rids[k], rv);
 			confirmed_later++;
 			tr_reply_free(rep);
 		}
 	}
 	print_message("%d holds answered 201, %d orders answered 200, %d "
-	    "paid after the crash\n", holds, orders, confirmed_later);
+	              "paid after the crash\n",
+	    holds, orders, confirmed_later);
 	assert_true(holds > 100);
 	assert_int_equal(rint_("GET tr:{%s}:sold", "CRASH"), holds);
 	tr_client_close(c);
@@ -597,8 +620,8 @@ thief_main(void *arg)
 			    rep->hold->reservation_id);
 			tr_reply_free(rep);
 			rep = NULL;
-			th->paid = tr_client_confirm(c, rid, "thief", "", &rep)
-			    == 0;
+			th->paid =
+			    tr_client_confirm(c, rid, "thief", "", &rep) == 0;
 		}
 		tr_reply_free(rep);
 		tr_sleep_ms(3);
@@ -618,8 +641,8 @@ race_round_main(void *arg)
 	if (tr_client_open(r->nodes[0].data_url, 3000, &c) != 0)
 		return NULL;
 	for (int round = 0; round < RACE_ROUNDS; round++) {
-		struct thief th = {.url = {r->nodes[0].data_url,
-		    r->nodes[1].data_url}};
+		struct thief th = {
+		    .url = {r->nodes[0].data_url, r->nodes[1].data_url}};
 		Ticketrush__Reply *rep = NULL;
 		char rid[TR_RID_MAX + 1];
 		pthread_t tt;
@@ -631,10 +654,10 @@ race_round_main(void *arg)
 		/* One ticket: either the payer keeps it or the thief gets
 		 * it back from the expiry, never both. */
 		if (th_event_create(&r->nodes[0], th.event, 1, 1,
-		    RACE_HOLD_MS) != 0 ||
+		        RACE_HOLD_MS) != 0 ||
 		    th_event_wait(r->nodes, 2, th.event) != 0 ||
-		    tr_client_reserve(c, th.event, "payer", 1, NULL,
-		    &rep) != 0) {
+		    tr_client_reserve(c, th.event, "payer", 1, NULL, &rep) !=
+		        0) {
 			print_message("round %s: could not set up: %s\n",
 			    th.event, rep ? rep->detail : "no answer");
 			tr_reply_free(rep);
@@ -662,8 +685,9 @@ race_round_main(void *arg)
 		if (th_redis_int(&redis, "GET tr:{%s}:sold", th.event) !=
 		    (long long)(paid + th.paid)) {
 			print_message("round %s: sold %lld, paid %d + %d\n",
-			    th.event, th_redis_int(&redis, "GET tr:{%s}:sold",
-			    th.event), paid, th.paid);
+			    th.event,
+			    th_redis_int(&redis, "GET tr:{%s}:sold", th.event),
+			    paid, th.paid);
 			r->violations++;
 		}
 	}
@@ -694,7 +718,8 @@ a_confirm_racing_its_expiry_never_sells_the_ticket_twice(void **state)
 		violations += r[i].violations;
 	}
 	print_message("%d rounds: payer won %d, the ticket came back and "
-	    "sold to the other buyer %d\n", 3 * RACE_ROUNDS, payer, thief);
+	              "sold to the other buyer %d\n",
+	    3 * RACE_ROUNDS, payer, thief);
 	assert_int_equal(violations, 0);
 	/* The race went both ways: the test saw both outcomes. */
 	assert_true(payer > 0);
@@ -708,7 +733,8 @@ a_confirm_racing_its_expiry_never_sells_the_ticket_twice(void **state)
 	stop_nodes(nodes, 2);
 }
 
-/* ---- a new event ---------------------------------------------------------- */
+/* ---- a new event ----------------------------------------------------------
+ */
 
 static void
 a_new_event_is_on_sale_at_once_on_every_node(void **state)
@@ -727,34 +753,38 @@ a_new_event_is_on_sale_at_once_on_every_node(void **state)
 	th_conn_init(&c, g.port);
 	assert_int_equal(tr_client_open(nodes[0].admin_url, 3000, &admin), 0);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(tr_client_open(nodes[i].data_url, 3000, &cl[i]),
+		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
+		                     &cl[i]),
 		    0);
 	for (int round = 0; round < 5; round++) {
 		snprintf(event, sizeof(event), "NEW%d", round);
 		assert_int_equal(tr_client_create_event(admin, event, 100, 1,
-		    60000, 0, &rep), 0);
+		                     60000, 0, &rep),
+		    0);
 		tr_reply_free(rep);
 		rep = NULL;
 		/* At once, on every node, then through the gateway. */
 		for (int i = 0; i < 4; i++) {
 			snprintf(user, sizeof(user), "direct-%d", i);
 			if (tr_client_reserve(cl[(i + round) % 4], event, user,
-			    1, NULL, &rep) != 0)
+			        1, NULL, &rep) != 0)
 				fail_msg("new event %s on node %d: %s", event,
-				    (i + round) % 4 + 1, rep ? rep->detail :
-				    "no answer");
+				    (i + round) % 4 + 1,
+				    rep ? rep->detail : "no answer");
 			tr_reply_free(rep);
 			rep = NULL;
 		}
 		snprintf(body, sizeof(body), "/v1/events/%s", event);
 		assert_int_equal(th_conn_http(&c, "GET", body, NULL, body,
-		    sizeof(body)), 200);
+		                     sizeof(body)),
+		    200);
 		assert_null(strstr(body, "sold_out"));
 		assert_non_null(strstr(body, "\"total\":100"));
 		for (int i = 0; i < 4; i++) {
 			snprintf(user, sizeof(user), "gw-%d", i);
 			assert_int_equal(http_reserve(&c, event, user, NULL,
-			    rid), 201);
+			                     rid),
+			    201);
 		}
 	}
 	/* A made-up event is 404 from every node, through the gateway. */
@@ -796,8 +826,9 @@ a_flood_of_unknown_events_costs_a_few_redis_calls(void **state)
 	(void)state;
 
 	/* Background work slowed down so the count is the lookups'. */
-	start_nodes(&node, 1, (const char *[]){"--liveness-ttl", "20s",
-	    "--sweep", "60s", "--sync", "60s", NULL});
+	start_nodes(&node, 1,
+	    (const char *[]){"--liveness-ttl", "20s", "--sweep", "60s",
+	        "--sync", "60s", NULL});
 	assert_int_equal(tr_client_open(node.data_url, 3000, &c), 0);
 	tr_sleep_ms(300);
 	before = node_calls(&node);
@@ -816,7 +847,8 @@ a_flood_of_unknown_events_costs_a_few_redis_calls(void **state)
 	secs = (double)(tr_mono_ms() - t0) / 1000.0;
 	used = node_calls(&node) - before;
 	print_message("3000 reservations of unknown events in %.2f s: %" PRIu64
-	    " coordinator calls\n", secs, used);
+	              " coordinator calls\n",
+	    secs, used);
 	assert_int_equal(not_found, 3000);
 	/* 20 lookups a second at most, plus a heartbeat and discovery a
 	 * second. */
@@ -825,7 +857,8 @@ a_flood_of_unknown_events_costs_a_few_redis_calls(void **state)
 	stop_nodes(&node, 1);
 }
 
-/* ---- the review's findings ------------------------------------------------ */
+/* ---- the review's findings ------------------------------------------------
+ */
 
 static void
 a_paid_order_is_found_after_its_node_restarts(void **state)
@@ -910,11 +943,12 @@ the_gateways_retry_after_a_timeout_makes_no_ghost_hold(void **state)
 	char rid[TR_RID_MAX + 1];
 	(void)state;
 
-	start_nodes(nodes, 2, (const char *[]){"--liveness-ttl", "5s",
-	    "--sweep", "200ms", "--sync", "100ms", "--lease-idle", "0", NULL});
+	start_nodes(nodes, 2,
+	    (const char *[]){"--liveness-ttl", "5s", "--sweep", "200ms",
+	        "--sync", "100ms", "--lease-idle", "0", NULL});
 	create_event(nodes, 2, "GHOST", 100, 2, 60000);
-	start_gate(&g, nodes, 2, (const char *[]){"--upstream-timeout",
-	    "300ms", NULL});
+	start_gate(&g, nodes, 2,
+	    (const char *[]){"--upstream-timeout", "300ms", NULL});
 	th_conn_init(&c, g.port);
 	/* Warm both nodes' leases. */
 	assert_int_equal(http_reserve(&c, "GHOST", "w1", NULL, rid), 201);
@@ -969,7 +1003,8 @@ the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 		tr_call_register(&k, "MANY", dead);
 		tr_coord_run(coord, &kp, 1);
 		assert_int_equal(tr_result_register(&k, &fig, &returned,
-		    &limit, &hold, &opens), 0);
+		                     &limit, &hold, &opens),
+		    0);
 		tr_call_done(&k);
 		tr_call_grant(&k, "MANY", dead, fig.epoch, 3);
 		tr_coord_run(coord, &kp, 1);
@@ -983,8 +1018,8 @@ the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 	/* After one TTL connected, the sweeper (it is the only node) pages
 	 * through every dead node's index. */
 	deadline = tr_mono_ms() + 10000;
-	while (rint_("HLEN tr:{%s}:lease", "MANY") > 0 &&
-	    tr_mono_ms() < deadline)
+	while (
+	    rint_("HLEN tr:{%s}:lease", "MANY") > 0 && tr_mono_ms() < deadline)
 		tr_sleep_ms(100);
 	/* n1 knows MANY only if something asked it: nothing did, so no
 	 * lease entry of its own; every dead one is gone. */
@@ -1010,14 +1045,16 @@ a_node_paused_past_its_ttl_sells_nothing_from_its_old_lease(void **state)
 	long long epoch;
 	(void)state;
 
-	start_nodes(nodes, 2, (const char *[]){FAST_NODE, "--refill-min",
-	    "30", NULL});
+	start_nodes(nodes, 2,
+	    (const char *[]){FAST_NODE, "--refill-min", "30", NULL});
 	create_event(nodes, 2, "PAUSE", 60, 1, 60000);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(tr_client_open(nodes[i].data_url, 3000, &c[i]),
+		assert_int_equal(tr_client_open(nodes[i].data_url, 3000,
+		                     &c[i]),
 		    0);
 	assert_int_equal(tr_client_reserve(c[0], "PAUSE", "first", 1, NULL,
-	    &rep), 0);
+	                     &rep),
+	    0);
 	tr_reply_free(rep);
 	rep = NULL;
 	epoch = th_redis_int(&redis, "HGET tr:{PAUSE}:epoch n1");
@@ -1042,7 +1079,7 @@ a_node_paused_past_its_ttl_sells_nothing_from_its_old_lease(void **state)
 	for (int i = 0; i < 80; i++) {
 		snprintf(user, sizeof(user), "after-%d", i);
 		if (tr_client_reserve(c[i % 2], "PAUSE", user, 1, NULL,
-		    &rep) == 0)
+		        &rep) == 0)
 			ok++;
 		tr_reply_free(rep);
 		rep = NULL;
@@ -1073,7 +1110,8 @@ a_second_process_with_the_same_node_id_waits_for_the_first(void **state)
 	epoch = th_redis_int(&redis, "HGET tr:{TWIN}:epoch n1");
 	/* Same node id, other ports. */
 	assert_int_equal(th_stockd_start(&second, "n1", &redis,
-	    (const char *[]){FAST_NODE, NULL}), 0);
+	                     (const char *[]){FAST_NODE, NULL}),
+	    0);
 	tr_sleep_ms(1500);
 	/* It does not knock the first off, and does not sell. */
 	assert_int_equal(th_redis_int(&redis, "HGET tr:{TWIN}:epoch n1"),
@@ -1119,11 +1157,12 @@ sync_repairs_the_lease_both_ways(void **state)
 	int sold = 0;
 	(void)state;
 
-	start_nodes(&node, 1, (const char *[]){FAST_NODE, "--refill-min",
-	    "20", NULL});
+	start_nodes(&node, 1,
+	    (const char *[]){FAST_NODE, "--refill-min", "20", NULL});
 	create_event(&node, 1, "REPAIR", 100, 1, 60000);
 	assert_int_equal(tr_client_open(node.data_url, 3000, &c), 0);
-	assert_int_equal(tr_client_reserve(c, "REPAIR", "a", 1, NULL, &rep), 0);
+	assert_int_equal(tr_client_reserve(c, "REPAIR", "a", 1, NULL, &rep),
+	    0);
 	tr_reply_free(rep);
 	rep = NULL;
 	lease = th_redis_int(&redis, "HGET tr:{REPAIR}:lease n1");
@@ -1144,7 +1183,8 @@ sync_repairs_the_lease_both_ways(void **state)
 	/* The whole sale still goes through, every hold paid. */
 	deadline = tr_mono_ms() + 10000;
 	for (int i = 0; rint_("GET tr:{%s}:sold", "REPAIR") < 99 &&
-	    tr_mono_ms() < deadline; i++) {
+	     tr_mono_ms() < deadline;
+	     i++) {
 		char rid[TR_RID_MAX + 1];
 		snprintf(user, sizeof(user), "buyer-%d", i);
 		if (tr_client_reserve(c, "REPAIR", user, 1, NULL, &rep) != 0) {
@@ -1176,9 +1216,10 @@ stop_gives_back_what_redis_says_the_node_holds(void **state)
 	(void)state;
 
 	/* No sync while this runs: the node's books stay off. */
-	start_nodes(&node, 1, (const char *[]){"--liveness-ttl", "2s",
-	    "--sync", "60s", "--sweep", "60s", "--lease-idle", "0",
-	    "--refill-min", "20", NULL});
+	start_nodes(&node, 1,
+	    (const char *[]){"--liveness-ttl", "2s", "--sync", "60s",
+	        "--sweep", "60s", "--lease-idle", "0", "--refill-min", "20",
+	        NULL});
 	create_event(&node, 1, "STOP", 100, 1, 60000);
 	assert_int_equal(tr_client_open(node.data_url, 3000, &c), 0);
 	assert_int_equal(tr_client_reserve(c, "STOP", "a", 1, NULL, &rep), 0);
@@ -1228,7 +1269,8 @@ opens_at_is_decided_by_the_coordinators_clock(void **state)
 	tr_call_register(&k, "LATER", "x1");
 	tr_coord_run(coord, &kp, 1);
 	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit, &hold,
-	    &opens), 0);
+	                     &opens),
+	    0);
 	tr_call_done(&k);
 	tr_call_grant(&k, "LATER", "x1", fig.epoch, 5);
 	tr_coord_run(coord, &kp, 1);
@@ -1236,14 +1278,16 @@ opens_at_is_decided_by_the_coordinators_clock(void **state)
 	tr_call_done(&k);
 	for (int phase = 0; phase < 2; phase++) {
 		tr_call_hold(&k, "LATER", "x1", fig.epoch);
-		assert_int_equal(tr_call_hold_item(&k, phase ?
-		    "x1.0000000000000002.LATER" : "x1.0000000000000001.LATER",
-		    "u", 1, ""), 0);
+		assert_int_equal(tr_call_hold_item(&k,
+		                     phase ? "x1.0000000000000002.LATER"
+		                           : "x1.0000000000000001.LATER",
+		                     "u", 1, ""),
+		    0);
 		tr_coord_run(coord, &kp, 1);
 		assert_int_equal(tr_result_hold(&k, &t, &count), 0);
 		assert_int_equal(tr_result_hold_item(&k, 0, &h), 0);
-		assert_int_equal(h.outcome, phase ? TR_HOLDCALL_CREATED :
-		    TR_HOLDCALL_NOT_OPEN);
+		assert_int_equal(h.outcome,
+		    phase ? TR_HOLDCALL_CREATED : TR_HOLDCALL_NOT_OPEN);
 		tr_call_done(&k);
 		tr_sleep_ms(1700);
 	}

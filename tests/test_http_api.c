@@ -16,7 +16,8 @@
 static int
 route(const char *method, const char *path, tr_route *r, tr_http_error *e)
 {
-	return tr_route_parse(method, strlen(method), path, strlen(path), r, e);
+	return tr_route_parse(method, strlen(method), path, strlen(path), r,
+	    e);
 }
 
 static void
@@ -27,17 +28,22 @@ every_documented_route_is_matched(void **state)
 	(void)state;
 
 	assert_int_equal(route("POST", "/v1/events/G1234/reservations", &r,
-	    &e), 0);
+	                     &e),
+	    0);
 	assert_int_equal(r.kind, TR_ROUTE_RESERVE);
 	assert_string_equal(r.event_id, "G1234");
-	assert_int_equal(route("POST",
-	    "/v1/reservations/n3.9f2c41d07be85a10.G1234/confirm", &r, &e), 0);
+	assert_int_equal(
+	    route("POST", "/v1/reservations/n3.9f2c41d07be85a10.G1234/confirm",
+	        &r, &e),
+	    0);
 	assert_int_equal(r.kind, TR_ROUTE_CONFIRM);
 	assert_string_equal(r.node, "n3");
 	assert_string_equal(r.event_id, "G1234");
 	assert_string_equal(r.rid, "n3.9f2c41d07be85a10.G1234");
-	assert_int_equal(route("POST",
-	    "/v1/reservations/n3.9f2c41d07be85a10.G1234/release", &r, &e), 0);
+	assert_int_equal(
+	    route("POST", "/v1/reservations/n3.9f2c41d07be85a10.G1234/release",
+	        &r, &e),
+	    0);
 	assert_int_equal(r.kind, TR_ROUTE_RELEASE);
 	assert_int_equal(route("GET", "/v1/events/G1234", &r, &e), 0);
 	assert_int_equal(r.kind, TR_ROUTE_EVENT);
@@ -45,7 +51,8 @@ every_documented_route_is_matched(void **state)
 	assert_int_equal(r.kind, TR_ROUTE_BUY);
 	assert_string_equal(r.user, "");
 	assert_int_equal(route("GET", "/buy/ticket?x=1&user=bob%40b.c", &r,
-	    &e), 0);
+	                     &e),
+	    0);
 	assert_string_equal(r.user, "bob@b.c");
 	assert_int_equal(route("GET", "/healthz", &r, &e), 0);
 	assert_int_equal(route("GET", "/metrics", &r, &e), 0);
@@ -58,28 +65,36 @@ every_documented_route_is_matched(void **state)
 	assert_int_equal(r.kind, TR_ROUTE_WL_JOIN);
 	assert_string_equal(r.event_id, "G1234");
 	assert_int_equal(route("GET", "/v1/events/G1234/waitlist/bob%40b.c",
-	    &r, &e), 0);
+	                     &r, &e),
+	    0);
 	assert_int_equal(r.kind, TR_ROUTE_WL_GET);
 	assert_string_equal(r.user, "bob@b.c");
 	assert_int_equal(r.wait_ms, 0);
-	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=20s",
-	    &r, &e), 0);
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=20s", &r,
+	                     &e),
+	    0);
 	assert_int_equal(r.wait_ms, 20000);
 	assert_int_equal(r.wait_state, 0);
 	/* The state the client knows, either way round. */
-	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?wait=20s&state=waiting", &r, &e), 0);
+	assert_int_equal(
+	    route("GET", "/v1/events/E/waitlist/bob?wait=20s&state=waiting",
+	        &r, &e),
+	    0);
 	assert_int_equal(r.wait_ms, 20000);
 	assert_int_equal(r.wait_state, 1);
 	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?state=offered&wait=2s", &r, &e), 0);
+	                     "/v1/events/E/waitlist/bob?state=offered&wait=2s",
+	                     &r, &e),
+	    0);
 	assert_int_equal(r.wait_state, 2);
 	assert_int_equal(r.wait_ms, 2000);
 	assert_int_equal(route("DELETE", "/v1/events/E/waitlist/bob", &r, &e),
 	    0);
 	assert_int_equal(r.kind, TR_ROUTE_WL_LEAVE);
 	assert_int_equal(route("POST",
-	    "/v1/orders/_wl.9f2c41d07be85a10.G1234/refund", &r, &e), 0);
+	                     "/v1/orders/_wl.9f2c41d07be85a10.G1234/refund",
+	                     &r, &e),
+	    0);
 	assert_int_equal(r.kind, TR_ROUTE_REFUND);
 	assert_string_equal(r.node, "_wl");
 	assert_string_equal(r.event_id, "G1234");
@@ -101,25 +116,37 @@ waitlist_routes_refuse_what_they_do_not_take(void **state)
 	    -1);
 	assert_int_equal(e.status, 400);
 	/* A wait is at most 30 s, and a duration. */
-	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=31s",
-	    &r, &e), -1);
+	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=31s", &r,
+	                     &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("GET", "/v1/events/E/waitlist/bob?wait=soon",
-	    &r, &e), -1);
+	                     &r, &e),
+	    -1);
 	/* A state is one of the six, spelled as the answers spell it. */
 	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?wait=2s&state=soon", &r, &e), -1);
+	                     "/v1/events/E/waitlist/bob?wait=2s&state=soon",
+	                     &r, &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?wait=2s&state=", &r, &e), -1);
+	                     "/v1/events/E/waitlist/bob?wait=2s&state=", &r,
+	                     &e),
+	    -1);
 	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?wait=2s&state=unknown", &r, &e), -1);
+	                     "/v1/events/E/waitlist/bob?wait=2s&state=unknown",
+	                     &r, &e),
+	    -1);
 	assert_int_equal(route("GET",
-	    "/v1/events/E/waitlist/bob?wait=2s&state=Waiting", &r, &e), -1);
+	                     "/v1/events/E/waitlist/bob?wait=2s&state=Waiting",
+	                     &r, &e),
+	    -1);
 	assert_int_equal(route("POST", "/v1/orders/nope/refund", &r, &e), -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("GET",
-	    "/v1/orders/n1.9f2c41d07be85a10.E/refund", &r, &e), -1);
+	                     "/v1/orders/n1.9f2c41d07be85a10.E/refund", &r,
+	                     &e),
+	    -1);
 	assert_int_equal(e.status, 405);
 }
 
@@ -139,20 +166,27 @@ wrong_paths_methods_and_ids_get_their_errors(void **state)
 	assert_int_equal(route("POST", "/v1/events/E", &r, &e), -1);
 	assert_int_equal(e.status, 405);
 	assert_int_equal(route("POST", "/v1/events/bad%20id/reservations", &r,
-	    &e), -1);
+	                     &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("POST", "/v1/reservations/n1.xyz/confirm", &r,
-	    &e), -1);
+	                     &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 	assert_string_equal(e.code, "invalid");
 	assert_int_equal(route("POST", "/v1/reservations/n1.%zz/confirm", &r,
-	    &e), -1);
+	                     &e),
+	    -1);
 	/* The shape of before holds (no event part): refused. */
 	assert_int_equal(route("POST",
-	    "/v1/reservations/n1.0123456789abcdef/confirm", &r, &e), -1);
+	                     "/v1/reservations/n1.0123456789abcdef/confirm",
+	                     &r, &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 	assert_int_equal(route("POST",
-	    "/v1/reservations/n1.0123456789abcdef.E/refund", &r, &e), -1);
+	                     "/v1/reservations/n1.0123456789abcdef.E/refund",
+	                     &r, &e),
+	    -1);
 	assert_int_equal(e.status, 404);
 	assert_int_equal(route("GET", "/buy/ticket?user=a%20b", &r, &e), -1);
 	assert_int_equal(e.status, 400);
@@ -167,7 +201,7 @@ reserve_bodies_are_checked_field_by_field(void **state)
 	tr_reserve_body b;
 	tr_http_error e;
 	const char *ok = "{\"user\":\"u1\",\"qty\":2,\"request_id\":\"r-1\","
-	    "\"extra\":true}";
+	                 "\"extra\":true}";
 	(void)state;
 
 	assert_int_equal(tr_body_reserve(ok, strlen(ok), &b, &e), 0);
@@ -176,12 +210,13 @@ reserve_bodies_are_checked_field_by_field(void **state)
 	assert_string_equal(b.request_id, "r-1");
 	assert_int_equal(tr_body_reserve("{\"user\":\"u\"}", 12, &b, &e), 0);
 	assert_int_equal(b.qty, 1);
-#define BAD(body_, status_, code_)                                         \
-	do {                                                               \
+#define BAD(body_, status_, code_)                                            \
+	do {                                                                  \
 		assert_int_equal(tr_body_reserve(body_, strlen(body_), &b,    \
-		    &e), -1);                                              \
-		assert_int_equal(e.status, status_);                       \
-		assert_string_equal(e.code, code_);                        \
+		                     &e),                                     \
+		    -1);                                                      \
+		assert_int_equal(e.status, status_);                          \
+		assert_string_equal(e.code, code_);                           \
 	} while (0)
 	BAD("", 400, "invalid_json");
 	BAD("not json", 400, "invalid_json");
@@ -198,7 +233,8 @@ reserve_bodies_are_checked_field_by_field(void **state)
 	{
 		char big[TR_HTTP_BODY_MAX + 10];
 		memset(big, ' ', sizeof(big));
-		assert_int_equal(tr_body_reserve(big, sizeof(big), &b, &e), -1);
+		assert_int_equal(tr_body_reserve(big, sizeof(big), &b, &e),
+		    -1);
 		assert_int_equal(e.status, 413);
 	}
 }
@@ -213,7 +249,9 @@ confirm_bodies_take_user_and_payment_ref(void **state)
 	assert_int_equal(tr_body_confirm(ok, strlen(ok), &b, &e), 0);
 	assert_string_equal(b.payment_ref, "PAY 7");
 	assert_int_equal(tr_body_confirm("{\"user\":\"u1\",\"payment_ref\":"
-	    "\"a\\nb\"}", 35, &b, &e), -1);
+	                                 "\"a\\nb\"}",
+	                     35, &b, &e),
+	    -1);
 	assert_int_equal(e.status, 400);
 }
 
@@ -263,14 +301,15 @@ answers_are_valid_json_with_escaped_strings(void **state)
 	/* A second payment names the order and how it was paid. */
 	tr_http_error_from(&e, TR_ECONFLICT, "already paid");
 	assert_int_equal(e.status, 409);
-	assert_true(tr_json_error(buf, sizeof(buf), &e, "n1.0123456789abcdef.E",
-	    "PAY-\"1\"") > 0);
+	assert_true(tr_json_error(buf, sizeof(buf), &e,
+	                "n1.0123456789abcdef.E", "PAY-\"1\"") > 0);
 	j = cJSON_Parse(buf);
 	assert_non_null(j);
 	assert_string_equal(cJSON_GetObjectItem(j, "error")->valuestring,
 	    "conflict");
-	assert_string_equal(cJSON_GetObjectItem(j,
-	    "reservation_id")->valuestring, "n1.0123456789abcdef.E");
+	assert_string_equal(cJSON_GetObjectItem(j, "reservation_id")
+	                        ->valuestring,
+	    "n1.0123456789abcdef.E");
 	assert_string_equal(cJSON_GetObjectItem(j, "payment_ref")->valuestring,
 	    "PAY-\"1\"");
 	cJSON_Delete(j);
@@ -406,7 +445,8 @@ dashboard_page_is_self_contained_and_names_its_event(void **state)
 	assert_int_equal(tr_dashboard_render(page, sizeof(page), "a:b.c-d_e"),
 	    tr_dashboard_size("a:b.c-d_e"));
 	assert_int_equal(tr_dashboard_render(page, sizeof(page),
-	    "\"><script>"), 0);
+	                     "\"><script>"),
+	    0);
 	assert_int_equal(tr_dashboard_render(page, sizeof(page), ""), 0);
 	/* A buffer one byte short is left alone. */
 	memset(page, 'x', 16);
@@ -429,7 +469,7 @@ main(void)
 	    cmocka_unit_test(event_figures_add_up_over_nodes),
 	    cmocka_unit_test(dashboard_route_takes_an_optional_valid_event),
 	    cmocka_unit_test(
-		dashboard_page_is_self_contained_and_names_its_event),
+	        dashboard_page_is_self_contained_and_names_its_event),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -63,7 +63,8 @@ content_length_answer_completes_at_its_last_byte_however_split(void **state)
 	/* Every piece size, including one byte at a time, which splits the
 	 * head inside names, values and each CR LF. */
 	for (size_t step = 1; step <= len; step++) {
-		assert_int_equal(feed(answer_201, len, step, buf, &r, &done_at),
+		assert_int_equal(feed(answer_201, len, step, buf, &r,
+		                     &done_at),
 		    TL_HTTP_DONE);
 		assert_int_equal(done_at, len);
 		assert_int_equal(r.status, 201);
@@ -87,7 +88,7 @@ split_between_cr_and_lf_of_the_blank_line_waits(void **state)
 	memcpy(buf, a, strlen(a));
 	assert_int_equal(tl_http_parse(&r, buf, cut, false), 0);
 	assert_int_equal(tl_http_parse(&r, buf, cut + 1, false), 0); /* head
-	                                                               * only */
+	                                                              * only */
 	assert_int_equal(tl_http_parse(&r, buf, cut + 2, false), 0);
 	assert_int_equal(tl_http_parse(&r, buf, strlen(a), false),
 	    TL_HTTP_DONE);
@@ -131,22 +132,31 @@ keep_alive_follows_version_and_connection_header(void **state)
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n"
-	    "\r\n", &r, false), TL_HTTP_DONE);
+	                           "\r\n",
+	                     &r, false),
+	    TL_HTTP_DONE);
 	assert_true(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.1 409 Conflict\r\nConnection: "
-	    "Close\r\nContent-Length: 0\r\n\r\n", &r, false), TL_HTTP_DONE);
+	                           "Close\r\nContent-Length: 0\r\n\r\n",
+	                     &r, false),
+	    TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 	assert_int_equal(r.status, 409);
 	assert_int_equal(parse_all("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n"
-	    "\r\n", &r, false), TL_HTTP_DONE);
+	                           "\r\n",
+	                     &r, false),
+	    TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.0 200 OK\r\nconnection: "
-	    "keep-alive\r\nContent-Length: 0\r\n\r\n", &r, false),
+	                           "keep-alive\r\nContent-Length: 0\r\n\r\n",
+	                     &r, false),
 	    TL_HTTP_DONE);
 	assert_true(r.keep_alive);
 	/* "close" as one token of several still closes. */
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nConnection: foo, "
-	    "close\r\nContent-Length: 0\r\n\r\n", &r, false), TL_HTTP_DONE);
+	                           "close\r\nContent-Length: 0\r\n\r\n",
+	                     &r, false),
+	    TL_HTTP_DONE);
 	assert_false(r.keep_alive);
 }
 
@@ -154,7 +164,7 @@ static void
 answer_without_length_runs_to_the_close(void **state)
 {
 	const char *a = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1"
-	    "\r\n\r\n{\"error\":\"overloaded\"}";
+	                "\r\n\r\n{\"error\":\"overloaded\"}";
 	tl_http_resp r;
 	(void)state;
 
@@ -171,18 +181,22 @@ no_body_for_204_and_304_even_with_a_length(void **state)
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 204 No Content\r\n\r\n", &r,
-	    false), TL_HTTP_DONE);
+	                     false),
+	    TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 0);
 	assert_true(r.keep_alive);
 	assert_int_equal(parse_all("HTTP/1.1 304 Not Modified\r\n"
-	    "Content-Length: 99\r\n\r\n", &r, false), TL_HTTP_DONE);
+	                           "Content-Length: 99\r\n\r\n",
+	                     &r, false),
+	    TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 0);
 }
 
 static void
 chunked_body_is_decoded_in_place_across_splits(void **state)
 {
-	const char *a = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	const char *a =
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
 	    "Content-Length: 999\r\n\r\n"
 	    "5;ext=1\r\nhello\r\n1\r\n,\r\n6\r\n world\r\n0\r\n\r\n"
 	    "HTTP/1.1"; /* the start of the next answer */
@@ -200,8 +214,10 @@ chunked_body_is_decoded_in_place_across_splits(void **state)
 		assert_int_equal(r.total_len, len);
 	}
 	/* Trailers after the last chunk end at their blank line. */
-	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
-	    "chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n", &r, false),
+	assert_int_equal(
+	    parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+	              "chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n",
+	        &r, false),
 	    TL_HTTP_DONE);
 	assert_int_equal(r.body_len, 2);
 }
@@ -210,23 +226,23 @@ static void
 garbage_is_refused_without_waiting_for_more(void **state)
 {
 	static const char *bad[] = {
-		"SSH-2.0-OpenSSH\r\n",
-		"xyz",
-		"HTTP/2 200\r\n\r\n",
-		"HTTP/1.1 2x0 OK\r\n\r\n",
-		"HTTP/1.1 200OK\r\n\r\n",
-		"HTTP/1.1 099 Low\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
-		    "\r\nab",
-		"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n"
-		    "\r\n",
-		"HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-		"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-		    "2\r\nokX\r\n",
+	    "SSH-2.0-OpenSSH\r\n",
+	    "xyz",
+	    "HTTP/2 200\r\n\r\n",
+	    "HTTP/1.1 2x0 OK\r\n\r\n",
+	    "HTTP/1.1 200OK\r\n\r\n",
+	    "HTTP/1.1 099 Low\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nno colon here\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 12a\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n"
+	    "\r\nab",
+	    "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n"
+	    "\r\n",
+	    "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "2\r\nokX\r\n",
 	};
 	tl_http_resp r;
 	(void)state;
@@ -244,7 +260,9 @@ answer_cut_short_by_the_close_is_an_error(void **state)
 	(void)state;
 
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n"
-	    "\r\nabc", &r, true), TR_EPROTO);
+	                           "\r\nabc",
+	                     &r, true),
+	    TR_EPROTO);
 	assert_int_equal(parse_all("HTTP/1.1 200 OK\r\nContent-Le", &r, true),
 	    TR_EPROTO);
 	assert_int_equal(parse_all("", &r, true), TR_EPROTO);
@@ -254,7 +272,8 @@ answer_cut_short_by_the_close_is_an_error(void **state)
 static void
 json_scanner_reads_only_top_level_members(void **state)
 {
-	const char *b = "{\"message\":\"has \\\"node\\\":\\\"evil\\\" in it\","
+	const char *b =
+	    "{\"message\":\"has \\\"node\\\":\\\"evil\\\" in it\","
 	    "\"nested\":{\"node\":\"inner\",\"a\":[1,{\"node\":2}]},"
 	    "\"list\":[\"node\",\"x\"], \"node\" : \"n3\", \"total\":10000,"
 	    "\"neg\":-5,\"frac\":1.5,\"big\":99999999999999999999,"
@@ -299,14 +318,17 @@ json_scanner_refuses_what_is_not_an_object(void **state)
 	    TR_EPROTO);
 	assert_int_equal(tl_json_scan_i64("{\"a\":", 5, "a", &v), TR_EPROTO);
 	assert_int_equal(tl_json_scan_str("{\"a\":\"open", 10, "a", out,
-	    sizeof(out)), TR_EPROTO);
+	                     sizeof(out)),
+	    TR_EPROTO);
 	assert_int_equal(tl_json_scan_str("{\"b\":1 \"a\":\"x\"}", 15, "a",
-	    out, sizeof(out)), TR_EPROTO);
+	                     out, sizeof(out)),
+	    TR_EPROTO);
 	assert_int_equal(tl_json_scan_str("{}", 2, "a", out, sizeof(out)),
 	    TR_ENOT_FOUND);
 	/* A body cut inside a nested value never reads past its end. */
 	assert_int_equal(tl_json_scan_str("{\"x\":{\"y\":[", 11, "a", out,
-	    sizeof(out)), TR_EPROTO);
+	                     sizeof(out)),
+	    TR_EPROTO);
 }
 
 /* ---- A scripted server on loopback ------------------------------------ */
@@ -362,7 +384,8 @@ server_main(void *arg)
 		send_all(fd, "ngth: 2\r\n\r\nhi");
 	}
 	if (read_request(fd) == 0)
-		send_all(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\n"
+		send_all(fd,
+		    "HTTP/1.1 200 OK\r\nConnection: close\r\n"
 		    "Content-Length: 3\r\n\r\nbye");
 	usleep(20000);
 	close(fd);
@@ -411,8 +434,7 @@ send_get(tl_httpc *c, const struct sockaddr_in *sa)
 	char *buf = tl_httpc_wbuf(c, &cap);
 	int rv;
 
-	if (c->state == TL_HTTPC_CLOSED &&
-	    (rv = tl_httpc_connect(c, sa)) != 0)
+	if (c->state == TL_HTTPC_CLOSED && (rv = tl_httpc_connect(c, sa)) != 0)
 		return rv;
 	memcpy(buf, req, sizeof(req) - 1);
 	return tl_httpc_send(c, sizeof(req) - 1);
@@ -519,22 +541,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    content_length_answer_completes_at_its_last_byte_however_split),
-		cmocka_unit_test(split_between_cr_and_lf_of_the_blank_line_waits),
-		cmocka_unit_test(bytes_after_an_answer_belong_to_the_next),
-		cmocka_unit_test(
-		    keep_alive_follows_version_and_connection_header),
-		cmocka_unit_test(answer_without_length_runs_to_the_close),
-		cmocka_unit_test(no_body_for_204_and_304_even_with_a_length),
-		cmocka_unit_test(chunked_body_is_decoded_in_place_across_splits),
-		cmocka_unit_test(garbage_is_refused_without_waiting_for_more),
-		cmocka_unit_test(answer_cut_short_by_the_close_is_an_error),
-		cmocka_unit_test(json_scanner_reads_only_top_level_members),
-		cmocka_unit_test(json_scanner_refuses_what_is_not_an_object),
-		cmocka_unit_test(
-		    connection_keeps_alive_reconnects_and_reports_failures),
-		cmocka_unit_test(send_on_a_busy_connection_is_refused_untouched),
+	    cmocka_unit_test(
+	        content_length_answer_completes_at_its_last_byte_however_split),
+	    cmocka_unit_test(split_between_cr_and_lf_of_the_blank_line_waits),
+	    cmocka_unit_test(bytes_after_an_answer_belong_to_the_next),
+	    cmocka_unit_test(keep_alive_follows_version_and_connection_header),
+	    cmocka_unit_test(answer_without_length_runs_to_the_close),
+	    cmocka_unit_test(no_body_for_204_and_304_even_with_a_length),
+	    cmocka_unit_test(chunked_body_is_decoded_in_place_across_splits),
+	    cmocka_unit_test(garbage_is_refused_without_waiting_for_more),
+	    cmocka_unit_test(answer_cut_short_by_the_close_is_an_error),
+	    cmocka_unit_test(json_scanner_reads_only_top_level_members),
+	    cmocka_unit_test(json_scanner_refuses_what_is_not_an_object),
+	    cmocka_unit_test(
+	        connection_keeps_alive_reconnects_and_reports_failures),
+	    cmocka_unit_test(send_on_a_busy_connection_is_refused_untouched),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

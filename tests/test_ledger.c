@@ -55,12 +55,14 @@ hold_made(tr_ledger *l, tr_event *ev, const char *user, const char *req,
 	char rid[TR_RID_MAX + 1];
 	tr_hold *h = NULL;
 	assert_int_equal(tr_ledger_reserve(l, ev, user, 1, req, T0_MONO + t,
-	    T0_WALL + t, &h), TR_EPENDING);
+	                     T0_WALL + t, &h),
+	    TR_EPENDING);
 	assert_int_equal(tr_ledger_new_rid(l, ev, rid), 0);
 	tr_ledger_admit_end(ev, 1, false);
 	assert_int_equal(tr_ledger_hold_add(l, ev, rid, user, 1, req,
-	    T0_WALL + t + (int64_t)ev->conf.hold_ms,
-	    T0_MONO + t + (int64_t)ev->conf.hold_ms, &h), 0);
+	                     T0_WALL + t + (int64_t)ev->conf.hold_ms,
+	                     T0_MONO + t + (int64_t)ev->conf.hold_ms, &h),
+	    0);
 	assert_non_null(h);
 	return h;
 }
@@ -80,7 +82,8 @@ sells_exactly_total_then_sold_out(void **state)
 	}
 	assert_int_equal(tr_event_available(ev), 0);
 	assert_int_equal(tr_ledger_reserve(l, ev, "late", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_EEMPTY);
+	                     T0_WALL, &h),
+	    TR_EEMPTY);
 	assert_int_equal(ev->held, 100);
 	assert_int_equal(tr_ledger_active_holds(l), 100);
 	assert_ledger_ok(l);
@@ -99,8 +102,9 @@ rejected_reserve_stores_nothing(void **state)
 	hold_made(l, ev, "first", "", 0);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(user, sizeof(user), "turned-away-%d", i);
-		assert_int_equal(tr_ledger_reserve(l, ev, user, 1, "",
-		    T0_MONO, T0_WALL, &h), TR_EEMPTY);
+		assert_int_equal(tr_ledger_reserve(l, ev, user, 1, "", T0_MONO,
+		                     T0_WALL, &h),
+		    TR_EEMPTY);
 	}
 	/* Only the one buyer with a hold is remembered. */
 	assert_int_equal(tr_map_count(ev->buyers), 1);
@@ -117,20 +121,23 @@ admitted_tickets_leave_the_lease_until_the_coordinator_answers(void **state)
 	tr_hold *h = NULL;
 	(void)state;
 
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 2, "", T0_MONO,
-	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 2, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EPENDING);
 	assert_int_equal(ev->lease, 1);
 	assert_int_equal(ev->admitting, 2);
 	/* Nobody else can take them meanwhile. */
-	assert_int_equal(tr_ledger_reserve(l, ev, "v", 2, "", T0_MONO,
-	    T0_WALL, &h), TR_EEMPTY);
+	assert_int_equal(tr_ledger_reserve(l, ev, "v", 2, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EEMPTY);
 	/* Refused by the coordinator: back to the lease. */
 	tr_ledger_admit_end(ev, 2, true);
 	assert_int_equal(ev->lease, 3);
 	assert_int_equal(ev->admitting, 0);
 	/* Outcome unknown (timeout): not credited, the sync repairs it. */
-	assert_int_equal(tr_ledger_reserve(l, ev, "v", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "v", 1, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EPENDING);
 	tr_ledger_admit_end(ev, 1, false);
 	assert_int_equal(ev->lease, 2);
 	assert_int_equal(ev->reserved_count, 2);
@@ -148,17 +155,20 @@ retried_reserve_with_same_request_id_is_answered_from_the_cache(void **state)
 
 	a = hold_made(l, ev, "u", "req-1", 0);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-1", T0_MONO,
-	    T0_WALL, &b), 0);
+	                     T0_WALL, &b),
+	    0);
 	assert_ptr_equal(a, b);
 	assert_int_equal(ev->held, 1);
 	assert_int_equal(ev->admitting, 0);
 	/* A different request id is a second ticket, within the limit. */
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-2", T0_MONO,
-	    T0_WALL, &b), TR_EPENDING);
+	                     T0_WALL, &b),
+	    TR_EPENDING);
 	/* Paid: the same request id still answers with it. */
 	tr_ledger_hold_confirmed(l, a, "P", T0_WALL);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "req-1", T0_MONO,
-	    T0_WALL, &b), 0);
+	                     T0_WALL, &b),
+	    0);
 	assert_ptr_equal(a, b);
 	assert_int_equal(b->state, TR_HOLD_CONFIRMED);
 	tr_ledger_admit_end(ev, 1, true);
@@ -176,19 +186,22 @@ per_user_limit_answers_duplicate_then_limit(void **state)
 
 	h = hold_made(l, ev, "u", "", 0);
 	/* Holding unpaid: the existing hold comes back, no stock taken. */
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
-	    T0_WALL, &again), TR_EDUPLICATE);
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO, T0_WALL,
+	                     &again),
+	    TR_EDUPLICATE);
 	assert_ptr_equal(again, h);
 	assert_int_equal(ev->lease, 9);
 	/* Paid: no more. */
 	tr_ledger_hold_confirmed(l, h, "pay-1", T0_WALL + 1);
 	assert_int_equal(h->state, TR_HOLD_CONFIRMED);
 	assert_int_equal(ev->sold_here, 1);
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
-	    T0_WALL, &again), TR_ELIMIT);
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO, T0_WALL,
+	                     &again),
+	    TR_ELIMIT);
 	/* Asking for more than the limit at once is refused too. */
-	assert_int_equal(tr_ledger_reserve(l, ev, "v", 2, "", T0_MONO,
-	    T0_WALL, &again), TR_ELIMIT);
+	assert_int_equal(tr_ledger_reserve(l, ev, "v", 2, "", T0_MONO, T0_WALL,
+	                     &again),
+	    TR_ELIMIT);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
 }
@@ -218,16 +231,19 @@ due_holds_leave_the_heap_in_deadline_order_until_settled(void **state)
 	assert_int_equal(tr_ledger_next_deadline(l), T0_MONO + 1000);
 	ndue = 0;
 	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 999, 100,
-	    collect_due, NULL), 0);
+	                     collect_due, NULL),
+	    0);
 	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1300, 100,
-	    collect_due, NULL), 2);
+	                     collect_due, NULL),
+	    2);
 	assert_int_equal(ndue, 2);
 	assert_ptr_equal(due[0], a);
 	assert_ptr_equal(due[1], b);
 	assert_true(a->expiring && b->expiring && !c->expiring);
 	/* Being ended: not due again until settled. */
 	assert_int_equal(tr_ledger_expire_due(l, T0_MONO + 1300, 100,
-	    collect_due, NULL), 0);
+	                     collect_due, NULL),
+	    0);
 	assert_ledger_ok(l);
 	/* The coordinator ended a; its clock says b is not due yet. */
 	tr_ledger_hold_ended(l, a, TR_HOLD_EXPIRED);
@@ -267,13 +283,14 @@ final_states_are_kept_and_a_stale_answer_changes_nothing(void **state)
 	/* Another user is told so; an unknown id is not found. */
 	assert_int_equal(tr_ledger_find(l, paid->rid, "thief", &out),
 	    TR_ENOT_OWNER);
-	assert_int_equal(tr_ledger_find(l, "n1.0000000000000000.E", "u",
-	    &out), TR_ENOT_FOUND);
+	assert_int_equal(tr_ledger_find(l, "n1.0000000000000000.E", "u", &out),
+	    TR_ENOT_FOUND);
 	assert_int_equal(tr_ledger_find(l, paid->rid, "u", &out), 0);
 	assert_ptr_equal(out, paid);
 	/* A released hold frees its request id for a new intent. */
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "b", T0_MONO,
-	    T0_WALL, &out), TR_EPENDING);
+	                     T0_WALL, &out),
+	    TR_EPENDING);
 	tr_ledger_admit_end(ev, 1, true);
 	assert_ledger_ok(l);
 	tr_ledger_free(l);
@@ -289,8 +306,9 @@ fence_empties_the_lease_and_keeps_the_holds(void **state)
 
 	a = hold_made(l, ev, "a", "", 0);
 	b = hold_made(l, ev, "b", "", 0);
-	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO,
-	    T0_WALL, &out), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO, T0_WALL,
+	                     &out),
+	    TR_EPENDING);
 	tr_ledger_event_fence(ev, 7);
 	assert_int_equal(ev->epoch, 7);
 	assert_int_equal(ev->lease, 0);
@@ -318,12 +336,15 @@ lease_adopts_the_coordinators_figure_both_ways(void **state)
 	/* 10 in the lease: 3 admitted, 2 being given back, 5 free. */
 	assert_int_equal(tr_ledger_give_back_begin(ev, 90), 0);
 	tr_ledger_give_back_end(ev, 90, false);
-	assert_int_equal(tr_ledger_reserve(l, ev, "a", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_EPENDING);
-	assert_int_equal(tr_ledger_reserve(l, ev, "b", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_EPENDING);
-	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "a", 1, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "b", 1, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EPENDING);
+	assert_int_equal(tr_ledger_reserve(l, ev, "c", 1, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_EPENDING);
 	assert_int_equal(tr_ledger_give_back_begin(ev, 2), 0);
 	assert_int_equal(ev->lease, 5);
 	/* The coordinator has as much as we think: no change. */
@@ -369,8 +390,11 @@ static void
 not_open_before_opens_at_and_draining_refuses(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event_conf c = {.id = "later", .total = 5, .limit_per_user = 1,
-	    .hold_ms = 1000, .opens_at_ms = T0_WALL + 60000};
+	tr_event_conf c = {.id = "later",
+	    .total = 5,
+	    .limit_per_user = 1,
+	    .hold_ms = 1000,
+	    .opens_at_ms = T0_WALL + 60000};
 	tr_event *ev, *same;
 	tr_hold *h;
 	(void)state;
@@ -381,14 +405,17 @@ not_open_before_opens_at_and_draining_refuses(void **state)
 	c.total = 6;
 	assert_int_equal(tr_ledger_event_add(l, &c, &same), TR_EDUPLICATE);
 	tr_ledger_lease_grant(ev, 5);
+	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO, T0_WALL,
+	                     &h),
+	    TR_ENOT_OPEN);
 	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
-	    T0_WALL, &h), TR_ENOT_OPEN);
-	assert_int_equal(tr_ledger_reserve(l, ev, "u", 1, "", T0_MONO,
-	    T0_WALL + 60000, &h), TR_EPENDING);
+	                     T0_WALL + 60000, &h),
+	    TR_EPENDING);
 	tr_ledger_admit_end(ev, 1, true);
 	ev->draining = true;
 	assert_int_equal(tr_ledger_reserve(l, ev, "v", 1, "", T0_MONO,
-	    T0_WALL + 60000, &h), TR_EUNAVAILABLE);
+	                     T0_WALL + 60000, &h),
+	    TR_EUNAVAILABLE);
 	assert_int_equal(ev->lease, 5);
 	tr_ledger_free(l);
 }
@@ -433,9 +460,11 @@ reservation_ids_name_this_node_and_the_event(void **state)
 	assert_string_equal(event, "G1234:2027-02-01");
 	/* Caching the same id twice is refused, the first stays. */
 	assert_int_equal(tr_ledger_hold_add(l, ev, rid, "u", 1, "", T0_WALL,
-	    T0_MONO, &h), 0);
+	                     T0_MONO, &h),
+	    0);
 	assert_int_equal(tr_ledger_hold_add(l, ev, rid, "v", 1, "", T0_WALL,
-	    T0_MONO, &h), TR_EDUPLICATE);
+	                     T0_MONO, &h),
+	    TR_EDUPLICATE);
 	assert_string_equal(h->user_id, "u");
 	assert_int_equal(ev->held, 1);
 	tr_ledger_free(l);
@@ -445,7 +474,9 @@ static void
 bad_event_conf_is_refused(void **state)
 {
 	tr_ledger *l = tr_ledger_new("n1", NULL);
-	tr_event_conf c = {.id = "bad id!", .total = 5, .limit_per_user = 1,
+	tr_event_conf c = {.id = "bad id!",
+	    .total = 5,
+	    .limit_per_user = 1,
 	    .hold_ms = 1000};
 	tr_event *ev;
 	(void)state;
@@ -483,7 +514,7 @@ struct model_hold {
 	int req;          /* -1: no request id */
 	int64_t deadline; /* the coordinator's, on the node's clock */
 	enum tr_hold_state state;
-	bool expiring;    /* handed to the coordinator, not answered yet */
+	bool expiring; /* handed to the coordinator, not answered yet */
 };
 
 struct model {
@@ -565,8 +596,8 @@ model_find(struct model *md, const char *rid)
 /* A HELD hold ends (RELEASED or EXPIRED): the ticket goes back to this
  * node's lease in the model, and the test tells the ledger so. */
 static void
-model_end(struct model *md, tr_ledger *l, tr_event *ev,
-    struct model_hold *mh, enum tr_hold_state state)
+model_end(struct model *md, tr_ledger *l, tr_event *ev, struct model_hold *mh,
+    enum tr_hold_state state)
 {
 	char name[16];
 	tr_hold *h = NULL;
@@ -602,14 +633,12 @@ assert_hold_agrees(tr_ledger *l, const struct model_hold *mh)
 	if (mh->state == TR_HOLD_HELD)
 		assert_int_equal(h->expiring, mh->expiring);
 	user_name(name, sizeof(name), (mh->user + 1) % MODEL_USERS);
-	assert_int_equal(tr_ledger_find(l, mh->rid, name, &h),
-	    TR_ENOT_OWNER);
+	assert_int_equal(tr_ledger_find(l, mh->rid, name, &h), TR_ENOT_OWNER);
 }
 
 /* Every figure of the ledger against the model's. */
 static void
-assert_ledger_agrees(tr_ledger *l, const tr_event *ev,
-    const struct model *md)
+assert_ledger_agrees(tr_ledger *l, const tr_event *ev, const struct model *md)
 {
 	int64_t next = INT64_MAX;
 	size_t held = 0;
@@ -682,7 +711,8 @@ model_tick(struct model *md, tr_ledger *l, tr_event *ev, int64_t t,
 		}
 	seen.n = 0;
 	assert_int_equal(tr_ledger_expire_due(l, t, SIZE_MAX, due_record,
-	    &seen), want);
+	                     &seen),
+	    want);
 	assert_int_equal(seen.n, want);
 	for (size_t i = 0; i < seen.n; i++) {
 		if ((mh = model_find(md, seen.rid[i])) == NULL)
@@ -713,7 +743,8 @@ model_tick(struct model *md, tr_ledger *l, tr_event *ev, int64_t t,
 			mh->deadline = t + 1 + (int64_t)(lcg(seed) % 50);
 			mh->expiring = false;
 			assert_int_equal(tr_ledger_hold_reschedule(l, h,
-			    mh->deadline), 0);
+			                     mh->deadline),
+			    0);
 			md->rescheduled++;
 		} else {
 			/* The answer was lost: still expiring. */
@@ -729,8 +760,8 @@ random_operations_agree_with_model(void **state)
 	 * to the end (tombstones_are_bounded tests the bound). */
 	tr_ledger_limits lim = {.tombstones_max = 1 << 20};
 	tr_ledger *l = tr_ledger_new("n1", &lim);
-	tr_event *ev = add_event(l, "E", MODEL_TOTAL, MODEL_LIMIT,
-	    MODEL_HOLD_MS);
+	tr_event *ev =
+	    add_event(l, "E", MODEL_TOTAL, MODEL_LIMIT, MODEL_HOLD_MS);
 	struct model *md = calloc(1, sizeof(*md));
 	uint64_t seed = 42, retries = 0, duplicates = 0, limits = 0;
 	uint64_t paid_and_held = 0;
@@ -756,8 +787,9 @@ random_operations_agree_with_model(void **state)
 			/* Reserve, half of them with a request id the user
 			 * may have used before; the coordinator records or
 			 * refuses what the lease admits. */
-			int rq = lcg(&seed) % 2 ? (int)(lcg(&seed) %
-			    MODEL_REQS) : -1;
+			int rq = lcg(&seed) % 2
+			    ? (int)(lcg(&seed) % MODEL_REQS)
+			    : -1;
 			req_name(req, sizeof(req), rq);
 			rv = tr_ledger_reserve(l, ev, name, 1, req, t,
 			    T0_WALL + now, &h);
@@ -767,8 +799,8 @@ random_operations_agree_with_model(void **state)
 				assert_string_equal(h->rid, mh->rid);
 				retries++;
 			} else if (md->nlive[u] >= MODEL_LIMIT) {
-				assert_int_equal(rv, nheld > 0 ?
-				    TR_EDUPLICATE : TR_ELIMIT);
+				assert_int_equal(rv,
+				    nheld > 0 ? TR_EDUPLICATE : TR_ELIMIT);
 				if (nheld > 0) {
 					/* It names one of the user's
 					 * unpaid holds. */
@@ -798,7 +830,8 @@ random_operations_agree_with_model(void **state)
 				}
 				mh = &md->holds[md->nholds];
 				assert_int_equal(tr_ledger_new_rid(l, ev,
-				    mh->rid), 0);
+				                     mh->rid),
+				    0);
 				tr_ledger_admit_end(ev, 1, false);
 				mh->user = u;
 				mh->req = rq;
@@ -806,8 +839,11 @@ random_operations_agree_with_model(void **state)
 				mh->state = TR_HOLD_HELD;
 				mh->expiring = false;
 				assert_int_equal(tr_ledger_hold_add(l, ev,
-				    mh->rid, name, 1, req, T0_WALL + now +
-				    MODEL_HOLD_MS, mh->deadline, &h), 0);
+				                     mh->rid, name, 1, req,
+				                     T0_WALL + now +
+				                         MODEL_HOLD_MS,
+				                     mh->deadline, &h),
+				    0);
 				md->live[u][md->nlive[u]++] = md->nholds++;
 				md->free--;
 				md->held++;
@@ -819,7 +855,8 @@ random_operations_agree_with_model(void **state)
 			mh = &md->holds[md->live[u][k]];
 			if (mh->state == TR_HOLD_HELD && mh->deadline > t) {
 				assert_int_equal(tr_ledger_find(l, mh->rid,
-				    name, &h), 0);
+				                     name, &h),
+				    0);
 				tr_ledger_hold_confirmed(l, h, "", T0_WALL);
 				mh->state = TR_HOLD_CONFIRMED;
 				mh->expiring = false;
@@ -832,8 +869,9 @@ random_operations_agree_with_model(void **state)
 			int k = (int)(lcg(&seed) % (uint64_t)md->nlive[u]);
 			mh = &md->holds[md->live[u][k]];
 			if (mh->state == TR_HOLD_HELD)
-				model_end(md, l, ev, mh, mh->deadline > t ?
-				    TR_HOLD_RELEASED : TR_HOLD_EXPIRED);
+				model_end(md, l, ev, mh,
+				    mh->deadline > t ? TR_HOLD_RELEASED
+				                     : TR_HOLD_EXPIRED);
 		} else if (op == 8 && md->free > 0) {
 			/* Give some back; the coordinator takes them. */
 			uint64_t n = 1 + lcg(&seed) % md->free;
@@ -849,7 +887,7 @@ random_operations_agree_with_model(void **state)
 		} else if (op > 8) {
 			model_tick(md, l, ev, t, &seed);
 		}
-check:
+	check:
 		assert_ledger_agrees(l, ev, md);
 		if (md->nholds > 0)
 			assert_hold_agrees(l,
@@ -871,11 +909,12 @@ check:
 			model_reset(md);
 		}
 	}
-	print_message("%d events sold out; answered %" PRIu64 " retries, %"
-	    PRIu64 " duplicates (%" PRIu64 " to users who paid one), %"
-	    PRIu64 " limits; %" PRIu64 " holds not due yet, %" PRIu64
-	    " answers lost\n", events, retries, duplicates, paid_and_held,
-	    limits, md->rescheduled, md->lost);
+	print_message("%d events sold out; answered %" PRIu64
+	              " retries, %" PRIu64 " duplicates (%" PRIu64
+	              " to users who paid one), %" PRIu64 " limits; %" PRIu64
+	              " holds not due yet, %" PRIu64 " answers lost\n",
+	    events, retries, duplicates, paid_and_held, limits,
+	    md->rescheduled, md->lost);
 	/* Every path was taken, many times. */
 	assert_true(events > 10);
 	assert_true(retries > 100 && duplicates > 100 && limits > 100);
@@ -894,14 +933,14 @@ main(void)
 	    cmocka_unit_test(sells_exactly_total_then_sold_out),
 	    cmocka_unit_test(rejected_reserve_stores_nothing),
 	    cmocka_unit_test(
-		admitted_tickets_leave_the_lease_until_the_coordinator_answers),
+	        admitted_tickets_leave_the_lease_until_the_coordinator_answers),
 	    cmocka_unit_test(
-		retried_reserve_with_same_request_id_is_answered_from_the_cache),
+	        retried_reserve_with_same_request_id_is_answered_from_the_cache),
 	    cmocka_unit_test(per_user_limit_answers_duplicate_then_limit),
 	    cmocka_unit_test(
-		due_holds_leave_the_heap_in_deadline_order_until_settled),
+	        due_holds_leave_the_heap_in_deadline_order_until_settled),
 	    cmocka_unit_test(
-		final_states_are_kept_and_a_stale_answer_changes_nothing),
+	        final_states_are_kept_and_a_stale_answer_changes_nothing),
 	    cmocka_unit_test(fence_empties_the_lease_and_keeps_the_holds),
 	    cmocka_unit_test(lease_adopts_the_coordinators_figure_both_ways),
 	    cmocka_unit_test(only_free_tickets_are_given_back),

@@ -155,8 +155,9 @@ violations_by_definition(const tl_offer *o, size_t n, const tl_entry *e,
 			bad = o[j].seq < o[k].seq;
 		for (size_t i = 0; i < m && !bad; i++)
 			bad = !e[i].offered && e[i].seq < o[k].seq &&
-			    (e[i].state == 'W' || ((e[i].state == 'L' ||
-			    e[i].state == 'S') && e[i].t_ms > o[k].offer_ms));
+			    (e[i].state == 'W' ||
+			        ((e[i].state == 'L' || e[i].state == 'S') &&
+			            e[i].t_ms > o[k].offer_ms));
 		v += bad;
 	}
 	return v;
@@ -253,18 +254,16 @@ unsold_tickets_count_only_when_they_sat_past_the_grace(void **state)
 	/* 0-250: a ticket in the pool for a moment (a sync behind);
 	 * 1000-2250: three tickets sit there for 1.25 s with buyers in
 	 * line; 3000-: tickets in the pool but nobody waits. */
-	tl_line_sample s[] = {
-	    {0, 5, 1}, {250, 5, 1}, {500, 5, 0}, {1000, 4, 3}, {1250, 4, 3},
-	    {1500, 4, 2}, {1750, 4, 3}, {2000, 4, 3}, {2250, 4, 3},
-	    {2500, 4, 0}, {3000, 0, 9}, {5000, 0, 9}};
+	tl_line_sample s[] = {{0, 5, 1}, {250, 5, 1}, {500, 5, 0},
+	    {1000, 4, 3}, {1250, 4, 3}, {1500, 4, 2}, {1750, 4, 3},
+	    {2000, 4, 3}, {2250, 4, 3}, {2500, 4, 0}, {3000, 0, 9},
+	    {5000, 0, 9}};
 	(void)state;
 
 	assert_int_equal(tl_line_unsold_while_waiting(s, 3, 1000), 0);
-	assert_int_equal(tl_line_unsold_while_waiting(s, N_ELEMS(s), 1000),
-	    3);
+	assert_int_equal(tl_line_unsold_while_waiting(s, N_ELEMS(s), 1000), 3);
 	assert_int_equal(tl_line_unsold_while_waiting(s, N_ELEMS(s), 0), 3);
-	assert_int_equal(tl_line_unsold_while_waiting(s, N_ELEMS(s), 5000),
-	    0);
+	assert_int_equal(tl_line_unsold_while_waiting(s, N_ELEMS(s), 5000), 0);
 	assert_int_equal(tl_line_unsold_while_waiting(NULL, 0, 1000), 0);
 }
 
@@ -281,26 +280,25 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    offers_in_join_order_to_everyone_are_no_violation),
-		cmocka_unit_test(
-		    an_offer_past_a_buyer_still_waiting_is_a_violation),
-		cmocka_unit_test(
-		    an_offer_before_one_to_an_earlier_joiner_is_a_violation),
-		cmocka_unit_test(
-		    a_buyer_who_left_before_the_offer_is_passed_over_fairly),
-		cmocka_unit_test(
-		    a_buyer_who_left_after_the_offer_was_passed_over),
-		cmocka_unit_test(
-		    entries_with_an_offer_are_judged_by_the_log_alone),
-		cmocka_unit_test(offer_times_that_step_back_are_clamped),
-		cmocka_unit_test(nothing_to_check_is_no_violation),
-		cmocka_unit_test(the_fast_check_agrees_with_the_definition),
-		cmocka_unit_test(
-		    return_times_are_offer_minus_return_never_negative),
-		cmocka_unit_test(
-		    unsold_tickets_count_only_when_they_sat_past_the_grace),
-		cmocka_unit_test(sample_times_from_a_file_cannot_overflow),
+	    cmocka_unit_test(
+	        offers_in_join_order_to_everyone_are_no_violation),
+	    cmocka_unit_test(
+	        an_offer_past_a_buyer_still_waiting_is_a_violation),
+	    cmocka_unit_test(
+	        an_offer_before_one_to_an_earlier_joiner_is_a_violation),
+	    cmocka_unit_test(
+	        a_buyer_who_left_before_the_offer_is_passed_over_fairly),
+	    cmocka_unit_test(a_buyer_who_left_after_the_offer_was_passed_over),
+	    cmocka_unit_test(
+	        entries_with_an_offer_are_judged_by_the_log_alone),
+	    cmocka_unit_test(offer_times_that_step_back_are_clamped),
+	    cmocka_unit_test(nothing_to_check_is_no_violation),
+	    cmocka_unit_test(the_fast_check_agrees_with_the_definition),
+	    cmocka_unit_test(
+	        return_times_are_offer_minus_return_never_negative),
+	    cmocka_unit_test(
+	        unsold_tickets_count_only_when_they_sat_past_the_grace),
+	    cmocka_unit_test(sample_times_from_a_file_cannot_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,8 +16,8 @@ assert_near(uint64_t got, uint64_t want)
 {
 	uint64_t d = got > want ? got - want : want - got;
 	if (d * 64 > want)
-		fail_msg("got %llu, want %llu (+-1.6%%)", (unsigned long long)got,
-		    (unsigned long long)want);
+		fail_msg("got %llu, want %llu (+-1.6%%)",
+		    (unsigned long long)got, (unsigned long long)want);
 }
 
 static void
@@ -173,14 +173,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(small_values_give_exact_percentiles),
-		cmocka_unit_test(large_values_stay_within_the_bucket_error),
-		cmocka_unit_test(rare_slow_answers_show_in_the_tail_only),
-		cmocka_unit_test(empty_histogram_reports_zero),
-		cmocka_unit_test(merged_threads_equal_one_histogram_of_all_values),
-		cmocka_unit_test(buckets_tile_the_value_range_without_gaps),
-		cmocka_unit_test(
-		    huge_values_keep_an_exact_max_and_a_saturated_sum),
+	    cmocka_unit_test(small_values_give_exact_percentiles),
+	    cmocka_unit_test(large_values_stay_within_the_bucket_error),
+	    cmocka_unit_test(rare_slow_answers_show_in_the_tail_only),
+	    cmocka_unit_test(empty_histogram_reports_zero),
+	    cmocka_unit_test(merged_threads_equal_one_histogram_of_all_values),
+	    cmocka_unit_test(buckets_tile_the_value_range_without_gaps),
+	    cmocka_unit_test(
+	        huge_values_keep_an_exact_max_and_a_saturated_sum),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,8 +51,7 @@ on_page(const char *page, const char *series)
 {
 	size_t n = strlen(series);
 	for (const char *p = page; *p != '\0'; p = strchr(p, '\n') + 1)
-		if (strncmp(p, series, n) == 0 &&
-		    (p[n] == ' ' || p[n] == '{'))
+		if (strncmp(p, series, n) == 0 && (p[n] == ' ' || p[n] == '{'))
 			return true;
 	return false;
 }
@@ -89,9 +88,9 @@ assert_exposition_ok(const char *page)
 			size_t t = strlen(typed[i]);
 			ok = strcmp(name, typed[i]) == 0 ||
 			    (strncmp(name, typed[i], t) == 0 &&
-			    (strcmp(name + t, "_bucket") == 0 ||
-			    strcmp(name + t, "_sum") == 0 ||
-			    strcmp(name + t, "_count") == 0));
+			        (strcmp(name + t, "_bucket") == 0 ||
+			            strcmp(name + t, "_sum") == 0 ||
+			            strcmp(name + t, "_count") == 0));
 		}
 		if (!ok)
 			fail_msg("%s: a sample with no TYPE before it", name);
@@ -127,19 +126,25 @@ requests_of_every_loop_add_up_by_route_and_status(void **state)
 	tr_metrics_request(m[1], TR_ROUTE_METRICS, 200);
 	assert_true(tr_metrics_render(page, sizeof(page), m, 2, &nodes) > 0);
 	assert_exposition_ok(page);
-	assert_true(sample(page, "trgate_requests_total{route=\"reserve\","
-	    "status=\"201\"}") == 4);
-	assert_true(sample(page, "trgate_requests_total{route=\"reserve\","
-	    "status=\"410\"}") == 1);
-	assert_true(sample(page, "trgate_requests_total{route=\"confirm\","
-	    "status=\"409\"}") == 1);
-	assert_true(sample(page, "trgate_requests_total{route=\"other\","
-	    "status=\"other\"}") == 2);
-	assert_true(sample(page, "trgate_requests_total{route=\"metrics\","
-	    "status=\"200\"}") == 1);
+	assert_true(sample(page,
+	                "trgate_requests_total{route=\"reserve\","
+	                "status=\"201\"}") == 4);
+	assert_true(sample(page,
+	                "trgate_requests_total{route=\"reserve\","
+	                "status=\"410\"}") == 1);
+	assert_true(sample(page,
+	                "trgate_requests_total{route=\"confirm\","
+	                "status=\"409\"}") == 1);
+	assert_true(sample(page,
+	                "trgate_requests_total{route=\"other\","
+	                "status=\"other\"}") == 2);
+	assert_true(sample(page,
+	                "trgate_requests_total{route=\"metrics\","
+	                "status=\"200\"}") == 1);
 	/* Nothing counted, nothing written: no series of zeros. */
 	assert_false(on_page(page, "trgate_requests_total{route=\"release\""));
-	assert_false(on_page(page, "trgate_requests_total{route=\"reserve\","
+	assert_false(on_page(page,
+	    "trgate_requests_total{route=\"reserve\","
 	    "status=\"200\"}"));
 	/* The other families are there, at zero. */
 	assert_true(sample(page, "trgate_soldout_cache_hits_total") == 0);
@@ -188,13 +193,14 @@ round_trips_fall_in_the_buckets_of_their_bounds(void **state)
 		assert_true(got >= last);
 		last = got;
 	}
-	assert_true(sample(page,
-	    "trgate_upstream_latency_seconds_bucket{le=\"+Inf\"}") == N);
-	assert_true(sample(page, "trgate_upstream_latency_seconds_count") ==
-	    N);
+	assert_true(
+	    sample(page,
+	        "trgate_upstream_latency_seconds_bucket{le=\"+Inf\"}") == N);
+	assert_true(
+	    sample(page, "trgate_upstream_latency_seconds_count") == N);
 	/* Seconds, to the microsecond. */
 	assert_true(fabs(sample(page, "trgate_upstream_latency_seconds_sum") -
-	    sum_s) < 1e-6);
+	                sum_s) < 1e-6);
 	for (int i = 0; i < 3; i++)
 		free(m[i]);
 }
@@ -204,8 +210,10 @@ nodes_and_counters_are_written_per_node_and_summed(void **state)
 {
 	tr_gw_metrics *m[2] = {calloc(1, sizeof(tr_gw_metrics)),
 	    calloc(1, sizeof(tr_gw_metrics))};
-	tr_metrics_nodes nodes = {.n = 3, .id = {"n1", "n2", "node-3"},
-	    .inflight = {4, 0, 17}, .up = {1, 0, 1}};
+	tr_metrics_nodes nodes = {.n = 3,
+	    .id = {"n1", "n2", "node-3"},
+	    .inflight = {4, 0, 17},
+	    .up = {1, 0, 1}};
 	static char page[PAGE_MAX];
 	(void)state;
 
@@ -227,15 +235,14 @@ nodes_and_counters_are_written_per_node_and_summed(void **state)
 	m[1]->connections_refused = 11;
 	assert_true(tr_metrics_render(page, sizeof(page), m, 2, &nodes) > 0);
 	assert_exposition_ok(page);
-	assert_true(sample(page, "trgate_node_picks_total{node=\"n1\"}") ==
-	    11);
-	assert_true(sample(page, "trgate_node_picks_total{node=\"n2\"}") ==
-	    0);
-	assert_true(sample(page,
-	    "trgate_node_picks_total{node=\"node-3\"}") == 9);
+	assert_true(
+	    sample(page, "trgate_node_picks_total{node=\"n1\"}") == 11);
+	assert_true(sample(page, "trgate_node_picks_total{node=\"n2\"}") == 0);
+	assert_true(
+	    sample(page, "trgate_node_picks_total{node=\"node-3\"}") == 9);
 	assert_true(sample(page, "trgate_node_inflight{node=\"n1\"}") == 4);
-	assert_true(sample(page, "trgate_node_inflight{node=\"node-3\"}") ==
-	    17);
+	assert_true(
+	    sample(page, "trgate_node_inflight{node=\"node-3\"}") == 17);
 	assert_true(sample(page, "trgate_node_up{node=\"n1\"}") == 1);
 	assert_true(sample(page, "trgate_node_up{node=\"n2\"}") == 0);
 	assert_true(sample(page, "trgate_node_up{node=\"node-3\"}") == 1);
@@ -283,10 +290,10 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		requests_of_every_loop_add_up_by_route_and_status),
+	        requests_of_every_loop_add_up_by_route_and_status),
 	    cmocka_unit_test(round_trips_fall_in_the_buckets_of_their_bounds),
 	    cmocka_unit_test(
-		nodes_and_counters_are_written_per_node_and_summed),
+	        nodes_and_counters_are_written_per_node_and_summed),
 	    cmocka_unit_test(a_page_that_does_not_fit_is_no_page),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -69,8 +69,8 @@ a_node_asks_ahead_only_while_it_sells(void **state)
 	assert_true(tr_refill_ask_ahead(&r, 4900, 5000, 2));
 	assert_false(tr_refill_ask_ahead(&r, 4900, 5000, 3));
 	/* Last sale too long ago: lets others have the stock. */
-	assert_false(tr_refill_ask_ahead(&r, 5000 - TR_REFILL_RECENT_MS,
-	    5000, 0));
+	assert_false(
+	    tr_refill_ask_ahead(&r, 5000 - TR_REFILL_RECENT_MS, 5000, 0));
 }
 
 /* The fraction of a rate of 4,000 a second left after one second without
@@ -159,15 +159,15 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		grant_size_follows_the_rate_of_sale_within_its_bounds),
+	        grant_size_follows_the_rate_of_sale_within_its_bounds),
 	    cmocka_unit_test(
-		one_sale_right_after_the_start_does_not_ask_for_the_pool),
+	        one_sale_right_after_the_start_does_not_ask_for_the_pool),
 	    cmocka_unit_test(
-		a_rate_decays_over_about_a_second_whatever_the_tick),
+	        a_rate_decays_over_about_a_second_whatever_the_tick),
 	    cmocka_unit_test(
-		sales_seen_in_a_tick_of_no_time_are_counted_at_the_next),
+	        sales_seen_in_a_tick_of_no_time_are_counted_at_the_next),
 	    cmocka_unit_test(
-		settings_left_at_zero_take_the_documented_defaults),
+	        settings_left_at_zero_take_the_documented_defaults),
 	    cmocka_unit_test(a_node_asks_ahead_only_while_it_sells),
 	    cmocka_unit_test(idle_lease_goes_back_unless_disabled),
 	};

@@ -124,8 +124,11 @@ make_run(bool event_readable)
 	 * at 2.5 s, 5 refunds at 1.5 s; one offer lapses and passes on. */
 	for (size_t i = 0; i < 39; i++) {
 		tl_eventinfo *e = &run->polls[i];
-		e->waitlist = i < 2 ? 0 : i < 6 ? 20 : i < 10 ? 15 : i < 30 ?
-		    3 : 0;
+		e->waitlist = i < 2 ? 0
+		    : i < 6         ? 20
+		    : i < 10        ? 15
+		    : i < 30        ? 3
+		                    : 0;
 		e->offers = i >= 6 && i < 12 ? 2 : 0;
 		e->pool = i >= 30 ? 2 : 0;
 	}
@@ -178,8 +181,7 @@ make_run(bool event_readable)
 }
 
 static char *
-to_string(int (*write)(const tl_run *, FILE *), const tl_run *run,
-    size_t *len)
+to_string(int (*write)(const tl_run *, FILE *), const tl_run *run, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -205,7 +207,7 @@ num(const cJSON *o, const char *path)
 
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (part = strtok_r(buf, ".", &save); part;
-	    part = strtok_r(NULL, ".", &save)) {
+	     part = strtok_r(NULL, ".", &save)) {
 		cur = cJSON_GetObjectItemCaseSensitive(cur, part);
 		if (cur == NULL)
 			fail_msg("no %s in the JSON", path);
@@ -228,16 +230,21 @@ json_result_carries_every_figure_the_rush_script_reads(void **state)
 	assert_string_equal(cJSON_GetObjectItem(root, "tool")->valuestring,
 	    "trload");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
-	    "config"), "event")->valuestring, "G1234");
+	                                            "config"),
+	                        "event")
+	                        ->valuestring,
+	    "G1234");
 	assert_true(num(root, "config.users") == 1000);
 	assert_true(num(root, "config.abandon") == 0.1);
 	assert_true(num(root, "wall_ms") == 9800);
 	assert_true(num(root, "verdict.total") == 100);
 	assert_true(num(root, "verdict.sold") == 98);
-	assert_true(num(root,
-	    "verdict.tickets_left_unsold_while_demand_remained") == 2);
-	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetObjectItem(
-	    root, "verdict"), "oversold")));
+	assert_true(
+	    num(root, "verdict.tickets_left_unsold_while_demand_remained") ==
+	    2);
+	assert_true(cJSON_IsFalse(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(root, "verdict"),
+	        "oversold")));
 	assert_true(num(root, "verdict.attempts") == 1040);
 	assert_true(num(root, "verdict.main_attempts") == 1000);
 	assert_true(num(root, "verdict.tail_attempts") == 40);
@@ -265,14 +272,17 @@ json_result_carries_every_figure_the_rush_script_reads(void **state)
 		assert_true(p50 > 3686 * 0.98 && p50 < 3686 * 1.02);
 	}
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 1),
-	    "stopped_by")->valuestring, "sold_out");
+	                        "stopped_by")
+	                        ->valuestring,
+	    "sold_out");
 	/* Whole-run ops add the phases up. */
 	assert_true(num(root, "ops.reserve.status.201") == 121);
 	assert_true(num(root, "ops.confirm.latency_us.count") == 110);
 	a = cJSON_GetObjectItem(root, "nodes");
 	assert_int_equal(cJSON_GetArraySize(a), 4);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1),
-	    "node")->valuestring, "n2");
+	assert_string_equal(
+	    cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "node")->valuestring,
+	    "n2");
 	assert_true(num(cJSON_GetArrayItem(a, 1), "confirmed") == 24 + 11);
 
 	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "series"),
@@ -315,7 +325,10 @@ json_result_carries_the_waitlist_figures(void **state)
 	assert_true(num(root, "line.ops.wait.latency_us.count") == 64);
 	assert_true(num(root, "line.ops.refund.status.200") == 5);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
-	    "line"), "stopped_by")->valuestring, "quiet");
+	                                            "line"),
+	                        "stopped_by")
+	                        ->valuestring,
+	    "quiet");
 	a = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "polls"),
 	    "waitlist");
 	assert_int_equal(cJSON_GetArraySize(a), 39);
@@ -350,7 +363,8 @@ unknown_order_violations_stay_unknown_through_the_file(void **state)
 static void
 a_result_of_before_the_waitlist_reads_as_no_line(void **state)
 {
-	static const char old[] = "{\"tool\":\"trload\",\"version\":1,"
+	static const char old[] =
+	    "{\"tool\":\"trload\",\"version\":1,"
 	    "\"config\":{\"users\":5},\"phases\":[],\"series\":{"
 	    "\"attempts\":[1,2]},\"polls\":{\"t_ms\":[0],\"total\":[10],"
 	    "\"sold\":[3]}}";
@@ -373,7 +387,8 @@ a_result_of_before_the_waitlist_reads_as_no_line(void **state)
 static void
 line_log_is_read_with_its_offers_in_order(void **state)
 {
-	static const char doc[] = "{\"offers\":[{\"seq\":1,\"ret_ms\":10,"
+	static const char doc[] =
+	    "{\"offers\":[{\"seq\":1,\"ret_ms\":10,"
 	    "\"offer_ms\":10},{\"seq\":3,\"ret_ms\":20,\"offer_ms\":1020,"
 	    "\"user\":\"u7\"}],\"entries\":[{\"seq\":1,\"state\":\"C\","
 	    "\"offer\":\"_wl.0123456789abcdef.G1\",\"t_ms\":30},{\"seq\":2,"
@@ -386,7 +401,8 @@ line_log_is_read_with_its_offers_in_order(void **state)
 	(void)state;
 
 	assert_int_equal(tl_report_read_line_log(doc, sizeof(doc) - 1, &o, &n,
-	    &e, &m), 0);
+	                     &e, &m),
+	    0);
 	assert_int_equal(n, 2);
 	assert_int_equal(m, 3);
 	assert_int_equal(o[1].seq, 3);
@@ -408,17 +424,20 @@ static void
 line_log_without_its_figures_is_refused(void **state)
 {
 	static const char *bad[] = {
-		"", "[]", "{\"offers\":[]}", "{\"entries\":[]}",
-		"{\"offers\":[{\"seq\":1,\"ret_ms\":1}],\"entries\":[]}",
-		"{\"offers\":[{\"seq\":-1,\"ret_ms\":1,\"offer_ms\":1}],"
-		"\"entries\":[]}",
-		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"Q\","
-		"\"t_ms\":1}]}",
-		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"WW\","
-		"\"t_ms\":1}]}",
-		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\","
-		"\"offer\":7,\"t_ms\":1}]}",
-		"{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\"}]}",
+	    "",
+	    "[]",
+	    "{\"offers\":[]}",
+	    "{\"entries\":[]}",
+	    "{\"offers\":[{\"seq\":1,\"ret_ms\":1}],\"entries\":[]}",
+	    "{\"offers\":[{\"seq\":-1,\"ret_ms\":1,\"offer_ms\":1}],"
+	    "\"entries\":[]}",
+	    "{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"Q\","
+	    "\"t_ms\":1}]}",
+	    "{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"WW\","
+	    "\"t_ms\":1}]}",
+	    "{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\","
+	    "\"offer\":7,\"t_ms\":1}]}",
+	    "{\"offers\":[],\"entries\":[{\"seq\":1,\"state\":\"W\"}]}",
 	};
 	static const char empty[] = "{\"offers\":[],\"entries\":[]}";
 	tl_offer *o = (tl_offer *)0x1;
@@ -428,14 +447,15 @@ line_log_without_its_figures_is_refused(void **state)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (tl_report_read_line_log(bad[i], strlen(bad[i]), &o, &n, &e,
-		    &m) != TR_EPROTO)
+		        &m) != TR_EPROTO)
 			fail_msg("accepted: %s", bad[i]);
 		/* Nothing is set on failure. */
 		assert_ptr_equal(o, (tl_offer *)0x1);
 		assert_int_equal(n, 7);
 	}
 	assert_int_equal(tl_report_read_line_log(empty, strlen(empty), &o, &n,
-	    &e, &m), 0);
+	                     &e, &m),
+	    0);
 	assert_int_equal(n, 0);
 	assert_int_equal(m, 0);
 	free(o);
@@ -455,8 +475,9 @@ unreadable_event_gives_null_not_zero_left(void **state)
 	v = cJSON_GetObjectItem(cJSON_GetObjectItem(root, "verdict"),
 	    "tickets_left_unsold_while_demand_remained");
 	assert_true(cJSON_IsNull(v));
-	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(root,
-	    "event"), "at_end")));
+	assert_true(cJSON_IsNull(
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(root, "event"),
+	        "at_end")));
 	cJSON_Delete(root);
 	free(text);
 	tl_run_free(run);
@@ -490,9 +511,13 @@ static void
 read_json_refuses_garbage_and_foreign_documents(void **state)
 {
 	static const char *bad[] = {
-		"", "not json", "{\"tool\":\"wrk\"}", "[1,2,3]",
-		"{\"tool\":\"trload\",\"config\":{", "{\"tool\":\"trload\"} x",
-		"{\"tool\":\"trload\",\"a\":\"\\x\"}",
+	    "",
+	    "not json",
+	    "{\"tool\":\"wrk\"}",
+	    "[1,2,3]",
+	    "{\"tool\":\"trload\",\"config\":{",
+	    "{\"tool\":\"trload\"} x",
+	    "{\"tool\":\"trload\",\"a\":\"\\x\"}",
 	};
 	tl_run *run = (tl_run *)0x1;
 	(void)state;
@@ -508,7 +533,8 @@ read_json_refuses_garbage_and_foreign_documents(void **state)
 		 * stack overflow. */
 		char deep[2000];
 		size_t n = 0;
-		n += (size_t)snprintf(deep, sizeof(deep), "{\"tool\":\"trload\","
+		n += (size_t)snprintf(deep, sizeof(deep),
+		    "{\"tool\":\"trload\","
 		    "\"x\":");
 		while (n < 1500)
 			deep[n++] = '[';
@@ -522,12 +548,13 @@ numbers_out_of_range_saturate_and_infinite_ones_refuse(void **state)
 {
 	/* Found by fuzz_trload: a double out of an integer's range was
 	 * converted as it was (undefined behaviour). */
-	const char *big = "{\"tool\":\"trload\",\"config\":{\"max_seconds\":"
+	const char *big =
+	    "{\"tool\":\"trload\",\"config\":{\"max_seconds\":"
 	    "1e300,\"timeout_ms\":-1e300,\"users\":1e300},\"polls\":{"
 	    "\"t_ms\":[1e19,-1e19],\"total\":[5.5,-5.5]},\"phases\":[{"
 	    "\"attempts\":2e19}]}";
 	const char *huge = "{\"tool\":\"trload\",\"config\":{\"abandon\":"
-	    "1e999}}";
+	                   "1e999}}";
 	tl_run *run = NULL;
 	(void)state;
 
@@ -589,19 +616,19 @@ control_bytes_are_refused_raw_and_read_when_escaped(void **state)
 	 * written by it. (cJSON alone takes any byte up to 0x20 for white
 	 * space and copies control bytes into strings.) */
 	static const struct doc bad[] = {
-		{LIT("{\"tool\":\"trload\",\x01\"wall_ms\":1}")},
-		{LIT("{\"tool\":\"trload\",\v\"wall_ms\":1}")},
-		{LIT("{\"tool\":\"trload\",\f\"wall_ms\":1}")},
-		{LIT("{\"tool\":\"trload\",\0\"wall_ms\":1}")},
-		{LIT("{\"tool\":\"trload\"}\0")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\x01\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\tb\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\0b\"}")},
+	    {LIT("{\"tool\":\"trload\",\x01\"wall_ms\":1}")},
+	    {LIT("{\"tool\":\"trload\",\v\"wall_ms\":1}")},
+	    {LIT("{\"tool\":\"trload\",\f\"wall_ms\":1}")},
+	    {LIT("{\"tool\":\"trload\",\0\"wall_ms\":1}")},
+	    {LIT("{\"tool\":\"trload\"}\0")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\x01\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\tb\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"a\0b\"}")},
 	};
 	/* The same, well-formed: white space around every token, control
 	 * bytes escaped. */
 	static const char good[] = " \t\r\n{ \"tool\" :\t\"trload\"\r,\n"
-	    "\"stopped_by\":\"a\\u0001\\tb\"} \t\r\n";
+	                           "\"stopped_by\":\"a\\u0001\\tb\"} \t\r\n";
 	tl_run *run;
 	(void)state;
 
@@ -619,7 +646,7 @@ an_escaped_nul_ends_the_string_it_is_in(void **state)
 	 * wrote has one. */
 	static const char x[] = "{\"rows\":[{\"name\":\"ab\\u0000cd\"}]}";
 	static const char r[] = "{\"tool\":\"trload\",\"stopped_by\":"
-	    "\"ab\\u0000cd\"}";
+	                        "\"ab\\u0000cd\"}";
 	tl_extra_row *rows = NULL;
 	tl_run *run;
 	size_t n = 0;
@@ -640,14 +667,14 @@ a_unicode_escape_without_four_hex_digits_is_refused(void **state)
 	/* cJSON alone reads \uzzzz as U+0000, which would cut the string
 	 * short without a word. */
 	static const struct doc bad[] = {
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\uzzzz\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12g4\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u 123\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\uzzzz\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12g4\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u 123\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u12\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\u")},
 	};
 	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
-	    "\"\\u00e9\\u00C9\"}";
+	                           "\"\\u00e9\\u00C9\"}";
 	tl_run *run;
 	(void)state;
 
@@ -663,12 +690,12 @@ bytes_past_ascii_are_kept_in_strings_and_refused_outside(void **state)
 	/* A byte order mark is not JSON trload writes (cJSON alone skips
 	 * one); UTF-8 in a string is copied as it is. */
 	static const struct doc bad[] = {
-		{LIT("\xef\xbb\xbf{\"tool\":\"trload\"}")},
-		{LIT("{\"tool\":\"trload\",\xc2\xa0\"wall_ms\":1}")},
-		{LIT("{\"tool\":\"trload\"}\xc2\xa0")},
+	    {LIT("\xef\xbb\xbf{\"tool\":\"trload\"}")},
+	    {LIT("{\"tool\":\"trload\",\xc2\xa0\"wall_ms\":1}")},
+	    {LIT("{\"tool\":\"trload\"}\xc2\xa0")},
 	};
 	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
-	    "\"\xe6\x8a\xa2\xe7\xa5\xa8\"}";
+	                           "\"\xe6\x8a\xa2\xe7\xa5\xa8\"}";
 	tl_run *run;
 	(void)state;
 
@@ -739,7 +766,8 @@ the_first_of_duplicate_keys_counts_and_statuses_add_up(void **state)
 	/* trload writes no key twice. A figure is read from the first, as
 	 * the reader always did (and cJSON's lookup does); a status map is
 	 * summed key by key, so a status named twice counts twice. */
-	static const char text[] = "{\"tool\":\"trload\",\"wall_ms\":5,"
+	static const char text[] =
+	    "{\"tool\":\"trload\",\"wall_ms\":5,"
 	    "\"wall_ms\":7,\"phases\":[{\"ops\":{\"reserve\":{\"status\":"
 	    "{\"201\":2,\"409\":1,\"201\":3}}}}],\"tool\":\"wrk\"}";
 	tl_run *run;
@@ -757,11 +785,11 @@ keys_are_matched_with_their_case(void **state)
 {
 	/* cJSON_GetObjectItem ignores case; our keys are exact. */
 	static const struct doc bad[] = {
-		{LIT("{\"Tool\":\"trload\"}")},
-		{LIT("{\"tool\":\"TRLOAD\"}")},
+	    {LIT("{\"Tool\":\"trload\"}")},
+	    {LIT("{\"tool\":\"TRLOAD\"}")},
 	};
 	static const char good[] = "{\"tool\":\"trload\",\"Wall_ms\":5,"
-	    "\"STOPPED_BY\":\"signal\"}";
+	                           "\"STOPPED_BY\":\"signal\"}";
 	tl_run *run;
 	(void)state;
 
@@ -778,9 +806,9 @@ extra_rows_are_refused_for_what_results_are_refused_for(void **state)
 	/* One reader for both files: an infinite number anywhere, even in
 	 * a member the rows ignore, and a raw control byte. */
 	static const char *bad[] = {
-		"{\"skip\":{\"deep\":[1e999]}}",
-		"{\"name\":\"a\x01\"}",
-		"{\"rows\":[]} x",
+	    "{\"skip\":{\"deep\":[1e999]}}",
+	    "{\"name\":\"a\x01\"}",
+	    "{\"rows\":[]} x",
 	};
 	tl_extra_row *rows = (tl_extra_row *)0x1;
 	size_t n = 7;
@@ -793,7 +821,9 @@ extra_rows_are_refused_for_what_results_are_refused_for(void **state)
 	assert_ptr_equal(rows, (tl_extra_row *)0x1);
 	assert_int_equal(n, 7);
 	assert_int_equal(tl_report_read_extra(LIT("{\"skip\":{\"deep\":"
-	    "[1e300]}}"), &rows, &n), 0);
+	                                          "[1e300]}}"),
+	                     &rows, &n),
+	    0);
 	assert_int_equal(n, 0);
 	free(rows);
 }
@@ -803,7 +833,8 @@ numbers_beyond_an_int_field_saturate_rather_than_wrap(void **state)
 {
 	/* Like the 64-bit figures above. The int ones were read as int64
 	 * and cut to 32 bits, so 2^32 + 5 connections read back as 5. */
-	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	static const char text[] =
+	    "{\"tool\":\"trload\",\"config\":{"
 	    "\"concurrency\":4294967301,\"threads\":-4294967301,"
 	    "\"tail_rate\":1e300,\"tail_concurrency\":-1e300,"
 	    "\"poll_ms\":2147483647,\"confirm_retries\":-2147483648},"
@@ -828,7 +859,8 @@ the_ends_of_int64_and_uint64_read_as_themselves(void **state)
 	/* Numbers come through cJSON's double: integers are exact to 2^53,
 	 * and the ends of the ranges, which saturated figures are written
 	 * as, must read back as the ends, not one past them. */
-	static const char text[] = "{\"tool\":\"trload\",\"config\":{"
+	static const char text[] =
+	    "{\"tool\":\"trload\",\"config\":{"
 	    "\"users\":18446744073709551615,"
 	    "\"max_seconds\":9223372036854775807,"
 	    "\"timeout_ms\":-9223372036854775808,"
@@ -854,14 +886,14 @@ a_lone_surrogate_is_refused_and_a_pair_is_read(void **state)
 	 * it U+FFFD; cJSON refuses it, and trload writes no \u escape
 	 * above \u001f, so no file of its own is lost. */
 	static const struct doc bad[] = {
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\udc00\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800x\"}")},
-		{LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800"
-		    "\\u0041\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\udc00\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800x\"}")},
+	    {LIT("{\"tool\":\"trload\",\"stopped_by\":\"\\ud800"
+	         "\\u0041\"}")},
 	};
 	static const char good[] = "{\"tool\":\"trload\",\"stopped_by\":"
-	    "\"\\ud83d\\ude00\"}";
+	                           "\"\\ud83d\\ude00\"}";
 	tl_run *run;
 	(void)state;
 
@@ -877,12 +909,12 @@ a_number_starts_with_a_minus_or_a_digit(void **state)
 	/* JSON's grammar, and cJSON's; strtod in the hand-written reader
 	 * also took "+1" and ".5", which trload never writes. */
 	static const struct doc bad[] = {
-		{LIT("{\"tool\":\"trload\",\"wall_ms\":+1}")},
-		{LIT("{\"tool\":\"trload\",\"wall_ms\":.5}")},
-		{LIT("{\"tool\":\"trload\",\"wall_ms\":+.5}")},
+	    {LIT("{\"tool\":\"trload\",\"wall_ms\":+1}")},
+	    {LIT("{\"tool\":\"trload\",\"wall_ms\":.5}")},
+	    {LIT("{\"tool\":\"trload\",\"wall_ms\":+.5}")},
 	};
 	static const char good[] = "{\"tool\":\"trload\",\"wall_ms\":-5,"
-	    "\"started_at_ms\":-0.5e1}";
+	                           "\"started_at_ms\":-0.5e1}";
 	tl_run *run;
 	(void)state;
 
@@ -899,7 +931,8 @@ extra_numbers_show_as_the_shortest_text_of_their_double(void **state)
 	/* cJSON keeps a number's double, not its text: a value shows as
 	 * cJSON prints a double, in 15 digits, or 17 when 15 do not read
 	 * back as the same double. */
-	static const char x[] = "{\"rows\":[{\"value\":1.50},{\"value\":"
+	static const char x[] =
+	    "{\"rows\":[{\"value\":1.50},{\"value\":"
 	    "1e2},{\"value\":0.041897720271102896},{\"value\":-0},"
 	    "{\"value\":12345678901234567890}],\"share\":0.42}";
 	static const char *want[] = {"1.5", "100", "0.041897720271102896",
@@ -934,8 +967,9 @@ oversold_by_one_leaves_none_rather_than_unknown(void **state)
 	assert_true(v.left_unsold == 0);
 	text = to_string(tl_report_write_json, run, &len);
 	root = cJSON_ParseWithLength(text, len);
-	assert_true(num(root,
-	    "verdict.tickets_left_unsold_while_demand_remained") == 0);
+	assert_true(
+	    num(root, "verdict.tickets_left_unsold_while_demand_remained") ==
+	    0);
 	cJSON_Delete(root);
 	free(text);
 	tl_run_free(run);
@@ -994,11 +1028,13 @@ error_codes_are_matched_whole_never_read_past_a_name(void **state)
 static void
 extra_rows_come_from_a_list_and_from_top_level_scalars(void **state)
 {
-	const char *x = "{\"rows\":[{\"name\":\"Audit (ticketctl audit)\","
+	const char *x =
+	    "{\"rows\":[{\"name\":\"Audit (ticketctl audit)\","
 	    "\"value\":\"conservation holds\",\"verdict\":\"PASS\",\"note\":"
 	    "\"pool + leases + sold == total\"},{\"name\":\"Oversell\","
 	    "\"value\":0,\"verdict\":false},{\"name\":\"\\u62a2\\u7968\","
-	    "\"value\":1.5,\"verdict\":\"weird\"}],\"redis_commands_per_attempt"
+	    "\"value\":1.5,\"verdict\":\"weird\"}],\"redis_commands_per_"
+	    "attempt"
 	    "\":0.42,\"baseline_ok\":true,\"skip\":{\"a\":1}}";
 	tl_extra_row *rows = NULL;
 	size_t n = 0;
@@ -1061,14 +1097,16 @@ html_report_is_one_self_contained_page(void **state)
 	assert_int_equal(count(html, "</svg>"), 5);
 	assert_non_null(strstr(html, "The waitlist over time"));
 	assert_non_null(strstr(html, "offers paid (total)"));
-	assert_non_null(strstr(html, "<td>Order violations (seen by the tool)"
+	assert_non_null(strstr(html,
+	    "<td>Order violations (seen by the tool)"
 	    "</td><td>0</td>"));
-	assert_non_null(strstr(html, "<td>Waitlist: offers</td><td>17 seen · "
+	assert_non_null(strstr(html,
+	    "<td>Waitlist: offers</td><td>17 seen · "
 	    "16 confirmed · 1 let lapse · 0 lost</td>"));
 	assert_non_null(strstr(html, "<polyline"));
 	/* The verdict table comes before the charts. */
-	assert_true(strstr(html, "Tickets left unsold while demand remained")
-	    < strstr(html, "<svg"));
+	assert_true(strstr(html, "Tickets left unsold while demand remained") <
+	    strstr(html, "<svg"));
 	assert_non_null(strstr(html, "<td>Audit</td><td>ok: sold 98</td>"));
 	assert_non_null(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 	assert_non_null(strstr(html, "a &amp; b"));
@@ -1083,7 +1121,8 @@ html_report_is_one_self_contained_page(void **state)
 	assert_null(strstr(html, "url("));
 
 	if (sample != NULL) {
-		/* Left for the chromium render check (tests/CMakeLists.txt). */
+		/* Left for the chromium render check (tests/CMakeLists.txt).
+		 */
 		FILE *out = fopen(sample, "w");
 		assert_non_null(out);
 		assert_int_equal(fwrite(html, 1, len, out), len);
@@ -1126,14 +1165,17 @@ summary_names_the_left_unsold_figure(void **state)
 
 	tl_report_write_summary(run, f);
 	fclose(f);
-	assert_non_null(strstr(buf, "tickets left unsold while demand "
+	assert_non_null(strstr(buf,
+	    "tickets left unsold while demand "
 	    "remained: 2"));
 	assert_non_null(strstr(buf, "sold_out"));
 	assert_non_null(strstr(buf, "timeout 3"));
-	assert_non_null(strstr(buf, "waitlist   joined 20 of 20; offers seen "
+	assert_non_null(strstr(buf,
+	    "waitlist   joined 20 of 20; offers seen "
 	    "17, confirmed 16, let lapse 1"));
 	assert_non_null(strstr(buf, "refunds    5 of 5"));
-	assert_non_null(strstr(buf, "order violations seen: 0; tickets unsold "
+	assert_non_null(strstr(buf,
+	    "order violations seen: 0; tickets unsold "
 	    "while buyers waited: 0"));
 	free(buf);
 	tl_run_free(run);
@@ -1143,54 +1185,50 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-		    json_result_carries_every_figure_the_rush_script_reads),
-		cmocka_unit_test(json_result_carries_the_waitlist_figures),
-		cmocka_unit_test(
-		    unknown_order_violations_stay_unknown_through_the_file),
-		cmocka_unit_test(
-		    a_result_of_before_the_waitlist_reads_as_no_line),
-		cmocka_unit_test(line_log_is_read_with_its_offers_in_order),
-		cmocka_unit_test(line_log_without_its_figures_is_refused),
-		cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
-		cmocka_unit_test(json_read_back_writes_the_identical_document),
-		cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
-		cmocka_unit_test(
-		    error_codes_are_matched_whole_never_read_past_a_name),
-		cmocka_unit_test(
-		    figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
-		cmocka_unit_test(
-		    oversold_by_one_leaves_none_rather_than_unknown),
-		cmocka_unit_test(
-		    numbers_out_of_range_saturate_and_infinite_ones_refuse),
-		cmocka_unit_test(
-		    numbers_beyond_an_int_field_saturate_rather_than_wrap),
-		cmocka_unit_test(
-		    control_bytes_are_refused_raw_and_read_when_escaped),
-		cmocka_unit_test(an_escaped_nul_ends_the_string_it_is_in),
-		cmocka_unit_test(
-		    a_unicode_escape_without_four_hex_digits_is_refused),
-		cmocka_unit_test(
-		    bytes_past_ascii_are_kept_in_strings_and_refused_outside),
-		cmocka_unit_test(nesting_is_bounded_at_64_arrays_and_objects),
-		cmocka_unit_test(a_number_is_at_most_64_characters_long),
-		cmocka_unit_test(
-		    the_first_of_duplicate_keys_counts_and_statuses_add_up),
-		cmocka_unit_test(keys_are_matched_with_their_case),
-		cmocka_unit_test(
-		    extra_rows_are_refused_for_what_results_are_refused_for),
-		cmocka_unit_test(
-		    the_ends_of_int64_and_uint64_read_as_themselves),
-		cmocka_unit_test(
-		    a_lone_surrogate_is_refused_and_a_pair_is_read),
-		cmocka_unit_test(a_number_starts_with_a_minus_or_a_digit),
-		cmocka_unit_test(
-		    extra_numbers_show_as_the_shortest_text_of_their_double),
-		cmocka_unit_test(
-		    extra_rows_come_from_a_list_and_from_top_level_scalars),
-		cmocka_unit_test(html_report_is_one_self_contained_page),
-		cmocka_unit_test(html_of_an_empty_run_still_renders),
-		cmocka_unit_test(summary_names_the_left_unsold_figure),
+	    cmocka_unit_test(
+	        json_result_carries_every_figure_the_rush_script_reads),
+	    cmocka_unit_test(json_result_carries_the_waitlist_figures),
+	    cmocka_unit_test(
+	        unknown_order_violations_stay_unknown_through_the_file),
+	    cmocka_unit_test(a_result_of_before_the_waitlist_reads_as_no_line),
+	    cmocka_unit_test(line_log_is_read_with_its_offers_in_order),
+	    cmocka_unit_test(line_log_without_its_figures_is_refused),
+	    cmocka_unit_test(unreadable_event_gives_null_not_zero_left),
+	    cmocka_unit_test(json_read_back_writes_the_identical_document),
+	    cmocka_unit_test(read_json_refuses_garbage_and_foreign_documents),
+	    cmocka_unit_test(
+	        error_codes_are_matched_whole_never_read_past_a_name),
+	    cmocka_unit_test(
+	        figures_at_the_ends_of_int64_neither_overflow_nor_wrap),
+	    cmocka_unit_test(oversold_by_one_leaves_none_rather_than_unknown),
+	    cmocka_unit_test(
+	        numbers_out_of_range_saturate_and_infinite_ones_refuse),
+	    cmocka_unit_test(
+	        numbers_beyond_an_int_field_saturate_rather_than_wrap),
+	    cmocka_unit_test(
+	        control_bytes_are_refused_raw_and_read_when_escaped),
+	    cmocka_unit_test(an_escaped_nul_ends_the_string_it_is_in),
+	    cmocka_unit_test(
+	        a_unicode_escape_without_four_hex_digits_is_refused),
+	    cmocka_unit_test(
+	        bytes_past_ascii_are_kept_in_strings_and_refused_outside),
+	    cmocka_unit_test(nesting_is_bounded_at_64_arrays_and_objects),
+	    cmocka_unit_test(a_number_is_at_most_64_characters_long),
+	    cmocka_unit_test(
+	        the_first_of_duplicate_keys_counts_and_statuses_add_up),
+	    cmocka_unit_test(keys_are_matched_with_their_case),
+	    cmocka_unit_test(
+	        extra_rows_are_refused_for_what_results_are_refused_for),
+	    cmocka_unit_test(the_ends_of_int64_and_uint64_read_as_themselves),
+	    cmocka_unit_test(a_lone_surrogate_is_refused_and_a_pair_is_read),
+	    cmocka_unit_test(a_number_starts_with_a_minus_or_a_digit),
+	    cmocka_unit_test(
+	        extra_numbers_show_as_the_shortest_text_of_their_double),
+	    cmocka_unit_test(
+	        extra_rows_come_from_a_list_and_from_top_level_scalars),
+	    cmocka_unit_test(html_report_is_one_self_contained_page),
+	    cmocka_unit_test(html_of_an_empty_run_still_renders),
+	    cmocka_unit_test(summary_names_the_left_unsold_figure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,8 @@
 #include "tr_ids.h"
 #include "tr_map.h"
 
-/* ---- the race ------------------------------------------------------------ */
+/* ---- the race ------------------------------------------------------------
+ */
 
 #define RACE_TICKETS 10000
 #define RACE_ATTEMPTS 100000
@@ -86,9 +87,10 @@ race(void *arg)
 		} else {
 			size_t nr = batch ? rep->n_results : 1;
 			for (size_t k = 0; k < nr; k++) {
-				Ticketrush__Reply *x = batch ?
-				    rep->results[k] : rep;
-				if (x->status == TICKETRUSH__STATUS__STATUS_OK) {
+				Ticketrush__Reply *x =
+				    batch ? rep->results[k] : rep;
+				if (x->status ==
+				    TICKETRUSH__STATUS__STATUS_OK) {
 					snprintf(r->rids[r->ok],
 					    TR_RID_MAX + 1, "%s",
 					    x->hold->reservation_id);
@@ -120,8 +122,9 @@ racers_sell_exactly_the_stock_with_unique_reservation_ids(void **state)
 	tr_map *seen = tr_map_new();
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&s, "n1", NULL, (const char *[]){
-	    "--event", "RACE=10000", NULL}), 0);
+	assert_int_equal(th_stockd_start(&s, "n1", NULL,
+	                     (const char *[]){"--event", "RACE=10000", NULL}),
+	    0);
 	for (int i = 0; i < RACE_THREADS; i++) {
 		memset(&r[i], 0, sizeof(r[i]));
 		r[i].url = s.data_url;
@@ -136,7 +139,8 @@ racers_sell_exactly_the_stock_with_unique_reservation_ids(void **state)
 		other += r[i].other;
 		for (int k = 0; k < r[i].ok; k++)
 			assert_int_equal(tr_map_put(seen, r[i].rids[k],
-			    r[i].rids[k]), 0); /* no id twice */
+			                     r[i].rids[k]),
+			    0); /* no id twice */
 	}
 	assert_int_equal(ok, RACE_TICKETS);
 	assert_int_equal(sold_out, RACE_ATTEMPTS - RACE_TICKETS);
@@ -148,7 +152,8 @@ racers_sell_exactly_the_stock_with_unique_reservation_ids(void **state)
 	assert_int_equal(WEXITSTATUS(th_stop(&s.proc, SIGTERM, 5000)), 0);
 }
 
-/* ---- hostile bytes ------------------------------------------------------- */
+/* ---- hostile bytes -------------------------------------------------------
+ */
 
 /* Send raw bytes on a REQ socket and return the reply (NULL on timeout). */
 static Ticketrush__Reply *
@@ -203,8 +208,10 @@ garbage_and_truncated_messages_get_errors_and_node_keeps_serving(void **st)
 	Ticketrush__Reserve r = TICKETRUSH__RESERVE__INIT;
 	(void)st;
 
-	assert_int_equal(th_stockd_start(&s, "n1", NULL, (const char *[]){
-	    "--event", "E=10", "--batch-max", "8", NULL}), 0);
+	assert_int_equal(th_stockd_start(&s, "n1", NULL,
+	                     (const char *[]){"--event", "E=10", "--batch-max",
+	                         "8", NULL}),
+	    0);
 	for (size_t i = 0; i < sizeof(garbage); i++)
 		garbage[i] = (uint8_t)(i * 37 + 11);
 	expect_status(raw_call(s.data_url, garbage, sizeof(garbage)),
@@ -258,8 +265,9 @@ garbage_and_truncated_messages_get_errors_and_node_keeps_serving(void **st)
 		huge[n++] = 0x01;
 		huge[n++] = 0x72; /* field 14 (batch), length-delimited */
 		/* length varint of ops * 2 bytes */
-		for (size_t v = ops * 2; ; v >>= 7) {
-			huge[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		for (size_t v = ops * 2;; v >>= 7) {
+			huge[n++] =
+			    (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
 			if (v <= 0x7f)
 				break;
 		}
@@ -319,8 +327,9 @@ admin_call_on_data_socket_is_forbidden(void **state)
 	Ticketrush__Reply *rep = NULL;
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&s, "n1", NULL, (const char *[]){
-	    "--event", "E=10", NULL}), 0);
+	assert_int_equal(th_stockd_start(&s, "n1", NULL,
+	                     (const char *[]){"--event", "E=10", NULL}),
+	    0);
 	assert_int_equal(tr_client_open(s.data_url, 3000, &c), 0);
 	tr_client_create_event(c, "X", 10, 1, 1000, 0, &rep);
 	expect_status(rep, TICKETRUSH__STATUS__STATUS_FORBIDDEN, "create");
@@ -346,8 +355,9 @@ drained_node_refuses_new_reservations_but_confirms_old_ones(void **state)
 	char rid[TR_RID_MAX + 1];
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&s, "n1", NULL, (const char *[]){
-	    "--event", "E=10", NULL}), 0);
+	assert_int_equal(th_stockd_start(&s, "n1", NULL,
+	                     (const char *[]){"--event", "E=10", NULL}),
+	    0);
 	assert_int_equal(tr_client_open(s.data_url, 3000, &c), 0);
 	assert_int_equal(tr_client_open(s.admin_url, 3000, &a), 0);
 	assert_int_equal(tr_client_reserve(c, "E", "early", 1, NULL, &rep), 0);
@@ -372,8 +382,9 @@ sigterm_stops_the_node_with_exit_0(void **state)
 	int status;
 	(void)state;
 
-	assert_int_equal(th_stockd_start(&s, "n1", NULL, (const char *[]){
-	    "--event", "E=10", NULL}), 0);
+	assert_int_equal(th_stockd_start(&s, "n1", NULL,
+	                     (const char *[]){"--event", "E=10", NULL}),
+	    0);
 	reserve_one(s.data_url, "u", TICKETRUSH__STATUS__STATUS_OK);
 	status = th_stop(&s.proc, SIGTERM, 5000);
 	assert_true(status >= 0 && WIFEXITED(status));
@@ -393,12 +404,12 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(
-		racers_sell_exactly_the_stock_with_unique_reservation_ids),
+	        racers_sell_exactly_the_stock_with_unique_reservation_ids),
 	    cmocka_unit_test(
-		garbage_and_truncated_messages_get_errors_and_node_keeps_serving),
+	        garbage_and_truncated_messages_get_errors_and_node_keeps_serving),
 	    cmocka_unit_test(admin_call_on_data_socket_is_forbidden),
 	    cmocka_unit_test(
-		drained_node_refuses_new_reservations_but_confirms_old_ones),
+	        drained_node_refuses_new_reservations_but_confirms_old_ones),
 	    cmocka_unit_test(sigterm_stops_the_node_with_exit_0),
 	};
 	signal(SIGPIPE, SIG_IGN);

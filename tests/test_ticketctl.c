@@ -45,8 +45,8 @@ static int
 setup_node(void **state)
 {
 	(void)state;
-	return th_stockd_start(&node, "n1", NULL, (const char *[]){"--event",
-	    "E=3,hold=5s", NULL});
+	return th_stockd_start(&node, "n1", NULL,
+	    (const char *[]){"--event", "E=3,hold=5s", NULL});
 }
 
 static int
@@ -70,7 +70,9 @@ status_and_event_commands_print_the_node(void **state)
 	assert_int_equal(ctl("--url %s event list", node.admin_url), 0);
 	assert_out_has("event E:");
 	assert_int_equal(ctl("--url %s event create F --total 7 --hold 1m "
-	    "--limit-per-user 2", node.admin_url), 0);
+	                     "--limit-per-user 2",
+	                     node.admin_url),
+	    0);
 	assert_out_has("event F: on_sale");
 	assert_out_has("total 7, limit 2 per user, hold 60000 ms");
 	assert_int_equal(ctl("--url %s event show NOPE", node.data_url), 1);
@@ -85,7 +87,9 @@ reserve_confirm_release_print_and_exit_as_documented(void **state)
 	(void)state;
 
 	assert_int_equal(ctl("--json --url %s reserve E alice --request-id "
-	    "r-1", node.data_url), 0);
+	                     "r-1",
+	                     node.data_url),
+	    0);
 	j = cJSON_Parse(out);
 	assert_non_null(j);
 	assert_string_equal(cJSON_GetObjectItem(j, "status")->valuestring,
@@ -100,16 +104,19 @@ reserve_confirm_release_print_and_exit_as_documented(void **state)
 
 	/* Same request id: the same reservation, OK. */
 	assert_int_equal(ctl("--url %s reserve E alice --request-id r-1",
-	    node.data_url), 0);
+	                     node.data_url),
+	    0);
 	assert_out_has(rid);
 	/* Another request: the user already holds one. */
 	assert_int_equal(ctl("--url %s reserve E alice", node.data_url), 1);
 	assert_out_has("duplicate");
 	assert_int_equal(ctl("--url %s confirm %s mallory", node.data_url,
-	    rid), 1);
+	                     rid),
+	    1);
 	assert_out_has("not_owner");
 	assert_int_equal(ctl("--url %s confirm %s alice --payment-ref PAY-9",
-	    node.data_url, rid), 0);
+	                     node.data_url, rid),
+	    0);
 	assert_out_has("confirmed order");
 	assert_out_has("PAY-9");
 	assert_int_equal(ctl("--url %s release %s alice", node.data_url, rid),
@@ -119,8 +126,10 @@ reserve_confirm_release_print_and_exit_as_documented(void **state)
 	assert_int_equal(ctl("--json --url %s reserve E bob", node.data_url),
 	    0);
 	j = cJSON_Parse(out);
-	snprintf(rid, sizeof(rid), "%s", cJSON_GetObjectItem(
-	    cJSON_GetObjectItem(j, "hold"), "reservation_id")->valuestring);
+	snprintf(rid, sizeof(rid), "%s",
+	    cJSON_GetObjectItem(cJSON_GetObjectItem(j, "hold"),
+	        "reservation_id")
+	        ->valuestring);
 	cJSON_Delete(j);
 	assert_int_equal(ctl("--url %s release %s bob", node.data_url, rid),
 	    0);
@@ -150,12 +159,15 @@ bad_usage_exits_2_and_unreachable_exits_3(void **state)
 	assert_int_equal(ctl("--url %s event create X", node.admin_url), 2);
 	assert_out_has("--total");
 	assert_int_equal(ctl("--url %s event create X --total 0",
-	    node.admin_url), 2);
+	                     node.admin_url),
+	    2);
 	assert_int_equal(ctl("--url tcp://127.0.0.1:%d status",
-	    th_free_port()), 3);
+	                     th_free_port()),
+	    3);
 	assert_out_has("cannot connect");
 	assert_int_equal(ctl("--json --url tcp://127.0.0.1:%d status",
-	    th_free_port()), 3);
+	                     th_free_port()),
+	    3);
 	assert_out_has("\"status\":\"unavailable\"");
 	assert_int_equal(ctl("--help"), 0);
 	assert_out_has("usage: ticketctl");
@@ -169,7 +181,8 @@ a_frozen_node_fails_within_the_timeout_with_exit_3(void **state)
 	kill(node.proc.pid, SIGSTOP);
 	t0 = tr_mono_ms();
 	assert_int_equal(ctl("--timeout 300ms --url %s status",
-	    node.admin_url), 3);
+	                     node.admin_url),
+	    3);
 	assert_true(tr_mono_ms() - t0 < 2000);
 	kill(node.proc.pid, SIGCONT);
 	assert_int_equal(ctl("--url %s status", node.admin_url), 0);
@@ -201,8 +214,8 @@ audit_passes_on_a_sound_ledger_and_fails_on_a_broken_one(void **state)
 	assert_out_has("FAIL orders_match_sold");
 	assert_out_has("AUDIT FAILED");
 	assert_int_equal(ctl("--redis %s audit NOPE", r.addr), 1);
-	assert_int_equal(ctl("--redis 127.0.0.1:%d audit AUD",
-	    th_free_port()), 3);
+	assert_int_equal(ctl("--redis 127.0.0.1:%d audit AUD", th_free_port()),
+	    3);
 	th_stop(&n.proc, SIGTERM, 5000);
 	th_redis_stop(&r);
 }
@@ -220,20 +233,21 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(
-		status_and_event_commands_print_the_node, setup_node,
-		teardown_node),
+	        status_and_event_commands_print_the_node, setup_node,
+	        teardown_node),
 	    cmocka_unit_test_setup_teardown(
-		reserve_confirm_release_print_and_exit_as_documented,
-		setup_node, teardown_node),
+	        reserve_confirm_release_print_and_exit_as_documented,
+	        setup_node, teardown_node),
 	    cmocka_unit_test_setup_teardown(drain_stops_new_reservations,
-		setup_node, teardown_node),
+	        setup_node, teardown_node),
 	    cmocka_unit_test_setup_teardown(
-		bad_usage_exits_2_and_unreachable_exits_3, setup_node,
-		teardown_node),
-	    cmocka_unit_test_setup_teardown(a_frozen_node_fails_within_the_timeout_with_exit_3,
-		setup_node, teardown_node),
+	        bad_usage_exits_2_and_unreachable_exits_3, setup_node,
+	        teardown_node),
+	    cmocka_unit_test_setup_teardown(
+	        a_frozen_node_fails_within_the_timeout_with_exit_3, setup_node,
+	        teardown_node),
 	    cmocka_unit_test(
-		audit_passes_on_a_sound_ledger_and_fails_on_a_broken_one),
+	        audit_passes_on_a_sound_ledger_and_fails_on_a_broken_one),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, teardown_all);

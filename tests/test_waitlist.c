@@ -48,8 +48,9 @@ teardown_all(void **state)
 	return 0;
 }
 
-#define FAST_NODE "--liveness-ttl", "2s", "--sweep", "200ms", "--sync", \
-	"100ms", "--lease-idle", "0"
+#define FAST_NODE                                                             \
+	"--liveness-ttl", "2s", "--sweep", "200ms", "--sync", "100ms",        \
+	    "--lease-idle", "0"
 
 #define NODES_MAX 4
 
@@ -68,9 +69,11 @@ cluster_start(struct cluster *cl, int n)
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "n%d", i + 1);
 		assert_int_equal(th_stockd_start(&cl->nodes[i], name, &redis,
-		    (const char *[]){FAST_NODE, NULL}), 0);
+		                     (const char *[]){FAST_NODE, NULL}),
+		    0);
 		assert_int_equal(tr_client_open(cl->nodes[i].data_url, 5000,
-		    &cl->data[i]), 0);
+		                     &cl->data[i]),
+		    0);
 	}
 }
 
@@ -93,7 +96,8 @@ create(struct cluster *cl, const char *event, uint64_t total,
 	assert_int_equal(tr_client_open(cl->nodes[0].admin_url, 5000, &admin),
 	    0);
 	assert_int_equal(tr_client_create_event_wl(admin, event, total, 1,
-	    60000, 0, waitlist_max, offer_ms, &rep), 0);
+	                     60000, 0, waitlist_max, offer_ms, &rep),
+	    0);
 	tr_reply_free(rep);
 	tr_client_close(admin);
 }
@@ -103,16 +107,15 @@ assert_audit_passes(const char *event)
 {
 	char cmd[512], out[8192];
 	int rv;
-	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s", th_bin("ticketctl"),
-	    redis.addr, event);
+	snprintf(cmd, sizeof(cmd), "%s --redis %s audit %s",
+	    th_bin("ticketctl"), redis.addr, event);
 	if ((rv = th_run(cmd, out, sizeof(out))) != 0)
 		fail_msg("audit of %s failed (exit %d):\n%s", event, rv, out);
 }
 
 /* Reserve for user on node i; the reservation id, or fail. */
 static void
-hold(struct cluster *cl, int i, const char *event, const char *user,
-    char *rid)
+hold(struct cluster *cl, int i, const char *event, const char *user, char *rid)
 {
 	Ticketrush__Reply *rep = NULL;
 	int rv = tr_client_reserve(cl->data[i], event, user, 1, NULL, &rep);
@@ -153,7 +156,8 @@ entry_of(int rv, Ticketrush__Reply *rep)
 		e.created = w->created;
 		snprintf(e.rid, sizeof(e.rid), "%s", w->reservation_id);
 	} else if (rep && rep->hold) {
-		snprintf(e.rid, sizeof(e.rid), "%s", rep->hold->reservation_id);
+		snprintf(e.rid, sizeof(e.rid), "%s",
+		    rep->hold->reservation_id);
 	}
 	tr_reply_free(rep);
 	return e;
@@ -195,8 +199,8 @@ confirm(struct cluster *cl, int i, const char *rid, const char *user)
 
 /* Wait until user's entry is in state (or fail after ms). */
 static struct entry
-wait_state(struct cluster *cl, const char *event, const char *user,
-    int state, int ms)
+wait_state(struct cluster *cl, const char *event, const char *user, int state,
+    int ms)
 {
 	int64_t deadline = tr_mono_ms() + ms;
 	struct entry e;
@@ -206,8 +210,8 @@ wait_state(struct cluster *cl, const char *event, const char *user,
 			return e;
 		tr_sleep_ms(50);
 	} while (tr_mono_ms() < deadline);
-	fail_msg("%s's entry in %s: state %d, wanted %d", user, event,
-	    e.state, state);
+	fail_msg("%s's entry in %s: state %d, wanted %d", user, event, e.state,
+	    state);
 	return e;
 }
 
@@ -348,7 +352,8 @@ concurrent_returns_on_three_nodes_are_offered_in_join_order(void **st)
 		}
 	}
 	print_message("%d returns on 3 nodes: %d offers to the first in line, "
-	    "%d still waiting in order\n", RETURNED, offered, waiting);
+	              "%d still waiting in order\n",
+	    RETURNED, offered, waiting);
 	assert_int_equal(th_redis_int(&redis, "ZCARD tr:{W2}:line"),
 	    WAITING - RETURNED);
 	assert_audit_passes("W2");
@@ -377,7 +382,7 @@ an_offer_that_expires_passes_to_the_next_in_line(void **st)
 	t0 = tr_mono_ms();
 	b = wait_state(&cl, "W3", "wb", TR_WL_OFFERED, 5000);
 	print_message("wa's offer passed to wb %.2f s after it was made "
-	    "(offer 0.4 s, grace 1 s, sync 0.1 s)\n",
+	              "(offer 0.4 s, grace 1 s, sync 0.1 s)\n",
 	    (double)(tr_mono_ms() - t0) / 1000.0);
 	assert_int_equal(get(&cl, 1, "W3", "wa").state, TR_WL_EXPIRED);
 	/* The expired offer cannot be paid; the live one can. */
@@ -473,12 +478,14 @@ the_line_has_a_cap_and_a_buyer_at_the_limit_cannot_join(void **st)
 	{
 		Ticketrush__Reply *rep = NULL;
 		assert_int_equal(tr_client_waitlist_leave(cl.data[0], "W6",
-		    "wa", &rep), 0);
+		                     "wa", &rep),
+		    0);
 		assert_int_equal(rep->waitlist_entry->state, TR_WL_LEFT);
 		tr_reply_free(rep);
 		rep = NULL;
 		assert_int_equal(tr_client_waitlist_leave(cl.data[0], "W6",
-		    "wa", &rep), 0);
+		                     "wa", &rep),
+		    0);
 		tr_reply_free(rep);
 	}
 	assert_int_equal(join(&cl, 0, "W6", "wc").rv, 0);
@@ -580,8 +587,10 @@ gate_start(th_gate *g, struct cluster *cl)
 	int a = 0;
 
 	for (int i = 0; i < cl->n; i++) {
-		snprintf(flags[i], sizeof(flags[i]), "%s=%s,weight=1,"
-		    "max_fails=0", cl->nodes[i].node, cl->nodes[i].data_url);
+		snprintf(flags[i], sizeof(flags[i]),
+		    "%s=%s,weight=1,"
+		    "max_fails=0",
+		    cl->nodes[i].node, cl->nodes[i].data_url);
 		args[a++] = "--node";
 		args[a++] = flags[i];
 	}
@@ -617,8 +626,9 @@ long_poll(void *arg)
 {
 	struct long_poll *lp = arg;
 	int64_t t0 = tr_mono_ms();
-	lp->status = th_http(lp->port, "GET", "/v1/events/G/waitlist/wa?wait=4s",
-	    NULL, lp->body, sizeof(lp->body));
+	lp->status =
+	    th_http(lp->port, "GET", "/v1/events/G/waitlist/wa?wait=4s", NULL,
+	        lp->body, sizeof(lp->body));
 	lp->took_ms = tr_mono_ms() - t0;
 	return NULL;
 }
@@ -639,22 +649,28 @@ through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
 	create(&cl, "G2", 1, 1, 0);
 	gate_start(&g, &cl);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
-	    "{\"user\":\"u1\"}", body, sizeof(body)), 201);
+	                     "{\"user\":\"u1\"}", body, sizeof(body)),
+	    201);
 	field(body, "reservation_id", rid, sizeof(rid));
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
-	    "{\"user\":\"u2\"}", body, sizeof(body)), 409);
+	                     "{\"user\":\"u2\"}", body, sizeof(body)),
+	    409);
 
 	/* u2 joins: 201 with a position; again: 200, the same entry. */
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
-	    "{\"user\":\"wa\",\"request_id\":\"j1\"}", body, sizeof(body)),
+	                     "{\"user\":\"wa\",\"request_id\":\"j1\"}", body,
+	                     sizeof(body)),
 	    201);
 	if (strstr(body, "\"state\":\"waiting\"") == NULL ||
 	    strstr(body, "\"position\":1") == NULL)
 		fail_msg("join: %s", body);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
-	    "{\"user\":\"wa\"}", body, sizeof(body)), 200);
+	                     "{\"user\":\"wa\"}", body, sizeof(body)),
+	    200);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
-	    "{\"user\":\"wq\",\"qty\":2}", body, sizeof(body)), 400);
+	                     "{\"user\":\"wq\",\"qty\":2}", body,
+	                     sizeof(body)),
+	    400);
 
 	/* A long poll answers when the state changes: u1 gives the ticket
 	 * back 1.2 s into the wait. */
@@ -663,10 +679,11 @@ through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
 	tr_sleep_ms(1200);
 	snprintf(path, sizeof(path), "/v1/reservations/%s/release", rid);
 	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"u1\"}",
-	    body, sizeof(body)), 200);
+	                     body, sizeof(body)),
+	    200);
 	pthread_join(th, NULL);
 	print_message("long poll answered %.2f s after it began (the ticket "
-	    "came back at 1.2 s; polls every 1 s)\n",
+	              "came back at 1.2 s; polls every 1 s)\n",
 	    (double)lp.took_ms / 1000.0);
 	assert_int_equal(lp.status, 200);
 	field(lp.body, "state", state, sizeof(state));
@@ -677,32 +694,44 @@ through_the_gateway_a_buyer_waits_is_offered_pays_and_refunds(void **st)
 	/* Pay the offer, then give the ticket back. */
 	snprintf(path, sizeof(path), "/v1/reservations/%s/confirm", offer);
 	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"wa\"}",
-	    body, sizeof(body)), 200);
+	                     body, sizeof(body)),
+	    200);
 	snprintf(path, sizeof(path), "/v1/orders/%s/refund", offer);
 	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"other\"}",
-	    body, sizeof(body)), 403);
+	                     body, sizeof(body)),
+	    403);
 	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"wa\"}",
-	    body, sizeof(body)), 200);
+	                     body, sizeof(body)),
+	    200);
 	assert_non_null(strstr(body, "\"refunded_at_ms\":"));
 
 	/* G2's line holds one buyer: the next is refused, in JSON. (A
 	 * ticket free in the pool would be offered to x at once.) */
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/reservations",
-	    "{\"user\":\"s\"}", body, sizeof(body)), 201);
+	                     "{\"user\":\"s\"}", body, sizeof(body)),
+	    201);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/waitlist",
-	    "{\"user\":\"x\"}", body, sizeof(body)), 201);
+	                     "{\"user\":\"x\"}", body, sizeof(body)),
+	    201);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G2/waitlist",
-	    "{\"user\":\"y\"}", body, sizeof(body)), 409);
+	                     "{\"user\":\"y\"}", body, sizeof(body)),
+	    409);
 	assert_non_null(strstr(body, "\"error\":\"waitlist_full\""));
 	assert_int_equal(th_http(g.port, "DELETE", "/v1/events/G2/waitlist/x",
-	    NULL, body, sizeof(body)), 200);
+	                     NULL, body, sizeof(body)),
+	    200);
 	assert_non_null(strstr(body, "\"state\":\"left\""));
-	assert_int_equal(th_http(g.port, "GET", "/v1/events/G2/waitlist/nobody",
-	    NULL, body, sizeof(body)), 404);
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G2/waitlist/x?wait=99s", NULL, body, sizeof(body)), 400);
+	                     "/v1/events/G2/waitlist/nobody", NULL, body,
+	                     sizeof(body)),
+	    404);
+	assert_int_equal(th_http(g.port, "GET",
+	                     "/v1/events/G2/waitlist/x?wait=99s", NULL, body,
+	                     sizeof(body)),
+	    400);
 	assert_int_equal(th_http(g.port, "PUT", "/v1/events/G2/waitlist/x",
-	    NULL, body, sizeof(body)), 405);
+	                     NULL, body, sizeof(body)),
+	    405);
 	assert_audit_passes("G");
 	assert_audit_passes("G2");
 	th_stop(&g.proc, SIGTERM, 5000);
@@ -725,20 +754,24 @@ a_long_poll_naming_its_state_answers_a_change_it_missed(void **st)
 	create(&cl, "G", 1, 0, 0);
 	gate_start(&g, &cl);
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/reservations",
-	    "{\"user\":\"u1\"}", body, sizeof(body)), 201);
+	                     "{\"user\":\"u1\"}", body, sizeof(body)),
+	    201);
 	field(body, "reservation_id", rid, sizeof(rid));
 	assert_int_equal(th_http(g.port, "POST", "/v1/events/G/waitlist",
-	    "{\"user\":\"wb\"}", body, sizeof(body)), 201);
+	                     "{\"user\":\"wb\"}", body, sizeof(body)),
+	    201);
 	assert_non_null(strstr(body, "\"state\":\"waiting\""));
 	/* The ticket comes back between two polls of wb. */
 	snprintf(path, sizeof(path), "/v1/reservations/%s/release", rid);
 	assert_int_equal(th_http(g.port, "POST", path, "{\"user\":\"u1\"}",
-	    body, sizeof(body)), 200);
+	                     body, sizeof(body)),
+	    200);
 
 	t0 = tr_mono_ms();
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G/waitlist/wb?wait=4s&state=waiting", NULL, body,
-	    sizeof(body)), 200);
+	                     "/v1/events/G/waitlist/wb?wait=4s&state=waiting",
+	                     NULL, body, sizeof(body)),
+	    200);
 	took = tr_mono_ms() - t0;
 	field(body, "state", state, sizeof(state));
 	assert_string_equal(state, "offered");
@@ -750,7 +783,8 @@ a_long_poll_naming_its_state_answers_a_change_it_missed(void **st)
 	 * answers the last check a second before the wait would end). */
 	t0 = tr_mono_ms();
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G/waitlist/wb?wait=3s", NULL, body, sizeof(body)),
+	                     "/v1/events/G/waitlist/wb?wait=3s", NULL, body,
+	                     sizeof(body)),
 	    200);
 	took = tr_mono_ms() - t0;
 	field(body, "state", state, sizeof(state));
@@ -759,12 +793,14 @@ a_long_poll_naming_its_state_answers_a_change_it_missed(void **st)
 	/* Naming the state it has waits as before. */
 	t0 = tr_mono_ms();
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G/waitlist/wb?wait=3s&state=offered", NULL, body,
-	    sizeof(body)), 200);
+	                     "/v1/events/G/waitlist/wb?wait=3s&state=offered",
+	                     NULL, body, sizeof(body)),
+	    200);
 	assert_true(tr_mono_ms() - t0 >= 1500);
 	assert_int_equal(th_http(g.port, "GET",
-	    "/v1/events/G/waitlist/wb?wait=2s&state=later", NULL, body,
-	    sizeof(body)), 400);
+	                     "/v1/events/G/waitlist/wb?wait=2s&state=later",
+	                     NULL, body, sizeof(body)),
+	    400);
 	assert_audit_passes("G");
 	th_stop(&g.proc, SIGTERM, 5000);
 	cluster_stop(&cl);

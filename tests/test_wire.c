@@ -63,8 +63,7 @@ a_request_comes_back_as_it_was_packed(void **state)
 	assert_int_equal(got->batch->n_ops, 3);
 	assert_int_equal(got->batch->ops[0]->op_case,
 	    TICKETRUSH__OP__OP_RESERVE);
-	assert_string_equal(got->batch->ops[0]->reserve->event_id,
-	    r.event_id);
+	assert_string_equal(got->batch->ops[0]->reserve->event_id, r.event_id);
 	assert_string_equal(got->batch->ops[0]->reserve->user_id, r.user_id);
 	assert_int_equal(got->batch->ops[0]->reserve->qty, 2);
 	assert_string_equal(got->batch->ops[0]->reserve->request_id,
@@ -152,9 +151,14 @@ bytes_that_are_not_a_message_are_refused(void **state)
 	} bad[] = {
 	    {"wire type 7", "\x0f", 1},
 	    {"a key and no value", "\x08", 1},
-	    {"a varint that never ends", "\x08\xff\xff\xff\xff\xff\xff\xff"
-	        "\xff\xff\xff\xff", 12},
-	    {"a length past the end", "\x1a\x7f" "abc", 5},
+	    {"a varint that never ends",
+	        "\x08\xff\xff\xff\xff\xff\xff\xff"
+	        "\xff\xff\xff\xff",
+	        12},
+	    {"a length past the end",
+	        "\x1a\x7f"
+	        "abc",
+	        5},
 	    {"a message field sent as a varint", "\x50\x01", 2},
 	};
 	Ticketrush__Request req = TICKETRUSH__REQUEST__INIT, *got;
@@ -302,17 +306,20 @@ errors_map_to_wire_statuses_and_back(void **state)
 	}
 	/* A status we do not speak is a peer's error, not ours. */
 	assert_int_equal(tr_err_from_status(
-	    TICKETRUSH__STATUS__STATUS_UNSPECIFIED), TR_EPROTO);
+	                     TICKETRUSH__STATUS__STATUS_UNSPECIFIED),
+	    TR_EPROTO);
 	assert_int_equal(tr_err_to_status(TR_EWAITLIST_FULL),
 	    TICKETRUSH__STATUS__STATUS_WAITLIST_FULL);
 	assert_int_equal(tr_err_from_status(
-	    TICKETRUSH__STATUS__STATUS_WAITLIST_FULL), TR_EWAITLIST_FULL);
+	                     TICKETRUSH__STATUS__STATUS_WAITLIST_FULL),
+	    TR_EWAITLIST_FULL);
 	assert_int_equal(tr_err_to_status(TR_ECLOSED),
 	    TICKETRUSH__STATUS__STATUS_CLOSED);
 	assert_int_equal(tr_err_from_status(TICKETRUSH__STATUS__STATUS_CLOSED),
 	    TR_ECLOSED);
 	assert_int_equal(tr_err_from_status(
-	    TICKETRUSH__STATUS__STATUS_CLOSED + 1), TR_EPROTO);
+	                     TICKETRUSH__STATUS__STATUS_CLOSED + 1),
+	    TR_EPROTO);
 	assert_int_equal(tr_err_from_status(-1), TR_EPROTO);
 	assert_int_equal(tr_err_from_status(99), TR_EPROTO);
 }
@@ -361,8 +368,8 @@ batch_operations_are_counted_on_the_wire(void **state)
 	    TR_EPROTO);
 	assert_int_equal(tr_wire_batch_ops((const uint8_t *)"\x0f", 1, &n),
 	    TR_EPROTO);
-	assert_int_equal(tr_wire_batch_ops((const uint8_t *)"\x08\xff", 2,
-	    &n), TR_EPROTO);
+	assert_int_equal(tr_wire_batch_ops((const uint8_t *)"\x08\xff", 2, &n),
+	    TR_EPROTO);
 }
 
 int
@@ -373,7 +380,7 @@ main(void)
 	    cmocka_unit_test(a_reply_carries_its_status_detail_and_results),
 	    cmocka_unit_test(bytes_that_are_not_a_message_are_refused),
 	    cmocka_unit_test(
-		a_message_over_the_bound_is_refused_before_it_is_unpacked),
+	        a_message_over_the_bound_is_refused_before_it_is_unpacked),
 	    cmocka_unit_test(errors_map_to_wire_statuses_and_back),
 	    cmocka_unit_test(batch_operations_are_counted_on_the_wire),
 	};

@@ -132,9 +132,9 @@ main(void)
 	    cmocka_unit_test(weights_1_2_3_4_split_10000_picks_exactly),
 	    cmocka_unit_test(excluded_and_disconnected_peers_are_skipped),
 	    cmocka_unit_test(
-		peer_failing_max_fails_times_is_out_until_fail_timeout),
+	        peer_failing_max_fails_times_is_out_until_fail_timeout),
 	    cmocka_unit_test(
-		effective_weight_drops_on_failure_and_recovers_one_per_pick),
+	        effective_weight_drops_on_failure_and_recovers_one_per_pick),
 	    cmocka_unit_test(bad_peers_are_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,7 +113,8 @@ echo_server(const char *url, int contexts)
 	return 0;
 }
 
-/* ---- load ----------------------------------------------------------------- */
+/* ---- load -----------------------------------------------------------------
+ */
 
 struct bench;
 
@@ -273,27 +274,32 @@ count_reply(struct slot *s, nng_msg *msg)
 		Ticketrush__Reply *r = results[i];
 		bool ok = r->status == TICKETRUSH__STATUS__STATUS_OK;
 		if (s->confirming) {
-			atomic_fetch_add(ok ? &b->confirm_ok :
-			    &b->confirm_failed, 1);
+			atomic_fetch_add(ok ? &b->confirm_ok
+			                    : &b->confirm_failed,
+			    1);
 			continue;
 		}
 		if (ok) {
 			atomic_fetch_add(&b->ok, 1);
-			if (b->confirm && r->hold && s->n_rids <
-			    TR_BATCH_MAX_LIMIT) {
+			if (b->confirm && r->hold &&
+			    s->n_rids < TR_BATCH_MAX_LIMIT) {
 				snprintf(s->rids[s->n_rids], TR_RID_MAX + 1,
 				    "%s", r->hold->reservation_id);
 				snprintf(s->users[s->n_rids],
-				    TR_USER_ID_MAX + 1, "%s", r->hold->user_id);
+				    TR_USER_ID_MAX + 1, "%s",
+				    r->hold->user_id);
 				s->n_rids++;
 			}
 		} else if (r->status == TICKETRUSH__STATUS__STATUS_SOLD_OUT) {
 			atomic_fetch_add(&b->sold_out, 1);
 		} else {
 			if (atomic_fetch_add(&b->other, 1) == 0)
-				fprintf(stderr, "trbench: first refusal: %s "
-				    "(%s)\n", tr_strerror(tr_err_from_status(
-				    (int)r->status)), r->detail);
+				fprintf(stderr,
+				    "trbench: first refusal: %s "
+				    "(%s)\n",
+				    tr_strerror(
+				        tr_err_from_status((int)r->status)),
+				    r->detail);
 		}
 	}
 	tr_reply_free(rep);
@@ -341,24 +347,28 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: trbench echo-server URL [--contexts N]\n"
-"       trbench run --url URL [--url URL...] --event E [--seconds S |\n"
-"               --attempts N] [--inflight K] [--batch B] [--confirm]\n"
-"               [--raw] [--user-prefix P]\n"
-"       trbench create-events --redis HOST:PORT --count N [--prefix P]\n"
-"               [--total T]\n"
-"Load for stock nodes over nng (see the comment at the top of trbench.c).\n");
+	    "usage: trbench echo-server URL [--contexts N]\n"
+	    "       trbench run --url URL [--url URL...] --event E [--seconds "
+	    "S |\n"
+	    "               --attempts N] [--inflight K] [--batch B] "
+	    "[--confirm]\n"
+	    "               [--raw] [--user-prefix P]\n"
+	    "       trbench create-events --redis HOST:PORT --count N "
+	    "[--prefix P]\n"
+	    "               [--total T]\n"
+	    "Load for stock nodes over nng (see the comment at the top of "
+	    "trbench.c).\n");
 }
 
 static int
 run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"url", 1, NULL, 'u'}, {"event", 1, NULL, 'e'},
-	    {"seconds", 1, NULL, 's'}, {"attempts", 1, NULL, 'a'},
-	    {"inflight", 1, NULL, 'i'}, {"batch", 1, NULL, 'b'},
-	    {"confirm", 0, NULL, 'c'}, {"raw", 0, NULL, 'r'},
-	    {"user-prefix", 1, NULL, 'p'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"url", 1, NULL, 'u'},
+	    {"event", 1, NULL, 'e'}, {"seconds", 1, NULL, 's'},
+	    {"attempts", 1, NULL, 'a'}, {"inflight", 1, NULL, 'i'},
+	    {"batch", 1, NULL, 'b'}, {"confirm", 0, NULL, 'c'},
+	    {"raw", 0, NULL, 'r'}, {"user-prefix", 1, NULL, 'p'},
+	    {NULL, 0, NULL, 0}};
 	static struct bench b;
 	const char *urls[URLS_MAX];
 	uint64_t v, seconds = 5, inflight = 128;
@@ -437,8 +447,8 @@ run(int argc, char **argv)
 	for (uint64_t i = 0; i < inflight; i++)
 		slot_next(&slots[i]);
 	/* Wait for the run to end; attempts mode is bounded by 600 s too. */
-	deadline = t0 + (b.attempts_max ? 600000 : (int64_t)seconds * 1000) +
-	    2000;
+	deadline =
+	    t0 + (b.attempts_max ? 600000 : (int64_t)seconds * 1000) + 2000;
 	while (atomic_load(&b.active) > 0 && tr_mono_ms() < deadline)
 		tr_sleep_ms(5);
 	t1 = tr_mono_ms();
@@ -451,18 +461,17 @@ run(int argc, char **argv)
 	}
 	secs = (double)(t1 - t0) / 1000.0;
 	printf("{\"seconds\":%.3f,\"messages\":%llu,\"messages_per_s\":%.0f,"
-	    "\"reserve_ops\":%llu,\"reserve_ops_per_s\":%.0f,\"ok\":%llu,"
-	    "\"sold_out\":%llu,\"other\":%llu,\"confirms\":%llu,"
-	    "\"confirm_ok\":%llu,\"confirm_failed\":%llu,"
-	    "\"confirms_per_s\":%.0f,\"mean_latency_us\":%.0f,"
-	    "\"inflight\":%" PRIu64 ",\"batch\":%d}\n", secs,
-	    (unsigned long long)b.messages, (double)b.messages / secs,
+	       "\"reserve_ops\":%llu,\"reserve_ops_per_s\":%.0f,\"ok\":%llu,"
+	       "\"sold_out\":%llu,\"other\":%llu,\"confirms\":%llu,"
+	       "\"confirm_ok\":%llu,\"confirm_failed\":%llu,"
+	       "\"confirms_per_s\":%.0f,\"mean_latency_us\":%.0f,"
+	       "\"inflight\":%" PRIu64 ",\"batch\":%d}\n",
+	    secs, (unsigned long long)b.messages, (double)b.messages / secs,
 	    (unsigned long long)b.reserve_ops, (double)b.reserve_ops / secs,
 	    (unsigned long long)b.ok, (unsigned long long)b.sold_out,
 	    (unsigned long long)b.other, (unsigned long long)b.confirms,
 	    (unsigned long long)b.confirm_ok,
-	    (unsigned long long)b.confirm_failed,
-	    (double)b.confirm_ok / secs,
+	    (unsigned long long)b.confirm_failed, (double)b.confirm_ok / secs,
 	    b.messages ? (double)b.lat_sum_us / (double)b.messages : 0.0,
 	    inflight, b.batch);
 	free(slots);
@@ -485,7 +494,7 @@ create_events(int argc, char **argv)
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--redis") == 0) {
 			if (tr_parse_hostport(argv[i + 1], host, sizeof(host),
-			    &port) != 0)
+			        &port) != 0)
 				return 2;
 		} else if (strcmp(argv[i], "--count") == 0) {
 			if (tr_parse_u64(argv[i + 1], 1, 1000000, &count))
@@ -502,19 +511,22 @@ create_events(int argc, char **argv)
 	o.port = port;
 	if (count == 0 || calls == NULL || ptrs == NULL ||
 	    tr_coord_open(&o, false, &coord) != 0) {
-		fprintf(stderr, "trbench: create-events needs --count and a "
+		fprintf(stderr,
+		    "trbench: create-events needs --count and a "
 		    "reachable --redis\n");
 		return 2;
 	}
 	for (uint64_t from = 0; from < count; from += 500) {
 		size_t m = count - from < 500 ? count - from : 500;
 		for (size_t i = 0; i < m; i++) {
-			snprintf(id, sizeof(id), "%s%" PRIu64, prefix, from + i);
+			snprintf(id, sizeof(id), "%s%" PRIu64, prefix,
+			    from + i);
 			if (!tr_event_id_valid(id)) {
 				fprintf(stderr, "trbench: bad --prefix\n");
 				goto out;
 			}
-			tr_call_create_event(&calls[i], id, total, 1, 60000, 0);
+			tr_call_create_event(&calls[i], id, total, 1, 60000,
+			    0);
 			ptrs[i] = &calls[i];
 		}
 		if (tr_coord_run(coord, ptrs, m) != 0)
@@ -523,7 +535,8 @@ create_events(int argc, char **argv)
 			bool created;
 			int r = tr_result_create_event(&calls[i], &created);
 			tr_call_done(&calls[i]);
-			snprintf(id, sizeof(id), "%s%" PRIu64, prefix, from + i);
+			snprintf(id, sizeof(id), "%s%" PRIu64, prefix,
+			    from + i);
 			if (r != 0 || tr_coord_event_publish(coord, id) != 0)
 				goto out;
 		}

@@ -39,15 +39,15 @@
 #define BIG_BODY (10 * 1024 * 1024)
 
 enum kind { K_SLOW, K_GARBAGE, K_HEAD, K_BODY, K_COUNT };
-static const char *const kind_name[K_COUNT] = {"slow", "garbage",
-    "big_head", "big_body"};
+static const char *const kind_name[K_COUNT] = {"slow", "garbage", "big_head",
+    "big_body"};
 
 struct conn {
 	enum kind kind;
 	int fd;
-	size_t sent;        /* bytes of its request sent */
-	size_t total;       /* bytes it means to send */
-	int64_t next_ms;    /* slow: when the next byte goes */
+	size_t sent;     /* bytes of its request sent */
+	size_t total;    /* bytes it means to send */
+	int64_t next_ms; /* slow: when the next byte goes */
 	bool reading;
 	bool in_use;
 };
@@ -57,7 +57,8 @@ static struct sockaddr_in target;
 static int epfd;
 static char *head_req, *body_head, *chunk;
 static size_t head_req_len, body_head_len;
-static const char slow_req[] = "POST /v1/events/GONE/reservations HTTP/1.1\r\n"
+static const char slow_req[] =
+    "POST /v1/events/GONE/reservations HTTP/1.1\r\n"
     "Host: x\r\nContent-Type: application/json\r\nContent-Length: 14\r\n"
     "\r\n{\"user\":\"s1\"}";
 
@@ -95,8 +96,10 @@ conn_open(enum kind k)
 	c->kind = k;
 	c->fd = fd;
 	c->in_use = true;
-	c->total = k == K_SLOW ? sizeof(slow_req) - 1 : k == K_GARBAGE ? 1024 :
-	    k == K_HEAD ? head_req_len : body_head_len + BIG_BODY;
+	c->total = k == K_SLOW ? sizeof(slow_req) - 1
+	    : k == K_GARBAGE   ? 1024
+	    : k == K_HEAD      ? head_req_len
+	                       : body_head_len + BIG_BODY;
 	c->next_ms = tr_mono_ms();
 	ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
@@ -128,9 +131,7 @@ next_bytes(struct conn *c, size_t *len)
 			garbage[i] = (char)(rand() & 0xff);
 		*len = c->total - c->sent;
 		return garbage + c->sent;
-	case K_HEAD:
-		*len = c->total - c->sent;
-		return head_req + c->sent;
+	case K_HEAD: *len = c->total - c->sent; return head_req + c->sent;
 	default:
 		if (c->sent < body_head_len) {
 			*len = body_head_len - c->sent;
@@ -222,7 +223,8 @@ main(int argc, char **argv)
 		case 'B': want[K_BODY] = v; break;
 		case 'R': rate = v; break;
 		default:
-			fprintf(stderr, "usage: trhostile --port P [--seconds "
+			fprintf(stderr,
+			    "usage: trhostile --port P [--seconds "
 			    "S] [--slow N] [--garbage N] [--big-heads N] "
 			    "[--big-bodies N] [--rate R]\n");
 			return 2;
@@ -231,9 +233,11 @@ main(int argc, char **argv)
 	if (port < 1 || port > 65535 || seconds < 1 || seconds > 600 ||
 	    rate < 1 || rate > 100000 ||
 	    want[K_SLOW] + want[K_GARBAGE] + want[K_HEAD] + want[K_BODY] >
-	    CONNS_MAX) {
-		fprintf(stderr, "trhostile: --port 1..65535, --seconds 1..600, "
-		    "at most %d connections\n", CONNS_MAX);
+	        CONNS_MAX) {
+		fprintf(stderr,
+		    "trhostile: --port 1..65535, --seconds 1..600, "
+		    "at most %d connections\n",
+		    CONNS_MAX);
 		return 2;
 	}
 	setrlimit(RLIMIT_NOFILE, &rl);
@@ -246,14 +250,17 @@ main(int argc, char **argv)
 	body_head = malloc(256);
 	if (head_req == NULL || chunk == NULL || body_head == NULL)
 		return 1;
-	head_req_len = (size_t)sprintf(head_req, "GET /healthz HTTP/1.1\r\n"
+	head_req_len = (size_t)sprintf(head_req,
+	    "GET /healthz HTTP/1.1\r\n"
 	    "Host: x\r\nX-Big: ");
 	memset(head_req + head_req_len, 'a', BIG_HEAD);
 	head_req_len += BIG_HEAD;
 	head_req_len += (size_t)sprintf(head_req + head_req_len, "\r\n\r\n");
-	body_head_len = (size_t)sprintf(body_head, "POST /v1/events/GONE/"
+	body_head_len = (size_t)sprintf(body_head,
+	    "POST /v1/events/GONE/"
 	    "reservations HTTP/1.1\r\nHost: x\r\nContent-Type: "
-	    "application/json\r\nContent-Length: %d\r\n\r\n", BIG_BODY);
+	    "application/json\r\nContent-Length: %d\r\n\r\n",
+	    BIG_BODY);
 	memset(chunk, ' ', 65536);
 	if ((epfd = epoll_create1(0)) < 0)
 		return 1;
@@ -274,8 +281,8 @@ main(int argc, char **argv)
 		}
 		for (int k = 0, budget = 200; k < K_COUNT; k++)
 			for (; have[k] < want[k] && budget > 0 &&
-			    (k == K_SLOW || opened_this_second[k] < rate);
-			    have[k]++, budget--, opened_this_second[k]++)
+			     (k == K_SLOW || opened_this_second[k] < rate);
+			     have[k]++, budget--, opened_this_second[k]++)
 				if (conn_open((enum kind)k) != 0)
 					break;
 		n = epoll_wait(epfd, evs, 256, 50);
@@ -283,26 +290,28 @@ main(int argc, char **argv)
 			struct conn *cn = &conns[evs[i].data.u32];
 			if (!cn->in_use)
 				continue;
-			if (evs[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-			    EPOLLERR))
+			if (evs[i].events &
+			    (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 				on_readable(cn);
 			if (cn->in_use && (evs[i].events & EPOLLOUT))
 				on_writable(cn, now);
 		}
 		/* Slow clients and bodies write on their own clock. */
 		for (int i = 0; i < CONNS_MAX; i++)
-			if (conns[i].in_use && (conns[i].kind == K_SLOW ||
-			    conns[i].kind == K_BODY))
+			if (conns[i].in_use &&
+			    (conns[i].kind == K_SLOW ||
+			        conns[i].kind == K_BODY))
 				on_writable(&conns[i], now);
 	}
 	printf("{\"seconds\":%ld,\"rate\":%ld,\"bytes_sent\":%" PRIu64
-	    ",\"connect_failed\":%" PRIu64, seconds, rate, st.bytes_sent,
-	    st.connect_failed);
+	       ",\"connect_failed\":%" PRIu64,
+	    seconds, rate, st.bytes_sent, st.connect_failed);
 	for (int k = 0; k < K_COUNT; k++)
-		printf(",\"%s\":{\"opened\":%" PRIu64 ",\"closed_by_server\":%"
-		    PRIu64 ",\"answers\":%" PRIu64 ",\"4xx\":%" PRIu64
-		    ",\"other\":%" PRIu64 "}", kind_name[k], st.opened[k],
-		    st.closed_by_server[k], st.answers[k], st.status[k][3],
+		printf(",\"%s\":{\"opened\":%" PRIu64
+		       ",\"closed_by_server\":%" PRIu64 ",\"answers\":%" PRIu64
+		       ",\"4xx\":%" PRIu64 ",\"other\":%" PRIu64 "}",
+		    kind_name[k], st.opened[k], st.closed_by_server[k],
+		    st.answers[k], st.status[k][3],
 		    st.answers[k] - st.status[k][3]);
 	printf("}\n");
 	return 0;

@@ -176,7 +176,8 @@ ctl_reply_json(const Ticketrush__Reply *r)
 		cJSON_AddItemToObject(o, "waitlist_entry",
 		    wl_entry_json(r->waitlist_entry));
 	if (r->waitlist)
-		cJSON_AddItemToObject(o, "waitlist", wl_info_json(r->waitlist));
+		cJSON_AddItemToObject(o, "waitlist",
+		    wl_info_json(r->waitlist));
 	if (r->n_events > 0) {
 		cJSON *a = cJSON_AddArrayToObject(o, "events");
 		for (size_t i = 0; i < r->n_events; i++)
@@ -190,17 +191,22 @@ print_event(FILE *f, const Ticketrush__EventInfo *e)
 {
 	char t[32];
 	fprintf(f, "event %s: %s\n", e->event_id, e->state);
-	fprintf(f, "  total %" PRIu64 ", limit %u per user, hold %" PRIu64
-	    " ms%s%s\n", e->total, e->limit_per_user, e->hold_ms,
+	fprintf(f,
+	    "  total %" PRIu64 ", limit %u per user, hold %" PRIu64
+	    " ms%s%s\n",
+	    e->total, e->limit_per_user, e->hold_ms,
 	    e->opens_at_ms ? ", opens " : "",
 	    e->opens_at_ms ? ctl_time(t, e->opens_at_ms) : "");
-	fprintf(f, "  this node: lease %" PRIu64 ", held %" PRIu64
+	fprintf(f,
+	    "  this node: lease %" PRIu64 ", held %" PRIu64
 	    ", available %" PRIu64 ", sold here %" PRIu64 ", epoch %" PRIu64
-	    "\n", e->lease, e->held, e->available, e->sold_here, e->epoch);
+	    "\n",
+	    e->lease, e->held, e->available, e->sold_here, e->epoch);
 	if (e->global_at_ms)
-		fprintf(f, "  coordinator: pool %" PRIu64 ", sold %" PRIu64
-		    " (as of %s)\n", e->pool, e->sold,
-		    ctl_time(t, e->global_at_ms));
+		fprintf(f,
+		    "  coordinator: pool %" PRIu64 ", sold %" PRIu64
+		    " (as of %s)\n",
+		    e->pool, e->sold, ctl_time(t, e->global_at_ms));
 }
 
 void
@@ -210,10 +216,12 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 
 	if (r->order) {
 		const Ticketrush__Order *o = r->order;
-		fprintf(f, "confirmed order %s: %u ticket(s) of %s for %s, "
-		    "payment \"%s\", at %s, node %s\n", o->order_id, o->qty,
-		    o->event_id, o->user_id, o->payment_ref,
-		    ctl_time(t, o->confirmed_at_ms), o->node_id);
+		fprintf(f,
+		    "confirmed order %s: %u ticket(s) of %s for %s, "
+		    "payment \"%s\", at %s, node %s\n",
+		    o->order_id, o->qty, o->event_id, o->user_id,
+		    o->payment_ref, ctl_time(t, o->confirmed_at_ms),
+		    o->node_id);
 		if (o->refunded_at_ms)
 			fprintf(f, "  refunded at %s\n",
 			    ctl_time(t, o->refunded_at_ms));
@@ -233,7 +241,8 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 		    e->event_id, e->user_id, wl_state_name(e->state),
 		    e->join_number, ctl_time(t, e->joined_at_ms));
 		if (e->position)
-			fprintf(f, ", position %" PRIu64 " (%" PRIu64 " ahead)",
+			fprintf(f,
+			    ", position %" PRIu64 " (%" PRIu64 " ahead)",
 			    e->position, e->ahead);
 		if (e->reservation_id[0])
 			fprintf(f, ", offer %s until %s", e->reservation_id,
@@ -242,13 +251,16 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 	}
 	if (r->waitlist) {
 		const Ticketrush__WaitlistInfo *w = r->waitlist;
-		fprintf(f, "waitlist %s: %" PRIu64 " waiting (cap %" PRIu64
-		    "), %" PRIu64 " offer(s) live\n", w->event_id, w->waiting,
-		    w->cap, w->offers_live);
-		fprintf(f, "  since created: %" PRIu64 " joined, %" PRIu64
-		    " offered, %" PRIu64 " confirmed, %" PRIu64 " expired, %"
-		    PRIu64 " left, %" PRIu64 " skipped\n", w->joined,
-		    w->offered, w->confirmed, w->expired, w->left, w->skipped);
+		fprintf(f,
+		    "waitlist %s: %" PRIu64 " waiting (cap %" PRIu64
+		    "), %" PRIu64 " offer(s) live\n",
+		    w->event_id, w->waiting, w->cap, w->offers_live);
+		fprintf(f,
+		    "  since created: %" PRIu64 " joined, %" PRIu64
+		    " offered, %" PRIu64 " confirmed, %" PRIu64
+		    " expired, %" PRIu64 " left, %" PRIu64 " skipped\n",
+		    w->joined, w->offered, w->confirmed, w->expired, w->left,
+		    w->skipped);
 		for (size_t i = 0; i < w->n_head; i++)
 			fprintf(f, "  %3zu. %s (#%" PRIu64 ", joined %s)\n",
 			    i + 1, w->head[i]->user_id,
@@ -264,20 +276,22 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 		fprintf(f, "node %s (%s), %s, up %.1f s, %u event(s)\n",
 		    s->node_id, s->version, s->mode,
 		    (double)s->uptime_ms / 1000, s->events);
-		fprintf(f, "  coordinator %s%s\n", strcmp(s->mode,
-		    "standalone") == 0 ? "none" : s->coordinator_up ? "up" :
-		    "DOWN", s->draining ? ", draining" : "");
-		fprintf(f, "  reserves ok %" PRIu64 ", rejected %" PRIu64
+		fprintf(f, "  coordinator %s%s\n",
+		    strcmp(s->mode, "standalone") == 0 ? "none"
+		        : s->coordinator_up            ? "up"
+		                                       : "DOWN",
+		    s->draining ? ", draining" : "");
+		fprintf(f,
+		    "  reserves ok %" PRIu64 ", rejected %" PRIu64
 		    ", confirms %" PRIu64 ", active holds %" PRIu64
-		    ", coordinator calls %" PRIu64 "\n", s->reserves_ok,
-		    s->reserves_rejected, s->confirms_ok, s->holds_active,
-		    s->coordinator_calls);
+		    ", coordinator calls %" PRIu64 "\n",
+		    s->reserves_ok, s->reserves_rejected, s->confirms_ok,
+		    s->holds_active, s->coordinator_calls);
 	}
 }
 
-static void
-add_check(ctl_check *c, int *k, const char *name, bool ok, const char *fmt,
-    ...) __attribute__((format(printf, 5, 6)));
+static void add_check(ctl_check *c, int *k, const char *name, bool ok,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void
 add_check(ctl_check *c, int *k, const char *name, bool ok, const char *fmt,
@@ -300,17 +314,18 @@ ctl_audit_checks(const tr_audit *a, ctl_check *c, int *count)
 	add_check(c, &k, "conservation",
 	    a->pool + a->lease_sum + a->held + a->sold == a->total,
 	    "pool %" PRIu64 " + leases %" PRIu64 " + held %" PRIu64
-	    " + sold %" PRIu64 " = %" PRIu64 ", total %" PRIu64, a->pool,
-	    a->lease_sum, a->held, a->sold,
+	    " + sold %" PRIu64 " = %" PRIu64 ", total %" PRIu64,
+	    a->pool, a->lease_sum, a->held, a->sold,
 	    a->pool + a->lease_sum + a->held + a->sold, a->total);
 	add_check(c, &k, "held_matches_holds", a->live_qty == a->held,
-	    "%" PRIu64 " live hold(s) for %" PRIu64 " ticket(s), held %"
-	    PRIu64, a->live_holds, a->live_qty, a->held);
+	    "%" PRIu64 " live hold(s) for %" PRIu64
+	    " ticket(s), held %" PRIu64,
+	    a->live_holds, a->live_qty, a->held);
 	add_check(c, &k, "holds_indexed",
 	    a->holds_unindexed == 0 && a->index_dangling == 0,
 	    "%" PRIu64 " live hold(s) missing from an index, %" PRIu64
-	    " index entr(ies) without a live hold", a->holds_unindexed,
-	    a->index_dangling);
+	    " index entr(ies) without a live hold",
+	    a->holds_unindexed, a->index_dangling);
 	add_check(c, &k, "scripts_saw_no_break", a->broken == 0,
 	    "%" PRIu64 " script run(s) found the sum broken", a->broken);
 	add_check(c, &k, "no_oversell", a->sold <= a->total,
@@ -319,23 +334,23 @@ ctl_audit_checks(const tr_audit *a, ctl_check *c, int *count)
 	    "%" PRIu64 " order(s) for %" PRIu64 " ticket(s), sold %" PRIu64,
 	    a->orders_count, a->orders_qty, a->sold);
 	add_check(c, &k, "buyers_match_sold", a->buyers_sum == a->sold,
-	    "%" PRIu64 " buyer(s) hold %" PRIu64 " ticket(s)",
-	    a->buyers_count, a->buyers_sum);
+	    "%" PRIu64 " buyer(s) hold %" PRIu64 " ticket(s)", a->buyers_count,
+	    a->buyers_sum);
 	add_check(c, &k, "per_user_limit", a->users_over_limit == 0,
 	    "%" PRIu64 " user(s) over the limit of %" PRIu64 " in holds plus "
-	    "orders (most: %" PRIu64 ")", a->users_over_limit,
-	    a->limit_per_user, a->max_per_user);
-	add_check(c, &k, "buyers_match_orders",
-	    a->buyer_order_mismatches == 0,
+	    "orders (most: %" PRIu64 ")",
+	    a->users_over_limit, a->limit_per_user, a->max_per_user);
+	add_check(c, &k, "buyers_match_orders", a->buyer_order_mismatches == 0,
 	    "%" PRIu64 " user(s) whose count differs from their orders",
 	    a->buyer_order_mismatches);
 	add_check(c, &k, "stream_complete",
 	    a->stream_len == a->orders_count + a->refunds,
-	    "stream has %" PRIu64 " entr(ies) for %" PRIu64 " order(s) and %"
-	    PRIu64 " refund(s)", a->stream_len, a->orders_count, a->refunds);
+	    "stream has %" PRIu64 " entr(ies) for %" PRIu64
+	    " order(s) and %" PRIu64 " refund(s)",
+	    a->stream_len, a->orders_count, a->refunds);
 	add_check(c, &k, "waitlist_consistent", a->line_bad == 0,
-	    "%" PRIu64 " buyer(s) waiting, %" PRIu64 " live offer(s); %"
-	    PRIu64 " entr(ies) disagree with the line or their offer",
+	    "%" PRIu64 " buyer(s) waiting, %" PRIu64 " live offer(s); %" PRIu64
+	    " entr(ies) disagree with the line or their offer",
 	    a->line_waiting, a->offers_live, a->line_bad);
 	add_check(c, &k, "offers_in_join_order", a->offers_out_of_order == 0,
 	    "%" PRIu64 " offer(s) made out of join order",

@@ -20,20 +20,20 @@
 
 struct watch_event {
 	char id[TR_EVENT_ID_MAX + 1];
-	tr_watch w;         /* its nodes sorted by id */
-	uint64_t leased;    /* the sum of the nodes' free leases */
-	bool has_rate;      /* false on its first refresh */
-	double rate;        /* tickets sold per second since the last one */
+	tr_watch w;      /* its nodes sorted by id */
+	uint64_t leased; /* the sum of the nodes' free leases */
+	bool has_rate;   /* false on its first refresh */
+	double rate;     /* tickets sold per second since the last one */
 };
 
 /* What one refresh read. */
 struct frame {
-	int rv;             /* 0, or why the refresh failed */
+	int rv; /* 0, or why the refresh failed */
 	int64_t wall_ms, mono_ms;
 	size_t node_count, nodes_up;
 	char nodes[CTL_WATCH_NODES_MAX][TR_NODE_ID_MAX + 1]; /* sorted */
 	bool alive[CTL_WATCH_NODES_MAX];
-	bool more;          /* the event set may hold more than were shown */
+	bool more; /* the event set may hold more than were shown */
 	size_t event_count;
 	struct watch_event events[CTL_WATCH_EVENTS_MAX];
 };
@@ -75,11 +75,10 @@ read_ids(tr_coord *c, const ctl_watch_opts *o, struct frame *f)
 		f->event_count = 1;
 		return 0;
 	}
-	for (int p = 0; p < WATCH_PAGES_MAX && n < CTL_WATCH_EVENTS_MAX;
-	    p++) {
+	for (int p = 0; p < WATCH_PAGES_MAX && n < CTL_WATCH_EVENTS_MAX; p++) {
 		size_t got;
 		if ((rv = tr_coord_event_page(c, &cursor, ids + n,
-		    CTL_WATCH_EVENTS_MAX - n, &got)) != 0)
+		         CTL_WATCH_EVENTS_MAX - n, &got)) != 0)
 			return rv;
 		n += got;
 		if (cursor == 0)
@@ -104,11 +103,11 @@ read_nodes(tr_coord *c, struct frame *f)
 
 	f->nodes_up = 0;
 	if ((rv = tr_coord_node_list(c, f->nodes, CTL_WATCH_NODES_MAX,
-	    &f->node_count)) != 0)
+	         &f->node_count)) != 0)
 		return rv;
 	qsort(f->nodes, f->node_count, sizeof(f->nodes[0]), cmp_id);
-	if ((rv = tr_coord_alive_many(c, f->nodes, f->node_count,
-	    f->alive)) != 0)
+	if ((rv = tr_coord_alive_many(c, f->nodes, f->node_count, f->alive)) !=
+	    0)
 		return rv;
 	for (size_t i = 0; i < f->node_count; i++)
 		f->nodes_up += f->alive[i];
@@ -158,8 +157,7 @@ read_events(tr_coord *c, const ctl_watch_opts *o, struct frame *f,
 }
 
 static void
-refresh(tr_coord *c, const ctl_watch_opts *o, struct frame *f,
-    tr_call *calls)
+refresh(tr_coord *c, const ctl_watch_opts *o, struct frame *f, tr_call *calls)
 {
 	f->wall_ms = tr_wall_ms();
 	f->event_count = 0;
@@ -205,7 +203,7 @@ is_stock_node(const char *node)
 static bool
 node_up(const struct frame *f, const char *node)
 {
-	const char (*hit)[TR_NODE_ID_MAX + 1] = bsearch(node, f->nodes,
+	const char(*hit)[TR_NODE_ID_MAX + 1] = bsearch(node, f->nodes,
 	    f->node_count, sizeof(f->nodes[0]), cmp_id);
 	return hit != NULL && f->alive[hit - f->nodes];
 }
@@ -273,13 +271,16 @@ draw_json(FILE *out, const struct frame *f, const ctl_watch_opts *o)
 	if (f->rv != 0) {
 		char detail[256];
 		if (f->rv == TR_ENOT_FOUND)
-			snprintf(detail, sizeof(detail), "no event %s in Redis",
-			    o->event_id);
+			snprintf(detail, sizeof(detail),
+			    "no event %s in Redis", o->event_id);
 		else if (unreachable(f->rv))
-			snprintf(detail, sizeof(detail), "cannot reach Redis "
-			    "at %s", o->redis_addr);
+			snprintf(detail, sizeof(detail),
+			    "cannot reach Redis "
+			    "at %s",
+			    o->redis_addr);
 		else
-			snprintf(detail, sizeof(detail), "Redis answered "
+			snprintf(detail, sizeof(detail),
+			    "Redis answered "
 			    "what the watch cannot read");
 		cJSON_AddStringToObject(j, "error", tr_strerror(f->rv));
 		cJSON_AddStringToObject(j, "detail", detail);
@@ -342,8 +343,10 @@ print_error(FILE *out, const struct frame *f, const ctl_watch_opts *o)
 		fprintf(out, "cannot reach Redis at %s (%s); trying again\n",
 		    o->redis_addr, tr_strerror(f->rv));
 	else
-		fprintf(out, "Redis answered what the watch cannot read "
-		    "(%s)\n", tr_strerror(f->rv));
+		fprintf(out,
+		    "Redis answered what the watch cannot read "
+		    "(%s)\n",
+		    tr_strerror(f->rv));
 }
 
 /* Lines for logs and pipes: per refresh, the nodes, then a line per
@@ -364,7 +367,8 @@ draw_lines(FILE *out, const struct frame *f, const ctl_watch_opts *o)
 		fprintf(out, "%s no events in Redis\n", t);
 	for (size_t i = 0; i < f->event_count; i++) {
 		const struct watch_event *e = &f->events[i];
-		fprintf(out, "%s %s: sold %" PRIu64 " of %" PRIu64 " (%s/s), "
+		fprintf(out,
+		    "%s %s: sold %" PRIu64 " of %" PRIu64 " (%s/s), "
 		    "held %" PRIu64 ", pool %" PRIu64 ", leased %" PRIu64,
 		    t, e->id, e->w.sold, e->w.total,
 		    rate_text(r, sizeof(r), e), e->w.held, e->w.pool,
@@ -397,8 +401,9 @@ draw_event(FILE *out, const struct frame *f, const struct watch_event *e)
 		const char *id = e->w.nodes[k].node;
 		fprintf(out, "  %-16s %10" PRIu64 " %10" PRIu64 "   %s\n", id,
 		    e->w.nodes[k].lease, e->w.nodes[k].held,
-		    !is_stock_node(id) ? "(waitlist offers)" :
-		    node_up(f, id) ? "up" : "DOWN");
+		    !is_stock_node(id)   ? "(waitlist offers)"
+		        : node_up(f, id) ? "up"
+		                         : "DOWN");
 	}
 }
 
@@ -409,10 +414,11 @@ draw_screen(FILE *out, const struct frame *f, const ctl_watch_opts *o)
 	char t[16], r[32];
 
 	fputs("\033[H\033[2J", out);
-	fprintf(out, "ticketctl watch%s%s - Redis %s - %s, every %.1f s - "
-	    "Ctrl-C stops\n\n", o->event_id ? " " : "",
-	    o->event_id ? o->event_id : "", o->redis_addr,
-	    hhmmss(t, sizeof(t), tr_wall_ms()),
+	fprintf(out,
+	    "ticketctl watch%s%s - Redis %s - %s, every %.1f s - "
+	    "Ctrl-C stops\n\n",
+	    o->event_id ? " " : "", o->event_id ? o->event_id : "",
+	    o->redis_addr, hhmmss(t, sizeof(t), tr_wall_ms()),
 	    (double)o->interval_ms / 1000.0);
 	if (f->rv != 0) {
 		print_error(out, f, o);
@@ -427,15 +433,18 @@ draw_screen(FILE *out, const struct frame *f, const ctl_watch_opts *o)
 		    "sold", "total", "per s", "held", "pool", "leased");
 		for (size_t i = 0; i < f->event_count; i++) {
 			const struct watch_event *e = &f->events[i];
-			fprintf(out, "%-24s %10" PRIu64 " %10" PRIu64 " %8s "
+			fprintf(out,
+			    "%-24s %10" PRIu64 " %10" PRIu64 " %8s "
 			    "%8" PRIu64 " %10" PRIu64 " %10" PRIu64 "%s\n",
 			    e->id, e->w.sold, e->w.total,
 			    rate_text(r, sizeof(r), e), e->w.held, e->w.pool,
 			    e->leased, marker(e));
 		}
 		if (f->more)
-			fprintf(out, "(more events than %d: name one to see "
-			    "it alone)\n", CTL_WATCH_EVENTS_MAX);
+			fprintf(out,
+			    "(more events than %d: name one to see "
+			    "it alone)\n",
+			    CTL_WATCH_EVENTS_MAX);
 		fprintf(out, "\nleases per node: ticketctl watch EVENT\n");
 	}
 	fputc('\n', out);

@@ -22,8 +22,8 @@ typedef struct ctl_watch_opts {
 	const char *event_id; /* NULL: up to CTL_WATCH_EVENTS_MAX events */
 	uint64_t count;       /* refreshes; 0: until SIGINT or SIGTERM */
 	uint64_t interval_ms;
-	bool json;            /* one JSON object per refresh */
-	bool tty;             /* redraw the screen (ANSI) instead of lines */
+	bool json;              /* one JSON object per refresh */
+	bool tty;               /* redraw the screen (ANSI) instead of lines */
 	const char *redis_addr; /* for messages */
 } ctl_watch_opts;
 

@@ -32,62 +32,91 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: ticketctl [options] COMMAND [ARGS]\n"
-"Operate ticketrush stock nodes.\n"
-"\n"
-"commands:\n"
-"  status                         the node's state and counters (admin)\n"
-"  event create ID --total N [--limit-per-user K] [--hold DUR]\n"
-"               [--opens-at TIME] [--waitlist-max N] [--offer DUR]\n"
-"                                 create an event (admin); TIME is\n"
-"                                 'now', +DUR, unix ms or\n"
-"                                 YYYY-MM-DDTHH:MM:SSZ\n"
-"  event show ID                  an event as the node sees it\n"
-"  event topup ID N               add N tickets to the event's stock, on\n"
-"                                 sale or not (admin; not idempotent: after\n"
-"                                 a timeout, event show before retrying)\n"
-"  event close ID                 stop the sale now: new reservations answer\n"
-"                                 closed; holds stay confirmable (admin)\n"
-"  event reopen ID                resume a closed sale (admin)\n"
-"  event list [--offset N] [--count N]\n"
-"                                 a page of the events the node knows\n"
-"                                 (admin; default 100, at most 1000)\n"
-"  event all [--cursor C] [--count N]\n"
-"                                 a page of every event, from Redis\n"
-"                                 (default 100, at most 1000); prints the\n"
-"                                 cursor of the next page (0: the end)\n"
-"  reserve EVENT USER [--qty N] [--request-id ID]\n"
-"  confirm RESERVATION USER [--payment-ref REF]\n"
-"  release RESERVATION USER\n"
-"  drain [EVENT]                  stop selling here, give stock back (admin)\n"
-"  waitlist show EVENT [--count N] the line: length, offers, counts, the\n"
-"                                 first N buyers (admin; default 10, at\n"
-"                                 most 100)\n"
-"  waitlist join|get|leave EVENT USER [--request-id ID]\n"
-"  refund RESERVATION USER        give a paid ticket back (to the line)\n"
-"  audit EVENT                    check the ledger in Redis: conservation,\n"
-"                                 oversell, holds and their indexes,\n"
-"                                 per-user limit, orders\n"
-"  watch [EVENT] [--count N] [--interval DUR] [--json]\n"
-"                                 live view from Redis, refreshed every\n"
-"                                 --interval (default 1s, 100ms..10m):\n"
-"                                 sold, held, pool, leases per node,\n"
-"                                 sales per second, nodes up; without\n"
-"                                 EVENT the first 20 events; --count N\n"
-"                                 refreshes (default 0: until Ctrl-C or\n"
-"                                 SIGTERM); --json: one object a line\n"
-"\n"
-"options:\n"
-"  --url URL         node URL for every command (default: data commands\n"
-"                    tcp://127.0.0.1:7001, admin commands\n"
-"                    tcp://127.0.0.1:7101)\n"
-"  --redis HOST:PORT Redis for audit, event all and watch (default\n"
-"                    127.0.0.1:6379)\n"
-"  --timeout DUR     per call (default 3s)\n"
-"  --json            print JSON (also for errors)\n"
-"  -h, --help\n"
-"exit: 0 ok, 1 refused (sold out, not found, audit failed...), 2 usage,\n"
-"3 unreachable.\n");
+	    "usage: ticketctl [options] COMMAND [ARGS]\n"
+	    "Operate ticketrush stock nodes.\n"
+	    "\n"
+	    "commands:\n"
+	    "  status                         the node's state and counters "
+	    "(admin)\n"
+	    "  event create ID --total N [--limit-per-user K] [--hold DUR]\n"
+	    "               [--opens-at TIME] [--waitlist-max N] [--offer "
+	    "DUR]\n"
+	    "                                 create an event (admin); TIME "
+	    "is\n"
+	    "                                 'now', +DUR, unix ms or\n"
+	    "                                 YYYY-MM-DDTHH:MM:SSZ\n"
+	    "  event show ID                  an event as the node sees it\n"
+	    "  event topup ID N               add N tickets to the event's "
+	    "stock, on\n"
+	    "                                 sale or not (admin; not "
+	    "idempotent: after\n"
+	    "                                 a timeout, event show before "
+	    "retrying)\n"
+	    "  event close ID                 stop the sale now: new "
+	    "reservations answer\n"
+	    "                                 closed; holds stay confirmable "
+	    "(admin)\n"
+	    "  event reopen ID                resume a closed sale (admin)\n"
+	    "  event list [--offset N] [--count N]\n"
+	    "                                 a page of the events the node "
+	    "knows\n"
+	    "                                 (admin; default 100, at most "
+	    "1000)\n"
+	    "  event all [--cursor C] [--count N]\n"
+	    "                                 a page of every event, from "
+	    "Redis\n"
+	    "                                 (default 100, at most 1000); "
+	    "prints the\n"
+	    "                                 cursor of the next page (0: the "
+	    "end)\n"
+	    "  reserve EVENT USER [--qty N] [--request-id ID]\n"
+	    "  confirm RESERVATION USER [--payment-ref REF]\n"
+	    "  release RESERVATION USER\n"
+	    "  drain [EVENT]                  stop selling here, give stock "
+	    "back (admin)\n"
+	    "  waitlist show EVENT [--count N] the line: length, offers, "
+	    "counts, the\n"
+	    "                                 first N buyers (admin; default "
+	    "10, at\n"
+	    "                                 most 100)\n"
+	    "  waitlist join|get|leave EVENT USER [--request-id ID]\n"
+	    "  refund RESERVATION USER        give a paid ticket back (to the "
+	    "line)\n"
+	    "  audit EVENT                    check the ledger in Redis: "
+	    "conservation,\n"
+	    "                                 oversell, holds and their "
+	    "indexes,\n"
+	    "                                 per-user limit, orders\n"
+	    "  watch [EVENT] [--count N] [--interval DUR] [--json]\n"
+	    "                                 live view from Redis, refreshed "
+	    "every\n"
+	    "                                 --interval (default 1s, "
+	    "100ms..10m):\n"
+	    "                                 sold, held, pool, leases per "
+	    "node,\n"
+	    "                                 sales per second, nodes up; "
+	    "without\n"
+	    "                                 EVENT the first 20 events; "
+	    "--count N\n"
+	    "                                 refreshes (default 0: until "
+	    "Ctrl-C or\n"
+	    "                                 SIGTERM); --json: one object a "
+	    "line\n"
+	    "\n"
+	    "options:\n"
+	    "  --url URL         node URL for every command (default: data "
+	    "commands\n"
+	    "                    tcp://127.0.0.1:7001, admin commands\n"
+	    "                    tcp://127.0.0.1:7101)\n"
+	    "  --redis HOST:PORT Redis for audit, event all and watch "
+	    "(default\n"
+	    "                    127.0.0.1:6379)\n"
+	    "  --timeout DUR     per call (default 3s)\n"
+	    "  --json            print JSON (also for errors)\n"
+	    "  -h, --help\n"
+	    "exit: 0 ok, 1 refused (sold out, not found, audit failed...), 2 "
+	    "usage,\n"
+	    "3 unreachable.\n");
 }
 
 static int
@@ -102,14 +131,15 @@ fail_usage(const char *msg, const char *arg)
 static int
 show_transport_error(const char *url, int rv, tr_client *c)
 {
-	const char *what = rv == TR_ETIMEDOUT ? "timed out" :
-	    rv == TR_EPROTO ? "answered something that is not a Reply" :
-	    "cannot connect (no connection within the timeout)";
+	const char *what = rv == TR_ETIMEDOUT ? "timed out"
+	    : rv == TR_EPROTO
+	    ? "answered something that is not a Reply"
+	    : "cannot connect (no connection within the timeout)";
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		char *s;
-		cJSON_AddStringToObject(o, "status", rv == TR_ETIMEDOUT ?
-		    "timed_out" : "unavailable");
+		cJSON_AddStringToObject(o, "status",
+		    rv == TR_ETIMEDOUT ? "timed_out" : "unavailable");
 		cJSON_AddStringToObject(o, "detail", what);
 		cJSON_AddStringToObject(o, "url", url);
 		s = cJSON_PrintUnformatted(o);
@@ -191,8 +221,8 @@ static int
 call_list(tr_client *c, Ticketrush__Reply **out, void *arg)
 {
 	struct args *a = arg;
-	return tr_client_list_events(c, (uint32_t)a->offset, (uint32_t)a->count,
-	    out);
+	return tr_client_list_events(c, (uint32_t)a->offset,
+	    (uint32_t)a->count, out);
 }
 
 static int
@@ -307,7 +337,7 @@ open_redis(tr_coord **coord)
 static int
 cmd_event_all(const struct args *a)
 {
-	char (*ids)[TR_EVENT_ID_MAX + 1] = calloc(a->count, sizeof(*ids));
+	char(*ids)[TR_EVENT_ID_MAX + 1] = calloc(a->count, sizeof(*ids));
 	tr_call *calls = calloc(a->count, sizeof(*calls));
 	tr_call **ptrs = calloc(a->count, sizeof(*ptrs));
 	uint64_t cursor = a->cursor;
@@ -354,8 +384,8 @@ cmd_event_all(const struct args *a)
 			cJSON_AddItemToArray(arr, o);
 		} else {
 			printf("%-24s total %" PRIu64 ", sold %" PRIu64
-			    ", held %" PRIu64 ", pool %" PRIu64 "\n", ids[i],
-			    e.total, e.sold, e.held, e.pool);
+			       ", held %" PRIu64 ", pool %" PRIu64 "\n",
+			    ids[i], e.total, e.sold, e.held, e.pool);
 		}
 	}
 	if (json) {
@@ -371,8 +401,8 @@ cmd_event_all(const struct args *a)
 		cJSON_free(s);
 		cJSON_Delete(o);
 	} else {
-		printf("next cursor %" PRIu64 "%s\n", cursor, cursor == 0 ?
-		    " (the end)" : "");
+		printf("next cursor %" PRIu64 "%s\n", cursor,
+		    cursor == 0 ? " (the end)" : "");
 	}
 	rv = 0;
 out:
@@ -419,7 +449,9 @@ cmd_audit(const char *event_id)
 		fprintf(stderr, "ticketctl: audit failed: %s\n",
 		    tr_strerror(rv));
 		return rv == TR_EIO || rv == TR_ETIMEDOUT ||
-		    rv == TR_EUNAVAILABLE ? EXIT_UNREACHABLE : EXIT_REFUSED;
+		        rv == TR_EUNAVAILABLE
+		    ? EXIT_UNREACHABLE
+		    : EXIT_REFUSED;
 	}
 	failed = ctl_audit_checks(&a, checks, &count);
 	if (json) {
@@ -455,18 +487,20 @@ cmd_audit(const char *event_id)
 		cJSON_Delete(j);
 	} else {
 		printf("audit of %s: total %" PRIu64 ", sold %" PRIu64
-		    ", held %" PRIu64 " in %" PRIu64 " hold(s), pool %" PRIu64
-		    ", leased %" PRIu64 ", %" PRIu64 " order(s), %" PRIu64
-		    " buyer(s)\n", event_id, a.total, a.sold, a.held,
-		    a.live_holds, a.pool, a.lease_sum, a.orders_count,
-		    a.buyers_count);
+		       ", held %" PRIu64 " in %" PRIu64
+		       " hold(s), pool %" PRIu64 ", leased %" PRIu64
+		       ", %" PRIu64 " order(s), %" PRIu64 " buyer(s)\n",
+		    event_id, a.total, a.sold, a.held, a.live_holds, a.pool,
+		    a.lease_sum, a.orders_count, a.buyers_count);
 		for (size_t i = 0; i < a.node_count; i++)
 			printf("  node %-16s lease %" PRId64 ", epoch %" PRIu64
-			    "\n", a.nodes[i].node, a.nodes[i].lease,
+			       "\n",
+			    a.nodes[i].node, a.nodes[i].lease,
 			    a.nodes[i].epoch);
 		for (int i = 0; i < count; i++)
-			printf("  %s %-20s %s\n", checks[i].ok ? "PASS" :
-			    "FAIL", checks[i].name, checks[i].detail);
+			printf("  %s %-20s %s\n",
+			    checks[i].ok ? "PASS" : "FAIL", checks[i].name,
+			    checks[i].detail);
 		printf("%s\n", failed ? "AUDIT FAILED" : "audit passed");
 	}
 	return failed ? EXIT_REFUSED : 0;
@@ -477,9 +511,9 @@ cmd_audit(const char *event_id)
 static int
 cmd_watch(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"count", 1, NULL, 'c'}, {"interval", 1, NULL, 'i'},
-	    {"json", 0, NULL, 'j'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"count", 1, NULL, 'c'},
+	    {"interval", 1, NULL, 'i'}, {"json", 0, NULL, 'j'},
+	    {NULL, 0, NULL, 0}};
 	ctl_watch_opts w = {.interval_ms = 1000, .redis_addr = redis_addr};
 	tr_coord *coord = NULL;
 	int opt, rv;
@@ -490,17 +524,19 @@ cmd_watch(int argc, char **argv)
 		case 'c':
 			if (tr_parse_u64(optarg, 0, 1000000, &w.count))
 				return fail_usage("--count must be 0..1000000 "
-				    "(0: until Ctrl-C)", optarg);
+				                  "(0: until Ctrl-C)",
+				    optarg);
 			break;
 		case 'i':
 			if (tr_parse_duration_ms(optarg, 600000,
-			    &w.interval_ms) || w.interval_ms < 100)
+			        &w.interval_ms) ||
+			    w.interval_ms < 100)
 				return fail_usage("--interval must be a "
-				    "duration of 100ms..10m", optarg);
+				                  "duration of 100ms..10m",
+				    optarg);
 			break;
 		case 'j': json = true; break;
-		default:
-			return fail_usage("unknown option for watch", NULL);
+		default: return fail_usage("unknown option for watch", NULL);
 		}
 	}
 	/* getopt_long moved the positional arguments after the options. */
@@ -525,14 +561,13 @@ cmd_watch(int argc, char **argv)
 static int
 parse_cmd_opts(int argc, char **argv, struct args *a)
 {
-	static const struct option opts[] = {
-	    {"total", 1, NULL, 't'}, {"limit-per-user", 1, NULL, 'l'},
-	    {"hold", 1, NULL, 'H'}, {"opens-at", 1, NULL, 'o'},
-	    {"qty", 1, NULL, 'q'}, {"request-id", 1, NULL, 'r'},
-	    {"payment-ref", 1, NULL, 'p'}, {"offset", 1, NULL, 'O'},
-	    {"count", 1, NULL, 'c'}, {"cursor", 1, NULL, 'C'},
-	    {"waitlist-max", 1, NULL, 'W'}, {"offer", 1, NULL, 'F'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"total", 1, NULL, 't'},
+	    {"limit-per-user", 1, NULL, 'l'}, {"hold", 1, NULL, 'H'},
+	    {"opens-at", 1, NULL, 'o'}, {"qty", 1, NULL, 'q'},
+	    {"request-id", 1, NULL, 'r'}, {"payment-ref", 1, NULL, 'p'},
+	    {"offset", 1, NULL, 'O'}, {"count", 1, NULL, 'c'},
+	    {"cursor", 1, NULL, 'C'}, {"waitlist-max", 1, NULL, 'W'},
+	    {"offer", 1, NULL, 'F'}, {NULL, 0, NULL, 0}};
 	uint64_t v;
 	int opt;
 
@@ -541,38 +576,45 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 		switch (opt) {
 		case 't':
 			if (tr_parse_u64(optarg, 1, TR_TOTAL_MAX, &a->total))
-				return fail_usage("--total must be "
-				    TR_TOTAL_RANGE, optarg);
+				return fail_usage(
+				    "--total must be " TR_TOTAL_RANGE, optarg);
 			break;
 		case 'l':
 			if (tr_parse_u64(optarg, 1, TR_LIMIT_PER_USER_MAX, &v))
-				return fail_usage("--limit-per-user must be "
-				    TR_LIMIT_PER_USER_RANGE, optarg);
+				return fail_usage(
+				    "--limit-per-user must "
+				    "be " TR_LIMIT_PER_USER_RANGE,
+				    optarg);
 			a->limit = (uint32_t)v;
 			break;
 		case 'H':
 			if (tr_parse_duration_ms(optarg, TR_HOLD_MS_MAX,
-			    &a->hold_ms) || a->hold_ms == 0)
-				return fail_usage("--hold must be a duration "
-				    TR_HOLD_RANGE " (e.g. 15m)", optarg);
+			        &a->hold_ms) ||
+			    a->hold_ms == 0)
+				return fail_usage(
+				    "--hold must be a duration " TR_HOLD_RANGE
+				    " (e.g. 15m)",
+				    optarg);
 			break;
 		case 'o':
 			if (tr_parse_time_ms(optarg, tr_wall_ms(),
-			    &a->opens_at))
-				return fail_usage("--opens-at must be now, "
+			        &a->opens_at))
+				return fail_usage(
+				    "--opens-at must be now, "
 				    "+DUR, unix ms or YYYY-MM-DDTHH:MM:SSZ",
 				    optarg);
 			break;
 		case 'q':
 			if (tr_parse_u64(optarg, 1, TR_QTY_MAX, &v))
-				return fail_usage("--qty must be " TR_QTY_RANGE,
-				    optarg);
+				return fail_usage(
+				    "--qty must be " TR_QTY_RANGE, optarg);
 			a->qty = (uint32_t)v;
 			break;
 		case 'O':
 			if (tr_parse_u64(optarg, 0, 100000000, &a->offset))
 				return fail_usage("--offset must be "
-				    "0..100000000", optarg);
+				                  "0..100000000",
+				    optarg);
 			break;
 		case 'c':
 			if (tr_parse_u64(optarg, 1, 1000, &a->count))
@@ -582,30 +624,37 @@ parse_cmd_opts(int argc, char **argv, struct args *a)
 		case 'C':
 			if (tr_parse_u64(optarg, 0, UINT64_MAX, &a->cursor))
 				return fail_usage("--cursor must be a number "
-				    "printed by the last page", optarg);
+				                  "printed by the last page",
+				    optarg);
 			break;
 		case 'W':
 			if (tr_parse_u64(optarg, 0, TR_WAITLIST_MAX,
-			    &a->waitlist_max))
-				return fail_usage("--waitlist-max must be "
-				    TR_WAITLIST_RANGE " (0: 100000)", optarg);
+			        &a->waitlist_max))
+				return fail_usage(
+				    "--waitlist-max must be " TR_WAITLIST_RANGE
+				    " (0: 100000)",
+				    optarg);
 			break;
 		case 'F':
 			if (tr_parse_duration_ms(optarg, TR_HOLD_MS_MAX,
-			    &a->offer_ms))
-				return fail_usage("--offer must be a duration "
-				    TR_OFFER_RANGE " (0: the hold)", optarg);
+			        &a->offer_ms))
+				return fail_usage("--offer must be a "
+				                  "duration " TR_OFFER_RANGE
+				                  " (0: the hold)",
+				    optarg);
 			break;
 		case 'r':
 			if (!tr_request_id_valid(optarg))
 				return fail_usage("--request-id must be 0-64 "
-				    "of [A-Za-z0-9._:-]", optarg);
+				                  "of [A-Za-z0-9._:-]",
+				    optarg);
 			a->c = optarg;
 			break;
 		case 'p':
 			if (!tr_payment_ref_valid(optarg))
 				return fail_usage("--payment-ref must be "
-				    "0-128 printable chars", optarg);
+				                  "0-128 printable chars",
+				    optarg);
 			a->c = optarg;
 			break;
 		default:
@@ -637,10 +686,10 @@ positionals(int argc, char **argv, const char **pos, int max)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"url", 1, NULL, 'u'}, {"redis", 1, NULL, 'r'},
-	    {"timeout", 1, NULL, 't'}, {"json", 0, NULL, 'j'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"url", 1, NULL, 'u'},
+	    {"redis", 1, NULL, 'r'}, {"timeout", 1, NULL, 't'},
+	    {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
 	struct args a = {0};
 	const char *pos[3] = {NULL, NULL, NULL};
 	const char *cmd;
@@ -675,7 +724,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "event") == 0) {
 		if (argc < 2)
 			return fail_usage("event needs create, show, list, "
-			    "all, topup, close or reopen", NULL);
+			                  "all, topup, close or reopen",
+			    NULL);
 		cmd = argv[1];
 		argc--;
 		argv++;
@@ -694,15 +744,19 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "topup") == 0) {
 			if (np != 2 || !tr_event_id_valid(a.a))
 				return fail_usage("event topup needs an event "
-				    "id and a number of tickets", NULL);
+				                  "id and a number of tickets",
+				    NULL);
 			if (tr_parse_u64(pos[1], 1, TR_TOTAL_MAX, &a.total))
 				return fail_usage("the number of tickets "
-				    "must be " TR_TOTAL_RANGE, pos[1]);
+				                  "must be " TR_TOTAL_RANGE,
+				    pos[1]);
 			return with_node(admin_url, call_topup, &a);
 		}
 		if (np != 1 || !tr_event_id_valid(a.a))
-			return fail_usage("event create/show/close/reopen needs "
-			    "an event id of 1-64 [A-Za-z0-9._:-]", a.a);
+			return fail_usage(
+			    "event create/show/close/reopen needs "
+			    "an event id of 1-64 [A-Za-z0-9._:-]",
+			    a.a);
 		if (strcmp(cmd, "close") == 0)
 			return with_node(admin_url, call_close, &a);
 		if (strcmp(cmd, "reopen") == 0)
@@ -712,7 +766,8 @@ main(int argc, char **argv)
 		if (strcmp(cmd, "create") == 0) {
 			if (a.total == 0)
 				return fail_usage("event create needs "
-				    "--total N", NULL);
+				                  "--total N",
+				    NULL);
 			return with_node(admin_url, call_create, &a);
 		}
 		return fail_usage("unknown event command", cmd);
@@ -720,7 +775,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "waitlist") == 0) {
 		if (argc < 2)
 			return fail_usage("waitlist needs show, join, get or "
-			    "leave", NULL);
+			                  "leave",
+			    NULL);
 		a.sub = argv[1];
 		argc--;
 		argv++;
@@ -733,7 +789,8 @@ main(int argc, char **argv)
 		a.b = pos[1];
 		if (np < 1 || !tr_event_id_valid(a.a))
 			return fail_usage("waitlist needs an event id of 1-64 "
-			    "[A-Za-z0-9._:-]", a.a);
+			                  "[A-Za-z0-9._:-]",
+			    a.a);
 		if (strcmp(a.sub, "show") == 0 && np == 1) {
 			if (a.count > TR_WL_SHOW_MAX)
 				return fail_usage("--count must be 1..100",
@@ -741,14 +798,17 @@ main(int argc, char **argv)
 			return with_node(admin_url, call_wl_show, &a);
 		}
 		if ((strcmp(a.sub, "join") == 0 || strcmp(a.sub, "get") == 0 ||
-		    strcmp(a.sub, "leave") == 0) && np == 2) {
+		        strcmp(a.sub, "leave") == 0) &&
+		    np == 2) {
 			if (!tr_user_id_valid(a.b))
 				return fail_usage("bad user id (1-64 of "
-				    "[A-Za-z0-9._:@-])", a.b);
+				                  "[A-Za-z0-9._:@-])",
+				    a.b);
 			return with_node(data_url, call_wl, &a);
 		}
 		return fail_usage("unknown waitlist command or wrong number "
-		    "of arguments", a.sub);
+		                  "of arguments",
+		    a.sub);
 	}
 	if (strcmp(cmd, "watch") == 0)
 		return cmd_watch(argc, argv);
@@ -773,21 +833,25 @@ main(int argc, char **argv)
 			return fail_usage("bad event id", a.a);
 		if (!tr_user_id_valid(a.b))
 			return fail_usage("bad user id (1-64 of "
-			    "[A-Za-z0-9._:@-])", a.b);
+			                  "[A-Za-z0-9._:@-])",
+			    a.b);
 		return with_node(data_url, call_reserve, &a);
 	}
 	if ((strcmp(cmd, "confirm") == 0 || strcmp(cmd, "release") == 0 ||
-	    strcmp(cmd, "refund") == 0) && np == 2) {
+	        strcmp(cmd, "refund") == 0) &&
+	    np == 2) {
 		char node[TR_NODE_ID_MAX + 1];
 		if (!tr_rid_parse(a.a, node, NULL))
 			return fail_usage("bad reservation id (expected "
-			    "<node>.<16 hex>)", a.a);
+			                  "<node>.<16 hex>)",
+			    a.a);
 		if (!tr_user_id_valid(a.b))
 			return fail_usage("bad user id", a.b);
-		return with_node(data_url, cmd[0] == 'c' ? call_confirm :
-		    strcmp(cmd, "refund") == 0 ? call_refund : call_release,
+		return with_node(data_url,
+		    cmd[0] == 'c'                    ? call_confirm
+		        : strcmp(cmd, "refund") == 0 ? call_refund
+		                                     : call_release,
 		    &a);
 	}
-	return fail_usage("unknown command or wrong number of arguments",
-	    cmd);
+	return fail_usage("unknown command or wrong number of arguments", cmd);
 }

@@ -69,8 +69,10 @@ main(int argc, char **argv)
 	for (i = 0; i < ATTEMPTS && rep == NULL; i++)
 		rv = tr_client_confirm(c, rid, user, ref, &rep);
 	if (rep == NULL) {
-		fprintf(stderr, "buy: no answer to the confirm: %s; the hold "
-		    "stays until it expires\n", tr_strerror(rv));
+		fprintf(stderr,
+		    "buy: no answer to the confirm: %s; the hold "
+		    "stays until it expires\n",
+		    tr_strerror(rv));
 		tr_client_close(c);
 		return 3;
 	}

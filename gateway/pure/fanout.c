@@ -67,7 +67,8 @@ tr_fanout_verdict(const tr_fanout *f, tr_node_mask usable)
 	if (sold != 0 && usable != 0 && (usable & ~f->tried) == 0)
 		return TR_FANOUT_ALL_SOLD_OUT;
 	if (sold != 0 && usable == 0)
-		return TR_FANOUT_SOLD_OUT; /* nodes that are down sell nothing */
+		return TR_FANOUT_SOLD_OUT; /* nodes that are down sell nothing
+		                            */
 	return TR_FANOUT_UNAVAILABLE;
 }
 

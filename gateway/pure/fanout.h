@@ -58,7 +58,6 @@ bool tr_fanout_routed_answer(tr_fanout *f, int node, int result,
 /* The node a confirm or release goes to: home (-1 if the reservation id
  * names no known node) while it is usable and did not fail it; else -1,
  * and the caller picks any node outside tr_fanout_exclude. */
-int tr_fanout_routed_target(const tr_fanout *f, int home,
-    tr_node_mask usable);
+int tr_fanout_routed_target(const tr_fanout *f, int home, tr_node_mask usable);
 
 #endif

@@ -74,8 +74,8 @@ bool
 tr_soldout_peek(tr_soldout *s, const char *event_id, int64_t now)
 {
 	tr_soldout_event *e = find(s, event_id);
-	return e != NULL && (e->all_until > now ||
-	    (e->all_until != 0 && e->probing));
+	return e != NULL &&
+	    (e->all_until > now || (e->all_until != 0 && e->probing));
 }
 
 void

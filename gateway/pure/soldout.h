@@ -24,9 +24,9 @@
 typedef struct tr_soldout_event {
 	char id[TR_EVENT_ID_MAX + 1];
 	int64_t node_until[TR_NODES_MAX];
-	int64_t all_until;     /* cached: sold out at every node */
-	bool probing;          /* one request is re-probing */
-	int64_t used_ms;       /* for eviction */
+	int64_t all_until; /* cached: sold out at every node */
+	bool probing;      /* one request is re-probing */
+	int64_t used_ms;   /* for eviction */
 } tr_soldout_event;
 
 typedef struct tr_soldout {
@@ -34,7 +34,7 @@ typedef struct tr_soldout {
 	size_t count;
 	int nodes;
 	int64_t ttl_ms;
-	uint64_t hits;         /* answered from the cache */
+	uint64_t hits; /* answered from the cache */
 } tr_soldout;
 
 void tr_soldout_init(tr_soldout *s, int nodes, int64_t ttl_ms);

@@ -11,18 +11,17 @@
 
 #include "tr_ids.h"
 
-
 typedef struct tr_wrr_peer {
 	char id[TR_NODE_ID_MAX + 1];
-	int weight;            /* configured, >= 1 */
-	int effective_weight;  /* drops on failures, recovers per pick */
+	int weight;           /* configured, >= 1 */
+	int effective_weight; /* drops on failures, recovers per pick */
 	int current_weight;
-	int max_fails;         /* 0: never taken out */
+	int max_fails; /* 0: never taken out */
 	int64_t fail_timeout_ms;
 	int fails;
-	int64_t checked_ms;    /* start of the current failure window */
-	int64_t accessed_ms;   /* last failure */
-	bool disconnected;     /* no connection at all: skip */
+	int64_t checked_ms;  /* start of the current failure window */
+	int64_t accessed_ms; /* last failure */
+	bool disconnected;   /* no connection at all: skip */
 	uint64_t picks;
 } tr_wrr_peer;
 

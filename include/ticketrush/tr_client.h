@@ -76,16 +76,16 @@ int tr_client_refund(tr_client *c, const char *reservation_id,
 
 /* Admin-plane shortcuts (send them to the admin URL). */
 /* An event's waitlist: its figures and the first count buyers (0: 10). */
-int tr_client_waitlist_show(tr_client *c, const char *event_id,
-    uint32_t count, Ticketrush__Reply **out);
+int tr_client_waitlist_show(tr_client *c, const char *event_id, uint32_t count,
+    Ticketrush__Reply **out);
 int tr_client_status(tr_client *c, Ticketrush__Reply **out);
 /* A page of the events the node knows: at most limit (0: 1000) from
  * offset. */
 int tr_client_list_events(tr_client *c, uint32_t offset, uint32_t limit,
     Ticketrush__Reply **out);
-int tr_client_create_event(tr_client *c, const char *event_id,
-    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
-    int64_t opens_at_ms, Ticketrush__Reply **out);
+int tr_client_create_event(tr_client *c, const char *event_id, uint64_t total,
+    uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
+    Ticketrush__Reply **out);
 /* With the waitlist's cap (0: 100,000) and offer time (0: hold_ms). */
 int tr_client_create_event_wl(tr_client *c, const char *event_id,
     uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,

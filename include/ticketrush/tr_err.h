@@ -27,13 +27,13 @@ enum tr_err {
 	TR_ECLOSED = -16,
 
 	/* Internal codes. */
-	TR_ENOMEM = -100,   /* allocation failed (wire: INTERNAL) */
-	TR_EEMPTY = -101,   /* node lease exhausted: ask the coordinator */
-	TR_EFENCED = -102,  /* coordinator refused a stale epoch */
+	TR_ENOMEM = -100,    /* allocation failed (wire: INTERNAL) */
+	TR_EEMPTY = -101,    /* node lease exhausted: ask the coordinator */
+	TR_EFENCED = -102,   /* coordinator refused a stale epoch */
 	TR_ETIMEDOUT = -103, /* a bounded wait ran out (wire: UNAVAILABLE) */
-	TR_EIO = -104,      /* a socket or file failed (wire: UNAVAILABLE) */
-	TR_EPENDING = -105, /* accepted; the answer comes later */
-	TR_EPROTO = -106,   /* peer sent bytes we cannot parse (wire: INVALID) */
+	TR_EIO = -104,       /* a socket or file failed (wire: UNAVAILABLE) */
+	TR_EPENDING = -105,  /* accepted; the answer comes later */
+	TR_EPROTO = -106, /* peer sent bytes we cannot parse (wire: INVALID) */
 };
 
 /* A short stable name ("sold_out", "limit_exceeded", ...) for an error code,

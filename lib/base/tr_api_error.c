@@ -35,14 +35,14 @@ const char *
 tr_api_error_name(int code)
 {
 	return code >= 0 && code < TR_API_ERROR_COUNT ? table[code].name
-	                                               : "other";
+	                                              : "other";
 }
 
 int
 tr_api_error_status(int code)
 {
 	return code >= 0 && code < TR_API_ERROR_COUNT ? table[code].status
-	                                               : 500;
+	                                              : 500;
 }
 
 int

@@ -25,8 +25,8 @@ typedef struct tr_event_conf {
 	uint32_t limit_per_user; /* 1 .. TR_LIMIT_PER_USER_MAX */
 	uint64_t hold_ms;        /* 1 .. TR_HOLD_MS_MAX */
 	int64_t opens_at_ms;     /* Unix ms; 0 = open */
-	uint64_t waitlist_max;   /* 0 (TR_WAITLIST_DEFAULT) .. TR_WAITLIST_MAX */
-	uint64_t offer_ms;       /* 0 (hold_ms) .. TR_HOLD_MS_MAX */
+	uint64_t waitlist_max; /* 0 (TR_WAITLIST_DEFAULT) .. TR_WAITLIST_MAX */
+	uint64_t offer_ms;     /* 0 (hold_ms) .. TR_HOLD_MS_MAX */
 } tr_event_conf;
 
 /* 0, or TR_EINVALID with *why naming the first bad setting and its range

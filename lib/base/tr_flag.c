@@ -31,8 +31,8 @@ tr_flag_u64(const char *what, const char *arg, uint64_t min, uint64_t max)
 }
 
 int64_t
-tr_flag_duration(
-    const char *what, const char *arg, uint64_t min_ms, uint64_t max_ms)
+tr_flag_duration(const char *what, const char *arg, uint64_t min_ms,
+    uint64_t max_ms)
 {
 	uint64_t v;
 	if (tr_parse_duration_ms(arg, max_ms, &v) != 0 || v < min_ms)

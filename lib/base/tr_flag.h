@@ -13,11 +13,11 @@ void tr_flag_program(const char *name);
 void tr_flag_die(const char *what, const char *arg) __attribute__((noreturn));
 
 /* A decimal integer in [min, max]. */
-uint64_t tr_flag_u64(
-    const char *what, const char *arg, uint64_t min, uint64_t max);
+uint64_t tr_flag_u64(const char *what, const char *arg, uint64_t min,
+    uint64_t max);
 
 /* A duration ("250ms", "15m") in [min_ms, max_ms], in ms. */
-int64_t tr_flag_duration(
-    const char *what, const char *arg, uint64_t min_ms, uint64_t max_ms);
+int64_t tr_flag_duration(const char *what, const char *arg, uint64_t min_ms,
+    uint64_t max_ms);
 
 #endif

@@ -67,7 +67,8 @@ tr_payment_ref_valid(const char *s)
 uint64_t
 tr_random_u64(void)
 {
-	/* One getrandom(2) call per 64 ids keeps the syscall off the hot path. */
+	/* One getrandom(2) call per 64 ids keeps the syscall off the hot path.
+	 */
 	static __thread uint64_t pool[64];
 	static __thread unsigned left;
 
@@ -111,14 +112,14 @@ tr_rid_parse(const char *rid, char *node_out, char *event_out)
 		return false;
 	for (int i = 0; i < 16; i++)
 		if (!((hex[i] >= '0' && hex[i] <= '9') ||
-		    (hex[i] >= 'a' && hex[i] <= 'f')))
+		        (hex[i] >= 'a' && hex[i] <= 'f')))
 			return false; /* also stops at the NUL */
 	if (hex[16] != '.' || !tr_event_id_valid(event = hex + 17))
 		return false;
 	for (size_t i = 0; i < node_len; i++) {
 		char c = rid[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return false;
 	}
 	memcpy(node_out, rid, node_len);

@@ -44,7 +44,8 @@ tr_log(enum tr_log_level level, const char *fmt, ...)
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	n += snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s[%d] ",
-	    (long)(tv.tv_usec / 1000), tags[level], log_program, (int)getpid());
+	    (long)(tv.tv_usec / 1000), tags[level], log_program,
+	    (int)getpid());
 	va_start(ap, fmt);
 	if (n < sizeof(line))
 		n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -32,7 +32,7 @@ size_t tr_map_count(const tr_map *m);
 
 /* Call fn for every entry, in no particular order. fn must not change the
  * map. */
-void tr_map_each(const tr_map *m, void (*fn)(const char *key, void *value,
-    void *arg), void *arg);
+void tr_map_each(const tr_map *m,
+    void (*fn)(const char *key, void *value, void *arg), void *arg);
 
 #endif

@@ -64,7 +64,8 @@ load_scripts(tr_coord *c)
 			return TR_EUNAVAILABLE;
 		}
 		if (r->type != REDIS_REPLY_STRING || r->len != 40) {
-			tr_error("SCRIPT LOAD %s failed: %s", tr_script_name[i],
+			tr_error("SCRIPT LOAD %s failed: %s",
+			    tr_script_name[i],
 			    r->type == REDIS_REPLY_ERROR ? r->str : "?");
 			freeReplyObject(r);
 			drop_ctx(c, "script load failed");
@@ -83,11 +84,13 @@ tr_coord_reconnect(tr_coord *c)
 	redisContext *ctx;
 
 	drop_ctx(c, "reconnecting");
-	ctx = redisConnectWithTimeout(c->host, c->port, ms_to_tv(c->timeout_ms));
+	ctx =
+	    redisConnectWithTimeout(c->host, c->port, ms_to_tv(c->timeout_ms));
 	if (ctx == NULL)
 		return TR_EUNAVAILABLE;
 	if (ctx->err) {
-		tr_debug("coordinator %s:%d: %s", c->host, c->port, ctx->errstr);
+		tr_debug("coordinator %s:%d: %s", c->host, c->port,
+		    ctx->errstr);
 		redisFree(ctx);
 		return TR_EUNAVAILABLE;
 	}
@@ -113,8 +116,8 @@ tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out)
 	*out = NULL;
 	if (c == NULL)
 		return TR_ENOMEM;
-	snprintf(c->host, sizeof(c->host), "%s", o->host ? o->host :
-	    "127.0.0.1");
+	snprintf(c->host, sizeof(c->host), "%s",
+	    o->host ? o->host : "127.0.0.1");
 	c->port = o->port ? o->port : 6379;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 500;
 	rv = tr_coord_reconnect(c);
@@ -157,7 +160,8 @@ call_push(tr_call *k, const char *s, size_t len)
 	 * Inputs are bounded by the id shapes; the check guards the sum. */
 	if (k->used + len + 1 > sizeof(k->buf) ||
 	    k->argc >= (int)(sizeof(k->argv) / sizeof(k->argv[0]))) {
-		tr_error("script call %s too large", tr_script_name[k->script]);
+		tr_error("script call %s too large",
+		    tr_script_name[k->script]);
 		abort();
 	}
 	memcpy(k->buf + k->used, s, len);
@@ -168,9 +172,8 @@ call_push(tr_call *k, const char *s, size_t len)
 	k->used += len + 1;
 }
 
-static void
-call_pushf(tr_call *k, const char *fmt, ...) __attribute__((format(printf, 2,
-    3)));
+static void call_pushf(tr_call *k, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 call_pushf(tr_call *k, const char *fmt, ...)
@@ -181,8 +184,8 @@ call_pushf(tr_call *k, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	call_push(k, tmp, (size_t)(n < (int)sizeof(tmp) ? n : (int)sizeof(tmp)
-	    - 1));
+	call_push(k, tmp,
+	    (size_t)(n < (int)sizeof(tmp) ? n : (int)sizeof(tmp) - 1));
 }
 
 /* Arguments past the fixed part (hold and expire items). */
@@ -328,8 +331,8 @@ tr_call_hold(tr_call *k, const char *event_id, const char *node,
 }
 
 int
-tr_call_hold_item(tr_call *k, const char *rid, const char *user,
-    uint32_t qty, const char *request_id)
+tr_call_hold_item(tr_call *k, const char *rid, const char *user, uint32_t qty,
+    const char *request_id)
 {
 	char q[16];
 	int n = snprintf(q, sizeof(q), "%" PRIu32, qty);
@@ -337,7 +340,7 @@ tr_call_hold_item(tr_call *k, const char *rid, const char *user,
 	    call_push_extra(k, user, strlen(user)) != 0 ||
 	    call_push_extra(k, q, (size_t)n) != 0 ||
 	    call_push_extra(k, request_id ? request_id : "",
-	    request_id ? strlen(request_id) : 0) != 0)
+	        request_id ? strlen(request_id) : 0) != 0)
 		return TR_ENOMEM;
 	return 0;
 }
@@ -496,8 +499,7 @@ tr_call_refund(tr_call *k, const char *event_id, const char *rid,
 }
 
 void
-tr_call_topup(tr_call *k, const char *event_id, uint64_t n,
-    uint64_t max_total)
+tr_call_topup(tr_call *k, const char *event_id, uint64_t n, uint64_t max_total)
 {
 	call_begin(k, TR_SCRIPT_TOPUP, event_id, NULL);
 	call_pushf(k, "%" PRIu64, n);
@@ -590,14 +592,10 @@ static int
 args_per_item(enum tr_script script)
 {
 	switch (script) {
-	case TR_SCRIPT_HOLD:
-		return 4;
-	case TR_SCRIPT_CONFIRM:
-		return 3;
-	case TR_SCRIPT_EXPIRE:
-		return 1;
-	default:
-		return 0;
+	case TR_SCRIPT_HOLD: return 4;
+	case TR_SCRIPT_CONFIRM: return 3;
+	case TR_SCRIPT_EXPIRE: return 1;
+	default: return 0;
 	}
 }
 
@@ -633,11 +631,16 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 		const char *code;
 		int err;
 	} codes[] = {
-	    {"TR_NOEVENT", TR_ENOT_FOUND}, {"TR_NOTFOUND", TR_ENOT_FOUND},
-	    {"TR_NOT_OWNER", TR_ENOT_OWNER}, {"TR_FENCED", TR_EFENCED},
-	    {"TR_LIMIT", TR_ELIMIT}, {"TR_EXPIRED", TR_EEXPIRED},
-	    {"TR_RELEASED", TR_ECONFLICT}, {"TR_CONFIRMED", TR_ECONFLICT},
-	    {"TR_DUPLICATE", TR_EDUPLICATE}, {"TR_TAKEN", TR_EDUPLICATE},
+	    {"TR_NOEVENT", TR_ENOT_FOUND},
+	    {"TR_NOTFOUND", TR_ENOT_FOUND},
+	    {"TR_NOT_OWNER", TR_ENOT_OWNER},
+	    {"TR_FENCED", TR_EFENCED},
+	    {"TR_LIMIT", TR_ELIMIT},
+	    {"TR_EXPIRED", TR_EEXPIRED},
+	    {"TR_RELEASED", TR_ECONFLICT},
+	    {"TR_CONFIRMED", TR_ECONFLICT},
+	    {"TR_DUPLICATE", TR_EDUPLICATE},
+	    {"TR_TAKEN", TR_EDUPLICATE},
 	    {"TR_INVALID", TR_EINVALID},
 	    {"TR_WAITLIST_FULL", TR_EWAITLIST_FULL},
 	    {"TR_NOT_PAID", TR_ECONFLICT},
@@ -651,8 +654,9 @@ code_of(const char *msg, uint64_t *fenced_epoch)
 			/* "TR_FENCED <epoch>": the number starts after the
 			 * code, if there is one (strtoull skips the space). */
 			if (codes[i].err == TR_EFENCED)
-				*fenced_epoch = strtoull(p +
-				    strlen(codes[i].code), NULL, 10);
+				*fenced_epoch =
+				    strtoull(p + strlen(codes[i].code), NULL,
+				        10);
 			return codes[i].err;
 		}
 	}
@@ -696,18 +700,19 @@ append_call(tr_coord *c, tr_call *k)
 			return TR_ENOMEM;
 		}
 		memcpy(argv, k->argv, (size_t)k->argc * sizeof(*argv));
-		memcpy(argvlen, k->argvlen, (size_t)k->argc *
-		    sizeof(*argvlen));
-		argvlen[k->argc - 1] = (size_t)snprintf(count, sizeof(count),
-		    "%zu", items_of(k));
+		memcpy(argvlen, k->argvlen,
+		    (size_t)k->argc * sizeof(*argvlen));
+		argvlen[k->argc - 1] =
+		    (size_t)snprintf(count, sizeof(count), "%zu", items_of(k));
 		argv[k->argc - 1] = count;
 		for (int i = 0; i < k->xargc; i++) {
 			argv[k->argc + i] = k->xbuf + k->xoff[i];
 			argvlen[k->argc + i] = k->xlen[i];
 		}
 	}
-	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK ?
-	    0 : TR_EUNAVAILABLE;
+	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK
+	    ? 0
+	    : TR_EUNAVAILABLE;
 	if (argv != k->argv) {
 		free(argv);
 		free(argvlen);
@@ -748,8 +753,8 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 			/* Sent but unanswered: the outcome of this call and of
 			 * every later one is unknown. */
 			int code = io_error_code(c->ctx);
-			drop_ctx(c, c->ctx->errstr[0] ? c->ctx->errstr :
-			    "no reply");
+			drop_ctx(c,
+			    c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
 			for (; i < n; i++)
 				if (calls[i]->rv != TR_ENOMEM)
 					calls[i]->rv = code;
@@ -874,9 +879,8 @@ tr_result_create_event(const tr_call *k, bool *created)
 }
 
 int
-tr_result_register(const tr_call *k, tr_event_figures *fig,
-    uint64_t *returned, uint32_t *limit_per_user, uint64_t *hold_ms,
-    int64_t *opens_at_ms)
+tr_result_register(const tr_call *k, tr_event_figures *fig, uint64_t *returned,
+    uint32_t *limit_per_user, uint64_t *hold_ms, int64_t *opens_at_ms)
 {
 	uint64_t limit, closed;
 	int rv = check(k, TR_SCRIPT_REGISTER, 11);
@@ -947,9 +951,9 @@ tr_result_hold_item(const tr_call *k, size_t i, tr_hold_result *out)
 	if (e->type != REDIS_REPLY_ARRAY || e->elements < 5 ||
 	    !int_at(e, 0, &outcome) || outcome < TR_HOLDCALL_CREATED ||
 	    outcome > TR_HOLDCALL_CLOSED ||
-	    !str_at(e, 1, out->rid, sizeof(out->rid)) ||
-	    !int_at(e, 2, &qty) || qty < 0 || qty > UINT32_MAX ||
-	    !int_at(e, 3, &state) || !int_at(e, 4, &out->expires_at_ms))
+	    !str_at(e, 1, out->rid, sizeof(out->rid)) || !int_at(e, 2, &qty) ||
+	    qty < 0 || qty > UINT32_MAX || !int_at(e, 3, &state) ||
+	    !int_at(e, 4, &out->expires_at_ms))
 		return TR_EPROTO;
 	out->outcome = (enum tr_hold_outcome)outcome;
 	out->qty = (uint32_t)qty;
@@ -1000,8 +1004,8 @@ tr_result_confirm_item(const tr_call *k, size_t i, tr_order_info *out,
 }
 
 int
-tr_result_release(const tr_call *k, int *state, bool *to_lease,
-    uint32_t *qty, int64_t *expires_at_ms)
+tr_result_release(const tr_call *k, int *state, bool *to_lease, uint32_t *qty,
+    int64_t *expires_at_ms)
 {
 	int64_t s, tl, q;
 	int rv = check(k, TR_SCRIPT_RELEASE, 4);
@@ -1136,8 +1140,9 @@ tr_result_info(const tr_call *k, tr_event_info *out)
 	int rv = check(k, TR_SCRIPT_INFO, 7);
 	if (rv != 0)
 		return rv;
-	if (!uint_at(k->reply, 0, &out->total) || !uint_at(k->reply, 1, &limit)
-	    || !uint_at(k->reply, 2, &out->hold_ms) ||
+	if (!uint_at(k->reply, 0, &out->total) ||
+	    !uint_at(k->reply, 1, &limit) ||
+	    !uint_at(k->reply, 2, &out->hold_ms) ||
 	    !int_at(k->reply, 3, &out->opens_at_ms) ||
 	    !uint_at(k->reply, 4, &out->pool) ||
 	    !uint_at(k->reply, 5, &out->sold) ||
@@ -1196,10 +1201,10 @@ tr_result_watch(const tr_call *k, tr_watch *out)
 		return TR_EPROTO;
 	/* More nodes than fit are left out, as the audit does. */
 	for (size_t i = 0; i < nodes->elements && i < TR_AUDIT_NODES_MAX;
-	    i++) {
+	     i++) {
 		const redisReply *e = nodes->element[i];
 		if (!str_at(e, 0, out->nodes[i].node,
-		    sizeof(out->nodes[i].node)) ||
+		        sizeof(out->nodes[i].node)) ||
 		    !uint_at(e, 1, &out->nodes[i].lease) ||
 		    !uint_at(e, 2, &out->nodes[i].held))
 			return TR_EPROTO;
@@ -1216,18 +1221,19 @@ tr_result_audit(const tr_call *k, tr_audit *out)
 	if (rv != 0)
 		return rv;
 	memset(out, 0, sizeof(*out));
-	if (!uint_at(r, 0, &out->total) || !uint_at(r, 1, &out->limit_per_user)
-	    || !uint_at(r, 2, &out->pool) || !uint_at(r, 3, &out->sold) ||
+	if (!uint_at(r, 0, &out->total) ||
+	    !uint_at(r, 1, &out->limit_per_user) ||
+	    !uint_at(r, 2, &out->pool) || !uint_at(r, 3, &out->sold) ||
 	    !uint_at(r, 4, &out->held) || !uint_at(r, 5, &out->lease_sum))
 		return TR_EPROTO;
 	nodes = r->element[6];
 	if (nodes->type != REDIS_REPLY_ARRAY)
 		return TR_EPROTO;
 	for (size_t i = 0; i < nodes->elements && i < TR_AUDIT_NODES_MAX;
-	    i++) {
+	     i++) {
 		const redisReply *e = nodes->element[i];
 		if (!str_at(e, 0, out->nodes[i].node,
-		    sizeof(out->nodes[i].node)) ||
+		        sizeof(out->nodes[i].node)) ||
 		    !int_at(e, 1, &out->nodes[i].lease) ||
 		    !uint_at(e, 2, &out->nodes[i].epoch))
 			return TR_EPROTO;
@@ -1246,8 +1252,7 @@ tr_result_audit(const tr_call *k, tr_audit *out)
 	    !uint_at(r, 17, &out->live_qty) ||
 	    !uint_at(r, 18, &out->holds_unindexed) ||
 	    !uint_at(r, 19, &out->index_dangling) ||
-	    !uint_at(r, 20, &out->broken) ||
-	    !uint_at(r, 21, &out->refunds) ||
+	    !uint_at(r, 20, &out->broken) || !uint_at(r, 21, &out->refunds) ||
 	    !uint_at(r, 22, &out->line_waiting) ||
 	    !uint_at(r, 23, &out->offers_live) ||
 	    !uint_at(r, 24, &out->line_bad) ||
@@ -1287,8 +1292,8 @@ tr_result_wl_duplicate(const tr_call *k, char *rid, size_t cap)
 {
 	const char *p;
 
-	if (k->rv != TR_EDUPLICATE || (p = strstr(k->detail,
-	    "TR_DUPLICATE ")) == NULL)
+	if (k->rv != TR_EDUPLICATE ||
+	    (p = strstr(k->detail, "TR_DUPLICATE ")) == NULL)
 		return TR_EPROTO;
 	p += strlen("TR_DUPLICATE ");
 	if (strcspn(p, " ") >= cap)
@@ -1323,7 +1328,7 @@ tr_result_wl_show(const tr_call *k, tr_wl_show *out)
 		const redisReply *e = head->element[i];
 		if (e->type != REDIS_REPLY_ARRAY ||
 		    !str_at(e, 0, out->head[i].user,
-		    sizeof(out->head[i].user)) ||
+		        sizeof(out->head[i].user)) ||
 		    !uint_at(e, 1, &out->head[i].join_number) ||
 		    !int_at(e, 2, &out->head[i].joined_at_ms))
 			return TR_EPROTO;
@@ -1344,8 +1349,7 @@ tr_result_refund(const tr_call *k, tr_refund_info *out)
 	    !int_at(k->reply, 1, &out->refunded_at_ms) ||
 	    !int_at(k->reply, 2, &qty) || qty < 1 || qty > UINT32_MAX ||
 	    !int_at(k->reply, 3, &out->confirmed_at_ms) ||
-	    !str_at(k->reply, 4, out->payment_ref,
-	    sizeof(out->payment_ref)) ||
+	    !str_at(k->reply, 4, out->payment_ref, sizeof(out->payment_ref)) ||
 	    !str_at(k->reply, 5, out->node, sizeof(out->node)))
 		return TR_EPROTO;
 	out->created = created == 1;
@@ -1461,8 +1465,8 @@ tr_coord_node_join(tr_coord *c, const char *node)
 }
 
 int
-tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
-    size_t cap, size_t *n)
+tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap,
+    size_t *n)
 {
 	uint64_t cursor = 0;
 	int rv;
@@ -1471,8 +1475,8 @@ tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
 	do {
 		size_t got = 0;
 		if ((rv = set_page(c, "tr:nodes", &cursor, (char *)nodes[*n],
-		    TR_NODE_ID_MAX + 1, cap - *n, &got,
-		    tr_node_id_valid)) != 0)
+		         TR_NODE_ID_MAX + 1, cap - *n, &got,
+		         tr_node_id_valid)) != 0)
 			return rv;
 		*n += got;
 	} while (cursor != 0 && *n < cap);
@@ -1480,11 +1484,11 @@ tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
 }
 
 int
-tr_coord_alive_many(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],
-    size_t n, bool *alive)
+tr_coord_alive_many(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1], size_t n,
+    bool *alive)
 {
 	const char **argv;
-	char (*keys)[48];
+	char(*keys)[48];
 	redisReply *r;
 	int rv;
 
@@ -1554,8 +1558,9 @@ tr_coord_server_commands(tr_coord *c, uint64_t *out)
 	int rv = plain(c, 2, argv, &r);
 	if (rv != 0)
 		return rv;
-	p = r->type == REDIS_REPLY_STRING ?
-	    strstr(r->str, "total_commands_processed:") : NULL;
+	p = r->type == REDIS_REPLY_STRING
+	    ? strstr(r->str, "total_commands_processed:")
+	    : NULL;
 	if (p == NULL) {
 		freeReplyObject(r);
 		return TR_EPROTO;

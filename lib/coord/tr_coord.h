@@ -26,9 +26,9 @@ struct redisReply;
 typedef struct tr_coord tr_coord;
 
 typedef struct tr_coord_opts {
-	const char *host;   /* e.g. "127.0.0.1" */
+	const char *host; /* e.g. "127.0.0.1" */
 	int port;
-	int timeout_ms;     /* connect and each reply; default 500 */
+	int timeout_ms; /* connect and each reply; default 500 */
 } tr_coord_opts;
 
 /* Connect and load the scripts. On failure returns TR_EUNAVAILABLE and
@@ -72,7 +72,7 @@ typedef struct tr_call {
 	 * connected: not sent), TR_EIO / TR_ETIMEDOUT (sent, outcome
 	 * unknown), TR_ENOMEM (not sent). */
 	int rv;
-	char detail[160];     /* the script's error message, if any */
+	char detail[160];      /* the script's error message, if any */
 	uint64_t fenced_epoch; /* with TR_EFENCED: the coordinator's epoch */
 	struct redisReply *reply;
 } tr_call;
@@ -121,9 +121,9 @@ void tr_call_audit(tr_call *k, const char *event_id);
  * and how long an offer lasts (0: the event's hold_ms).
  * tr_call_create_event takes both defaults. Both give the event a random
  * secret for its offer ids. */
-void tr_call_create_event_wl(tr_call *k, const char *event_id,
-    uint64_t total, uint32_t limit_per_user, uint64_t hold_ms,
-    int64_t opens_at_ms, uint64_t waitlist_max, uint64_t offer_ms);
+void tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
+    uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
+    uint64_t waitlist_max, uint64_t offer_ms);
 /* The waitlist (lib/coord/lua/wl_*.lua): join, read and leave a user's
  * entry; the line for operators (its first count buyers); and a refund of
  * an order, whose ticket goes to the line first. */
@@ -192,21 +192,21 @@ int tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool);
 
 /* One item of a hold call's answer (see lib/coord/lua/hold.lua). */
 enum tr_hold_outcome {
-	TR_HOLDCALL_CREATED = 1, /* a new hold: rid is the one sent */
-	TR_HOLDCALL_EXISTING = 2, /* the request id's hold or order: rid */
+	TR_HOLDCALL_CREATED = 1,   /* a new hold: rid is the one sent */
+	TR_HOLDCALL_EXISTING = 2,  /* the request id's hold or order: rid */
 	TR_HOLDCALL_DUPLICATE = 3, /* at the limit with the live hold rid */
-	TR_HOLDCALL_LIMIT = 4, /* at the limit with paid tickets */
-	TR_HOLDCALL_NOT_OPEN = 5, /* before opens_at by Redis' clock */
-	TR_HOLDCALL_NO_LEASE = 6, /* the node's lease in Redis is short */
-	TR_HOLDCALL_WAITLIST = 7, /* buyers wait: the ticket went to them */
-	TR_HOLDCALL_CLOSED = 8, /* the sale is closed: no new hold */
+	TR_HOLDCALL_LIMIT = 4,     /* at the limit with paid tickets */
+	TR_HOLDCALL_NOT_OPEN = 5,  /* before opens_at by Redis' clock */
+	TR_HOLDCALL_NO_LEASE = 6,  /* the node's lease in Redis is short */
+	TR_HOLDCALL_WAITLIST = 7,  /* buyers wait: the ticket went to them */
+	TR_HOLDCALL_CLOSED = 8,    /* the sale is closed: no new hold */
 };
 typedef struct tr_hold_result {
 	enum tr_hold_outcome outcome;
 	char rid[TR_RID_MAX + 1];
 	uint32_t qty;
-	int state;               /* HoldState: HELD or CONFIRMED */
-	int64_t expires_at_ms;   /* Redis' clock */
+	int state;             /* HoldState: HELD or CONFIRMED */
+	int64_t expires_at_ms; /* Redis' clock */
 } tr_hold_result;
 /* now_ms: Redis' clock when the script ran; count: items answered. */
 int tr_result_hold(const tr_call *k, int64_t *now_ms, size_t *count);
@@ -273,7 +273,7 @@ typedef struct tr_wl_entry {
 	bool created; /* join: a new entry (false: the one that was there) */
 	enum tr_wl_state state;
 	uint64_t join_number;
-	uint64_t position;    /* 1: next; 0 unless waiting */
+	uint64_t position; /* 1: next; 0 unless waiting */
 	uint64_t ahead;
 	char offer_rid[TR_RID_MAX + 1]; /* offered and after: the offer */
 	int64_t offer_expires_at_ms;

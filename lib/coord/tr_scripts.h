@@ -2,8 +2,8 @@
  * keys, and the key layout they share.
  *
  * The scripts are lib/coord/lua/<name>.lua, embedded at build time
- * (cmake/embed_lua.cmake); lib/coord/lua/common.lua documents every key and the
- * hold record, and is prepended to each event script.
+ * (cmake/embed_lua.cmake); lib/coord/lua/common.lua documents every key and
+ * the hold record, and is prepended to each event script.
  *
  * Keys of event E (one hash tag, so a Redis Cluster keeps an event on one
  * slot): tr:{E}:meta, pool, sold, held, lease, epoch, buyers, orders,
@@ -21,39 +21,39 @@
 #include <stdbool.h>
 
 /* X(ENUM, file name, event script?) */
-#define TR_SCRIPT_LIST(X)                       \
-	X(CREATE_EVENT, create_event, true)     \
-	X(REGISTER, register, true)             \
-	X(GRANT, grant, true)                   \
-	X(HOLD, hold, true)                     \
-	X(CONFIRM, confirm, true)               \
-	X(RELEASE, release, true)               \
-	X(EXPIRE, expire, true)                 \
-	X(EXPIRE_DUE, expire_due, true)         \
-	X(GIVE_BACK, give_back, true)           \
-	X(RECLAIM, reclaim, true)               \
-	X(RETIRE, retire, true)                 \
-	X(SYNC, sync, true)                     \
-	X(AUDIT, audit, true)                   \
-	X(INFO, info, true)                     \
-	X(HEARTBEAT, heartbeat, false)          \
-	X(LEAVE, leave, false)                  \
-	X(SWEEPER, sweeper, false)              \
-	X(UNINDEX, unindex, false)              \
-	X(WL_JOIN, wl_join, true)               \
-	X(WL_GET, wl_get, true)                 \
-	X(WL_LEAVE, wl_leave, true)             \
-	X(WL_SHOW, wl_show, true)               \
-	X(REFUND, refund, true)                 \
-	X(TOPUP, topup, true)                   \
-	X(CLOSE, close, true)                   \
+#define TR_SCRIPT_LIST(X)                                                     \
+	X(CREATE_EVENT, create_event, true)                                   \
+	X(REGISTER, register, true)                                           \
+	X(GRANT, grant, true)                                                 \
+	X(HOLD, hold, true)                                                   \
+	X(CONFIRM, confirm, true)                                             \
+	X(RELEASE, release, true)                                             \
+	X(EXPIRE, expire, true)                                               \
+	X(EXPIRE_DUE, expire_due, true)                                       \
+	X(GIVE_BACK, give_back, true)                                         \
+	X(RECLAIM, reclaim, true)                                             \
+	X(RETIRE, retire, true)                                               \
+	X(SYNC, sync, true)                                                   \
+	X(AUDIT, audit, true)                                                 \
+	X(INFO, info, true)                                                   \
+	X(HEARTBEAT, heartbeat, false)                                        \
+	X(LEAVE, leave, false)                                                \
+	X(SWEEPER, sweeper, false)                                            \
+	X(UNINDEX, unindex, false)                                            \
+	X(WL_JOIN, wl_join, true)                                             \
+	X(WL_GET, wl_get, true)                                               \
+	X(WL_LEAVE, wl_leave, true)                                           \
+	X(WL_SHOW, wl_show, true)                                             \
+	X(REFUND, refund, true)                                               \
+	X(TOPUP, topup, true)                                                 \
+	X(CLOSE, close, true)                                                 \
 	X(WATCH, watch, true)
 
 enum tr_script {
 #define TR_SCRIPT_ENUM(e, name, ev) TR_SCRIPT_##e,
 	TR_SCRIPT_LIST(TR_SCRIPT_ENUM)
 #undef TR_SCRIPT_ENUM
-	TR_SCRIPT_COUNT
+	    TR_SCRIPT_COUNT
 };
 
 #define TR_EVENT_KEY_COUNT 19

@@ -64,8 +64,7 @@ walk(const uint8_t *p, const uint8_t *end, uint64_t want,
 				return false;
 			p += n;
 			break;
-		default:
-			return false;
+		default: return false;
 		}
 	}
 	return true;
@@ -92,8 +91,9 @@ tr_wire_batch_ops(const void *buf, size_t len, size_t *ops)
 {
 	const uint8_t *p = buf;
 	*ops = 0;
-	return walk(p, p + len, 14 /* Request.batch */, count_batch_ops, ops) ?
-	    0 : TR_EPROTO;
+	return walk(p, p + len, 14 /* Request.batch */, count_batch_ops, ops)
+	    ? 0
+	    : TR_EPROTO;
 }
 
 void
@@ -149,16 +149,11 @@ tr_err_to_status(int err)
 	switch (err) {
 	case TR_ETIMEDOUT:
 	case TR_EIO:
-	case TR_EFENCED:
-		return TICKETRUSH__STATUS__STATUS_UNAVAILABLE;
-	case TR_EPROTO:
-		return TICKETRUSH__STATUS__STATUS_INVALID;
-	case TR_EEMPTY:
-		return TICKETRUSH__STATUS__STATUS_SOLD_OUT;
-	case TR_ECLOSED:
-		return TICKETRUSH__STATUS__STATUS_CLOSED;
-	default:
-		return TICKETRUSH__STATUS__STATUS_INTERNAL;
+	case TR_EFENCED: return TICKETRUSH__STATUS__STATUS_UNAVAILABLE;
+	case TR_EPROTO: return TICKETRUSH__STATUS__STATUS_INVALID;
+	case TR_EEMPTY: return TICKETRUSH__STATUS__STATUS_SOLD_OUT;
+	case TR_ECLOSED: return TICKETRUSH__STATUS__STATUS_CLOSED;
+	default: return TICKETRUSH__STATUS__STATUS_INTERNAL;
 	}
 }
 

@@ -30,8 +30,7 @@ struct tr_ledger {
 	void *rand_arg;
 };
 
-#define HOLD_OF(node) \
-	((tr_hold *)((char *)(node) - offsetof(tr_hold, expiry)))
+#define HOLD_OF(node) ((tr_hold *)((char *)(node)-offsetof(tr_hold, expiry)))
 
 static uint64_t
 default_rand(void *arg)
@@ -128,8 +127,9 @@ tr_ledger_event_add(tr_ledger *l, const tr_event_conf *conf, tr_event **out)
 		return TR_EINVALID;
 	if ((ev = tr_map_get(l->events, conf->id)) != NULL) {
 		*out = ev;
-		return memcmp(&ev->conf, conf, sizeof(*conf)) == 0 ?
-		    0 : TR_EDUPLICATE;
+		return memcmp(&ev->conf, conf, sizeof(*conf)) == 0
+		    ? 0
+		    : TR_EDUPLICATE;
 	}
 	if (tr_map_count(l->events) >= l->lim.events_max)
 		return TR_EOVERLOADED;

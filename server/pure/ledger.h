@@ -61,9 +61,9 @@ struct tr_event {
 	uint64_t admitting;
 	uint64_t giving;
 	uint64_t held;
-	uint64_t sold_here;   /* this node's holds confirmed (anywhere) */
-	uint64_t epoch;       /* fencing token from the coordinator */
-	bool draining;        /* no new reservations */
+	uint64_t sold_here;      /* this node's holds confirmed (anywhere) */
+	uint64_t epoch;          /* fencing token from the coordinator */
+	bool draining;           /* no new reservations */
 	uint64_t reserved_count; /* reservations admitted, ever */
 	uint64_t expired_count;
 	int64_t last_reserve_mono_ms;
@@ -84,14 +84,14 @@ struct tr_hold {
 	 * tr_ledger_hold_reschedule. */
 	bool expiring;
 	int64_t expires_mono_ms;
-	int64_t expires_wall_ms;   /* the coordinator's clock */
+	int64_t expires_wall_ms; /* the coordinator's clock */
 	int64_t confirmed_wall_ms;
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 
 	/* private */
 	tr_heap_node expiry;
-	tr_hold *buyer_next;              /* the buyer's holds */
-	tr_hold *tomb_prev, *tomb_next;   /* tombstone FIFO */
+	tr_hold *buyer_next;            /* the buyer's holds */
+	tr_hold *tomb_prev, *tomb_next; /* tombstone FIFO */
 	tr_buyer *buyer;
 };
 
@@ -108,7 +108,6 @@ void tr_ledger_free(tr_ledger *l);
 /* Replace the random source of reservation ids (tests make them
  * predictable). Default: tr_random_u64. */
 void tr_ledger_set_rand(tr_ledger *l, uint64_t (*rand)(void *), void *arg);
-
 
 /* Add an event with an empty lease. If it exists with the same conf, returns
  * 0 and the existing one; with another conf, TR_EDUPLICATE (unchanged).

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 typedef struct tr_refill {
-	uint64_t min_batch;   /* default 8 */
-	uint64_t max_batch;   /* default 4096 */
-	int64_t horizon_ms;   /* default 250 */
-	double rate_per_s;    /* smoothed reservations per second */
+	uint64_t min_batch; /* default 8 */
+	uint64_t max_batch; /* default 4096 */
+	int64_t horizon_ms; /* default 250 */
+	double rate_per_s;  /* smoothed reservations per second */
 	uint64_t last_count;
 	int64_t last_mono_ms;
 } tr_refill;

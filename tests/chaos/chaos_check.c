@@ -24,8 +24,7 @@ const char *const chaos_violation_name[CHAOS_VIOLATION_COUNT] = {
 };
 
 void
-chaos_report_add(chaos_report *r, enum chaos_violation v, const char *fmt,
-    ...)
+chaos_report_add(chaos_report *r, enum chaos_violation v, const char *fmt, ...)
 {
 	va_list ap;
 	r->count[v]++;
@@ -33,8 +32,8 @@ chaos_report_add(chaos_report *r, enum chaos_violation v, const char *fmt,
 	if (r->nexamples == CHAOS_EXAMPLES_MAX)
 		return;
 	char *e = r->example[r->nexamples++];
-	int n = snprintf(e, sizeof(r->example[0]), "%s: ",
-	    chaos_violation_name[v]);
+	int n = snprintf(e, sizeof(r->example[0]),
+	    "%s: ", chaos_violation_name[v]);
 	va_start(ap, fmt);
 	vsnprintf(e + n, sizeof(r->example[0]) - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -43,10 +42,10 @@ chaos_report_add(chaos_report *r, enum chaos_violation v, const char *fmt,
 /* What the history says about one reservation id. */
 struct rid_info {
 	char rid[TR_RID_MAX + 1];
-	uint32_t user;        /* who was given it */
+	uint32_t user; /* who was given it */
 	uint16_t event;
-	bool given;           /* a reserve answered it (201 or duplicate) */
-	bool ended_told;      /* its owner was told released/expired */
+	bool given;      /* a reserve answered it (201 or duplicate) */
+	bool ended_told; /* its owner was told released/expired */
 	bool acked_201;
 };
 
@@ -114,11 +113,11 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 		}
 		for (size_t i = 0; i < events[e].norders; i++)
 			if (tr_map_put(orders[e], events[e].orders[i].rid,
-			    (void *)&events[e].orders[i]) == TR_ENOMEM)
+			        (void *)&events[e].orders[i]) == TR_ENOMEM)
 				err = -1;
 		for (size_t i = 0; i < events[e].nholds; i++)
 			if (tr_map_put(holds[e], events[e].holds[i].rid,
-			    (void *)&events[e].holds[i]) == TR_ENOMEM)
+			        (void *)&events[e].holds[i]) == TR_ENOMEM)
 				err = -1;
 	}
 	r->ops += nops;
@@ -141,8 +140,8 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 			    strcmp(op->state, "held") == 0;
 		}
 		if ((op->kind == CHAOS_RELEASE && op->status == 200 &&
-		    (strcmp(op->state, "released") == 0 ||
-		    strcmp(op->state, "expired") == 0)) ||
+		        (strcmp(op->state, "released") == 0 ||
+		            strcmp(op->state, "expired") == 0)) ||
 		    (op->kind == CHAOS_CONFIRM && op->status == 410)) {
 			if ((ri = info_of(rids, op->rid, &err)) == NULL)
 				break;
@@ -162,23 +161,24 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 			if (o == NULL || strcmp(o->user, users[op->user]) != 0)
 				chaos_report_add(r, CHAOS_ACKED_ORDER_MISSING,
 				    "confirm of %s by %s answered 200; Redis "
-				    "has %s", op->rid, users[op->user],
+				    "has %s",
+				    op->rid, users[op->user],
 				    o ? o->user : "no order");
 			if (strcmp(op->paid, op->key) != 0)
 				chaos_report_add(r, CHAOS_PAID_WITH_OTHER_REF,
 				    "confirm of %s with '%s' answered 200 "
-				    "with payment_ref '%s'", op->rid, op->key,
-				    op->paid);
+				    "with payment_ref '%s'",
+				    op->rid, op->key, op->paid);
 		}
 		if (op->kind == CHAOS_RESERVE && op->status == 201 &&
 		    strcmp(op->state, "held") == 0 &&
-		    order_of(&events[op->event], orders[op->event],
-		    op->rid) == NULL &&
+		    order_of(&events[op->event], orders[op->event], op->rid) ==
+		        NULL &&
 		    tr_map_get(holds[op->event], op->rid) == NULL)
 			chaos_report_add(r, CHAOS_ACKED_HOLD_VANISHED,
 			    "reservation %s answered 201 to %s is neither an "
-			    "order nor a hold record", op->rid,
-			    users[op->user]);
+			    "order nor a hold record",
+			    op->rid, users[op->user]);
 		if (op->kind == CHAOS_RESERVE && op->status == 201 &&
 		    op->key[0] != '\0') {
 			char key[TR_USER_ID_MAX + 64];
@@ -221,17 +221,19 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 		if ((q = tr_map_get(reqs, key)) == NULL || q->n < 2)
 			continue;
 		for (int k = 0; k < q->n; k++) {
-			const chaos_hold_fact *h = tr_map_get(holds[op->event],
-			    q->rids[k]);
-			if (tr_map_get(orders[op->event], q->rids[k]) != NULL ||
+			const chaos_hold_fact *h =
+			    tr_map_get(holds[op->event], q->rids[k]);
+			if (tr_map_get(orders[op->event], q->rids[k]) !=
+			        NULL ||
 			    (h != NULL && h->state == 'H'))
 				alive++;
 		}
 		if (alive > 1)
 			chaos_report_add(r, CHAOS_REQUEST_ID_TWO_HOLDS,
 			    "request_id %s of %s made %d live or paid "
-			    "reservations (%s, %s)", op->key, users[op->user],
-			    alive, q->rids[0], q->rids[1]);
+			    "reservations (%s, %s)",
+			    op->key, users[op->user], alive, q->rids[0],
+			    q->rids[1]);
 		q->n = 0; /* report once */
 	}
 
@@ -249,15 +251,17 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 				a_end = INT64_MAX;
 			for (size_t k = i + 1; k < ev->nholds; k++) {
 				const chaos_hold_fact *b = &ev->holds[k];
-				int64_t b_end = b->ended_ms ? b->ended_ms :
-				    INT64_MAX;
-				if (strcmp(a->request_id, b->request_id) != 0 ||
+				int64_t b_end =
+				    b->ended_ms ? b->ended_ms : INT64_MAX;
+				if (strcmp(a->request_id, b->request_id) !=
+				        0 ||
 				    strcmp(a->user, b->user) != 0)
 					continue;
 				if (a->made_ms < b_end && b->made_ms < a_end)
 					chaos_report_add(r,
 					    CHAOS_REQUEST_ID_TWO_HOLDS,
-					    "request_id %s of %s: holds %s and %s "
+					    "request_id %s of %s: holds %s "
+					    "and %s "
 					    "alive at once in Redis",
 					    a->request_id, a->user, a->rid,
 					    b->rid);
@@ -272,12 +276,14 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 			for (size_t k = 0; k < ev->norders; k++) {
 				const chaos_order_fact *o = &ev->orders[k];
 				if (strcmp(o->rid, a->rid) != 0 &&
-				    strcmp(o->request_id, a->request_id) == 0 &&
+				    strcmp(o->request_id, a->request_id) ==
+				        0 &&
 				    strcmp(o->user, a->user) == 0 &&
 				    a_end > o->confirmed_ms)
 					chaos_report_add(r,
 					    CHAOS_REQUEST_ID_TWO_HOLDS,
-					    "request_id %s of %s: hold %s lived "
+					    "request_id %s of %s: hold %s "
+					    "lived "
 					    "when order %s was paid, or after",
 					    a->request_id, a->user, a->rid,
 					    o->rid);
@@ -298,8 +304,10 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 			break;
 		}
 		if (ev->sold > ev->total)
-			chaos_report_add(r, CHAOS_OVERSOLD, "event %zu: sold "
-			    "%llu of %llu", e, (unsigned long long)ev->sold,
+			chaos_report_add(r, CHAOS_OVERSOLD,
+			    "event %zu: sold "
+			    "%llu of %llu",
+			    e, (unsigned long long)ev->sold,
 			    (unsigned long long)ev->total);
 		for (size_t i = 0; i < ev->norders; i++) {
 			const chaos_order_fact *o = &ev->orders[i];
@@ -307,19 +315,22 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 			struct cnt *c;
 			if (ri == NULL || !ri->given)
 				chaos_report_add(r,
-				    CHAOS_ORDER_OF_ANOTHER_USER, "order %s of "
-				    "%s: no reservation answered it", o->rid,
-				    o->user);
+				    CHAOS_ORDER_OF_ANOTHER_USER,
+				    "order %s of "
+				    "%s: no reservation answered it",
+				    o->rid, o->user);
 			else if (ri->user >= nusers ||
 			    strcmp(users[ri->user], o->user) != 0)
 				chaos_report_add(r,
-				    CHAOS_ORDER_OF_ANOTHER_USER, "order %s is "
-				    "%s's; it was given to %s", o->rid, o->user,
-				    users[ri->user]);
+				    CHAOS_ORDER_OF_ANOTHER_USER,
+				    "order %s is "
+				    "%s's; it was given to %s",
+				    o->rid, o->user, users[ri->user]);
 			if (ri != NULL && ri->ended_told)
 				chaos_report_add(r, CHAOS_ORDER_AFTER_RELEASE,
 				    "order %s exists; its owner was told it "
-				    "was released or expired", o->rid);
+				    "was released or expired",
+				    o->rid);
 			if ((c = tr_map_get(per_user, o->user)) == NULL) {
 				if ((c = calloc(1, sizeof(*c))) == NULL) {
 					err = -1;
@@ -334,7 +345,8 @@ chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
 				}
 			}
 			if (++c->n == ev->limit + 1)
-				chaos_report_add(r, CHAOS_OVER_LIMIT, "%s has "
+				chaos_report_add(r, CHAOS_OVER_LIMIT,
+				    "%s has "
 				    "more than %llu order(s) of event %zu",
 				    o->user, (unsigned long long)ev->limit, e);
 		}

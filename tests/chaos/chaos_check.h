@@ -42,19 +42,19 @@ enum chaos_op_kind { CHAOS_RESERVE, CHAOS_CONFIRM, CHAOS_RELEASE };
 /* One client operation, as the client saw it. */
 typedef struct chaos_op {
 	uint8_t kind;
-	uint8_t via;               /* 0: the gateway; 1 + i: node i directly */
+	uint8_t via; /* 0: the gateway; 1 + i: node i directly */
 	uint16_t thread;
-	uint16_t event;            /* index into the run's events */
-	uint32_t user;             /* index into the run's users */
-	char key[48];              /* reserve: request_id; confirm:
-	                            * payment_ref */
-	char rid[TR_RID_MAX + 1];  /* confirm, release: the one sent;
-	                            * reserve: the one answered (201, or 409
-	                            * duplicate naming the user's hold) */
+	uint16_t event;           /* index into the run's events */
+	uint32_t user;            /* index into the run's users */
+	char key[48];             /* reserve: request_id; confirm:
+	                           * payment_ref */
+	char rid[TR_RID_MAX + 1]; /* confirm, release: the one sent;
+	                           * reserve: the one answered (201, or 409
+	                           * duplicate naming the user's hold) */
 	int64_t sent_us, answered_us;
-	int status;                /* HTTP status (protobuf mapped); -1:
-	                            * no answer */
-	char state[12];            /* the answer's hold state, if any */
+	int status;     /* HTTP status (protobuf mapped); -1:
+	                 * no answer */
+	char state[12]; /* the answer's hold state, if any */
 	char paid[TR_PAYMENT_REF_MAX + 1]; /* confirm 200/409: the order's
 	                                    * payment_ref */
 } chaos_op;
@@ -65,16 +65,16 @@ typedef struct chaos_order_fact {
 	char user[TR_USER_ID_MAX + 1];
 	char payment_ref[TR_PAYMENT_REF_MAX + 1];
 	char request_id[TR_REQUEST_ID_MAX + 1];
-	int64_t confirmed_ms;      /* Redis' clock */
+	int64_t confirmed_ms; /* Redis' clock */
 } chaos_order_fact;
 
 typedef struct chaos_hold_fact {
 	char rid[TR_RID_MAX + 1];
-	char state;                /* 'H' live, 'R' released, 'X' expired */
+	char state; /* 'H' live, 'R' released, 'X' expired */
 	char user[TR_USER_ID_MAX + 1];
 	char request_id[TR_REQUEST_ID_MAX + 1];
-	int64_t made_ms;           /* Redis' clock: deadline - hold_ms */
-	int64_t ended_ms;          /* when it ended; 0 while live */
+	int64_t made_ms;  /* Redis' clock: deadline - hold_ms */
+	int64_t ended_ms; /* when it ended; 0 while live */
 } chaos_hold_fact;
 
 typedef struct chaos_event_facts {
@@ -94,9 +94,9 @@ enum chaos_violation {
 	CHAOS_REQUEST_ID_TWO_HOLDS,
 	CHAOS_OVER_LIMIT,
 	CHAOS_OVERSOLD,
-	CHAOS_AUDIT_FAILED,  /* set by the driver */
-	CHAOS_UNDERSOLD,     /* set by the driver */
-	CHAOS_CRASHED,       /* set by the driver: a process died on its own */
+	CHAOS_AUDIT_FAILED, /* set by the driver */
+	CHAOS_UNDERSOLD,    /* set by the driver */
+	CHAOS_CRASHED,      /* set by the driver: a process died on its own */
 	CHAOS_VIOLATION_COUNT
 };
 
@@ -121,7 +121,7 @@ int chaos_check(const chaos_op *ops, size_t nops, const char *const *users,
     chaos_report *r);
 
 /* Record a violation (also for the driver's own checks). */
-void chaos_report_add(chaos_report *r, enum chaos_violation v,
-    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void chaos_report_add(chaos_report *r, enum chaos_violation v, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -39,12 +39,9 @@ target_of(const chaos_fault *f)
 {
 	switch (f->kind) {
 	case CHAOS_REDIS_KILL:
-	case CHAOS_REDIS_PAUSE:
-		return TARGET_REDIS;
-	case CHAOS_GATEWAY_KILL:
-		return TARGET_GATEWAY;
-	default:
-		return f->target;
+	case CHAOS_REDIS_PAUSE: return TARGET_REDIS;
+	case CHAOS_GATEWAY_KILL: return TARGET_GATEWAY;
+	default: return f->target;
 	}
 }
 
@@ -78,9 +75,12 @@ draw(const chaos_sched_conf *c, uint64_t *rs, chaos_fault *f)
 	/* Weights: node faults are the most common; a partition only where
 	 * a node sits in its own network namespace. */
 	static const int weight[CHAOS_KIND_COUNT] = {
-	    [CHAOS_NODE_KILL] = 3, [CHAOS_NODE_PAUSE] = 2,
-	    [CHAOS_REDIS_KILL] = 2, [CHAOS_REDIS_PAUSE] = 2,
-	    [CHAOS_GATEWAY_KILL] = 1, [CHAOS_PARTITION] = 2,
+	    [CHAOS_NODE_KILL] = 3,
+	    [CHAOS_NODE_PAUSE] = 2,
+	    [CHAOS_REDIS_KILL] = 2,
+	    [CHAOS_REDIS_PAUSE] = 2,
+	    [CHAOS_GATEWAY_KILL] = 1,
+	    [CHAOS_PARTITION] = 2,
 	};
 	int sum = 0, pick;
 	for (int k = 0; k < CHAOS_KIND_COUNT; k++)
@@ -100,12 +100,13 @@ draw(const chaos_sched_conf *c, uint64_t *rs, chaos_fault *f)
 	switch (f->kind) {
 	case CHAOS_NODE_KILL:
 		/* One in five stays dead to the end of the run. */
-		f->duration_ms = chaos_rand_range(rs, 0, 4) == 0 ? -1 :
-		    chaos_rand_range(rs, 300, 5000);
+		f->duration_ms = chaos_rand_range(rs, 0, 4) == 0
+		    ? -1
+		    : chaos_rand_range(rs, 300, 5000);
 		break;
 	case CHAOS_NODE_PAUSE:
-		f->duration_ms = c->liveness_ttl_ms +
-		    chaos_rand_range(rs, 300, 2500);
+		f->duration_ms =
+		    c->liveness_ttl_ms + chaos_rand_range(rs, 300, 2500);
 		break;
 	case CHAOS_REDIS_KILL:
 		f->duration_ms = chaos_rand_range(rs, 100, 2500);
@@ -119,11 +120,10 @@ draw(const chaos_sched_conf *c, uint64_t *rs, chaos_fault *f)
 	case CHAOS_PARTITION:
 		f->target = c->netns_node;
 		/* Shorter and longer than the liveness TTL. */
-		f->duration_ms = chaos_rand_range(rs, 500,
-		    c->liveness_ttl_ms * 2 + 1000);
+		f->duration_ms =
+		    chaos_rand_range(rs, 500, c->liveness_ttl_ms * 2 + 1000);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -165,8 +165,9 @@ chaos_sched_make(const chaos_sched_conf *c, chaos_sched *out)
 	}
 	/* Sort by start (few faults: insertion sort). */
 	for (size_t i = 1; i < s.n; i++)
-		for (size_t j = i; j > 0 &&
-		    s.faults[j].start_ms < s.faults[j - 1].start_ms; j--) {
+		for (size_t j = i;
+		     j > 0 && s.faults[j].start_ms < s.faults[j - 1].start_ms;
+		     j--) {
 			chaos_fault t = s.faults[j];
 			s.faults[j] = s.faults[j - 1];
 			s.faults[j - 1] = t;
@@ -186,16 +187,22 @@ chaos_sched_format(const chaos_sched *s, char *buf, size_t cap)
 		const chaos_fault *f = &s->faults[i];
 		char target[16] = "";
 		int w;
-		if (f->kind != CHAOS_REDIS_KILL && f->kind !=
-		    CHAOS_REDIS_PAUSE && f->kind != CHAOS_GATEWAY_KILL)
-			snprintf(target, sizeof(target), " n%d", f->target + 1);
+		if (f->kind != CHAOS_REDIS_KILL &&
+		    f->kind != CHAOS_REDIS_PAUSE &&
+		    f->kind != CHAOS_GATEWAY_KILL)
+			snprintf(target, sizeof(target), " n%d",
+			    f->target + 1);
 		if (f->duration_ms < 0)
-			w = snprintf(buf + n, cap - n, "  %6.2fs %s%s, never "
-			    "restarted\n", (double)f->start_ms / 1000.0,
+			w = snprintf(buf + n, cap - n,
+			    "  %6.2fs %s%s, never "
+			    "restarted\n",
+			    (double)f->start_ms / 1000.0,
 			    chaos_fault_name[f->kind], target);
 		else
-			w = snprintf(buf + n, cap - n, "  %6.2fs %s%s for "
-			    "%.2fs\n", (double)f->start_ms / 1000.0,
+			w = snprintf(buf + n, cap - n,
+			    "  %6.2fs %s%s for "
+			    "%.2fs\n",
+			    (double)f->start_ms / 1000.0,
 			    chaos_fault_name[f->kind], target,
 			    (double)f->duration_ms / 1000.0);
 		if (w < 0)

@@ -15,15 +15,15 @@
 #include <stdint.h>
 
 enum chaos_fault_kind {
-	CHAOS_NODE_KILL,      /* kill -9 a stock node; restart it later, or
-	                       * never (restart_ms < 0) */
-	CHAOS_NODE_PAUSE,     /* SIGSTOP a stock node past its liveness TTL,
-	                       * then SIGCONT */
-	CHAOS_REDIS_KILL,     /* kill -9 Redis, restart it from its AOF */
-	CHAOS_REDIS_PAUSE,    /* SIGSTOP Redis (the coordinator stalls) */
-	CHAOS_GATEWAY_KILL,   /* kill -9 the gateway, restart it */
-	CHAOS_PARTITION,      /* cut the network-namespaced node off (link
-	                       * down), then heal */
+	CHAOS_NODE_KILL,    /* kill -9 a stock node; restart it later, or
+	                     * never (restart_ms < 0) */
+	CHAOS_NODE_PAUSE,   /* SIGSTOP a stock node past its liveness TTL,
+	                     * then SIGCONT */
+	CHAOS_REDIS_KILL,   /* kill -9 Redis, restart it from its AOF */
+	CHAOS_REDIS_PAUSE,  /* SIGSTOP Redis (the coordinator stalls) */
+	CHAOS_GATEWAY_KILL, /* kill -9 the gateway, restart it */
+	CHAOS_PARTITION,    /* cut the network-namespaced node off (link
+	                     * down), then heal */
 	CHAOS_KIND_COUNT
 };
 
@@ -31,20 +31,20 @@ extern const char *const chaos_fault_name[CHAOS_KIND_COUNT];
 
 typedef struct chaos_fault {
 	enum chaos_fault_kind kind;
-	int target;           /* node index for node faults and partition */
-	int64_t start_ms;     /* from the start of the load */
-	int64_t duration_ms;  /* until healed; < 0: never (node kill) */
+	int target;          /* node index for node faults and partition */
+	int64_t start_ms;    /* from the start of the load */
+	int64_t duration_ms; /* until healed; < 0: never (node kill) */
 } chaos_fault;
 
 #define CHAOS_FAULTS_MAX 16
 
 typedef struct chaos_sched_conf {
 	uint64_t seed;
-	int64_t load_ms;          /* faults start within [1 s, load_ms - 2 s] */
-	int nodes;                /* 1..8 */
-	int64_t liveness_ttl_ms;  /* pauses outlast it */
-	int netns_node;           /* node index that can be partitioned, or
-	                           * -1: no partition faults */
+	int64_t load_ms;         /* faults start within [1 s, load_ms - 2 s] */
+	int nodes;               /* 1..8 */
+	int64_t liveness_ttl_ms; /* pauses outlast it */
+	int netns_node;          /* node index that can be partitioned, or
+	                          * -1: no partition faults */
 	int faults_min, faults_max;
 } chaos_sched_conf;
 

@@ -37,8 +37,8 @@
 
 #define NODES_MAX 8
 #define EVENTS 2
-#define USERS 240        /* the crowd */
-#define FINAL_USERS 200  /* the demand after the faults */
+#define USERS 240       /* the crowd */
+#define FINAL_USERS 200 /* the demand after the faults */
 #define ALL_USERS (USERS + FINAL_USERS)
 #define HOLD_MS 3000
 #define TTL_MS 2000
@@ -69,7 +69,7 @@ struct node {
 	int port, admin_port;
 	char data_url[64], admin_url[64];
 	bool in_ns;
-	bool down;       /* killed, not restarted (yet) */
+	bool down; /* killed, not restarted (yet) */
 	bool paused;
 };
 
@@ -77,7 +77,7 @@ struct run {
 	const struct opts *o;
 	int index;
 	uint64_t seed;
-	char dir[32];     /* relative to th_dir() */
+	char dir[32]; /* relative to th_dir() */
 	chaos_sched sched;
 	th_proc redis;
 	int rport;
@@ -101,10 +101,10 @@ static struct {
 	char ip[64];
 } net;
 
-/* ---- small helpers ------------------------------------------------------- */
+/* ---- small helpers -------------------------------------------------------
+ */
 
-static int
-sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int
 sh(const char *fmt, ...)
@@ -160,7 +160,8 @@ redis_int(struct run *r, const char *fmt, const char *arg)
 	return v;
 }
 
-/* ---- the network namespace ----------------------------------------------- */
+/* ---- the network namespace -----------------------------------------------
+ */
 
 static void
 net_down(void)
@@ -193,18 +194,18 @@ net_up(int index)
 	snprintf(net.ns_ip, sizeof(net.ns_ip), "10.213.%d.2", index);
 	net.on = true;
 	if (sh("%s netns add %s", net.ip, net.ns) != 0 ||
-	    sh("%s link add %s type veth peer name %s", net.ip,
-	    net.veth_host, net.veth_ns) != 0 ||
+	    sh("%s link add %s type veth peer name %s", net.ip, net.veth_host,
+	        net.veth_ns) != 0 ||
 	    sh("%s link set %s netns %s", net.ip, net.veth_ns, net.ns) != 0 ||
 	    sh("%s addr add %s/24 dev %s", net.ip, net.host_ip,
-	    net.veth_host) != 0 ||
+	        net.veth_host) != 0 ||
 	    sh("%s link set %s up", net.ip, net.veth_host) != 0 ||
 	    sh("%s netns exec %s %s addr add %s/24 dev %s", net.ip, net.ns,
-	    net.ip, net.ns_ip, net.veth_ns) != 0 ||
+	        net.ip, net.ns_ip, net.veth_ns) != 0 ||
 	    sh("%s netns exec %s %s link set %s up", net.ip, net.ns, net.ip,
-	    net.veth_ns) != 0 ||
-	    sh("%s netns exec %s %s link set lo up", net.ip, net.ns,
-	    net.ip) != 0) {
+	        net.veth_ns) != 0 ||
+	    sh("%s netns exec %s %s link set lo up", net.ip, net.ns, net.ip) !=
+	        0) {
 		net_down();
 		return false;
 	}
@@ -331,9 +332,10 @@ gate_launch(struct run *r)
 	argv[a++] = "--default-event";
 	argv[a++] = (char *)event_names[0];
 	for (int i = 0; i < r->o->nodes; i++) {
-		snprintf(flags[i], sizeof(flags[i]), "%s=%s,weight=%d,"
-		    "max_fails=2,fail_timeout=1s", r->nodes[i].id,
-		    r->nodes[i].data_url, i + 1);
+		snprintf(flags[i], sizeof(flags[i]),
+		    "%s=%s,weight=%d,"
+		    "max_fails=2,fail_timeout=1s",
+		    r->nodes[i].id, r->nodes[i].data_url, i + 1);
 		argv[a++] = "--node";
 		argv[a++] = flags[i];
 	}
@@ -345,14 +347,15 @@ gate_launch(struct run *r)
 		if (!th_alive(&r->gate))
 			return -1;
 		if (th_http(r->gport, "GET", "/healthz", NULL, body,
-		    sizeof(body)) > 0)
+		        sizeof(body)) > 0)
 			return 0;
 		tr_sleep_ms(30);
 	}
 	return -1;
 }
 
-/* ---- buyers --------------------------------------------------------------- */
+/* ---- buyers ---------------------------------------------------------------
+ */
 
 struct buyer {
 	struct run *r;
@@ -430,16 +433,18 @@ do_op(struct buyer *b, chaos_op *op)
 			snprintf(path, sizeof(path),
 			    "/v1/events/%s/reservations",
 			    event_names[op->event]);
-			snprintf(body, sizeof(body), "{\"user\":\"%s\","
-			    "\"request_id\":\"%s\"}", r->users[op->user],
-			    op->key);
+			snprintf(body, sizeof(body),
+			    "{\"user\":\"%s\","
+			    "\"request_id\":\"%s\"}",
+			    r->users[op->user], op->key);
 			break;
 		case CHAOS_CONFIRM:
 			snprintf(path, sizeof(path),
 			    "/v1/reservations/%s/confirm", op->rid);
-			snprintf(body, sizeof(body), "{\"user\":\"%s\","
-			    "\"payment_ref\":\"%s\"}", r->users[op->user],
-			    op->key);
+			snprintf(body, sizeof(body),
+			    "{\"user\":\"%s\","
+			    "\"payment_ref\":\"%s\"}",
+			    r->users[op->user], op->key);
 			break;
 		default:
 			snprintf(path, sizeof(path),
@@ -558,8 +563,9 @@ buyer_main(void *arg)
 	while (!atomic_load(&r->stop)) {
 		int user = (int)(chaos_rand(&b->rng) % USERS);
 		int event = (int)(chaos_rand(&b->rng) % EVENTS);
-		int via = chaos_rand(&b->rng) % 5 == 0 ?
-		    1 + (int)(chaos_rand(&b->rng) % (uint64_t)r->o->nodes) : 0;
+		int via = chaos_rand(&b->rng) % 5 == 0
+		    ? 1 + (int)(chaos_rand(&b->rng) % (uint64_t)r->o->nodes)
+		    : 0;
 		int twice = chaos_rand(&b->rng) % 10 == 0 ? 2 : 1;
 		char req[48];
 		chaos_op last;
@@ -587,7 +593,8 @@ buyer_main(void *arg)
 	return NULL;
 }
 
-/* ---- faults ---------------------------------------------------------------- */
+/* ---- faults ----------------------------------------------------------------
+ */
 
 struct action {
 	int64_t at_ms;
@@ -624,8 +631,7 @@ apply(struct run *r, const chaos_fault *f)
 	case CHAOS_PARTITION:
 		sh("%s link set %s down", net.ip, net.veth_host);
 		break;
-	default:
-		break;
+	default: break;
 	}
 }
 
@@ -663,8 +669,7 @@ heal(struct run *r, const chaos_fault *f)
 		return gate_launch(r) == 0;
 	case CHAOS_PARTITION:
 		return sh("%s link set %s up", net.ip, net.veth_host) == 0;
-	default:
-		return true;
+	default: return true;
 	}
 }
 
@@ -688,13 +693,13 @@ run_faults(struct run *r)
 		const chaos_fault *f = &r->sched.faults[i];
 		acts[n++] = (struct action){f->start_ms, f, false};
 		if (f->duration_ms >= 0)
-			acts[n++] = (struct action){f->start_ms +
-			    f->duration_ms, f, true};
+			acts[n++] =
+			    (struct action){f->start_ms + f->duration_ms, f,
+			        true};
 	}
 	qsort(acts, n, sizeof(acts[0]), action_cmp);
 	for (size_t i = 0; i < n; i++) {
-		int64_t wait = acts[i].at_ms -
-		    (now_us() - r->t0_us) / 1000;
+		int64_t wait = acts[i].at_ms - (now_us() - r->t0_us) / 1000;
 		if (acts[i].at_ms >= r->o->load_ms)
 			break; /* healed below */
 		if (wait > 0)
@@ -718,7 +723,8 @@ run_faults(struct run *r)
 	return ok;
 }
 
-/* ---- recovery and facts ----------------------------------------------------- */
+/* ---- recovery and facts
+ * ----------------------------------------------------- */
 
 /* Demand goes on after the faults: fresh buyers through the gateway until
  * every event sold out (or the bound), recorded like the crowd. */
@@ -734,14 +740,14 @@ final_demand(struct run *r, struct buyer *b, chaos_report *rep)
 		long long sold;
 		snprintf(key, sizeof(key), "tr:{%s}:sold", event_names[e]);
 		while ((sold = redis_int(r, "GET %s", key)) <
-		    (long long)event_total[e] && tr_mono_ms() < deadline &&
-		    next < FINAL_USERS) {
+		        (long long)event_total[e] &&
+		    tr_mono_ms() < deadline && next < FINAL_USERS) {
 			char req[32];
 			chaos_op last;
 			int user = USERS + next++;
 			snprintf(req, sizeof(req), "f%d", user);
 			if (call_retrying(b, CHAOS_RESERVE, 0, e, user, req,
-			    NULL, &last) == 201) {
+			        NULL, &last) == 201) {
 				call_retrying(b, CHAOS_CONFIRM, 0, e, user,
 				    "final", last.rid, &last);
 			} else {
@@ -755,10 +761,12 @@ final_demand(struct run *r, struct buyer *b, chaos_report *rep)
 			    event_names[e]);
 			snprintf(held, sizeof(held), "tr:{%s}:held",
 			    event_names[e]);
-			chaos_report_add(rep, CHAOS_UNDERSOLD, "event %s sold "
+			chaos_report_add(rep, CHAOS_UNDERSOLD,
+			    "event %s sold "
 			    "%lld of %llu in %d s of demand after the faults; "
-			    "pool %lld, held %lld", event_names[e],
-			    sold, (unsigned long long)event_total[e],
+			    "pool %lld, held %lld",
+			    event_names[e], sold,
+			    (unsigned long long)event_total[e],
 			    RECOVERY_MS / EVENTS / 1000,
 			    redis_int(r, "GET %s", pool),
 			    redis_int(r, "GET %s", held));
@@ -804,12 +812,13 @@ read_facts(struct run *r, int e, struct facts *f, chaos_event_facts *ef)
 		    sizeof(of->user));
 		json_str(o->element[i + 1]->str, "payment_ref",
 		    of->payment_ref, sizeof(of->payment_ref));
-		json_str(o->element[i + 1]->str, "request_id",
-		    of->request_id, sizeof(of->request_id));
+		json_str(o->element[i + 1]->str, "request_id", of->request_id,
+		    sizeof(of->request_id));
 		{
 			cJSON *j = cJSON_Parse(o->element[i + 1]->str), *v;
-			if (j != NULL && cJSON_IsNumber(v = cJSON_GetObjectItem(
-			    j, "confirmed_at_ms")))
+			if (j != NULL &&
+			    cJSON_IsNumber(
+			        v = cJSON_GetObjectItem(j, "confirmed_at_ms")))
 				of->confirmed_ms = (int64_t)v->valuedouble;
 			cJSON_Delete(j);
 		}
@@ -865,19 +874,22 @@ write_history(struct run *r, struct buyer *b, int nb)
 			const chaos_op *op = &b[t].ops[i];
 			static const char *kinds[] = {"reserve", "confirm",
 			    "release"};
-			fprintf(f, "{\"t\":%d,\"kind\":\"%s\",\"via\":%d,"
+			fprintf(f,
+			    "{\"t\":%d,\"kind\":\"%s\",\"via\":%d,"
 			    "\"event\":\"%s\",\"user\":\"%s\",\"key\":\"%s\","
 			    "\"rid\":\"%s\",\"sent_us\":%" PRId64 ","
 			    "\"answered_us\":%" PRId64 ",\"status\":%d,"
-			    "\"state\":\"%s\",\"paid\":\"%s\"}\n", op->thread,
-			    kinds[op->kind], op->via, event_names[op->event],
-			    r->users[op->user], op->key, op->rid, op->sent_us,
-			    op->answered_us, op->status, op->state, op->paid);
+			    "\"state\":\"%s\",\"paid\":\"%s\"}\n",
+			    op->thread, kinds[op->kind], op->via,
+			    event_names[op->event], r->users[op->user],
+			    op->key, op->rid, op->sent_us, op->answered_us,
+			    op->status, op->state, op->paid);
 		}
 	fclose(f);
 }
 
-/* ---- one run ---------------------------------------------------------------- */
+/* ---- one run
+ * ---------------------------------------------------------------- */
 
 struct totals {
 	size_t runs, failed, ops, faults[CHAOS_KIND_COUNT];
@@ -893,20 +905,23 @@ alive_where_expected(struct run *r, chaos_report *rep)
 		ok = false;
 	}
 	if (!th_alive(&r->gate)) {
-		chaos_report_add(rep, CHAOS_CRASHED, "trgate died (see "
+		chaos_report_add(rep, CHAOS_CRASHED,
+		    "trgate died (see "
 		    "trgate.log)");
 		ok = false;
 	}
 	for (int i = 0; i < r->o->nodes; i++) {
 		bool forever = false;
 		for (size_t k = 0; k < r->sched.n; k++)
-			forever |= r->sched.faults[k].kind == CHAOS_NODE_KILL &&
+			forever |=
+			    r->sched.faults[k].kind == CHAOS_NODE_KILL &&
 			    r->sched.faults[k].target == i &&
 			    r->sched.faults[k].duration_ms < 0;
 		if (!forever && !th_alive(&r->nodes[i].proc)) {
-			chaos_report_add(rep, CHAOS_CRASHED, "stockd %s died "
-			    "(see stockd-%s.log)", r->nodes[i].id,
-			    r->nodes[i].id);
+			chaos_report_add(rep, CHAOS_CRASHED,
+			    "stockd %s died "
+			    "(see stockd-%s.log)",
+			    r->nodes[i].id, r->nodes[i].id);
 			ok = false;
 		}
 	}
@@ -961,8 +976,8 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 		return -1;
 	chaos_sched_format(&r->sched, sched_text, sizeof(sched_text));
 	for (int u = 0; u < ALL_USERS; u++) {
-		snprintf(r->users[u], sizeof(r->users[u]), u < USERS ? "u%d" :
-		    "final-%d", u < USERS ? u : u - USERS);
+		snprintf(r->users[u], sizeof(r->users[u]),
+		    u < USERS ? "u%d" : "final-%d", u < USERS ? u : u - USERS);
 		users[u] = r->users[u];
 	}
 
@@ -1003,11 +1018,12 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 		}
 		for (int e = 0; e < EVENTS; e++) {
 			if (tr_client_create_event(c, event_names[e],
-			    event_total[e], event_limit[e], HOLD_MS, 0,
-			    &cr) != 0) {
-				fprintf(stderr, "run %d: cannot create %s: %s\n",
-				    index, event_names[e], cr ? cr->detail :
-				    "no answer");
+			        event_total[e], event_limit[e], HOLD_MS, 0,
+			        &cr) != 0) {
+				fprintf(stderr,
+				    "run %d: cannot create %s: %s\n", index,
+				    event_names[e],
+				    cr ? cr->detail : "no answer");
 				tr_reply_free(cr);
 				tr_client_close(c);
 				teardown(r);
@@ -1038,7 +1054,8 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 		pthread_create(&t[i], NULL, buyer_main, &b[i]);
 	}
 	if (!run_faults(r))
-		chaos_report_add(&rep, CHAOS_CRASHED, "a process would not "
+		chaos_report_add(&rep, CHAOS_CRASHED,
+		    "a process would not "
 		    "start again after its fault");
 	for (int i = 0; i < o->buyers; i++)
 		pthread_join(t[i], NULL);
@@ -1048,7 +1065,7 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 		int64_t deadline = tr_mono_ms() + HOLD_MS + TTL_MS + 8000;
 		while (tr_mono_ms() < deadline &&
 		    (redis_int(r, "GET %s", "tr:{E0}:held") != 0 ||
-		    redis_int(r, "GET %s", "tr:{E1}:held") != 0))
+		        redis_int(r, "GET %s", "tr:{E1}:held") != 0))
 			tr_sleep_ms(200);
 	}
 	b[o->buyers].r = r;
@@ -1069,18 +1086,19 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 	}
 	for (int e = 0; e < EVENTS; e++)
 		if (read_facts(r, e, &facts[e], &ef[e]) != 0)
-			chaos_report_add(&rep, CHAOS_CRASHED, "cannot read "
+			chaos_report_add(&rep, CHAOS_CRASHED,
+			    "cannot read "
 			    "Redis after the run");
-	if (all == NULL || chaos_check(all, nops, users, ALL_USERS, ef,
-	    EVENTS, &rep) != 0)
+	if (all == NULL ||
+	    chaos_check(all, nops, users, ALL_USERS, ef, EVENTS, &rep) != 0)
 		fprintf(stderr, "run %d: out of memory checking\n", index);
 	for (int e = 0; e < EVENTS; e++) {
 		char cmd[700], out[8192];
 		snprintf(cmd, sizeof(cmd), "%s --redis 127.0.0.1:%d audit %s",
 		    th_bin("ticketctl"), r->rport, event_names[e]);
 		if (th_run(cmd, out, sizeof(out)) != 0)
-			chaos_report_add(&rep, CHAOS_AUDIT_FAILED, "%s: %.200s",
-			    event_names[e], out);
+			chaos_report_add(&rep, CHAOS_AUDIT_FAILED,
+			    "%s: %.200s", event_names[e], out);
 	}
 	alive_where_expected(r, &rep);
 
@@ -1092,8 +1110,8 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 	for (int v = 0; v < CHAOS_VIOLATION_COUNT; v++)
 		tot->violations[v] += rep.count[v];
 	printf("run %d seed %016" PRIx64 ": %zu fault(s), %zu operations, "
-	    "sold %lld/%llu %lld/%llu, %zu violation(s), %.1f s\n", index,
-	    seed, r->sched.n, nops, (long long)ef[0].sold,
+	       "sold %lld/%llu %lld/%llu, %zu violation(s), %.1f s\n",
+	    index, seed, r->sched.n, nops, (long long)ef[0].sold,
 	    (unsigned long long)event_total[0], (long long)ef[1].sold,
 	    (unsigned long long)event_total[1], rep.total,
 	    (double)(tr_mono_ms() - t_start) / 1000.0);
@@ -1101,19 +1119,21 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 	if (rep.total > 0) {
 		tot->failed++;
 		printf("  FAILED: replay with: scripts/chaos --runs 1 --seed "
-		    "%016" PRIx64 " --seconds %" PRId64 "\n", seed,
-		    o->load_ms / 1000);
+		       "%016" PRIx64 " --seconds %" PRId64 "\n",
+		    seed, o->load_ms / 1000);
 		for (size_t k = 0; k < rep.nexamples; k++)
 			printf("  %s\n", rep.example[k]);
 		write_history(r, b, o->buyers + 1);
 		if (o->out[0] != '\0') {
 			char cmd[1400];
-			snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp -r "
-			    "'%s/%s' '%s/run-%d-%016" PRIx64 "'", o->out,
-			    th_dir(), r->dir, o->out, index, seed);
+			snprintf(cmd, sizeof(cmd),
+			    "mkdir -p '%s' && cp -r "
+			    "'%s/%s' '%s/run-%d-%016" PRIx64 "'",
+			    o->out, th_dir(), r->dir, o->out, index, seed);
 			sh("%s", cmd);
 			printf("  logs and history: %s/run-%d-%016" PRIx64
-			    "\n", o->out, index, seed);
+			       "\n",
+			    o->out, index, seed);
 		}
 	}
 	fflush(stdout);
@@ -1136,7 +1156,8 @@ one_run(const struct opts *o, int index, uint64_t seed, struct totals *tot)
 	return rep.total == 0 ? 0 : 1;
 }
 
-/* ---- main ------------------------------------------------------------------- */
+/* ---- main
+ * ------------------------------------------------------------------- */
 
 static void
 usage(FILE *f)
@@ -1165,12 +1186,11 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	static const struct option longs[] = {
-	    {"runs", 1, NULL, 'r'}, {"seconds", 1, NULL, 's'},
-	    {"seed", 1, NULL, 'S'}, {"nodes", 1, NULL, 'n'},
-	    {"buyers", 1, NULL, 'b'}, {"out", 1, NULL, 'o'},
-	    {"no-netns", 0, NULL, 'N'}, {"net", 1, NULL, 'i'},
-	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option longs[] = {{"runs", 1, NULL, 'r'},
+	    {"seconds", 1, NULL, 's'}, {"seed", 1, NULL, 'S'},
+	    {"nodes", 1, NULL, 'n'}, {"buyers", 1, NULL, 'b'},
+	    {"out", 1, NULL, 'o'}, {"no-netns", 0, NULL, 'N'},
+	    {"net", 1, NULL, 'i'}, {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct opts o = {1, 12000, 0, false, 3, 12, "", true, 0};
 	struct totals tot = {0};
 	uint64_t seed;
@@ -1192,15 +1212,9 @@ main(int argc, char **argv)
 		case 'o':
 			snprintf(o.out, sizeof(o.out), "%s", optarg);
 			continue;
-		case 'N':
-			o.netns = false;
-			continue;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case '?':
-			usage(stderr);
-			return 2;
+		case 'N': o.netns = false; continue;
+		case 'h': usage(stdout); return 0;
+		case '?': usage(stderr); return 2;
 		}
 		v = strtoll(optarg, &end, 10);
 		if (*end != '\0') {
@@ -1209,11 +1223,14 @@ main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'r': o.runs = v >= 1 && v <= 10000 ? (int)v : -1; break;
-		case 's': o.load_ms = v >= 6 && v <= 600 ? v * 1000 : -1;
+		case 's':
+			o.load_ms = v >= 6 && v <= 600 ? v * 1000 : -1;
 			break;
-		case 'n': o.nodes = v >= 2 && v <= NODES_MAX ? (int)v : -1;
+		case 'n':
+			o.nodes = v >= 2 && v <= NODES_MAX ? (int)v : -1;
 			break;
-		case 'b': o.buyers = v >= 1 && v <= THREADS_MAX ? (int)v : -1;
+		case 'b':
+			o.buyers = v >= 1 && v <= THREADS_MAX ? (int)v : -1;
 			break;
 		case 'i': o.net = v >= 1 && v <= 250 ? (int)v : -1; break;
 		}
@@ -1237,11 +1254,13 @@ main(int argc, char **argv)
 	}
 	if (o.netns && !net_up(o.net ? o.net : 1 + (int)(getpid() % 250)))
 		printf("no network namespace (needs root and iproute2): "
-		    "partition faults are off\n");
+		       "partition faults are off\n");
 	printf("trchaos: %d run(s) of %" PRId64 " s, %d nodes (%s), %d "
-	    "buyers, first seed %016" PRIx64 "\n", o.runs, o.load_ms / 1000,
-	    o.nodes, net.on ? "the last one in its own network namespace" :
-	    "no namespace", o.buyers, o.seed);
+	       "buyers, first seed %016" PRIx64 "\n",
+	    o.runs, o.load_ms / 1000, o.nodes,
+	    net.on ? "the last one in its own network namespace"
+	           : "no namespace",
+	    o.buyers, o.seed);
 	seed = o.seed;
 	for (int i = 1; i <= o.runs; i++) {
 		int rv = one_run(&o, i, seed, &tot);
@@ -1258,8 +1277,8 @@ main(int argc, char **argv)
 	}
 	net_down();
 	printf("\ncampaign: %zu run(s), %zu with violations, %d could not "
-	    "start; %zu operations checked\nfaults:", tot.runs, tot.failed,
-	    failed_setup, tot.ops);
+	       "start; %zu operations checked\nfaults:",
+	    tot.runs, tot.failed, failed_setup, tot.ops);
 	for (int k = 0; k < CHAOS_KIND_COUNT; k++)
 		printf(" %s %zu", chaos_fault_name[k], tot.faults[k]);
 	printf("\nviolations:");

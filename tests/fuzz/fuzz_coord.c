@@ -1,4 +1,5 @@
-/* fuzz_coord: the coordinator's readers of Redis replies (lib/coord/tr_coord.h).
+/* fuzz_coord: the coordinator's readers of Redis replies
+ * (lib/coord/tr_coord.h).
  *
  * Input: byte 0 chooses the script (of the thirteen with a reader), byte 1
  * the number of items the call carried (hold, confirm, expire: the answer
@@ -23,13 +24,13 @@
 #include "tr_err.h"
 #include "tr_log.h"
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 /* Our scripts answer arrays of at most 257 items (and audit one entry per
@@ -110,7 +111,9 @@ build(tr_call *k, enum tr_script s, size_t items)
 		break;
 	case TR_SCRIPT_LEAVE: tr_call_leave(k, NODE, "i1"); break;
 	case TR_SCRIPT_UNINDEX: tr_call_unindex(k, NODE, EVENT); break;
-	case TR_SCRIPT_WL_JOIN: tr_call_wl_join(k, EVENT, "alice", "r1"); break;
+	case TR_SCRIPT_WL_JOIN:
+		tr_call_wl_join(k, EVENT, "alice", "r1");
+		break;
 	case TR_SCRIPT_WL_GET: tr_call_wl_get(k, EVENT, "alice"); break;
 	case TR_SCRIPT_WL_LEAVE: tr_call_wl_leave(k, EVENT, "alice"); break;
 	case TR_SCRIPT_WL_SHOW: tr_call_wl_show(k, EVENT, 10); break;
@@ -214,9 +217,10 @@ read_all(const tr_call *k, enum tr_script s, size_t items)
 	case TR_SCRIPT_HOLD:
 	case TR_SCRIPT_CONFIRM:
 	case TR_SCRIPT_EXPIRE:
-		rv = s == TR_SCRIPT_HOLD ? tr_result_hold(k, &now, &count) :
-		    s == TR_SCRIPT_CONFIRM ? tr_result_confirm(k, &now,
-		    &count) : tr_result_expire(k, &now, &count);
+		rv = s == TR_SCRIPT_HOLD ? tr_result_hold(k, &now, &count)
+		    : s == TR_SCRIPT_CONFIRM
+		    ? tr_result_confirm(k, &now, &count)
+		    : tr_result_expire(k, &now, &count);
 		if (rv == 0)
 			CHECK(count == items);
 		read_items(k, s, items);
@@ -230,12 +234,8 @@ read_all(const tr_call *k, enum tr_script s, size_t items)
 			CHECK(qty >= 1 && state >= 1 && state <= 4);
 		break;
 	}
-	case TR_SCRIPT_EXPIRE_DUE:
-		rv = tr_result_expire_due(k, &a, &b);
-		break;
-	case TR_SCRIPT_GIVE_BACK:
-		rv = tr_result_give_back(k, &a, &b);
-		break;
+	case TR_SCRIPT_EXPIRE_DUE: rv = tr_result_expire_due(k, &a, &b); break;
+	case TR_SCRIPT_GIVE_BACK: rv = tr_result_give_back(k, &a, &b); break;
 	case TR_SCRIPT_RECLAIM: {
 		int64_t held;
 		rv = tr_result_reclaim(k, &flag, &a, &held);
@@ -346,7 +346,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	items = data[1];
 	CHECK((rd = redisReaderCreateWithFunctions(&bounded)) != NULL);
 	if (redisReaderFeed(rd, (const char *)data + 2, size - 2) !=
-	    REDIS_OK ||
+	        REDIS_OK ||
 	    redisReaderGetReply(rd, &reply) != REDIS_OK || reply == NULL) {
 		/* Not a whole reply: tr_coord_run would wait for more (or
 		 * drop a connection that sent garbage). */

@@ -27,13 +27,13 @@
 #include "tr_err.h"
 #include "tr_ids.h"
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 /* A node's detail is a string under 256 bytes (server/node_impl.h). */
@@ -98,7 +98,9 @@ static void
 check_error(const tr_http_error *err, const char *rid, const char *ref,
     size_t short_cap)
 {
-	struct answer a = {.kind = A_ERROR, .err = err, .rid = rid,
+	struct answer a = {.kind = A_ERROR,
+	    .err = err,
+	    .rid = rid,
 	    .payment_ref = ref};
 	cJSON *j;
 
@@ -121,8 +123,8 @@ check_error(const tr_http_error *err, const char *rid, const char *ref,
 }
 
 static void
-check_hold(const char *rid, const char *event, const char *user,
-    uint32_t qty, const char *request_id, size_t short_cap)
+check_hold(const char *rid, const char *event, const char *user, uint32_t qty,
+    const char *request_id, size_t short_cap)
 {
 	Ticketrush__Hold h = TICKETRUSH__HOLD__INIT;
 	char node[TR_NODE_ID_MAX + 1];
@@ -202,8 +204,7 @@ check_event(const char *event, const uint8_t *b, size_t n, size_t short_cap)
 /* The body's first line as a node's detail, with one of the statuses (by
  * the input's length: each input costs one). */
 static void
-check_node_error(const char *body, size_t len, size_t pick,
-    size_t short_cap)
+check_node_error(const char *body, size_t len, size_t pick, size_t short_cap)
 {
 	static const int codes[] = {TR_ESOLD_OUT, TR_ELIMIT, TR_EDUPLICATE,
 	    TR_ENOT_FOUND, TR_EEXPIRED, TR_ENOT_OWNER, TR_ENOT_OPEN,
@@ -272,7 +273,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_hold(rid, r.event_id, b.user, b.qty, b.request_id,
 		    short_cap);
 		/* A duplicate names the user's hold. */
-		tr_http_error_from(&err, TR_EDUPLICATE, "user already holds "
+		tr_http_error_from(&err, TR_EDUPLICATE,
+		    "user already holds "
 		    "a reservation");
 		check_error(&err, rid, NULL, short_cap);
 		break;
@@ -328,8 +330,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(page);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 out:
 	check_node_error(body, blen, size, short_cap);

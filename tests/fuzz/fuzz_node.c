@@ -44,13 +44,13 @@
 #define EVENT_LATER "S1"
 #define EVENT_LATER_OPENS_MS 4102444800000LL
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 struct run {
@@ -80,7 +80,7 @@ check_answer(const Ticketrush__Reply *a)
 	/* A status the .proto names (found by fuzz_node when CLOSED, 16,
 	 * came after a bound that stopped at CONFLICT, 14). */
 	CHECK(protobuf_c_enum_descriptor_get_value(
-	    &ticketrush__status__descriptor, (int)a->status) != NULL);
+	          &ticketrush__status__descriptor, (int)a->status) != NULL);
 	CHECK(a->status != TICKETRUSH__STATUS__STATUS_UNSPECIFIED);
 	/* A slot no operation answered keeps this detail. */
 	CHECK(a->detail == NULL || strcmp(a->detail, "not answered") != 0);
@@ -113,9 +113,9 @@ check_reply(struct run *r, const uint8_t *msg, size_t len, bool admin,
 		wire = 0; /* not protobuf to the counter: unpacking decides */
 	check_answer(rep);
 	remember_rid(r, rep->hold);
-	batch = req != NULL && req->body_case ==
-	    TICKETRUSH__REQUEST__BODY_BATCH && req->batch->n_ops >= 1 &&
-	    req->batch->n_ops <= BATCH_MAX;
+	batch = req != NULL &&
+	    req->body_case == TICKETRUSH__REQUEST__BODY_BATCH &&
+	    req->batch->n_ops >= 1 && req->batch->n_ops <= BATCH_MAX;
 	if (wire > BATCH_MAX || req == NULL ||
 	    req->version != TR_PROTOCOL_VERSION) {
 		CHECK(rep->status == TICKETRUSH__STATUS__STATUS_INVALID);
@@ -146,7 +146,7 @@ handle(struct run *r, bool admin, uint8_t *msg, size_t len)
 		if (memcmp(msg + i, PLACEHOLDER, PLACEHOLDER_LEN) == 0)
 			memcpy(msg + i, r->hex, PLACEHOLDER_LEN);
 	CHECK(tr_node_handle_offline(r->node, admin, msg, len, &out,
-	    &out_len) == 0);
+	          &out_len) == 0);
 	rep = tr_reply_unpack(out, out_len);
 	CHECK(rep != NULL);
 	check_reply(r, msg, len, admin, rep);
@@ -174,7 +174,7 @@ check_conserved(struct run *r, const char *event_id, uint64_t total)
 	CHECK(len <= sizeof(buf));
 	ticketrush__request__pack(&req, buf);
 	CHECK(tr_node_handle_offline(r->node, false, buf, len, &out,
-	    &out_len) == 0);
+	          &out_len) == 0);
 	CHECK((rep = tr_reply_unpack(out, out_len)) != NULL);
 	if (rep->status == TICKETRUSH__STATUS__STATUS_OK) {
 		CHECK((e = rep->event) != NULL);

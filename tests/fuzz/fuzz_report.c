@@ -22,13 +22,13 @@
 #include "report.h"
 #include "tr_err.h"
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 static FILE *devnull;
@@ -114,7 +114,7 @@ fuzz_line_log(const uint8_t *data, size_t size)
 	tl_hist h;
 
 	if (tl_report_read_line_log((const char *)data, size, &o, &n, &e,
-	    &m) != 0)
+	        &m) != 0)
 		return;
 	CHECK(tl_line_order_check(o, n, e, m, &r) == 0);
 	CHECK(r.offers == n && r.violations <= n && r.waiting <= m);

@@ -24,13 +24,13 @@
 #include "report.h" /* tr_api_error_parse */
 #include "tr_err.h"
 
-#define CHECK(cond)                                                        \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			    __FILE__, __LINE__, #cond);                    \
-			abort();                                           \
-		}                                                          \
+#define CHECK(cond)                                                           \
+	do {                                                                  \
+		if (!(cond)) {                                                \
+			fprintf(stderr, "%s:%d: check failed: %s\n",          \
+			    __FILE__, __LINE__, #cond);                       \
+			abort();                                              \
+		}                                                             \
 	} while (0)
 
 /* Answers read from one input (keep-alive, or after interim 1xx). */

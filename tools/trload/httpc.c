@@ -78,8 +78,8 @@ static bool
 is_tchar(int ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    (ch >= '0' && ch <= '9') || (ch != 0 && strchr("!#$%&'*+-.^_`|~",
-	    ch) != NULL);
+	    (ch >= '0' && ch <= '9') ||
+	    (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 /* Parse the status line and headers in buf[0..head_len). */
@@ -142,7 +142,7 @@ parse_head(tl_http_resp *r, const char *buf, size_t head_len)
 			have_len = true;
 			len = n;
 		} else if (name_is(p, (size_t)(colon - p),
-		    "transfer-encoding")) {
+		               "transfer-encoding")) {
 			has_te = true;
 			chunked = has_token(v, (size_t)(ve - v), "chunked");
 		} else if (name_is(p, (size_t)(colon - p), "connection")) {
@@ -270,8 +270,9 @@ tl_http_parse(tl_http_resp *r, char *buf, size_t len, bool eof)
 		size_t n = len < 5 ? len : 5;
 		if (memcmp(buf, "HTTP/", n) != 0)
 			return TR_EPROTO;
-		e = len >= 4 && r->scanned <= len - 4 ? memmem(buf + r->scanned,
-		    len - r->scanned, "\r\n\r\n", 4) : NULL;
+		e = len >= 4 && r->scanned <= len - 4
+		    ? memmem(buf + r->scanned, len - r->scanned, "\r\n\r\n", 4)
+		    : NULL;
 		if (e == NULL) {
 			r->scanned = len > 3 ? len - 3 : 0;
 			return eof ? TR_EPROTO : 0;
@@ -355,16 +356,12 @@ static enum tl_xport
 classify(int err)
 {
 	switch (err) {
-	case ECONNREFUSED:
-		return TL_XP_REFUSED;
+	case ECONNREFUSED: return TL_XP_REFUSED;
 	case ECONNRESET:
 	case EPIPE:
-	case ECONNABORTED:
-		return TL_XP_RESET;
-	case ETIMEDOUT:
-		return TL_XP_TIMEOUT;
-	default:
-		return TL_XP_OTHER;
+	case ECONNABORTED: return TL_XP_RESET;
+	case ETIMEDOUT: return TL_XP_TIMEOUT;
+	default: return TL_XP_OTHER;
 	}
 }
 
@@ -443,7 +440,8 @@ flush(tl_httpc *c)
 			c->woff += (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		} else if (n < 0 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			return set_out(c, true);
 		} else {
 			return fail(c, n == 0 ? TL_XP_OTHER : classify(errno));
@@ -525,8 +523,9 @@ on_readable(tl_httpc *c)
 		}
 		if (rv == TL_HTTP_DONE) {
 			if (c->pending)
-				return fail(c, TL_XP_PROTOCOL); /* answered
-				                                 * half a request */
+				return fail(c,
+				    TL_XP_PROTOCOL); /* answered
+				                      * half a request */
 			c->answers++;
 			return TL_HTTP_DONE;
 		}
@@ -593,7 +592,8 @@ tl_httpc_consume(tl_httpc *c)
 static const char *
 skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	while (
+	    p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }
@@ -642,8 +642,9 @@ skip_value(const char *p, const char *end)
 			p++; /* commas, colons, scalars inside a container */
 		} else {
 			const char *s = p;
-			while (p < end && *p != ',' && *p != '}' && *p != ']' &&
-			    *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+			while (p < end && *p != ',' && *p != '}' &&
+			    *p != ']' && *p != ' ' && *p != '\t' &&
+			    *p != '\r' && *p != '\n')
 				p++;
 			if (p == s)
 				return NULL;
@@ -737,8 +738,7 @@ decode_string(const char *p, const char *end, char *out)
 				p += 4;
 				ch = '?';
 				break;
-			default:
-				return -1;
+			default: return -1;
 			}
 		}
 		if (out)

@@ -40,11 +40,11 @@ typedef struct tl_http_resp {
 	size_t total_len; /* bytes of buf this answer used (head + body) */
 
 	/* Parser state: zero it with tl_http_resp_reset, then leave alone. */
-	size_t scanned;   /* the end-of-head search resumes here */
-	size_t head_len;  /* 0 until the head is parsed */
+	size_t scanned;  /* the end-of-head search resumes here */
+	size_t head_len; /* 0 until the head is parsed */
 	int framing;
 	uint64_t content_length;
-	size_t chunk_at;  /* offset of the next chunk-size line */
+	size_t chunk_at;   /* offset of the next chunk-size line */
 	size_t chunk_data; /* decoded body bytes seen so far */
 } tl_http_resp;
 
@@ -148,8 +148,8 @@ void tl_httpc_close(tl_httpc *c);
  * escapes decoded, \uXXXX becomes '?'). Returns 0, TR_ENOT_FOUND (no such
  * member, or it is not a string), TR_EINVALID (value longer than cap - 1:
  * out untouched) or TR_EPROTO (body is not a JSON object). */
-int tl_json_scan_str(const char *body, size_t len, const char *key,
-    char *out, size_t cap);
+int tl_json_scan_str(const char *body, size_t len, const char *key, char *out,
+    size_t cap);
 
 /* Read the integer value of member key. Same returns; a number with a
  * fraction or exponent, or out of int64 range, is TR_EINVALID. */

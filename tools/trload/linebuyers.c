@@ -35,18 +35,18 @@ enum { W_NEW, W_BUSY, W_PAUSE, W_DONE };
 enum { RUN_GO, RUN_LEAVE, RUN_ABORT };
 
 struct waiter {
-	atomic_int ready;  /* the main worker wrote user */
+	atomic_int ready; /* the main worker wrote user */
 	uint64_t user;
 	/* The line thread's alone from here. */
 	int state;
-	int op;            /* TL_LOP_* in flight or paused */
+	int op; /* TL_LOP_* in flight or paused */
 	int retries;
-	bool conn_ready;   /* h is initialized */
-	bool join_open;    /* handed over, its join not concluded */
+	bool conn_ready; /* h is initialized */
+	bool join_open;  /* handed over, its join not concluded */
 	bool joined, waiting, offered, unresolved, lapser;
-	char fate;         /* 'L' left at the end without an offer, 'S'
-	                    * skipped, 0 otherwise */
-	uint64_t seq;      /* join number */
+	char fate;    /* 'L' left at the end without an offer, 'S'
+	               * skipped, 0 otherwise */
+	uint64_t seq; /* join number */
 	int64_t sent_us, deadline_us, wait_until_us;
 	char rid[TR_RID_MAX + 1];
 	tl_httpc h;
@@ -62,7 +62,7 @@ struct refund {
 struct rconn {
 	tl_httpc h;
 	bool busy, paused;
-	size_t idx;        /* the refund it sends */
+	size_t idx; /* the refund it sends */
 	int retries;
 	int64_t sent_us, deadline_us, wait_until_us;
 };
@@ -76,7 +76,7 @@ struct tl_linebuyers {
 	atomic_bool finished;
 
 	struct waiter *w;
-	size_t cap_w, next_w;   /* next_w: the next to start (thread) */
+	size_t cap_w, next_w; /* next_w: the next to start (thread) */
 	atomic_size_t claimed_w;
 	struct refund *r;
 	size_t cap_r, next_r;
@@ -89,7 +89,7 @@ struct tl_linebuyers {
 
 	/* The thread's own. */
 	bool leaving;
-	size_t active;          /* waiters started and not done */
+	size_t active; /* waiters started and not done */
 	tl_line st;
 	uint64_t *s_joined, *s_offered, *s_confirmed, *s_refunded;
 };
@@ -196,41 +196,52 @@ fmt_request(const tl_linebuyers *lb, int op, uint64_t user, const char *rid,
 	uid_of(lb, user, uid, sizeof(uid));
 	switch (op) {
 	case TL_LOP_JOIN:
-		b = snprintf(body, sizeof(body), "{\"user\":\"%s\","
-		    "\"request_id\":\"w%" PRIu64 "\"}", uid, user);
-		n = snprintf(buf, cap, "POST /v1/events/%s/waitlist HTTP/1.1"
-		    "\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n%s", ev,
-		    host, json, b, body);
+		b = snprintf(body, sizeof(body),
+		    "{\"user\":\"%s\","
+		    "\"request_id\":\"w%" PRIu64 "\"}",
+		    uid, user);
+		n = snprintf(buf, cap,
+		    "POST /v1/events/%s/waitlist HTTP/1.1"
+		    "\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		    ev, host, json, b, body);
 		break;
 	case TL_LOP_WAIT:
 		/* Named, the state last seen (an offer is the only state
 		 * the tool polls in besides waiting): a change between two
 		 * polls is answered at once, not waited past. */
-		n = snprintf(buf, cap, "GET /v1/events/%s/waitlist/%s?wait=%"
-		    PRId64 "ms&state=%s HTTP/1.1\r\nHost: %s\r\n\r\n", ev,
-		    uid, lb->c.wait_ms, rid[0] ? "offered" : "waiting", host);
+		n = snprintf(buf, cap,
+		    "GET /v1/events/%s/waitlist/%s?wait=%" PRId64
+		    "ms&state=%s HTTP/1.1\r\nHost: %s\r\n\r\n",
+		    ev, uid, lb->c.wait_ms, rid[0] ? "offered" : "waiting",
+		    host);
 		break;
 	case TL_LOP_LEAVE:
-		n = snprintf(buf, cap, "DELETE /v1/events/%s/waitlist/%s "
-		    "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n", ev,
-		    uid, host);
+		n = snprintf(buf, cap,
+		    "DELETE /v1/events/%s/waitlist/%s "
+		    "HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\n\r\n",
+		    ev, uid, host);
 		break;
 	case TL_LOP_CONFIRM:
-		b = snprintf(body, sizeof(body), "{\"user\":\"%s\","
-		    "\"payment_ref\":\"PAY-W-%s\"}", uid, uid);
-		n = snprintf(buf, cap, "POST /v1/reservations/%s/confirm "
+		b = snprintf(body, sizeof(body),
+		    "{\"user\":\"%s\","
+		    "\"payment_ref\":\"PAY-W-%s\"}",
+		    uid, uid);
+		n = snprintf(buf, cap,
+		    "POST /v1/reservations/%s/confirm "
 		    "HTTP/1.1\r\nHost: %s\r\n%sContent-Length: %d\r\n\r\n%s",
 		    rid, host, json, b, body);
 		break;
 	case TL_LOP_REFUND:
 		b = snprintf(body, sizeof(body), "{\"user\":\"%s\"}", uid);
-		n = snprintf(buf, cap, "POST /v1/orders/%s/refund HTTP/1.1\r\n"
-		    "Host: %s\r\n%sContent-Length: %d\r\n\r\n%s", rid, host,
-		    json, b, body);
+		n = snprintf(buf, cap,
+		    "POST /v1/orders/%s/refund HTTP/1.1\r\n"
+		    "Host: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		    rid, host, json, b, body);
 		break;
 	}
-	return n > 0 && (size_t)n < cap && b >= 0 &&
-	    (size_t)b < sizeof(body) ? (size_t)n : 0;
+	return n > 0 && (size_t)n < cap && b >= 0 && (size_t)b < sizeof(body)
+	    ? (size_t)n
+	    : 0;
 }
 
 /* Send what is in c's buffer; false with c->fail set if it failed. */
@@ -267,7 +278,7 @@ count_answer(tl_linebuyers *lb, int op, const tl_http_resp *r, int64_t us)
 	if (r->status >= 200 && r->status < 300)
 		return;
 	if (tl_json_scan_str(r->body, r->body_len, "error", code,
-	    sizeof(code)) == 0)
+	        sizeof(code)) == 0)
 		o->errors[tr_api_error_parse(code, strlen(code))]++;
 	else
 		o->errors[TR_API_OTHER]++;
@@ -360,7 +371,7 @@ w_send(tl_linebuyers *lb, struct waiter *w, int op, int64_t now)
 
 	if (!w->conn_ready) {
 		if (tl_httpc_init(&w->h, lb->epfd, (uint64_t)(w - lb->w),
-		    LB_RBUF, LB_WBUF) != 0) {
+		        LB_RBUF, LB_WBUF) != 0) {
 			tr_warn("line buyer: out of memory");
 			w_finish(lb, w);
 			return;
@@ -374,8 +385,9 @@ w_send(tl_linebuyers *lb, struct waiter *w, int op, int64_t now)
 	w->op = op;
 	w->state = W_BUSY;
 	w->sent_us = now;
-	w->deadline_us = now + (lb->c.timeout_ms + (op == TL_LOP_WAIT ?
-	    lb->c.wait_ms : 0)) * 1000;
+	w->deadline_us = now +
+	    (lb->c.timeout_ms + (op == TL_LOP_WAIT ? lb->c.wait_ms : 0)) *
+	        1000;
 	if (!send_on(lb, &w->h, len))
 		w_transport(lb, w, now);
 }
@@ -599,8 +611,9 @@ take_new(tl_linebuyers *lb, int64_t now)
 
 	if (nw > lb->cap_w)
 		nw = lb->cap_w;
-	while (lb->next_w < nw && atomic_load_explicit(
-	    &lb->w[lb->next_w].ready, memory_order_acquire)) {
+	while (lb->next_w < nw &&
+	    atomic_load_explicit(&lb->w[lb->next_w].ready,
+	        memory_order_acquire)) {
 		struct waiter *w = &lb->w[lb->next_w++];
 		w->join_open = true;
 		w->lapser = tl_share_pick(w->user, TL_PICK_LAPSE, lb->c.lapse);
@@ -674,8 +687,8 @@ start_leaving(tl_linebuyers *lb, int64_t now)
 	for (size_t i = 0; i < lb->next_w; i++) {
 		struct waiter *w = &lb->w[i];
 		if ((w->state == W_BUSY && w->op == TL_LOP_WAIT) ||
-		    (w->state == W_PAUSE && (w->op == TL_LOP_WAIT ||
-		    w->op == TL_LOP_JOIN))) {
+		    (w->state == W_PAUSE &&
+		        (w->op == TL_LOP_WAIT || w->op == TL_LOP_JOIN))) {
 			/* A join that failed may have been recorded all the
 			 * same: leaving is harmless if it was not (404). */
 			w_join_closed(lb, w);
@@ -805,8 +818,8 @@ tl_linebuyers_new(const tl_linebuyers_conf *c)
 	    !lb->s_confirmed || !lb->s_refunded)
 		goto fail;
 	for (int i = 0; i < LB_REFUND_CONNS; i++)
-		if (tl_httpc_init(&lb->rc[i].h, lb->epfd, lb->cap_w +
-		    (uint64_t)i, LB_RBUF, LB_WBUF) != 0) {
+		if (tl_httpc_init(&lb->rc[i].h, lb->epfd,
+		        lb->cap_w + (uint64_t)i, LB_RBUF, LB_WBUF) != 0) {
 			for (int k = 0; k < i; k++)
 				tl_httpc_fini(&lb->rc[k].h);
 			goto fail;
@@ -843,8 +856,8 @@ tl_linebuyers_stop(tl_linebuyers *lb, bool abort)
 {
 	int want = abort ? RUN_ABORT : RUN_LEAVE, cur = atomic_load(&lb->stop);
 
-	while (cur < want && !atomic_compare_exchange_weak(&lb->stop, &cur,
-	    want))
+	while (
+	    cur < want && !atomic_compare_exchange_weak(&lb->stop, &cur, want))
 		;
 }
 

@@ -37,17 +37,17 @@ bool tl_share_pick(uint64_t idx, uint64_t salt, double share);
 
 typedef struct tl_linebuyers_conf {
 	struct sockaddr_in addr;
-	const char *target;  /* for the Host header */
+	const char *target; /* for the Host header */
 	const char *event;
-	const char *prefix;  /* user ids are prefix + index */
-	int waiters;         /* buyers who may join, at most (1..10000) */
-	int64_t wait_ms;     /* ?wait= of a long poll (1..30000) */
-	double lapse;        /* share of joiners who let their offer expire */
-	int refunds_max;     /* refunds, at most */
+	const char *prefix; /* user ids are prefix + index */
+	int waiters;        /* buyers who may join, at most (1..10000) */
+	int64_t wait_ms;    /* ?wait= of a long poll (1..30000) */
+	double lapse;       /* share of joiners who let their offer expire */
+	int refunds_max;    /* refunds, at most */
 	int64_t refund_after_ms; /* a refund is sent this long after the
 	                          * confirm's answer */
-	int64_t timeout_ms;  /* per request; a long poll gets wait_ms more */
-	int64_t t0_us;       /* the run's start (series slots) */
+	int64_t timeout_ms; /* per request; a long poll gets wait_ms more */
+	int64_t t0_us;      /* the run's start (series slots) */
 	size_t cap_slots;
 } tl_linebuyers_conf;
 

@@ -25,8 +25,8 @@ offers_before(const int64_t *t, size_t n, int64_t t_ms)
 }
 
 int
-tl_line_order_check(const tl_offer *offers, size_t n,
-    const tl_entry *entries, size_t m, tl_order_check *out)
+tl_line_order_check(const tl_offer *offers, size_t n, const tl_entry *entries,
+    size_t m, tl_order_check *out)
 {
 	/* t: offer times made non-decreasing. later[k]: the smallest join
 	 * number offered after offer k. gone[p]: the smallest join number
@@ -45,8 +45,9 @@ tl_line_order_check(const tl_offer *offers, size_t n,
 	memset(&r, 0, sizeof(r));
 	r.offers = n;
 	for (size_t k = 0; k < n; k++)
-		t[k] = k > 0 && offers[k].offer_ms < t[k - 1] ? t[k - 1] :
-		    offers[k].offer_ms;
+		t[k] = k > 0 && offers[k].offer_ms < t[k - 1]
+		    ? t[k - 1]
+		    : offers[k].offer_ms;
 	run = UINT64_MAX;
 	for (size_t k = n; k-- > 0;) {
 		later[k] = run;

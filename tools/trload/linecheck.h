@@ -37,12 +37,12 @@ typedef struct tl_offer {
 
 /* One waitlist entry as the coordinator keeps it. */
 typedef struct tl_entry {
-	uint64_t seq;  /* join number */
-	char state;    /* 'W' waiting, 'O' offered, 'C' confirmed, 'X' offer
-	                * expired, 'L' left, 'S' skipped */
-	bool offered;  /* an offer went to it (its reservation id is set):
-	                * then it stopped waiting at that offer, in the log */
-	int64_t t_ms;  /* its last change (Unix ms) */
+	uint64_t seq; /* join number */
+	char state;   /* 'W' waiting, 'O' offered, 'C' confirmed, 'X' offer
+	               * expired, 'L' left, 'S' skipped */
+	bool offered; /* an offer went to it (its reservation id is set):
+	               * then it stopped waiting at that offer, in the log */
+	int64_t t_ms; /* its last change (Unix ms) */
 } tl_entry;
 
 typedef struct tl_order_check {

@@ -75,8 +75,8 @@ tl_hist_merge(tl_hist *dst, const tl_hist *src)
 	for (size_t i = 0; i < TL_HIST_BUCKETS; i++)
 		dst->buckets[i] += src->buckets[i];
 	dst->count += src->count;
-	dst->sum = dst->sum > UINT64_MAX - src->sum ? UINT64_MAX :
-	    dst->sum + src->sum;
+	dst->sum = dst->sum > UINT64_MAX - src->sum ? UINT64_MAX
+	                                            : dst->sum + src->sum;
 	if (src->min < dst->min)
 		dst->min = src->min;
 	if (src->max > dst->max)

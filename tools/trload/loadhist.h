@@ -22,13 +22,13 @@
 #define TL_HIST_SUB 64
 #define TL_HIST_LIMIT_BITS 40
 #define TL_HIST_LIMIT ((uint64_t)1 << TL_HIST_LIMIT_BITS)
-#define TL_HIST_BUCKETS \
+#define TL_HIST_BUCKETS                                                       \
 	(TL_HIST_EXACT + (TL_HIST_LIMIT_BITS - 7) * TL_HIST_SUB)
 
 typedef struct tl_hist {
 	uint64_t count;
-	uint64_t sum;  /* saturates at UINT64_MAX instead of wrapping */
-	uint64_t min;  /* UINT64_MAX while empty */
+	uint64_t sum; /* saturates at UINT64_MAX instead of wrapping */
+	uint64_t min; /* UINT64_MAX while empty */
 	uint64_t max;
 	uint64_t buckets[TL_HIST_BUCKETS];
 } tl_hist;

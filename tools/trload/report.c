@@ -196,8 +196,9 @@ phase_seconds(const tl_phase *p)
 {
 	/* In doubles: the ends may come from a file, and their difference
 	 * need not fit an int64. */
-	return p->end_ms > p->start_ms ? ((double)p->end_ms -
-	    (double)p->start_ms) / 1000.0 : 0.0;
+	return p->end_ms > p->start_ms
+	    ? ((double)p->end_ms - (double)p->start_ms) / 1000.0
+	    : 0.0;
 }
 
 void
@@ -231,8 +232,8 @@ tl_run_verdict(const tl_run *run, tl_verdict *v)
 		v->main_attempts = run->phase[0].attempts;
 		v->main_seconds = phase_seconds(&run->phase[0]);
 		if (v->main_seconds > 0)
-			v->attempts_per_s = (double)v->main_attempts /
-			    v->main_seconds;
+			v->attempts_per_s =
+			    (double)v->main_attempts / v->main_seconds;
 	}
 	if (run->n_phases > 1)
 		v->tail_attempts = run->phase[1].attempts;
@@ -283,10 +284,12 @@ json_hist(FILE *f, const tl_hist *h)
 {
 	bool first = true;
 
-	fprintf(f, "{\"count\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,"
+	fprintf(f,
+	    "{\"count\":%" PRIu64 ",\"min\":%" PRIu64 ",\"mean\":%.1f,"
 	    "\"p50\":%" PRIu64 ",\"p90\":%" PRIu64 ",\"p99\":%" PRIu64
 	    ",\"p99_9\":%" PRIu64 ",\"max\":%" PRIu64 ",\"sum\":%" PRIu64
-	    ",\"buckets\":[", h->count, h->count ? h->min : 0, tl_hist_mean(h),
+	    ",\"buckets\":[",
+	    h->count, h->count ? h->min : 0, tl_hist_mean(h),
 	    tl_hist_percentile(h, 50), tl_hist_percentile(h, 90),
 	    tl_hist_percentile(h, 99), tl_hist_percentile(h, 99.9), h->max,
 	    h->sum);
@@ -307,8 +310,9 @@ json_op(FILE *f, const tl_opstats *o)
 {
 	bool first = true;
 
-	fprintf(f, "{\"requests\":%" PRIu64 ",\"answered\":%" PRIu64
-	    ",\"status\":{", op_answers(o) + op_transport(o), op_answers(o));
+	fprintf(f,
+	    "{\"requests\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"status\":{",
+	    op_answers(o) + op_transport(o), op_answers(o));
 	for (int i = 0; i < TL_STATUS_SLOTS; i++) {
 		if (o->status[i] == 0)
 			continue;
@@ -343,9 +347,11 @@ json_event(FILE *f, const tl_eventinfo *e)
 	}
 	fprintf(f, "{\"t_ms\":%" PRId64 ",\"state\":", e->t_ms);
 	json_str(f, e->state);
-	fprintf(f, ",\"total\":%" PRId64 ",\"sold\":%" PRId64 ",\"available\":%"
-	    PRId64 ",\"held\":%" PRId64 ",\"hold_ms\":%" PRId64 ",\"pool\":%"
-	    PRId64 ",\"waitlist\":%" PRId64 ",\"offers\":%" PRId64 "}",
+	fprintf(f,
+	    ",\"total\":%" PRId64 ",\"sold\":%" PRId64
+	    ",\"available\":%" PRId64 ",\"held\":%" PRId64
+	    ",\"hold_ms\":%" PRId64 ",\"pool\":%" PRId64
+	    ",\"waitlist\":%" PRId64 ",\"offers\":%" PRId64 "}",
 	    e->total, e->sold, e->available, e->held, e->hold_ms, e->pool,
 	    e->waitlist, e->offers);
 }
@@ -359,16 +365,19 @@ json_phase(FILE *f, const tl_phase *p)
 	json_str(f, p->name);
 	fputs(",\"stopped_by\":", f);
 	json_str(f, p->stopped_by);
-	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
+	fprintf(f,
+	    ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
 	    ",\"seconds\":%.3f,\"concurrency\":%d,\"attempts\":%" PRIu64
-	    ",\"attempts_per_s\":%.1f,\"requests_per_s\":%.1f,\"reserved\":%"
-	    PRIu64 ",\"confirmed\":%" PRIu64 ",\"abandoned\":%" PRIu64
+	    ",\"attempts_per_s\":%.1f,\"requests_per_s\":%.1f,\"reserved\":"
+	    "%" PRIu64 ",\"confirmed\":%" PRIu64 ",\"abandoned\":%" PRIu64
 	    ",\"confirm_failed\":%" PRIu64 ",\"bad_answers\":%" PRIu64
-	    ",\"ops\":{\"reserve\":", p->start_ms, p->end_ms, s,
-	    p->concurrency, p->attempts, s > 0 ? (double)p->attempts / s : 0.0,
-	    s > 0 ? (double)(op_answers(&p->op[0]) + op_answers(&p->op[1])) / s :
-	    0.0, p->reserved, p->confirmed,
-	    p->abandoned, p->confirm_failed, p->bad_answers);
+	    ",\"ops\":{\"reserve\":",
+	    p->start_ms, p->end_ms, s, p->concurrency, p->attempts,
+	    s > 0 ? (double)p->attempts / s : 0.0,
+	    s > 0 ? (double)(op_answers(&p->op[0]) + op_answers(&p->op[1])) / s
+	          : 0.0,
+	    p->reserved, p->confirmed, p->abandoned, p->confirm_failed,
+	    p->bad_answers);
 	json_op(f, &p->op[TL_OP_RESERVE]);
 	fputs(",\"confirm\":", f);
 	json_op(f, &p->op[TL_OP_CONFIRM]);
@@ -376,9 +385,11 @@ json_phase(FILE *f, const tl_phase *p)
 	for (size_t i = 0; i < p->n_nodes; i++) {
 		fputs(i ? ",{\"node\":" : "{\"node\":", f);
 		json_str(f, p->nodes[i].name);
-		fprintf(f, ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
-		    ",\"confirmed\":%" PRIu64 "}", p->nodes[i].reserved,
-		    p->nodes[i].rid_prefix, p->nodes[i].confirmed);
+		fprintf(f,
+		    ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
+		    ",\"confirmed\":%" PRIu64 "}",
+		    p->nodes[i].reserved, p->nodes[i].rid_prefix,
+		    p->nodes[i].confirmed);
 	}
 	fprintf(f, "],\"nodes_dropped\":%" PRIu64 "}", p->nodes_dropped);
 }
@@ -388,17 +399,18 @@ json_line(FILE *f, const tl_line *l)
 {
 	fputs("{\"stopped_by\":", f);
 	json_str(f, l->stopped_by);
-	fprintf(f, ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
+	fprintf(f,
+	    ",\"start_ms\":%" PRId64 ",\"end_ms\":%" PRId64
 	    ",\"joiners\":%" PRIu64 ",\"joined\":%" PRIu64
 	    ",\"join_refused\":%" PRIu64 ",\"offered\":%" PRIu64
-	    ",\"confirmed\":%" PRIu64
-	    ",\"lapsed\":%" PRIu64 ",\"lost\":%" PRIu64 ",\"left\":%" PRIu64
+	    ",\"confirmed\":%" PRIu64 ",\"lapsed\":%" PRIu64
+	    ",\"lost\":%" PRIu64 ",\"left\":%" PRIu64
 	    ",\"left_offered\":%" PRIu64 ",\"skipped\":%" PRIu64
 	    ",\"refunders\":%" PRIu64 ",\"refunded\":%" PRIu64
-	    ",\"order_violations\":", l->start_ms, l->end_ms, l->joiners,
-	    l->joined, l->join_refused, l->offered, l->confirmed, l->lapsed,
-	    l->lost, l->left, l->left_offered, l->skipped, l->refunders,
-	    l->refunded);
+	    ",\"order_violations\":",
+	    l->start_ms, l->end_ms, l->joiners, l->joined, l->join_refused,
+	    l->offered, l->confirmed, l->lapsed, l->lost, l->left,
+	    l->left_offered, l->skipped, l->refunders, l->refunded);
 	if (l->order_violations >= 0)
 		fprintf(f, "%" PRId64, l->order_violations);
 	else
@@ -423,8 +435,15 @@ json_u64s(FILE *f, const char *name, const uint64_t *v, size_t n)
 
 /* Which figure of a poll a series shows. */
 enum {
-	PF_LEFT, PF_AVAILABLE, PF_HELD, PF_TOTAL, PF_SOLD, PF_POOL,
-	PF_WAITLIST, PF_OFFERS, PF_T
+	PF_LEFT,
+	PF_AVAILABLE,
+	PF_HELD,
+	PF_TOTAL,
+	PF_SOLD,
+	PF_POOL,
+	PF_WAITLIST,
+	PF_OFFERS,
+	PF_T
 };
 
 static int64_t
@@ -449,8 +468,8 @@ json_slot_polls(FILE *f, const tl_run *run, const char *name, int which)
 {
 	fprintf(f, "\"%s\":[", name);
 	for (size_t i = 0; i < run->n_slots; i++) {
-		const tl_eventinfo *e = poll_at(run,
-		    (int64_t)(i + 1) * TL_SLOT_MS);
+		const tl_eventinfo *e =
+		    poll_at(run, (int64_t)(i + 1) * TL_SLOT_MS);
 		if (i)
 			fputc(',', f);
 		if (e)
@@ -478,46 +497,57 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	tl_phase all;
 
 	tl_run_verdict(run, &v);
-	fprintf(f, "{\"tool\":\"trload\",\"version\":%d,\"config\":{\"target\":",
+	fprintf(f,
+	    "{\"tool\":\"trload\",\"version\":%d,\"config\":{\"target\":",
 	    TL_REPORT_VERSION);
 	json_str(f, run->target);
 	fputs(",\"event\":", f);
 	json_str(f, run->event);
 	fputs(",\"user_prefix\":", f);
 	json_str(f, run->user_prefix);
-	fprintf(f, ",\"users\":%" PRIu64 ",\"concurrency\":%d,\"threads\":%d,"
-	    "\"abandon\":%.4f,\"max_seconds\":%" PRId64 ",\"tail_seconds\":%"
-	    PRId64 ",\"tail_concurrency\":%d,\"tail_rate\":%d,\"timeout_ms\":%"
-	    PRId64 ",\"confirm_retries\":%d,\"poll_ms\":%d", run->users,
-	    run->concurrency, run->threads, run->abandon, run->max_seconds,
-	    run->tail_seconds, run->tail_concurrency, run->tail_rate,
-	    run->timeout_ms, run->confirm_retries, run->poll_ms);
-	fprintf(f, ",\"waitlist_share\":%.4f,\"waiters\":%d,\"wait_ms\":%"
-	    PRId64 ",\"lapse\":%.4f,\"refund_share\":%.4f,\"refunds_max\":%d,"
+	fprintf(f,
+	    ",\"users\":%" PRIu64 ",\"concurrency\":%d,\"threads\":%d,"
+	    "\"abandon\":%.4f,\"max_seconds\":%" PRId64
+	    ",\"tail_seconds\":%" PRId64
+	    ",\"tail_concurrency\":%d,\"tail_rate\":%d,\"timeout_ms\":%" PRId64
+	    ",\"confirm_retries\":%d,\"poll_ms\":%d",
+	    run->users, run->concurrency, run->threads, run->abandon,
+	    run->max_seconds, run->tail_seconds, run->tail_concurrency,
+	    run->tail_rate, run->timeout_ms, run->confirm_retries,
+	    run->poll_ms);
+	fprintf(f,
+	    ",\"waitlist_share\":%.4f,\"waiters\":%d,\"wait_ms\":%" PRId64
+	    ",\"lapse\":%.4f,\"refund_share\":%.4f,\"refunds_max\":%d,"
 	    "\"refund_after_ms\":%" PRId64 ",\"line_seconds\":%" PRId64 "},",
 	    run->waitlist_share, run->waiters, run->wait_ms, run->lapse,
 	    run->refund_share, run->refunds_max, run->refund_after_ms,
 	    run->line_seconds);
-	fprintf(f, "\"started_at_ms\":%" PRId64 ",\"wall_ms\":%" PRId64
-	    ",\"wall_seconds\":%.3f,\"stopped_by\":", run->started_wall_ms,
-	    run->wall_ms, (double)run->wall_ms / 1000.0);
+	fprintf(f,
+	    "\"started_at_ms\":%" PRId64 ",\"wall_ms\":%" PRId64
+	    ",\"wall_seconds\":%.3f,\"stopped_by\":",
+	    run->started_wall_ms, run->wall_ms, (double)run->wall_ms / 1000.0);
 	json_str(f, run->stopped_by);
 
-	fprintf(f, ",\"verdict\":{\"total\":%" PRId64 ",\"sold\":%" PRId64
-	    ",\"held\":%" PRId64 ",\"tickets_left_unsold_while_demand_remained\":",
+	fprintf(f,
+	    ",\"verdict\":{\"total\":%" PRId64 ",\"sold\":%" PRId64
+	    ",\"held\":%" PRId64
+	    ",\"tickets_left_unsold_while_demand_remained\":",
 	    v.total, v.sold, v.held);
 	if (v.left_unsold >= 0)
 		fprintf(f, "%" PRId64, v.left_unsold);
 	else
 		fputs("null", f);
-	fprintf(f, ",\"oversold\":%s,\"attempts\":%" PRIu64 ",\"main_attempts\":%"
-	    PRIu64 ",\"tail_attempts\":%" PRIu64 ",\"main_seconds\":%.3f,"
-	    "\"attempts_per_s\":%.1f,\"reserved\":%" PRIu64 ",\"confirmed\":%"
-	    PRIu64 ",\"abandoned\":%" PRIu64 ",\"error_answers\":%" PRIu64
-	    ",\"transport_errors\":%" PRIu64 "},", v.oversold ? "true" : "false",
-	    v.attempts, v.main_attempts, v.tail_attempts, v.main_seconds,
-	    v.attempts_per_s, v.reserved, v.confirmed, v.abandoned,
-	    v.error_answers, v.transport_errors);
+	fprintf(f,
+	    ",\"oversold\":%s,\"attempts\":%" PRIu64
+	    ",\"main_attempts\":%" PRIu64 ",\"tail_attempts\":%" PRIu64
+	    ",\"main_seconds\":%.3f,"
+	    "\"attempts_per_s\":%.1f,\"reserved\":%" PRIu64
+	    ",\"confirmed\":%" PRIu64 ",\"abandoned\":%" PRIu64
+	    ",\"error_answers\":%" PRIu64 ",\"transport_errors\":%" PRIu64
+	    "},",
+	    v.oversold ? "true" : "false", v.attempts, v.main_attempts,
+	    v.tail_attempts, v.main_seconds, v.attempts_per_s, v.reserved,
+	    v.confirmed, v.abandoned, v.error_answers, v.transport_errors);
 
 	fputs("\"event\":{\"at_start\":", f);
 	json_event(f, &run->at_start);
@@ -545,9 +575,11 @@ tl_report_write_json(const tl_run *run, FILE *f)
 	for (size_t i = 0; i < all.n_nodes; i++) {
 		fputs(i ? ",{\"node\":" : "{\"node\":", f);
 		json_str(f, all.nodes[i].name);
-		fprintf(f, ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
-		    ",\"confirmed\":%" PRIu64 "}", all.nodes[i].reserved,
-		    all.nodes[i].rid_prefix, all.nodes[i].confirmed);
+		fprintf(f,
+		    ",\"reserved\":%" PRIu64 ",\"rid_prefix\":%" PRIu64
+		    ",\"confirmed\":%" PRIu64 "}",
+		    all.nodes[i].reserved, all.nodes[i].rid_prefix,
+		    all.nodes[i].confirmed);
 	}
 
 	fprintf(f, "],\"series\":{\"slot_ms\":%d,", TL_SLOT_MS);
@@ -664,7 +696,7 @@ json_tree_ok(const cJSON *n, int depth)
 			return false;
 		if ((cJSON_IsArray(n) || cJSON_IsObject(n)) &&
 		    (depth == JSON_DEPTH_MAX ||
-		    !json_tree_ok(n->child, depth + 1)))
+		        !json_tree_ok(n->child, depth + 1)))
 			return false;
 	}
 	return true;
@@ -699,8 +731,8 @@ json_parse(const char *text, size_t len)
 static const cJSON *
 jget(const cJSON *o, const char *key)
 {
-	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) :
-	    NULL;
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key)
+	                         : NULL;
 }
 
 /* The members of an object, the elements of an array. */
@@ -891,8 +923,8 @@ read_line(const cJSON *o, tl_line *l)
 	l->refunded = ju64(o, "refunded");
 	/* null (unknown) stays unknown; a result of before the waitlist
 	 * has no line: nothing was seen out of order. */
-	l->order_violations = ji64(o, "order_violations", o && cJSON_IsNull(
-	    jget(o, "order_violations")) ? -1 : 0);
+	l->order_violations = ji64(o, "order_violations",
+	    o && cJSON_IsNull(jget(o, "order_violations")) ? -1 : 0);
 	l->unsold_while_waiting = ji64(o, "unsold_while_waiting", 0);
 	for (int i = 0; i < TL_LOP_COUNT; i++)
 		read_op(jget(ops, tl_line_op_name(i)), &l->op[i]);
@@ -953,7 +985,8 @@ tl_report_read_json(const char *text, size_t len, tl_run **out)
 	cfg = jget(root, "config");
 	jstrcpy(cfg, "target", run->target, sizeof(run->target));
 	jstrcpy(cfg, "event", run->event, sizeof(run->event));
-	jstrcpy(cfg, "user_prefix", run->user_prefix, sizeof(run->user_prefix));
+	jstrcpy(cfg, "user_prefix", run->user_prefix,
+	    sizeof(run->user_prefix));
 	run->users = ju64(cfg, "users");
 	run->concurrency = jint(cfg, "concurrency");
 	run->threads = jint(cfg, "threads");
@@ -1059,8 +1092,8 @@ verdict_word(const cJSON *n, char *out, size_t cap)
 	char w[16] = "";
 
 	if (cJSON_IsBool(n))
-		snprintf(w, sizeof(w), "%s", cJSON_IsTrue(n) ? "pass" :
-		    "fail");
+		snprintf(w, sizeof(w), "%s",
+		    cJSON_IsTrue(n) ? "pass" : "fail");
 	else if (cJSON_IsString(n))
 		snprintf(w, sizeof(w), "%s", n->valuestring);
 	for (size_t i = 0; i < 4; i++)
@@ -1307,8 +1340,8 @@ typedef struct ch_series {
 typedef struct ch_chart {
 	const char *title;
 	const char *xlabel, *ylabel;
-	double x0, x1, y1; /* y starts at 0 */
-	bool logx, xus;    /* log x axis; x values are microseconds */
+	double x0, x1, y1;     /* y starts at 0 */
+	bool logx, xus;        /* log x axis; x values are microseconds */
 	double shade0, shade1; /* a shaded x range (tail phase), if shade1 >
 	                        * shade0 */
 	const char *shade_label;
@@ -1360,62 +1393,77 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 	char b1[48];
 	double step, lx;
 
-	fprintf(f, "<svg class=\"chart\" "
+	fprintf(f,
+	    "<svg class=\"chart\" "
 	    "viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
-	    "aria-label=\"", CH_W, CH_H, CH_W, CH_H);
+	    "aria-label=\"",
+	    CH_W, CH_H, CH_W, CH_H);
 	html(f, c->title);
-	fprintf(f, "\">\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
-	    "fill=\"#fff\"/>\n<text x=\"%d\" y=\"22\" class=\"ct\">", CH_W,
-	    CH_H, CH_L);
+	fprintf(f,
+	    "\">\n<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" "
+	    "fill=\"#fff\"/>\n<text x=\"%d\" y=\"22\" class=\"ct\">",
+	    CH_W, CH_H, CH_L);
 	html(f, c->title);
 	fputs("</text>\n", f);
 	if (c->shade1 > c->shade0) {
 		double a = ch_x(c, c->shade0), b = ch_x(c, c->shade1);
-		fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\""
-		    " fill=\"#eef1f5\"/>\n", a, CH_T, b - a, CH_H - CH_T - CH_B);
+		fprintf(f,
+		    "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\""
+		    " fill=\"#eef1f5\"/>\n",
+		    a, CH_T, b - a, CH_H - CH_T - CH_B);
 		if (c->shade_label)
-			fprintf(f, "<text x=\"%.1f\" y=\"%d\" class=\"cs\">%s"
-			    "</text>\n", a + 4, CH_T + 12, c->shade_label);
+			fprintf(f,
+			    "<text x=\"%.1f\" y=\"%d\" class=\"cs\">%s"
+			    "</text>\n",
+			    a + 4, CH_T + 12, c->shade_label);
 	}
 	/* y grid and labels */
 	step = nice_step(c->y1, 5);
 	for (double y = 0; y <= c->y1 * 1.0001; y += step) {
 		double py = ch_y(c, y);
-		fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
+		fprintf(f,
+		    "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" "
 		    "class=\"%s\"/>\n<text x=\"%d\" y=\"%.1f\" class=\"cy\">%s"
-		    "</text>\n", CH_L, CH_W - CH_R, py, py, y == 0 ? "ax" : "gr",
-		    CH_L - 6, py + 4, fmt_si(b1, sizeof(b1), y));
+		    "</text>\n",
+		    CH_L, CH_W - CH_R, py, py, y == 0 ? "ax" : "gr", CH_L - 6,
+		    py + 4, fmt_si(b1, sizeof(b1), y));
 	}
 	/* x ticks */
 	if (c->logx) {
 		for (lx = c->x0; lx <= c->x1 * 1.0001; lx *= 10) {
 			double px = ch_x(c, lx);
-			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			fprintf(f,
+			    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
 			    "y2=\"%d\" class=\"gr\"/>\n<text x=\"%.1f\" "
-			    "y=\"%d\" class=\"cx\">%s</text>\n", px, px, CH_T,
-			    CH_H - CH_B, px, CH_H - CH_B + 16, c->xus ?
-			    fmt_decade_us(b1, sizeof(b1), lx) : fmt_si(b1,
-			    sizeof(b1), lx));
+			    "y=\"%d\" class=\"cx\">%s</text>\n",
+			    px, px, CH_T, CH_H - CH_B, px, CH_H - CH_B + 16,
+			    c->xus ? fmt_decade_us(b1, sizeof(b1), lx)
+			           : fmt_si(b1, sizeof(b1), lx));
 		}
 	} else {
 		step = nice_step(c->x1 - c->x0, 10);
 		for (lx = ceil(c->x0 / step) * step; lx <= c->x1 * 1.0001;
-		    lx += step) {
+		     lx += step) {
 			double px = ch_x(c, lx);
-			fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
+			fprintf(f,
+			    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" "
 			    "y2=\"%d\" class=\"tk\"/>\n<text x=\"%.1f\" "
-			    "y=\"%d\" class=\"cx\">%s</text>\n", px, px,
-			    CH_H - CH_B, CH_H - CH_B + 5, px, CH_H - CH_B + 18,
-			    fmt_si(b1, sizeof(b1), lx));
+			    "y=\"%d\" class=\"cx\">%s</text>\n",
+			    px, px, CH_H - CH_B, CH_H - CH_B + 5, px,
+			    CH_H - CH_B + 18, fmt_si(b1, sizeof(b1), lx));
 		}
 	}
-	fprintf(f, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" "
-	    "class=\"ax\"/>\n", CH_L, CH_L, CH_T, CH_H - CH_B);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"cl\">", (CH_L + CH_W -
-	    CH_R) / 2, CH_H - 8);
+	fprintf(f,
+	    "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" "
+	    "class=\"ax\"/>\n",
+	    CH_L, CH_L, CH_T, CH_H - CH_B);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" class=\"cl\">",
+	    (CH_L + CH_W - CH_R) / 2, CH_H - 8);
 	html(f, c->xlabel);
-	fprintf(f, "</text>\n<text transform=\"translate(16 %d) rotate(-90)\" "
-	    "class=\"cl\">", (CH_T + CH_H - CH_B) / 2);
+	fprintf(f,
+	    "</text>\n<text transform=\"translate(16 %d) rotate(-90)\" "
+	    "class=\"cl\">",
+	    (CH_T + CH_H - CH_B) / 2);
 	html(f, c->ylabel);
 	fputs("</text>\n", f);
 
@@ -1424,29 +1472,33 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 		if (se->n == 0)
 			continue;
 		if (se->area) {
-			fprintf(f, "<polygon fill=\"%s\" fill-opacity=\"0.15\" "
-			    "stroke=\"none\" points=\"%.1f,%.1f", se->color,
-			    ch_x(c, se->x[0]), ch_y(c, 0));
+			fprintf(f,
+			    "<polygon fill=\"%s\" fill-opacity=\"0.15\" "
+			    "stroke=\"none\" points=\"%.1f,%.1f",
+			    se->color, ch_x(c, se->x[0]), ch_y(c, 0));
 			for (size_t i = 0; i < se->n; i++)
 				fprintf(f, " %.1f,%.1f", ch_x(c, se->x[i]),
 				    ch_y(c, se->y[i]));
-			fprintf(f, " %.1f,%.1f\"/>\n", ch_x(c, se->x[se->n -
-			    1]), ch_y(c, 0));
+			fprintf(f, " %.1f,%.1f\"/>\n",
+			    ch_x(c, se->x[se->n - 1]), ch_y(c, 0));
 		}
-		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" "
+		fprintf(f,
+		    "<polyline fill=\"none\" stroke=\"%s\" "
 		    "stroke-width=\"1.8\" stroke-linejoin=\"round\" points=\"",
 		    se->color);
 		for (size_t i = 0; i < se->n; i++)
-			fprintf(f, "%s%.1f,%.1f", i ? " " : "", ch_x(c, se->x[i]),
-			    ch_y(c, se->y[i]));
+			fprintf(f, "%s%.1f,%.1f", i ? " " : "",
+			    ch_x(c, se->x[i]), ch_y(c, se->y[i]));
 		fputs("\"/>\n", f);
 	}
 	/* Legend: one row under the title. */
 	lx = CH_L;
 	for (size_t k = 0; k < ns; k++) {
-		fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"40\" y2=\"40\" "
+		fprintf(f,
+		    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"40\" y2=\"40\" "
 		    "stroke=\"%s\" stroke-width=\"3\"/>\n<text x=\"%.1f\" "
-		    "y=\"44\" class=\"lg\">", lx, lx + 16, s[k].color, lx + 21);
+		    "y=\"44\" class=\"lg\">",
+		    lx, lx + 16, s[k].color, lx + 21);
 		html(f, s[k].name);
 		fputs("</text>\n", f);
 		lx += 44 + 6.8 * (double)strlen(s[k].name);
@@ -1457,8 +1509,10 @@ svg_chart(FILE *f, const ch_chart *c, const ch_series *s, size_t ns)
 static const tl_phase *
 tail_phase(const tl_run *run)
 {
-	return run->n_phases > 1 && run->phase[1].end_ms > run->phase[1].start_ms
-	    ? &run->phase[1] : NULL;
+	return run->n_phases > 1 &&
+	        run->phase[1].end_ms > run->phase[1].start_ms
+	    ? &run->phase[1]
+	    : NULL;
 }
 
 static void
@@ -1491,7 +1545,8 @@ chart_rates(FILE *f, const tl_run *run)
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t a = 0, r = 0, k = 0;
-		for (size_t j = i * g; j < (i + 1) * g && j < run->n_slots; j++) {
+		for (size_t j = i * g; j < (i + 1) * g && j < run->n_slots;
+		     j++) {
 			a += run->s_attempts[j];
 			r += run->s_reserved[j];
 			k += run->s_confirmed[j];
@@ -1510,15 +1565,17 @@ chart_rates(FILE *f, const tl_run *run)
 
 	c.title = "Attempts per second (finished reserve+confirm attempts)";
 	c.ylabel = "attempts / s";
-	c.y1 = max_a > 0 ? ceil(max_a / nice_step(max_a, 5)) *
-	    nice_step(max_a, 5) : 1;
+	c.y1 = max_a > 0
+	    ? ceil(max_a / nice_step(max_a, 5)) * nice_step(max_a, 5)
+	    : 1;
 	s[0] = (ch_series){"attempts/s", "#2563eb", x, ya, n, true};
 	svg_chart(f, &c, s, 1);
 
 	c.title = "Sales per second";
 	c.ylabel = "per second";
-	c.y1 = max_s > 0 ? ceil(max_s / nice_step(max_s, 5)) *
-	    nice_step(max_s, 5) : 1;
+	c.y1 = max_s > 0
+	    ? ceil(max_s / nice_step(max_s, 5)) * nice_step(max_s, 5)
+	    : 1;
 	s[0] = (ch_series){"reservations (201)", "#16a34a", x, yr, n, false};
 	s[1] = (ch_series){"confirms (200)", "#ea580c", x, yc, n, false};
 	svg_chart(f, &c, s, 2);
@@ -1604,7 +1661,7 @@ chart_line(FILE *f, const tl_run *run)
 	}
 	max = fmax(max, seen);
 	c.title = "The waitlist over time (line from GET /v1/events; offers "
-	    "as the buyers in line saw them)";
+	          "as the buyers in line saw them)";
 	c.xlabel = "seconds since start";
 	c.ylabel = "buyers / offers";
 	c.x0 = 0;
@@ -1678,11 +1735,14 @@ chart_latency(FILE *f, const tl_phase *all)
 		hi = b > hi ? b : hi;
 		for (int i = 0; i < LAT_BINS; i++)
 			max = fmax(max, y[op][i]);
-		snprintf(names[op], sizeof(names[op]), "%s: p50 %s, p99 %s, "
-		    "p99.9 %s", tl_op_name(op), fmt_us(b1, sizeof(b1),
-		    (double)tl_hist_percentile(h, 50)), fmt_us(b2, sizeof(b2),
-		    (double)tl_hist_percentile(h, 99)), fmt_us(b3, sizeof(b3),
-		    (double)tl_hist_percentile(h, 99.9)));
+		snprintf(names[op], sizeof(names[op]),
+		    "%s: p50 %s, p99 %s, "
+		    "p99.9 %s",
+		    tl_op_name(op),
+		    fmt_us(b1, sizeof(b1), (double)tl_hist_percentile(h, 50)),
+		    fmt_us(b2, sizeof(b2), (double)tl_hist_percentile(h, 99)),
+		    fmt_us(b3, sizeof(b3),
+		        (double)tl_hist_percentile(h, 99.9)));
 	}
 	if (hi < 0) {
 		lo = 10;
@@ -1710,34 +1770,35 @@ chart_latency(FILE *f, const tl_phase *all)
 /* ---- HTML ------------------------------------------------------------- */
 
 static const char *css =
-"body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
-"'Noto Sans',sans-serif;color:#1f2937;background:#f6f7f9;margin:0}"
-"main{max-width:1080px;margin:0 auto;padding:24px 20px 40px}"
-"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}"
-".sub{color:#6b7280;margin:0 0 18px}"
-"table{border-collapse:collapse;width:100%;background:#fff;"
-"box-shadow:0 1px 2px rgba(0,0,0,.06)}"
-"th,td{padding:7px 10px;border-bottom:1px solid #e5e7eb;text-align:left;"
-"vertical-align:top}th{background:#f3f4f6;font-weight:600}"
-"td.n{text-align:right;font-variant-numeric:tabular-nums}"
-"table.verdict td:first-child{font-weight:600;width:34%}"
-".b{display:inline-block;min-width:44px;text-align:center;border-radius:4px;"
-"padding:1px 8px;font-size:12px;font-weight:700;text-transform:uppercase}"
-".pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;"
-"color:#991b1b}.warn{background:#fef3c7;color:#92400e}"
-".info{background:#e5e7eb;color:#374151}"
-".note{color:#6b7280}"
-"svg.chart{display:block;width:100%;height:auto;margin:0 0 14px;"
-"background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}"
-".ct{font:600 15px system-ui,sans-serif;fill:#111827}"
-".cl{font:12px system-ui,sans-serif;fill:#4b5563;text-anchor:middle}"
-".cx{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:middle}"
-".cy{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:end}"
-".cs{font:11px system-ui,sans-serif;fill:#64748b}"
-".lg{font:12px system-ui,sans-serif;fill:#374151}"
-".gr{stroke:#e5e7eb;stroke-width:1}.ax{stroke:#9ca3af;stroke-width:1}"
-".tk{stroke:#9ca3af;stroke-width:1}"
-"footer{color:#9ca3af;font-size:12px;margin-top:24px}";
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "'Noto Sans',sans-serif;color:#1f2937;background:#f6f7f9;margin:0}"
+    "main{max-width:1080px;margin:0 auto;padding:24px 20px 40px}"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}"
+    ".sub{color:#6b7280;margin:0 0 18px}"
+    "table{border-collapse:collapse;width:100%;background:#fff;"
+    "box-shadow:0 1px 2px rgba(0,0,0,.06)}"
+    "th,td{padding:7px 10px;border-bottom:1px solid #e5e7eb;text-align:left;"
+    "vertical-align:top}th{background:#f3f4f6;font-weight:600}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "table.verdict td:first-child{font-weight:600;width:34%}"
+    ".b{display:inline-block;min-width:44px;text-align:center;border-radius:"
+    "4px;"
+    "padding:1px 8px;font-size:12px;font-weight:700;text-transform:uppercase}"
+    ".pass{background:#dcfce7;color:#166534}.fail{background:#fee2e2;"
+    "color:#991b1b}.warn{background:#fef3c7;color:#92400e}"
+    ".info{background:#e5e7eb;color:#374151}"
+    ".note{color:#6b7280}"
+    "svg.chart{display:block;width:100%;height:auto;margin:0 0 14px;"
+    "background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.06)}"
+    ".ct{font:600 15px system-ui,sans-serif;fill:#111827}"
+    ".cl{font:12px system-ui,sans-serif;fill:#4b5563;text-anchor:middle}"
+    ".cx{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:middle}"
+    ".cy{font:11px system-ui,sans-serif;fill:#6b7280;text-anchor:end}"
+    ".cs{font:11px system-ui,sans-serif;fill:#64748b}"
+    ".lg{font:12px system-ui,sans-serif;fill:#374151}"
+    ".gr{stroke:#e5e7eb;stroke-width:1}.ax{stroke:#9ca3af;stroke-width:1}"
+    ".tk{stroke:#9ca3af;stroke-width:1}"
+    "footer{color:#9ca3af;font-size:12px;margin-top:24px}";
 
 static void
 vrow(FILE *f, const char *name, const char *value, const char *verdict,
@@ -1773,7 +1834,8 @@ errors_text(const tl_phase *all, char *out, size_t cap)
 			if (all->op[op].errors[i] == 0 || o >= cap)
 				continue;
 			o += (size_t)snprintf(out + o, cap - o, "%s%s %s %s",
-			    o ? " · " : "", tl_op_name(op), tr_api_error_name(i),
+			    o ? " · " : "", tl_op_name(op),
+			    tr_api_error_name(i),
 			    grp(b, sizeof(b), all->op[op].errors[i]));
 		}
 	if (o == 0)
@@ -1809,23 +1871,32 @@ html_line_rows(FILE *f, const tl_run *run)
 		return;
 	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1), l->joined),
 	    grp(b2, sizeof(b2), l->joiners));
-	snprintf(note, sizeof(note), "buyers told sold out who joined: share "
-	    "%.1f %%, at most %d", run->waitlist_share * 100, run->waiters);
+	snprintf(note, sizeof(note),
+	    "buyers told sold out who joined: share "
+	    "%.1f %%, at most %d",
+	    run->waitlist_share * 100, run->waiters);
 	vrow(f, "Waitlist: buyers who joined", val, "info", note);
-	snprintf(val, sizeof(val), "%s seen · %s confirmed · %s let "
-	    "lapse · %s lost", grp(b1, sizeof(b1), l->offered),
-	    grp(b2, sizeof(b2), l->confirmed), grp(b3, sizeof(b3), l->lapsed),
-	    grp(b4, sizeof(b4), l->lost));
-	snprintf(note, sizeof(note), "long polls (?wait=%.0f s); %.1f %% let "
-	    "their offer expire on purpose", (double)run->wait_ms / 1000,
-	    run->lapse * 100);
+	snprintf(val, sizeof(val),
+	    "%s seen · %s confirmed · %s let "
+	    "lapse · %s lost",
+	    grp(b1, sizeof(b1), l->offered), grp(b2, sizeof(b2), l->confirmed),
+	    grp(b3, sizeof(b3), l->lapsed), grp(b4, sizeof(b4), l->lost));
+	snprintf(note, sizeof(note),
+	    "long polls (?wait=%.0f s); %.1f %% let "
+	    "their offer expire on purpose",
+	    (double)run->wait_ms / 1000, run->lapse * 100);
 	vrow(f, "Waitlist: offers", val, "info", note);
-	snprintf(val, sizeof(val), "%s (%s with an offer just made) · %s "
-	    "skipped", grp(b1, sizeof(b1), l->left), grp(b2, sizeof(b2),
-	    l->left_offered), grp(b3, sizeof(b3), l->skipped));
-	snprintf(note, sizeof(note), "still waiting when the line phase ended "
-	    "(%.1f s, stopped by: %s)", l->end_ms > l->start_ms ?
-	    ((double)l->end_ms - (double)l->start_ms) / 1000 : 0.0,
+	snprintf(val, sizeof(val),
+	    "%s (%s with an offer just made) · %s "
+	    "skipped",
+	    grp(b1, sizeof(b1), l->left), grp(b2, sizeof(b2), l->left_offered),
+	    grp(b3, sizeof(b3), l->skipped));
+	snprintf(note, sizeof(note),
+	    "still waiting when the line phase ended "
+	    "(%.1f s, stopped by: %s)",
+	    l->end_ms > l->start_ms
+	        ? ((double)l->end_ms - (double)l->start_ms) / 1000
+	        : 0.0,
 	    l->stopped_by[0] ? l->stopped_by : "-");
 	vrow(f, "Waitlist: left the line at the end", val, "info", note);
 	if (l->order_violations >= 0)
@@ -1833,18 +1904,23 @@ html_line_rows(FILE *f, const tl_run *run)
 	else
 		snprintf(val, sizeof(val), "unknown");
 	vrow(f, "Order violations (seen by the tool)", val,
-	    l->order_violations == 0 ? "pass" : l->order_violations > 0 ?
-	    "fail" : "warn", "offers to a later joiner while one of the "
+	    l->order_violations == 0      ? "pass"
+	        : l->order_violations > 0 ? "fail"
+	                                  : "warn",
+	    "offers to a later joiner while one of the "
 	    "tool's buyers waited on");
 	snprintf(val, sizeof(val), "%" PRId64, l->unsold_while_waiting);
-	snprintf(note, sizeof(note), "most tickets in the pool with buyers in "
+	snprintf(note, sizeof(note),
+	    "most tickets in the pool with buyers in "
 	    "line for over %d ms (GET /v1/events, every poll)",
 	    TL_LINE_UNSOLD_GRACE_MS);
 	vrow(f, "Tickets unsold while buyers waited (polls)", val,
 	    l->unsold_while_waiting == 0 ? "pass" : "fail", note);
-	snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1),
-	    l->refunded), grp(b2, sizeof(b2), l->refunders));
-	snprintf(note, sizeof(note), "buyers who paid and refunded %.1f s "
+	snprintf(val, sizeof(val), "%s of %s",
+	    grp(b1, sizeof(b1), l->refunded),
+	    grp(b2, sizeof(b2), l->refunders));
+	snprintf(note, sizeof(note),
+	    "buyers who paid and refunded %.1f s "
 	    "later: share %.1f %%, at most %d",
 	    (double)run->refund_after_ms / 1000, run->refund_share * 100,
 	    run->refunds_max);
@@ -1859,10 +1935,11 @@ html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
 	const tl_phase *tail = tail_phase(run);
 
 	fputs("<table class=\"verdict\"><thead><tr><th>Check</th><th>Value"
-	    "</th><th>Verdict</th><th>Note</th></tr></thead><tbody>\n", f);
+	      "</th><th>Verdict</th><th>Note</th></tr></thead><tbody>\n",
+	    f);
 	if (v->left_unsold >= 0) {
-		snprintf(val, sizeof(val), "%s", grp(b1, sizeof(b1),
-		    (uint64_t)v->left_unsold));
+		snprintf(val, sizeof(val), "%s",
+		    grp(b1, sizeof(b1), (uint64_t)v->left_unsold));
 		vrow(f, "Tickets left unsold while demand remained", val,
 		    v->left_unsold == 0 ? "pass" : "fail",
 		    "total − sold after the tail phase (GET /v1/events)");
@@ -1871,30 +1948,33 @@ html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
 		    "warn", "the event could not be read at the end");
 	}
 	if (v->total >= 0) {
-		snprintf(val, sizeof(val), "%s of %s", grp(b1, sizeof(b1),
-		    (uint64_t)(v->sold > 0 ? v->sold : 0)), grp(b2, sizeof(b2),
-		    (uint64_t)v->total));
+		snprintf(val, sizeof(val), "%s of %s",
+		    grp(b1, sizeof(b1), (uint64_t)(v->sold > 0 ? v->sold : 0)),
+		    grp(b2, sizeof(b2), (uint64_t)v->total));
 		vrow(f, "Tickets sold", val, v->oversold ? "fail" : "info",
-		    v->oversold ? "OVERSOLD: sold exceeds total" :
-		    "as the gateway reports them");
+		    v->oversold ? "OVERSOLD: sold exceeds total"
+		                : "as the gateway reports them");
 	}
 	for (size_t i = 0; i < n_rows; i++)
 		vrow(f, rows[i].name, rows[i].value, rows[i].verdict,
 		    rows[i].note);
-	snprintf(val, sizeof(val), "%s of %s users", grp(b1, sizeof(b1),
-	    v->main_attempts), grp(b2, sizeof(b2), run->users));
+	snprintf(val, sizeof(val), "%s of %s users",
+	    grp(b1, sizeof(b1), v->main_attempts),
+	    grp(b2, sizeof(b2), run->users));
 	snprintf(note, sizeof(note), "main phase stopped by: %s",
 	    run->n_phases ? run->phase[0].stopped_by : "-");
-	vrow(f, "Attempts (main phase)", val, run->n_phases &&
-	    v->main_attempts < run->users ? "warn" : "", note);
-	snprintf(val, sizeof(val), "%s /s", grp(b1, sizeof(b1),
-	    (uint64_t)llround(v->attempts_per_s)));
+	vrow(f, "Attempts (main phase)", val,
+	    run->n_phases && v->main_attempts < run->users ? "warn" : "",
+	    note);
+	snprintf(val, sizeof(val), "%s /s",
+	    grp(b1, sizeof(b1), (uint64_t)llround(v->attempts_per_s)));
 	snprintf(note, sizeof(note), "%.2f s, %d connections, %d thread(s)",
 	    v->main_seconds, run->concurrency, run->threads);
 	vrow(f, "Attempt rate (main phase)", val, "", note);
 	snprintf(val, sizeof(val), "%s reserved · %s confirmed · %s abandoned",
-	    grp(b1, sizeof(b1), v->reserved), grp(b2, sizeof(b2),
-	    v->confirmed), grp(b3, sizeof(b3), v->abandoned));
+	    grp(b1, sizeof(b1), v->reserved),
+	    grp(b2, sizeof(b2), v->confirmed),
+	    grp(b3, sizeof(b3), v->abandoned));
 	snprintf(note, sizeof(note), "abandon share %.1f %% (main phase)",
 	    run->abandon * 100);
 	vrow(f, "Buyers", val, "", note);
@@ -1903,39 +1983,43 @@ html_verdict(FILE *f, const tl_run *run, const tl_phase *all,
 		char name[64];
 		snprintf(name, sizeof(name), "%s latency p50 / p99 / p99.9",
 		    op == TL_OP_RESERVE ? "Reserve" : "Confirm");
-		snprintf(val, sizeof(val), "%s / %s / %s", fmt_us(b1,
-		    sizeof(b1), (double)tl_hist_percentile(h, 50)), fmt_us(b2,
-		    sizeof(b2), (double)tl_hist_percentile(h, 99)), fmt_us(b3,
-		    sizeof(b3), (double)tl_hist_percentile(h, 99.9)));
+		snprintf(val, sizeof(val), "%s / %s / %s",
+		    fmt_us(b1, sizeof(b1), (double)tl_hist_percentile(h, 50)),
+		    fmt_us(b2, sizeof(b2), (double)tl_hist_percentile(h, 99)),
+		    fmt_us(b3, sizeof(b3),
+		        (double)tl_hist_percentile(h, 99.9)));
 		snprintf(note, sizeof(note), "%s answers, max %s",
-		    grp(b1, sizeof(b1), h->count), fmt_us(b2, sizeof(b2),
-		    (double)h->max));
+		    grp(b1, sizeof(b1), h->count),
+		    fmt_us(b2, sizeof(b2), (double)h->max));
 		vrow(f, name, h->count ? val : "no answers", "", note);
 	}
 	errors_text(all, val, sizeof(val));
-	vrow(f, "Error answers by code", val, "", "non-2xx answers, all phases");
+	vrow(f, "Error answers by code", val, "",
+	    "non-2xx answers, all phases");
 	transport_text(all, val, sizeof(val));
 	vrow(f, "Transport errors", val, v->transport_errors ? "warn" : "",
 	    "requests that got no HTTP answer");
 	if (tail) {
-		snprintf(val, sizeof(val), "%s attempts, %s reserved, %s "
-		    "confirmed", grp(b1, sizeof(b1), tail->attempts),
-		    grp(b2, sizeof(b2), tail->reserved), grp(b3, sizeof(b3),
-		    tail->confirmed));
+		snprintf(val, sizeof(val),
+		    "%s attempts, %s reserved, %s "
+		    "confirmed",
+		    grp(b1, sizeof(b1), tail->attempts),
+		    grp(b2, sizeof(b2), tail->reserved),
+		    grp(b3, sizeof(b3), tail->confirmed));
 		snprintf(note, sizeof(note), "%.1f s, stopped by: %s",
 		    phase_seconds(tail), tail->stopped_by);
 	} else {
 		snprintf(val, sizeof(val), "not run");
-		snprintf(note, sizeof(note), "%s", v->left_unsold == 0 ?
-		    "sold out in the main phase" : "");
+		snprintf(note, sizeof(note), "%s",
+		    v->left_unsold == 0 ? "sold out in the main phase" : "");
 	}
 	vrow(f, "Tail phase (late buyers)", val, "", note);
 	html_line_rows(f, run);
 	val[0] = '\0';
 	for (size_t i = 0, o = 0; i < all->n_nodes && o < sizeof(val); i++)
 		o += (size_t)snprintf(val + o, sizeof(val) - o, "%s%s %s",
-		    i ? " · " : "", all->nodes[i].name, grp(b1, sizeof(b1),
-		    all->nodes[i].confirmed));
+		    i ? " · " : "", all->nodes[i].name,
+		    grp(b1, sizeof(b1), all->nodes[i].confirmed));
 	vrow(f, "Confirmed sales per node", all->n_nodes ? val : "none", "",
 	    "by the \"node\" field of the confirm answers");
 	snprintf(val, sizeof(val), "%.2f s", (double)run->wall_ms / 1000);
@@ -1948,7 +2032,8 @@ html_op_table(FILE *f, const tl_run *run)
 {
 	char b[7][32];
 
-	fputs("<table><thead><tr><th>Phase</th><th>Op</th><th>Answers</th>"
+	fputs(
+	    "<table><thead><tr><th>Phase</th><th>Op</th><th>Answers</th>"
 	    "<th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th>"
 	    "<th>By HTTP status</th><th>No answer</th></tr></thead><tbody>\n",
 	    f);
@@ -1957,16 +2042,23 @@ html_op_table(FILE *f, const tl_run *run)
 			const tl_opstats *o = &run->phase[i].op[op];
 			const tl_hist *h = &o->latency_us;
 			bool first = true;
-			fprintf(f, "<tr><td>%s</td><td>%s</td><td class=\"n\">%s"
-			    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+			fprintf(f,
+			    "<tr><td>%s</td><td>%s</td><td class=\"n\">%s"
+			    "</td><td class=\"n\">%s</td><td "
+			    "class=\"n\">%s</td>"
 			    "<td class=\"n\">%s</td><td class=\"n\">%s</td>"
-			    "<td class=\"n\">%s</td><td>", run->phase[i].name,
-			    tl_op_name(op), grp(b[0], 32, h->count),
-			    fmt_us(b[1], 32, (double)tl_hist_percentile(h, 50)),
-			    fmt_us(b[2], 32, (double)tl_hist_percentile(h, 90)),
-			    fmt_us(b[3], 32, (double)tl_hist_percentile(h, 99)),
-			    fmt_us(b[4], 32, (double)tl_hist_percentile(h,
-			    99.9)), fmt_us(b[5], 32, (double)h->max));
+			    "<td class=\"n\">%s</td><td>",
+			    run->phase[i].name, tl_op_name(op),
+			    grp(b[0], 32, h->count),
+			    fmt_us(b[1], 32,
+			        (double)tl_hist_percentile(h, 50)),
+			    fmt_us(b[2], 32,
+			        (double)tl_hist_percentile(h, 90)),
+			    fmt_us(b[3], 32,
+			        (double)tl_hist_percentile(h, 99)),
+			    fmt_us(b[4], 32,
+			        (double)tl_hist_percentile(h, 99.9)),
+			    fmt_us(b[5], 32, (double)h->max));
 			for (int s = 0; s < TL_STATUS_SLOTS; s++) {
 				if (o->status[s] == 0)
 					continue;
@@ -1986,20 +2078,23 @@ html_nodes(FILE *f, const tl_phase *all)
 	char b[3][32];
 
 	fputs("<table><thead><tr><th>Node</th><th>Reserved (node field)</th>"
-	    "<th>Reserved (id prefix)</th><th>Confirmed</th></tr></thead>"
-	    "<tbody>\n", f);
+	      "<th>Reserved (id prefix)</th><th>Confirmed</th></tr></thead>"
+	      "<tbody>\n",
+	    f);
 	for (size_t i = 0; i < all->n_nodes; i++) {
 		fputs("<tr><td>", f);
 		html(f, all->nodes[i].name);
-		fprintf(f, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-		    "<td class=\"n\">%s</td></tr>\n", grp(b[0], 32,
-		    all->nodes[i].reserved), grp(b[1], 32,
-		    all->nodes[i].rid_prefix), grp(b[2], 32,
-		    all->nodes[i].confirmed));
+		fprintf(f,
+		    "</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+		    "<td class=\"n\">%s</td></tr>\n",
+		    grp(b[0], 32, all->nodes[i].reserved),
+		    grp(b[1], 32, all->nodes[i].rid_prefix),
+		    grp(b[2], 32, all->nodes[i].confirmed));
 	}
 	if (all->n_nodes == 0)
 		fputs("<tr><td colspan=\"4\">no successful reservations</td>"
-		    "</tr>\n", f);
+		      "</tr>\n",
+		    f);
 	fputs("</tbody></table>\n", f);
 }
 
@@ -2024,11 +2119,14 @@ tl_report_write_html(const tl_run *run, const tl_extra_row *rows,
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8"
-	    "\">\n<meta name=\"viewport\" content=\"width=device-width\">\n"
-	    "<title>The rush: ", f);
+	      "\">\n<meta name=\"viewport\" content=\"width=device-width\">\n"
+	      "<title>The rush: ",
+	    f);
 	html(f, run->event);
-	fprintf(f, " — trload report</title>\n<style>%s</style>\n</head>"
-	    "<body><main>\n<h1>The rush: ", css);
+	fprintf(f,
+	    " — trload report</title>\n<style>%s</style>\n</head>"
+	    "<body><main>\n<h1>The rush: ",
+	    css);
 	html(f, run->event);
 	fputs("</h1>\n<p class=\"sub\">", f);
 	html(f, grp(b1, sizeof(b1), run->users));
@@ -2051,10 +2149,12 @@ tl_report_write_html(const tl_run *run, const tl_extra_row *rows,
 	html_op_table(f, run);
 	fputs("<h2>Sales per node</h2>\n", f);
 	html_nodes(f, all);
-	fputs("<footer>Generated by trload. Attempts: a distinct user's reserve "
+	fputs(
+	    "<footer>Generated by trload. Attempts: a distinct user's reserve "
 	    "and, on 201, confirm (abandoners never confirm). Rates count "
 	    "finished attempts. Tickets: total − sold, available and held as "
-	    "the gateway reported them.</footer>\n</main></body></html>\n", f);
+	    "the gateway reported them.</footer>\n</main></body></html>\n",
+	    f);
 	rv = ferror(f) ? TR_EIO : 0;
 out:
 	free(all);
@@ -2077,30 +2177,39 @@ tl_report_write_summary(const tl_run *run, FILE *f)
 		tl_phase_merge(all, &run->phase[i]);
 	tl_run_verdict(run, &v);
 
-	fprintf(f, "\ntrload: event %s at %s, %s users, %d connections, "
-	    "%d thread(s), %.2f s (%s)\n\n", run->event, run->target,
-	    grp(b[0], 32, run->users), run->concurrency, run->threads,
-	    (double)run->wall_ms / 1000, run->stopped_by);
+	fprintf(f,
+	    "\ntrload: event %s at %s, %s users, %d connections, "
+	    "%d thread(s), %.2f s (%s)\n\n",
+	    run->event, run->target, grp(b[0], 32, run->users),
+	    run->concurrency, run->threads, (double)run->wall_ms / 1000,
+	    run->stopped_by);
 	fprintf(f, "  %-26s", "phase");
 	for (size_t i = 0; i < run->n_phases; i++)
 		fprintf(f, " %14s", run->phase[i].name);
 	fputc('\n', f);
-#define ROW(label, expr)                                                     \
-	do {                                                                 \
-		fprintf(f, "  %-26s", label);                                \
-		for (size_t i = 0; i < run->n_phases; i++) {                 \
-			const tl_phase *p = &run->phase[i];                  \
-			fprintf(f, " %14s", (expr));                         \
-		}                                                            \
-		fputc('\n', f);                                              \
+#define ROW(label, expr)                                                      \
+	do {                                                                  \
+		fprintf(f, "  %-26s", label);                                 \
+		for (size_t i = 0; i < run->n_phases; i++) {                  \
+			const tl_phase *p = &run->phase[i];                   \
+			fprintf(f, " %14s", (expr));                          \
+		}                                                             \
+		fputc('\n', f);                                               \
 	} while (0)
 	ROW("attempts", grp(b[0], 32, p->attempts));
 	ROW("seconds", (snprintf(b[0], 32, "%.2f", phase_seconds(p)), b[0]));
-	ROW("attempts/s", (snprintf(b[0], 32, "%.0f", phase_seconds(p) > 0 ?
-	    (double)p->attempts / phase_seconds(p) : 0.0), b[0]));
-	ROW("answers/s (all requests)", (snprintf(b[0], 32, "%.0f",
-	    phase_seconds(p) > 0 ? (double)(op_answers(&p->op[0]) +
-	    op_answers(&p->op[1])) / phase_seconds(p) : 0.0), b[0]));
+	ROW("attempts/s",
+	    (snprintf(b[0], 32, "%.0f",
+	         phase_seconds(p) > 0 ? (double)p->attempts / phase_seconds(p)
+	                              : 0.0),
+	        b[0]));
+	ROW("answers/s (all requests)",
+	    (snprintf(b[0], 32, "%.0f",
+	         phase_seconds(p) > 0 ? (double)(op_answers(&p->op[0]) +
+	                                    op_answers(&p->op[1])) /
+	                 phase_seconds(p)
+	                              : 0.0),
+	        b[0]));
 	ROW("reserved (2xx)", grp(b[0], 32, p->reserved));
 	ROW("confirmed (2xx)", grp(b[0], 32, p->confirmed));
 	ROW("abandoned", grp(b[0], 32, p->abandoned));
@@ -2113,67 +2222,75 @@ tl_report_write_summary(const tl_run *run, FILE *f)
 	for (int op = 0; op < TL_OP_COUNT; op++) {
 		const tl_hist *h = &all->op[op].latency_us;
 		fprintf(f, "  %-8s %10s %10s %10s %10s %10s %10s\n",
-		    tl_op_name(op), grp(b[0], 32, h->count), fmt_us(b[1], 32,
-		    (double)tl_hist_percentile(h, 50)), fmt_us(b[2], 32,
-		    (double)tl_hist_percentile(h, 90)), fmt_us(b[3], 32,
-		    (double)tl_hist_percentile(h, 99)), fmt_us(b[4], 32,
-		    (double)tl_hist_percentile(h, 99.9)), fmt_us(b[5], 32,
-		    (double)h->max));
+		    tl_op_name(op), grp(b[0], 32, h->count),
+		    fmt_us(b[1], 32, (double)tl_hist_percentile(h, 50)),
+		    fmt_us(b[2], 32, (double)tl_hist_percentile(h, 90)),
+		    fmt_us(b[3], 32, (double)tl_hist_percentile(h, 99)),
+		    fmt_us(b[4], 32, (double)tl_hist_percentile(h, 99.9)),
+		    fmt_us(b[5], 32, (double)h->max));
 	}
 	fputc('\n', f);
 	for (int op = 0; op < TL_OP_COUNT; op++) {
 		size_t o = 0;
 		for (int s = 0; s < TL_STATUS_SLOTS && o < sizeof(line); s++)
 			if (all->op[op].status[s])
-				o += (size_t)snprintf(line + o, sizeof(line) - o,
-				    " %d:%s", s, grp(b[0], 32,
-				    all->op[op].status[s]));
-		fprintf(f, "  %-8s status%s\n", tl_op_name(op), o ? line :
-		    " none");
+				o += (size_t)snprintf(line + o,
+				    sizeof(line) - o, " %d:%s", s,
+				    grp(b[0], 32, all->op[op].status[s]));
+		fprintf(f, "  %-8s status%s\n", tl_op_name(op),
+		    o ? line : " none");
 	}
 	errors_text(all, line, sizeof(line));
 	fprintf(f, "  errors     %s\n", line);
 	transport_text(all, line, sizeof(line));
 	fprintf(f, "  transport  %s\n", line);
 	for (size_t i = 0; i < all->n_nodes; i++)
-		fprintf(f, "  node %-8s reserved %s (id prefix %s), confirmed "
-		    "%s\n", all->nodes[i].name, grp(b[0], 32,
-		    all->nodes[i].reserved), grp(b[1], 32,
-		    all->nodes[i].rid_prefix), grp(b[2], 32,
-		    all->nodes[i].confirmed));
+		fprintf(f,
+		    "  node %-8s reserved %s (id prefix %s), confirmed "
+		    "%s\n",
+		    all->nodes[i].name, grp(b[0], 32, all->nodes[i].reserved),
+		    grp(b[1], 32, all->nodes[i].rid_prefix),
+		    grp(b[2], 32, all->nodes[i].confirmed));
 	if (line_active(run)) {
 		const tl_line *l = &run->line;
-		fprintf(f, "  waitlist   joined %s of %s; offers seen %s, "
+		fprintf(f,
+		    "  waitlist   joined %s of %s; offers seen %s, "
 		    "confirmed %s, let lapse %s, lost %s; left at the end %s "
 		    "(%s with an offer); skipped %s\n",
-		    grp(b[0], 32, l->joined),
-		    grp(b[1], 32, l->joiners), grp(b[2], 32, l->offered),
-		    grp(b[3], 32, l->confirmed), grp(b[4], 32, l->lapsed),
-		    grp(b[5], 32, l->lost), grp(b[6], 32, l->left),
-		    grp(b[7], 32, l->left_offered), grp(b[8], 32,
-		    l->skipped));
-		fprintf(f, "  refunds    %s of %s\n", grp(b[0], 32,
-		    l->refunded), grp(b[1], 32, l->refunders));
+		    grp(b[0], 32, l->joined), grp(b[1], 32, l->joiners),
+		    grp(b[2], 32, l->offered), grp(b[3], 32, l->confirmed),
+		    grp(b[4], 32, l->lapsed), grp(b[5], 32, l->lost),
+		    grp(b[6], 32, l->left), grp(b[7], 32, l->left_offered),
+		    grp(b[8], 32, l->skipped));
+		fprintf(f, "  refunds    %s of %s\n",
+		    grp(b[0], 32, l->refunded), grp(b[1], 32, l->refunders));
 		if (l->order_violations >= 0)
 			snprintf(b[0], 32, "%" PRId64, l->order_violations);
 		else
 			snprintf(b[0], 32, "unknown");
-		fprintf(f, "  line phase %.2f s (%s); order violations seen: "
+		fprintf(f,
+		    "  line phase %.2f s (%s); order violations seen: "
 		    "%s; tickets unsold while buyers waited: %" PRId64 "\n",
-		    l->end_ms > l->start_ms ? ((double)l->end_ms -
-		    (double)l->start_ms) / 1000 : 0.0, l->stopped_by[0] ?
-		    l->stopped_by : "-", b[0], l->unsold_while_waiting);
+		    l->end_ms > l->start_ms
+		        ? ((double)l->end_ms - (double)l->start_ms) / 1000
+		        : 0.0,
+		    l->stopped_by[0] ? l->stopped_by : "-", b[0],
+		    l->unsold_while_waiting);
 	}
 	if (run->at_end.valid)
-		fprintf(f, "\n  event at end: total %" PRId64 ", sold %" PRId64
+		fprintf(f,
+		    "\n  event at end: total %" PRId64 ", sold %" PRId64
 		    ", held %" PRId64 ", available %" PRId64 " (%s)\n",
 		    run->at_end.total, run->at_end.sold, run->at_end.held,
 		    run->at_end.available, run->at_end.state);
 	if (v.left_unsold >= 0)
-		fprintf(f, "  tickets left unsold while demand remained: %" PRId64
-		    "%s\n", v.left_unsold, v.oversold ? "  (OVERSOLD)" : "");
+		fprintf(f,
+		    "  tickets left unsold while demand remained: %" PRId64
+		    "%s\n",
+		    v.left_unsold, v.oversold ? "  (OVERSOLD)" : "");
 	else
-		fprintf(f, "  tickets left unsold while demand remained: "
+		fprintf(f,
+		    "  tickets left unsold while demand remained: "
 		    "unknown (event not readable)\n");
 	free(all);
 }

@@ -18,7 +18,7 @@
 #define TL_REPORT_VERSION 1
 #define TL_STATUS_SLOTS 600 /* HTTP statuses 0..599 */
 #define TL_NODE_NAME_MAX 32
-#define TL_SLOT_MS 100      /* time series resolution */
+#define TL_SLOT_MS 100 /* time series resolution */
 
 enum tl_op { TL_OP_RESERVE, TL_OP_CONFIRM, TL_OP_COUNT };
 
@@ -31,9 +31,9 @@ typedef struct tl_opstats {
 	/* Non-2xx answers by their "error" code (enum tr_api_error;
 	 * TR_API_OTHER: an unknown code, or none). */
 	uint64_t errors[TR_API_ERROR_COUNT];
-	uint64_t transport[TL_XP_COUNT];  /* requests that got no answer */
-	uint64_t retries;                 /* requests sent again */
-	tl_hist latency_us;               /* answered requests */
+	uint64_t transport[TL_XP_COUNT]; /* requests that got no answer */
+	uint64_t retries;                /* requests sent again */
+	tl_hist latency_us;              /* answered requests */
 } tl_opstats;
 
 /* Successes of one stock node. */
@@ -53,12 +53,12 @@ typedef struct tl_phase {
 	int64_t start_ms;    /* since the run started */
 	int64_t end_ms;
 	int concurrency;
-	uint64_t attempts;   /* users whose attempt is finished */
-	uint64_t reserved;   /* ... that got a 201 */
-	uint64_t confirmed;  /* ... and whose confirm got a 200 */
-	uint64_t abandoned;  /* ... who left their hold on purpose */
+	uint64_t attempts;       /* users whose attempt is finished */
+	uint64_t reserved;       /* ... that got a 201 */
+	uint64_t confirmed;      /* ... and whose confirm got a 200 */
+	uint64_t abandoned;      /* ... who left their hold on purpose */
 	uint64_t confirm_failed; /* confirms that ended without a 200 */
-	uint64_t bad_answers; /* 2xx answers without the fields we need */
+	uint64_t bad_answers;    /* 2xx answers without the fields we need */
 	tl_opstats op[TL_OP_COUNT];
 	tl_nodecount nodes[TR_NODES_MAX];
 	size_t n_nodes;
@@ -68,11 +68,11 @@ typedef struct tl_phase {
 /* One answer of GET /v1/events/{event}. */
 typedef struct tl_eventinfo {
 	bool valid;
-	int64_t t_ms;        /* since the run started */
+	int64_t t_ms; /* since the run started */
 	int64_t total, sold, available, held, hold_ms;
-	int64_t pool;        /* the coordinator's unleased tickets */
-	int64_t waitlist;    /* buyers in line */
-	int64_t offers;      /* offers made and not yet paid or expired */
+	int64_t pool;     /* the coordinator's unleased tickets */
+	int64_t waitlist; /* buyers in line */
+	int64_t offers;   /* offers made and not yet paid or expired */
 	char state[16];
 } tl_eventinfo;
 
@@ -134,9 +134,9 @@ typedef struct tl_run {
 	int64_t wait_ms, refund_after_ms, line_seconds;
 
 	/* Outcome. */
-	int64_t started_wall_ms; /* Unix ms */
-	int64_t wall_ms;         /* whole run */
-	char stopped_by[16];     /* how the run as a whole ended */
+	int64_t started_wall_ms;   /* Unix ms */
+	int64_t wall_ms;           /* whole run */
+	char stopped_by[16];       /* how the run as a whole ended */
 	int64_t tail_seconds_used; /* tail budget applied (0: no tail) */
 	tl_eventinfo at_start, at_end;
 	tl_phase phase[2];
@@ -157,23 +157,23 @@ typedef struct tl_run {
 
 /* Figures derived from a run, the same in every output. */
 typedef struct tl_verdict {
-	int64_t total, sold, held;  /* -1: the event could not be read */
-	int64_t left_unsold;        /* total - sold at the end, -1 unknown */
-	bool oversold;              /* sold > total */
-	uint64_t attempts;          /* all phases */
+	int64_t total, sold, held; /* -1: the event could not be read */
+	int64_t left_unsold;       /* total - sold at the end, -1 unknown */
+	bool oversold;             /* sold > total */
+	uint64_t attempts;         /* all phases */
 	uint64_t main_attempts, tail_attempts;
 	double main_seconds;
-	double attempts_per_s;      /* main phase */
+	double attempts_per_s; /* main phase */
 	uint64_t reserved, confirmed, abandoned;
 	uint64_t transport_errors;
-	uint64_t error_answers;     /* non-2xx answers */
+	uint64_t error_answers; /* non-2xx answers */
 } tl_verdict;
 
 /* A row the rush script adds to the verdict table (extra.json). */
 typedef struct tl_extra_row {
 	char name[96];
 	char value[200];
-	char verdict[8];  /* pass, fail, warn or info */
+	char verdict[8]; /* pass, fail, warn or info */
 	char note[240];
 } tl_extra_row;
 

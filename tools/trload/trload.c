@@ -107,8 +107,8 @@ struct phase_ctl {
 	atomic_int finished; /* workers done */
 	int64_t t0_us;       /* run start, for series slots */
 	size_t cap_slots;
-	tl_linebuyers *lb;   /* main: where sold-out buyers join the line and
-	                      * buyers who paid refund; NULL: nobody does */
+	tl_linebuyers *lb; /* main: where sold-out buyers join the line and
+	                    * buyers who paid refund; NULL: nobody does */
 };
 
 enum { C_IDLE, C_WAIT_START, C_WAIT_RESEND, C_BUSY };
@@ -221,19 +221,22 @@ make_templates(const struct config *cfg, struct templates *t)
 
 	n = snprintf(t->reserve_head, sizeof(t->reserve_head),
 	    "POST /v1/events/%s/reservations HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: ", cfg->event,
-	    cfg->target);
+	    "Content-Type: application/json\r\nContent-Length: ",
+	    cfg->event, cfg->target);
 	if (n < 0 || (size_t)n >= sizeof(t->reserve_head))
 		return TR_EINVALID;
 	t->reserve_head_len = (size_t)n;
 	n = snprintf(t->confirm_host, sizeof(t->confirm_host),
 	    "/confirm HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json"
-	    "\r\nContent-Length: ", cfg->target);
+	    "\r\nContent-Length: ",
+	    cfg->target);
 	if (n < 0 || (size_t)n >= sizeof(t->confirm_host))
 		return TR_EINVALID;
 	t->confirm_host_len = (size_t)n;
-	n = snprintf(t->poll, sizeof(t->poll), "GET /v1/events/%s HTTP/1.1\r\n"
-	    "Host: %s\r\n\r\n", cfg->event, cfg->target);
+	n = snprintf(t->poll, sizeof(t->poll),
+	    "GET /v1/events/%s HTTP/1.1\r\n"
+	    "Host: %s\r\n\r\n",
+	    cfg->event, cfg->target);
 	if (n < 0 || (size_t)n >= sizeof(t->poll))
 		return TR_EINVALID;
 	t->poll_len = (size_t)n;
@@ -355,9 +358,10 @@ request_failed(struct worker *w, struct conn *c, int64_t now, bool stale)
 		conn_send(w, c, now);
 		return;
 	}
-	if (c->op == TL_OP_CONFIRM && c->retries < w->ctl->cfg->confirm_retries
-	    && atomic_load_explicit(&w->ctl->stop, memory_order_relaxed) !=
-	    RUN_ABORT) {
+	if (c->op == TL_OP_CONFIRM &&
+	    c->retries < w->ctl->cfg->confirm_retries &&
+	    atomic_load_explicit(&w->ctl->stop, memory_order_relaxed) !=
+	        RUN_ABORT) {
 		c->retries++;
 		o->retries++;
 		c->wait_until_us = now + CONFIRM_RETRY_US;
@@ -387,8 +391,8 @@ conn_send(struct worker *w, struct conn *c, int64_t now)
 	size_t cap, len;
 	char *buf = tl_httpc_wbuf(&c->h, &cap);
 
-	len = c->op == TL_OP_RESERVE ? fmt_reserve(w->ctl, c, buf) :
-	    fmt_confirm(w->ctl, c, buf);
+	len = c->op == TL_OP_RESERVE ? fmt_reserve(w->ctl, c, buf)
+	                             : fmt_confirm(w->ctl, c, buf);
 	set_state(w, c, C_BUSY);
 	c->sent_us = now;
 	c->deadline_us = now + w->ctl->cfg->timeout_ms * 1000;
@@ -417,16 +421,17 @@ take_reservation(struct worker *w, struct conn *c, const tl_http_resp *r)
 	tl_nodecount *n;
 
 	if (tl_json_scan_str(r->body, r->body_len, "reservation_id", c->rid,
-	    sizeof(c->rid)) != 0 || !tr_rid_parse(c->rid, rid_node, NULL)) {
+	        sizeof(c->rid)) != 0 ||
+	    !tr_rid_parse(c->rid, rid_node, NULL)) {
 		w->st.bad_answers++;
 		return false;
 	}
 	c->rid_len = strlen(c->rid);
 	if (tl_json_scan_i64(r->body, r->body_len, "expires_at_ms",
-	    &c->expires_at_ms) != 0)
+	        &c->expires_at_ms) != 0)
 		c->expires_at_ms = 0;
 	if (tl_json_scan_str(r->body, r->body_len, "node", node,
-	    sizeof(node)) != 0)
+	        sizeof(node)) != 0)
 		snprintf(node, sizeof(node), "?");
 	if ((n = tl_phase_node(&w->st, node)) != NULL)
 		n->reserved++;
@@ -452,7 +457,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		char code[40];
 		int ec = TR_API_OTHER;
 		if (tl_json_scan_str(r->body, r->body_len, "error", code,
-		    sizeof(code)) == 0)
+		        sizeof(code)) == 0)
 			ec = tr_api_error_parse(code, strlen(code));
 		o->errors[ec]++;
 		retry = status == 503;
@@ -466,7 +471,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 			/* Told sold out: a share of these buyers queue. */
 			if (sold_out && w->ctl->lb != NULL &&
 			    tl_share_pick(c->user, TL_PICK_JOIN,
-			    w->ctl->cfg->wl_share))
+			        w->ctl->cfg->wl_share))
 				tl_linebuyers_join_line(w->ctl->lb, c->user);
 			attempt_done(w, c, now, 0);
 			return;
@@ -492,7 +497,7 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		char node[TL_NODE_NAME_MAX + 1];
 		tl_nodecount *n;
 		if (tl_json_scan_str(r->body, r->body_len, "node", node,
-		    sizeof(node)) != 0)
+		        sizeof(node)) != 0)
 			snprintf(node, sizeof(node), "?");
 		if ((n = tl_phase_node(&w->st, node)) != NULL)
 			n->confirmed++;
@@ -500,8 +505,9 @@ on_answer(struct worker *w, struct conn *c, int64_t now)
 		slot_add(w, w->s_confirmed, now);
 		atomic_store_explicit(&w->live_confirmed, w->st.confirmed,
 		    memory_order_relaxed);
-		if (w->ctl->lb != NULL && tl_share_pick(c->user,
-		    TL_PICK_REFUND, w->ctl->cfg->refund_share))
+		if (w->ctl->lb != NULL &&
+		    tl_share_pick(c->user, TL_PICK_REFUND,
+		        w->ctl->cfg->refund_share))
 			tl_linebuyers_refund_later(w->ctl->lb, c->user, c->rid,
 			    now);
 		tl_httpc_consume(&c->h);
@@ -537,7 +543,7 @@ scan_timers(struct worker *w, int64_t now)
 			if (now < c->wait_until_us)
 				break;
 			if (atomic_load_explicit(&w->ctl->stop,
-			    memory_order_relaxed) != RUN_GO)
+			        memory_order_relaxed) != RUN_GO)
 				set_state(w, c, C_IDLE);
 			else
 				start_attempt(w, c, now);
@@ -546,8 +552,7 @@ scan_timers(struct worker *w, int64_t now)
 			if (now >= c->wait_until_us)
 				conn_send(w, c, now);
 			break;
-		default:
-			break;
+		default: break;
 		}
 	}
 }
@@ -567,8 +572,8 @@ worker_main(void *arg)
 	scan_timers(w, now);
 
 	while (w->active > 0) {
-		int stop = atomic_load_explicit(&w->ctl->stop,
-		    memory_order_relaxed);
+		int stop =
+		    atomic_load_explicit(&w->ctl->stop, memory_order_relaxed);
 		int n;
 
 		if (stop == RUN_ABORT)
@@ -649,7 +654,7 @@ worker_new(struct phase_ctl *ctl, int nconn, const char *phase)
 		goto fail;
 	for (int i = 0; i < nconn; i++) {
 		if (tl_httpc_init(&w->conns[i].h, w->epfd, (uint64_t)i,
-		    RBUF_BYTES, WBUF_BYTES) != 0)
+		        RBUF_BYTES, WBUF_BYTES) != 0)
 			goto fail;
 		w->nconn = i + 1;
 	}
@@ -670,8 +675,8 @@ struct control {
 	int64_t t0_us;
 	bool busy;
 	int64_t sent_us, next_us;
-	int last_status;      /* of the last poll answer, 0 if none */
-	tl_eventinfo latest;  /* the last good poll */
+	int last_status;     /* of the last poll answer, 0 if none */
+	tl_eventinfo latest; /* the last good poll */
 	uint64_t poll_errors;
 	bool progress;
 	int64_t next_progress_us;
@@ -772,7 +777,8 @@ poll_once(struct control *ctl, tl_eventinfo *e)
 	int64_t until;
 
 	while (ctl->busy)
-		poll_drive(ctl, 50); /* a periodic poll in flight: let it end */
+		poll_drive(ctl,
+		    50); /* a periodic poll in flight: let it end */
 	errors = ctl->poll_errors;
 	ctl->last_status = 0;
 	poll_send(ctl, tr_mono_us());
@@ -804,8 +810,9 @@ progress_line(struct control *ctl, const char *phase, struct worker **ws,
 		k += atomic_load_explicit(&ws[i]->live_confirmed,
 		    memory_order_relaxed);
 	}
-	rate = now > *last_t ? (double)(a - *last_n) * 1e6 /
-	    (double)(now - *last_t) : 0;
+	rate = now > *last_t
+	    ? (double)(a - *last_n) * 1e6 / (double)(now - *last_t)
+	    : 0;
 	*last_n = a;
 	*last_t = now;
 	if (target > 0)
@@ -816,12 +823,14 @@ progress_line(struct control *ctl, const char *phase, struct worker **ws,
 		snprintf(done, sizeof(done), "%s",
 		    tl_report_thousands(b1, sizeof(b1), a));
 	if (ctl->latest.valid)
-		snprintf(left, sizeof(left), "%" PRId64 "/%" PRId64 " held %"
-		    PRId64, ctl->latest.total - ctl->latest.sold,
-		    ctl->latest.total, ctl->latest.held);
-	fprintf(stderr, "\r[%s] %s attempts  %s/s  reserved %s  confirmed %s  "
-	    "left %s  %.1fs   ", phase, done,
-	    tl_report_thousands(b2, sizeof(b2), (uint64_t)rate),
+		snprintf(left, sizeof(left),
+		    "%" PRId64 "/%" PRId64 " held %" PRId64,
+		    ctl->latest.total - ctl->latest.sold, ctl->latest.total,
+		    ctl->latest.held);
+	fprintf(stderr,
+	    "\r[%s] %s attempts  %s/s  reserved %s  confirmed %s  "
+	    "left %s  %.1fs   ",
+	    phase, done, tl_report_thousands(b2, sizeof(b2), (uint64_t)rate),
 	    tl_report_thousands(b3, sizeof(b3), r),
 	    tl_report_thousands(b4, sizeof(b4), k), left,
 	    (double)(now - ctl->t0_us) / 1e6);
@@ -840,8 +849,9 @@ run_phase(struct control *ctl, struct phase_ctl *pc, int nthreads, int nconn,
 	sigset_t all, old;
 	int started = 0, per = nconn / nthreads, extra = nconn % nthreads;
 	int64_t start = tr_mono_us(), last_t = start;
-	uint64_t last_n = 0, target = idx == 0 ? pc->user_end -
-	    atomic_load(&pc->next_user) : 0;
+	uint64_t last_n = 0,
+	         target =
+	             idx == 0 ? pc->user_end - atomic_load(&pc->next_user) : 0;
 	const char *why = "done";
 	int sigs = signals_seen;
 
@@ -853,7 +863,8 @@ run_phase(struct control *ctl, struct phase_ctl *pc, int nthreads, int nconn,
 	for (int i = 0; i < nthreads; i++) {
 		ws[i] = worker_new(pc, per + (i < extra ? 1 : 0), ph->name);
 		if (ws[i] == NULL ||
-		    pthread_create(&ws[i]->th, NULL, worker_main, ws[i]) != 0) {
+		    pthread_create(&ws[i]->th, NULL, worker_main, ws[i]) !=
+		        0) {
 			tr_error("cannot start worker %d", i);
 			worker_free(ws[i]);
 			break;
@@ -933,8 +944,8 @@ run_line(struct control *ctl, tl_linebuyers *lb, const char *main_end,
 {
 	const struct config *cfg = ctl->cfg;
 	tl_line *l = &ctl->run->line;
-	int64_t start = tr_mono_us(), until = start + cfg->line_seconds *
-	    1000000, left_at = 0;
+	int64_t start = tr_mono_us(),
+	        until = start + cfg->line_seconds * 1000000, left_at = 0;
 	const char *why = NULL;
 	int sigs = signals_seen;
 	char b[5][32];
@@ -960,8 +971,8 @@ run_line(struct control *ctl, tl_linebuyers *lb, const char *main_end,
 				why = "signal";
 			else if (v.unsettled == 0 && v.waiting == 0)
 				why = "done";
-			else if (v.unsettled == 0 && tr_wall_ms() >=
-			    v.returns_due_ms + LINE_SETTLE_MS)
+			else if (v.unsettled == 0 &&
+			    tr_wall_ms() >= v.returns_due_ms + LINE_SETTLE_MS)
 				why = "quiet";
 			else if (now >= until)
 				why = "line_seconds";
@@ -979,7 +990,8 @@ run_line(struct control *ctl, tl_linebuyers *lb, const char *main_end,
 		poll_drive(ctl, 20);
 		now = tr_mono_us();
 		if (ctl->progress && now >= ctl->next_progress_us) {
-			fprintf(stderr, "\r[line] in line %s  offers seen %s  "
+			fprintf(stderr,
+			    "\r[line] in line %s  offers seen %s  "
 			    "paid %s  refunds %s  joined %s  %.1fs   ",
 			    tl_report_thousands(b[0], 32, v.waiting),
 			    tl_report_thousands(b[1], 32, v.offered),
@@ -994,8 +1006,8 @@ run_line(struct control *ctl, tl_linebuyers *lb, const char *main_end,
 	if (ctl->progress)
 		fputc('\n', stderr);
 	l->end_ms = (tr_mono_us() - ctl->t0_us) / 1000;
-	snprintf(l->stopped_by, sizeof(l->stopped_by), "%s", why ? why :
-	    "done");
+	snprintf(l->stopped_by, sizeof(l->stopped_by), "%s",
+	    why ? why : "done");
 }
 
 /* The most tickets the polls saw in the pool while buyers waited. */
@@ -1022,52 +1034,77 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: trload --target 127.0.0.1:PORT --event ID [options]\n"
-"       trload report --json IN.json --html OUT.html [--extra EXTRA.json]\n"
-"       trload line-check --log LOG.json\n"
-"The rush: --users distinct users each try to buy one ticket of --event\n"
-"through trgate (POST reserve, then confirm unless they abandon), then late\n"
-"buyers take what is left. With --waitlist-share, some buyers told sold out\n"
-"join the waitlist and pay the offers they get; with --refund-share, some\n"
-"who paid refund. line-check judges the coordinator's offer log. See\n"
-"docs/LOADTOOL.md.\n"
-"\n"
-"  --target HOST:PORT     the gateway; loopback only (127.0.0.0/8, localhost)\n"
-"  --event ID             the event to buy\n"
-"  --users N              distinct users in the main phase (default 1000000)\n"
-"  --concurrency N        keep-alive connections (default 128)\n"
-"  --threads N            event-loop threads (default 1)\n"
-"  --abandon SHARE        share of buyers who never confirm (default 0.10)\n"
-"  --user-prefix P        user ids are P0 .. P{N-1} (default u)\n"
-"  --max-seconds N        hard stop for the whole run (default 300)\n"
-"  --tail-seconds N       late-buyer phase budget (default: the event's\n"
-"                         hold time + 5 s; 0: no tail)\n"
-"  --tail-concurrency N   late-buyer connections (default 8)\n"
-"  --tail-rate N          late-buyer attempts per second (default 1000)\n"
-"  --timeout DUR          per request (default 10s)\n"
-"  --confirm-retries N    retries of a confirm answered 503 (default 3)\n"
-"  --poll-ms N            GET /v1/events period, 0: off (default 250)\n"
-"  --waitlist-share SHARE share of buyers told sold out (main phase) who\n"
-"                         join the waitlist (default 0: none)\n"
-"  --waiters N            buyers who join, at most; one connection each\n"
-"                         while in line (default 1000, at most 10000)\n"
-"  --wait DUR             long poll of an entry, ?wait= (default 5s, <= 30s)\n"
-"  --lapse SHARE          share of joiners who let their offer expire\n"
-"                         (default 0.10)\n"
-"  --refund-share SHARE   share of buyers who paid (main phase) who refund\n"
-"                         (default 0: none)\n"
-"  --refunds-max N        refunds, at most (default 1000)\n"
-"  --refund-after DUR     from the confirm's answer to the refund\n"
-"                         (default 1s)\n"
-"  --line-seconds N       the line phase lasts at most N s after the main\n"
-"                         phase; then the buyers still in line leave\n"
-"                         (default 30)\n"
-"  --json FILE            write the full result as JSON\n"
-"  --html FILE            write the HTML report\n"
-"  --progress auto|on|off live line on stderr (auto: if a terminal)\n"
-"  -h, --help\n"
-"exit: 0 the run completed (not a verdict), 1 an output failed, 2 usage,\n"
-"3 target unreachable at start.\n");
+	    "usage: trload --target 127.0.0.1:PORT --event ID [options]\n"
+	    "       trload report --json IN.json --html OUT.html [--extra "
+	    "EXTRA.json]\n"
+	    "       trload line-check --log LOG.json\n"
+	    "The rush: --users distinct users each try to buy one ticket of "
+	    "--event\n"
+	    "through trgate (POST reserve, then confirm unless they abandon), "
+	    "then late\n"
+	    "buyers take what is left. With --waitlist-share, some buyers "
+	    "told sold out\n"
+	    "join the waitlist and pay the offers they get; with "
+	    "--refund-share, some\n"
+	    "who paid refund. line-check judges the coordinator's offer log. "
+	    "See\n"
+	    "docs/LOADTOOL.md.\n"
+	    "\n"
+	    "  --target HOST:PORT     the gateway; loopback only "
+	    "(127.0.0.0/8, localhost)\n"
+	    "  --event ID             the event to buy\n"
+	    "  --users N              distinct users in the main phase "
+	    "(default 1000000)\n"
+	    "  --concurrency N        keep-alive connections (default 128)\n"
+	    "  --threads N            event-loop threads (default 1)\n"
+	    "  --abandon SHARE        share of buyers who never confirm "
+	    "(default 0.10)\n"
+	    "  --user-prefix P        user ids are P0 .. P{N-1} (default u)\n"
+	    "  --max-seconds N        hard stop for the whole run (default "
+	    "300)\n"
+	    "  --tail-seconds N       late-buyer phase budget (default: the "
+	    "event's\n"
+	    "                         hold time + 5 s; 0: no tail)\n"
+	    "  --tail-concurrency N   late-buyer connections (default 8)\n"
+	    "  --tail-rate N          late-buyer attempts per second (default "
+	    "1000)\n"
+	    "  --timeout DUR          per request (default 10s)\n"
+	    "  --confirm-retries N    retries of a confirm answered 503 "
+	    "(default 3)\n"
+	    "  --poll-ms N            GET /v1/events period, 0: off (default "
+	    "250)\n"
+	    "  --waitlist-share SHARE share of buyers told sold out (main "
+	    "phase) who\n"
+	    "                         join the waitlist (default 0: none)\n"
+	    "  --waiters N            buyers who join, at most; one "
+	    "connection each\n"
+	    "                         while in line (default 1000, at most "
+	    "10000)\n"
+	    "  --wait DUR             long poll of an entry, ?wait= (default "
+	    "5s, <= 30s)\n"
+	    "  --lapse SHARE          share of joiners who let their offer "
+	    "expire\n"
+	    "                         (default 0.10)\n"
+	    "  --refund-share SHARE   share of buyers who paid (main phase) "
+	    "who refund\n"
+	    "                         (default 0: none)\n"
+	    "  --refunds-max N        refunds, at most (default 1000)\n"
+	    "  --refund-after DUR     from the confirm's answer to the "
+	    "refund\n"
+	    "                         (default 1s)\n"
+	    "  --line-seconds N       the line phase lasts at most N s after "
+	    "the main\n"
+	    "                         phase; then the buyers still in line "
+	    "leave\n"
+	    "                         (default 30)\n"
+	    "  --json FILE            write the full result as JSON\n"
+	    "  --html FILE            write the HTML report\n"
+	    "  --progress auto|on|off live line on stderr (auto: if a "
+	    "terminal)\n"
+	    "  -h, --help\n"
+	    "exit: 0 the run completed (not a verdict), 1 an output failed, 2 "
+	    "usage,\n"
+	    "3 target unreachable at start.\n");
 }
 
 static int
@@ -1087,7 +1124,8 @@ prefix_valid(const char *p)
 	if (strlen(p) > PREFIX_MAX)
 		return false;
 	/* The longest id it makes must still be a valid user id. */
-	snprintf(probe, sizeof(probe), "%s%" PRIu64, p, (uint64_t)USERS_MAX * 2);
+	snprintf(probe, sizeof(probe), "%s%" PRIu64, p,
+	    (uint64_t)USERS_MAX * 2);
 	return tr_user_id_valid(probe);
 }
 
@@ -1114,41 +1152,62 @@ parse_target(const char *s, struct config *cfg)
 }
 
 enum {
-	OPT_TARGET = 256, OPT_EVENT, OPT_USERS, OPT_CONC, OPT_ABANDON,
-	OPT_THREADS, OPT_PREFIX, OPT_MAXS, OPT_TAILS, OPT_TAILC, OPT_TAILR,
-	OPT_TIMEOUT, OPT_RETRIES, OPT_POLL, OPT_JSON, OPT_HTML, OPT_PROGRESS,
-	OPT_EXTRA, OPT_WLSHARE, OPT_WAITERS, OPT_WAIT, OPT_LAPSE, OPT_RSHARE,
-	OPT_RMAX, OPT_RAFTER, OPT_LINES,
+	OPT_TARGET = 256,
+	OPT_EVENT,
+	OPT_USERS,
+	OPT_CONC,
+	OPT_ABANDON,
+	OPT_THREADS,
+	OPT_PREFIX,
+	OPT_MAXS,
+	OPT_TAILS,
+	OPT_TAILC,
+	OPT_TAILR,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_POLL,
+	OPT_JSON,
+	OPT_HTML,
+	OPT_PROGRESS,
+	OPT_EXTRA,
+	OPT_WLSHARE,
+	OPT_WAITERS,
+	OPT_WAIT,
+	OPT_LAPSE,
+	OPT_RSHARE,
+	OPT_RMAX,
+	OPT_RAFTER,
+	OPT_LINES,
 };
 
 static const struct option long_opts[] = {
-	{"target", required_argument, NULL, OPT_TARGET},
-	{"event", required_argument, NULL, OPT_EVENT},
-	{"users", required_argument, NULL, OPT_USERS},
-	{"concurrency", required_argument, NULL, OPT_CONC},
-	{"abandon", required_argument, NULL, OPT_ABANDON},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"user-prefix", required_argument, NULL, OPT_PREFIX},
-	{"max-seconds", required_argument, NULL, OPT_MAXS},
-	{"tail-seconds", required_argument, NULL, OPT_TAILS},
-	{"tail-concurrency", required_argument, NULL, OPT_TAILC},
-	{"tail-rate", required_argument, NULL, OPT_TAILR},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"confirm-retries", required_argument, NULL, OPT_RETRIES},
-	{"poll-ms", required_argument, NULL, OPT_POLL},
-	{"json", required_argument, NULL, OPT_JSON},
-	{"html", required_argument, NULL, OPT_HTML},
-	{"progress", required_argument, NULL, OPT_PROGRESS},
-	{"waitlist-share", required_argument, NULL, OPT_WLSHARE},
-	{"waiters", required_argument, NULL, OPT_WAITERS},
-	{"wait", required_argument, NULL, OPT_WAIT},
-	{"lapse", required_argument, NULL, OPT_LAPSE},
-	{"refund-share", required_argument, NULL, OPT_RSHARE},
-	{"refunds-max", required_argument, NULL, OPT_RMAX},
-	{"refund-after", required_argument, NULL, OPT_RAFTER},
-	{"line-seconds", required_argument, NULL, OPT_LINES},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+    {"target", required_argument, NULL, OPT_TARGET},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"users", required_argument, NULL, OPT_USERS},
+    {"concurrency", required_argument, NULL, OPT_CONC},
+    {"abandon", required_argument, NULL, OPT_ABANDON},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"user-prefix", required_argument, NULL, OPT_PREFIX},
+    {"max-seconds", required_argument, NULL, OPT_MAXS},
+    {"tail-seconds", required_argument, NULL, OPT_TAILS},
+    {"tail-concurrency", required_argument, NULL, OPT_TAILC},
+    {"tail-rate", required_argument, NULL, OPT_TAILR},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"confirm-retries", required_argument, NULL, OPT_RETRIES},
+    {"poll-ms", required_argument, NULL, OPT_POLL},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"waitlist-share", required_argument, NULL, OPT_WLSHARE},
+    {"waiters", required_argument, NULL, OPT_WAITERS},
+    {"wait", required_argument, NULL, OPT_WAIT},
+    {"lapse", required_argument, NULL, OPT_LAPSE},
+    {"refund-share", required_argument, NULL, OPT_RSHARE},
+    {"refunds-max", required_argument, NULL, OPT_RMAX},
+    {"refund-after", required_argument, NULL, OPT_RAFTER},
+    {"line-seconds", required_argument, NULL, OPT_LINES},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* A share: a number 0..1. */
@@ -1200,10 +1259,12 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			int rv = parse_target(optarg, cfg);
 			if (rv == TR_EFORBIDDEN)
 				return fail_usage("refusing a non-loopback "
-				    "target (127.0.0.0/8 only)", optarg);
+				                  "target (127.0.0.0/8 only)",
+				    optarg);
 			if (rv != 0)
 				return fail_usage("--target wants "
-				    "127.0.0.1:PORT", optarg);
+				                  "127.0.0.1:PORT",
+				    optarg);
 			have_target = true;
 			break;
 		}
@@ -1221,7 +1282,8 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		case OPT_CONC:
 			if (tr_parse_u64(optarg, 1, CONCURRENCY_MAX, &v))
 				return fail_usage("--concurrency wants "
-				    "1..10000", optarg);
+				                  "1..10000",
+				    optarg);
 			cfg->concurrency = (int)v;
 			break;
 		case OPT_THREADS:
@@ -1238,7 +1300,8 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		case OPT_WLSHARE:
 			if (!parse_share(optarg, &cfg->wl_share))
 				return fail_usage("--waitlist-share wants "
-				    "0..1", optarg);
+				                  "0..1",
+				    optarg);
 			break;
 		case OPT_LAPSE:
 			if (!parse_share(optarg, &cfg->lapse))
@@ -1259,83 +1322,92 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		case OPT_RMAX:
 			if (tr_parse_u64(optarg, 0, REFUNDS_MAX, &v))
 				return fail_usage("--refunds-max wants "
-				    "0..100000", optarg);
+				                  "0..100000",
+				    optarg);
 			cfg->refunds_max = (int)v;
 			break;
 		case OPT_WAIT:
 			if (tr_parse_duration_ms(optarg, 30000, &v) || v == 0)
 				return fail_usage("--wait wants a duration "
-				    "up to 30s", optarg);
+				                  "up to 30s",
+				    optarg);
 			cfg->wait_ms = (int64_t)v;
 			break;
 		case OPT_RAFTER:
 			if (tr_parse_duration_ms(optarg, 600000, &v))
 				return fail_usage("--refund-after wants a "
-				    "duration up to 10m", optarg);
+				                  "duration up to 10m",
+				    optarg);
 			cfg->refund_after_ms = (int64_t)v;
 			break;
 		case OPT_LINES:
 			if (tr_parse_u64(optarg, 1, 3600, &v))
 				return fail_usage("--line-seconds wants "
-				    "1..3600", optarg);
+				                  "1..3600",
+				    optarg);
 			cfg->line_seconds = (int64_t)v;
 			break;
 		case OPT_PREFIX:
 			if (!prefix_valid(optarg))
-				return fail_usage("bad user prefix (up to 32 of "
-				    "[A-Za-z0-9._:@-])", optarg);
+				return fail_usage(
+				    "bad user prefix (up to 32 of "
+				    "[A-Za-z0-9._:@-])",
+				    optarg);
 			snprintf(cfg->prefix, sizeof(cfg->prefix), "%s",
 			    optarg);
 			break;
 		case OPT_MAXS:
 			if (tr_parse_u64(optarg, 1, 86400, &v))
 				return fail_usage("--max-seconds wants "
-				    "1..86400", optarg);
+				                  "1..86400",
+				    optarg);
 			cfg->max_seconds = (int64_t)v;
 			break;
 		case OPT_TAILS:
 			if (tr_parse_u64(optarg, 0, 86400, &v))
 				return fail_usage("--tail-seconds wants "
-				    "0..86400", optarg);
+				                  "0..86400",
+				    optarg);
 			cfg->tail_seconds = (int64_t)v;
 			break;
 		case OPT_TAILC:
 			if (tr_parse_u64(optarg, 1, 1000, &v))
 				return fail_usage("--tail-concurrency wants "
-				    "1..1000", optarg);
+				                  "1..1000",
+				    optarg);
 			cfg->tail_concurrency = (int)v;
 			break;
 		case OPT_TAILR:
 			if (tr_parse_u64(optarg, 1, 1000000, &v))
 				return fail_usage("--tail-rate wants "
-				    "1..1000000", optarg);
+				                  "1..1000000",
+				    optarg);
 			cfg->tail_rate = (int)v;
 			break;
 		case OPT_TIMEOUT:
 			if (tr_parse_duration_ms(optarg, 600000, &v) || v == 0)
 				return fail_usage("--timeout wants a duration "
-				    "up to 10m", optarg);
+				                  "up to 10m",
+				    optarg);
 			cfg->timeout_ms = (int64_t)v;
 			break;
 		case OPT_RETRIES:
 			if (tr_parse_u64(optarg, 0, 100, &v))
 				return fail_usage("--confirm-retries wants "
-				    "0..100", optarg);
+				                  "0..100",
+				    optarg);
 			cfg->confirm_retries = (int)v;
 			break;
 		case OPT_POLL:
 			if (tr_parse_u64(optarg, 0, 60000, &v) ||
 			    (v > 0 && v < 10))
 				return fail_usage("--poll-ms wants 0 or "
-				    "10..60000", optarg);
+				                  "10..60000",
+				    optarg);
 			cfg->poll_ms = (int)v;
 			break;
-		case OPT_JSON:
-			cfg->json_path = optarg;
-			break;
-		case OPT_HTML:
-			cfg->html_path = optarg;
-			break;
+		case OPT_JSON: cfg->json_path = optarg; break;
+		case OPT_HTML: cfg->html_path = optarg; break;
 		case OPT_PROGRESS:
 			if (strcmp(optarg, "auto") == 0)
 				cfg->progress = PROGRESS_AUTO;
@@ -1345,13 +1417,11 @@ parse_flags(int argc, char **argv, struct config *cfg)
 				cfg->progress = PROGRESS_OFF;
 			else
 				return fail_usage("--progress wants "
-				    "auto|on|off", optarg);
+				                  "auto|on|off",
+				    optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		default:
-			return fail_usage("unknown option", NULL);
+		case 'h': usage(stdout); exit(0);
+		default: return fail_usage("unknown option", NULL);
 		}
 	}
 	if (optind < argc)
@@ -1452,11 +1522,11 @@ static int
 report_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"json", required_argument, NULL, 'j'},
-		{"html", required_argument, NULL, 'o'},
-		{"extra", required_argument, NULL, 'x'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"json", required_argument, NULL, 'j'},
+	    {"html", required_argument, NULL, 'o'},
+	    {"extra", required_argument, NULL, 'x'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *in = NULL, *out = NULL, *extra = NULL;
 	tl_extra_row *rows = NULL;
@@ -1476,7 +1546,8 @@ report_main(int argc, char **argv)
 	}
 	if (in == NULL || out == NULL || optind < argc)
 		return fail_usage("report wants --json IN --html OUT "
-		    "[--extra EXTRA]", NULL);
+		                  "[--extra EXTRA]",
+		    NULL);
 	if ((rv = read_file(in, &text, &len)) != 0) {
 		tr_error("%s: cannot read", in);
 		return EXIT_OUTPUT;
@@ -1516,9 +1587,9 @@ static int
 line_check_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"log", required_argument, NULL, 'l'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"log", required_argument, NULL, 'l'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *in = NULL;
 	tl_offer *offers;
@@ -1558,17 +1629,19 @@ line_check_main(int argc, char **argv)
 		return EXIT_OUTPUT;
 	}
 	printf("{\"offers\":%" PRIu64 ",\"entries\":%zu,\"waiting\":%" PRIu64
-	    ",\"order_violations\":%" PRIu64 ",\"first_violation\":", r.offers,
-	    m, r.waiting, r.violations);
+	       ",\"order_violations\":%" PRIu64 ",\"first_violation\":",
+	    r.offers, m, r.waiting, r.violations);
 	if (r.violations)
 		printf("{\"index\":%zu,\"offer_seq\":%" PRIu64
-		    ",\"waiting_seq\":%" PRIu64 "}", r.first_index,
-		    r.first_offer_seq, r.first_waiting_seq);
+		       ",\"waiting_seq\":%" PRIu64 "}",
+		    r.first_index, r.first_offer_seq, r.first_waiting_seq);
 	else
 		fputs("null", stdout);
-	printf(",\"return_to_offer_ms\":{\"count\":%" PRIu64 ",\"p50\":%"
-	    PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64 "}}\n", h.count,
-	    tl_hist_percentile(&h, 50), tl_hist_percentile(&h, 99), h.max);
+	printf(",\"return_to_offer_ms\":{\"count\":%" PRIu64
+	       ",\"p50\":%" PRIu64 ",\"p99\":%" PRIu64 ",\"max\":%" PRIu64
+	       "}}\n",
+	    h.count, tl_hist_percentile(&h, 50), tl_hist_percentile(&h, 99),
+	    h.max);
 	return fflush(stdout) == 0 ? 0 : EXIT_OUTPUT;
 }
 
@@ -1620,8 +1693,8 @@ check_target(struct control *ctl)
 	if (rv != 0) {
 		ctl->run->at_start.valid = false;
 		tr_warn("GET /v1/events/%s answered %d without the event: no "
-		    "tickets-left figures, no tail phase", ctl->cfg->event,
-		    ctl->last_status);
+		        "tickets-left figures, no tail phase",
+		    ctl->cfg->event, ctl->last_status);
 	}
 	return 0;
 }
@@ -1658,8 +1731,11 @@ main(int argc, char **argv)
 
 	/* Slots and polls for the longest run max-seconds allows. */
 	cap_slots = (size_t)(cfg.max_seconds + 15) * (1000 / TL_SLOT_MS);
-	run = tl_run_new(cap_slots, cfg.poll_ms ? (size_t)(cfg.max_seconds +
-	    15) * 1000 / (size_t)cfg.poll_ms + 16 : 16);
+	run = tl_run_new(cap_slots,
+	    cfg.poll_ms
+	        ? (size_t)(cfg.max_seconds + 15) * 1000 / (size_t)cfg.poll_ms +
+	            16
+	        : 16);
 	if (run == NULL) {
 		tr_error("out of memory");
 		return EXIT_OUTPUT;
@@ -1694,19 +1770,18 @@ main(int argc, char **argv)
 	/* The waitlist's buyers and the refunders, beside the main phase. */
 	if (cfg.wl_share > 0 || cfg.refund_share > 0) {
 		tl_linebuyers_conf lc = {
-			.addr = cfg.addr,
-			.target = cfg.target,
-			.event = cfg.event,
-			.prefix = cfg.prefix,
-			.waiters = cfg.wl_share > 0 ? cfg.waiters : 0,
-			.wait_ms = cfg.wait_ms,
-			.lapse = cfg.lapse,
-			.refunds_max = cfg.refund_share > 0 ? cfg.refunds_max :
-			    0,
-			.refund_after_ms = cfg.refund_after_ms,
-			.timeout_ms = cfg.timeout_ms,
-			.t0_us = ctl.t0_us,
-			.cap_slots = cap_slots,
+		    .addr = cfg.addr,
+		    .target = cfg.target,
+		    .event = cfg.event,
+		    .prefix = cfg.prefix,
+		    .waiters = cfg.wl_share > 0 ? cfg.waiters : 0,
+		    .wait_ms = cfg.wait_ms,
+		    .lapse = cfg.lapse,
+		    .refunds_max = cfg.refund_share > 0 ? cfg.refunds_max : 0,
+		    .refund_after_ms = cfg.refund_after_ms,
+		    .timeout_ms = cfg.timeout_ms,
+		    .t0_us = ctl.t0_us,
+		    .cap_slots = cap_slots,
 		};
 		if ((lb = tl_linebuyers_new(&lc)) == NULL ||
 		    tl_linebuyers_start(lb) != 0) {
@@ -1754,26 +1829,28 @@ main(int argc, char **argv)
 	    run->at_end.sold < run->at_end.total) {
 		int64_t left_us = deadline_us - tr_mono_us(), budget_us;
 
-		hold_ms = run->at_end.hold_ms > 0 ? run->at_end.hold_ms :
-		    run->at_start.hold_ms;
-		budget_us = cfg.tail_seconds > 0 ? cfg.tail_seconds * 1000000 :
-		    (hold_ms + 5000) * 1000;
+		hold_ms = run->at_end.hold_ms > 0 ? run->at_end.hold_ms
+		                                  : run->at_start.hold_ms;
+		budget_us = cfg.tail_seconds > 0 ? cfg.tail_seconds * 1000000
+		                                 : (hold_ms + 5000) * 1000;
 		if (budget_us > left_us) {
 			tr_warn("tail phase cut to %.1f s by --max-seconds "
-			    "(wanted %.1f s)", (double)left_us / 1e6,
-			    (double)budget_us / 1e6);
+			        "(wanted %.1f s)",
+			    (double)left_us / 1e6, (double)budget_us / 1e6);
 			budget_us = left_us;
 		}
 		if (budget_us > 0) {
-			run->tail_seconds_used = (budget_us + 999999) / 1000000;
+			run->tail_seconds_used =
+			    (budget_us + 999999) / 1000000;
 			memset(&tail_pc, 0, sizeof(tail_pc));
 			tail_pc.cfg = &cfg;
 			tail_pc.tpl = &tpl;
 			/* New users, numbered after the main ones; at most
 			 * what the rate allows in the budget, and some. */
 			atomic_init(&tail_pc.next_user, cfg.users);
-			tail_pc.user_end = cfg.users + (uint64_t)((double)
-			    cfg.tail_rate * (double)budget_us / 1e6) +
+			tail_pc.user_end = cfg.users +
+			    (uint64_t)((double)cfg.tail_rate *
+			        (double)budget_us / 1e6) +
 			    (uint64_t)cfg.tail_concurrency + 1000;
 			tail_pc.abandon_on = false;
 			tail_pc.pace_us = 1000000 / cfg.tail_rate;
@@ -1784,8 +1861,8 @@ main(int argc, char **argv)
 			run_phase(&ctl, &tail_pc, 1, cfg.tail_concurrency, 1,
 			    budget_us, deadline_us);
 			if (strcmp(run->phase[1].stopped_by, "max_seconds") ==
-			    0 || strcmp(run->phase[1].stopped_by, "signal") ==
-			    0)
+			        0 ||
+			    strcmp(run->phase[1].stopped_by, "signal") == 0)
 				snprintf(run->stopped_by,
 				    sizeof(run->stopped_by), "%s",
 				    run->phase[1].stopped_by);

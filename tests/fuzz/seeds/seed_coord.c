@@ -162,21 +162,18 @@ main(int argc, char **argv)
 	tr_call_hold(&k, EV, "n1", epoch);
 	(void)tr_call_hold_item(&k, "n1.00000000000000bb." EV, "alice", 1,
 	    "gw-1-0-1");
-	(void)tr_call_hold_item(&k, "n1.00000000000000cc." EV, "bob", 1,
-	    "");
+	(void)tr_call_hold_item(&k, "n1.00000000000000cc." EV, "bob", 1, "");
 	run(c, &k, "hold-existing-duplicate");
 	tr_call_done(&k);
 	tr_call_hold(&k, EV, "n1", epoch + 7);
-	(void)tr_call_hold_item(&k, "n1.00000000000000dd." EV, "carol", 1,
-	    "");
+	(void)tr_call_hold_item(&k, "n1.00000000000000dd." EV, "carol", 1, "");
 	run(c, &k, "hold-fenced");
 	tr_call_done(&k);
 
 	tr_call_confirm(&k, EV, "n1");
 	(void)tr_call_confirm_item(&k, rid1, "alice", "pay-7781");
 	(void)tr_call_confirm_item(&k, rid2, "mallory", "pay-1");
-	(void)tr_call_confirm_item(&k, "n1.00000000000000ee." EV, "dave",
-	    "");
+	(void)tr_call_confirm_item(&k, "n1.00000000000000ee." EV, "dave", "");
 	run(c, &k, "confirm-ok-not-owner-not-found");
 	tr_call_done(&k);
 	tr_call_confirm(&k, EV, "n1");
@@ -286,7 +283,8 @@ main(int argc, char **argv)
 	 * it is asked for here without tr_coord). */
 	raw = redisConnect(o.host, o.port);
 	r = raw ? redisCommand(raw, "EVALSHA %s 0",
-	    "0000000000000000000000000000000000000000") : NULL;
+	              "0000000000000000000000000000000000000000")
+	        : NULL;
 	if (r == NULL)
 		return 1;
 	save_reply("sync-noscript", TR_SCRIPT_SYNC, 0, r);

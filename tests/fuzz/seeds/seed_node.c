@@ -137,8 +137,8 @@ batch(struct seed *s, const char *kinds)
 	for (size_t i = 0; i < n && i < 64; i++) {
 		ticketrush__op__init(&ops[i]);
 		snprintf(users[i], sizeof(users[i]), "u%zu", i);
-		snprintf(reqs[i], sizeof(reqs[i]),
-		    "gw-6b8d1f0e2a4c9357-0-%zu", 100 + i);
+		snprintf(reqs[i], sizeof(reqs[i]), "gw-6b8d1f0e2a4c9357-0-%zu",
+		    100 + i);
 		switch (kinds[i]) {
 		case 'r':
 			ticketrush__reserve__init(&r[i]);
@@ -170,8 +170,7 @@ batch(struct seed *s, const char *kinds)
 			ops[i].op_case = TICKETRUSH__OP__OP_GET_EVENT;
 			ops[i].get_event = &g[i];
 			break;
-		default: /* an Op with nothing set */
-			break;
+		default: /* an Op with nothing set */ break;
 		}
 		opp[i] = &ops[i];
 	}
@@ -202,16 +201,12 @@ admin(struct seed *s, int body, const char *event, uint64_t total)
 		ce.hold_ms = 900000;
 		req.create_event = &ce;
 		break;
-	case TICKETRUSH__REQUEST__BODY_GET_STATUS:
-		req.get_status = &gs;
-		break;
+	case TICKETRUSH__REQUEST__BODY_GET_STATUS: req.get_status = &gs; break;
 	case TICKETRUSH__REQUEST__BODY_DRAIN:
 		d.event_id = (char *)(event ? event : "");
 		req.drain = &d;
 		break;
-	default:
-		req.list_events = &le;
-		break;
+	default: req.list_events = &le; break;
 	}
 	add_request(s, &req);
 }
