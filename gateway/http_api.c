@@ -379,14 +379,20 @@ no_route:
 static cJSON *
 parse_object(const char *body, size_t len, tr_http_error *err)
 {
+	const char *end = NULL;
 	cJSON *j;
 	if (len > TR_HTTP_BODY_MAX) {
 		tr_http_error_set(err, TR_API_BODY_TOO_LARGE,
 		    "body over %d bytes", TR_HTTP_BODY_MAX);
 		return NULL;
 	}
-	j = cJSON_ParseWithLength(body, len);
-	if (j == NULL || !cJSON_IsObject(j)) {
+	/* One object and nothing after it but white space: cJSON stops
+	 * after the value and would take `{...} trailing bytes`. */
+	j = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	while (j != NULL && end < body + len &&
+	    (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (j == NULL || !cJSON_IsObject(j) || end != body + len) {
 		cJSON_Delete(j);
 		tr_http_error_set(err, TR_API_INVALID_JSON,
 		    "body must be a JSON "

@@ -221,6 +221,8 @@ reserve_bodies_are_checked_field_by_field(void **state)
 	BAD("", 400, "invalid_json");
 	BAD("not json", 400, "invalid_json");
 	BAD("[1,2]", 400, "invalid_json");
+	BAD("{\"user\":\"u\"} x", 400, "invalid_json");
+	BAD("{\"user\":\"u\"}{}", 400, "invalid_json");
 	BAD("{\"user\":\"u\"", 400, "invalid_json");
 	BAD("{}", 400, "invalid");
 	BAD("{\"user\":5}", 400, "invalid");
