@@ -717,6 +717,33 @@ read_watch(const tr_call *k)
 	return tr_result_watch(k, &w);
 }
 
+static void
+build_topup(tr_call *k)
+{
+	tr_call_topup(k, EV, 5, 100000000);
+}
+
+static int
+read_topup(const tr_call *k)
+{
+	uint64_t total, pool;
+	return tr_result_topup(k, &total, &pool);
+}
+
+static void
+build_close(tr_call *k)
+{
+	tr_call_close(k, EV, true);
+}
+
+static int
+read_close(const tr_call *k)
+{
+	tr_event_figures fig;
+	bool changed;
+	return tr_result_close(k, &changed, &fig);
+}
+
 #define BAD_MAX 6
 
 static const struct reader {
@@ -794,6 +821,11 @@ static const struct reader {
             "*26|" AUDIT_HEAD "*1|*2|$n1|:20|" AUDIT_TAIL,
             "*26|" AUDIT_HEAD AUDIT_NODES ":8|:6|:2|:0|:6|:7|:6|:0|:0|:5|"
             ":11|:1|:2|:-3|:1|:4|:2|:0|:0"}},
+    {"topup", build_topup, read_topup, "*2|:105|:65",
+        {"*1|:105", "*2|:-105|:65", "*2|:105|$many", ":105"}},
+    {"close", build_close, read_close, "*5|:1|:100|:60|:7|:11",
+        {"*4|:1|:100|:60|:7", "*5|:2|:100|:60|:7|:11",
+            "*5|:1|:100|:-60|:7|:11", "*5|$yes|:100|:60|:7|:11", "+OK"}},
     {"watch", build_watch, read_watch,
         "*6|:100|:60|:7|:11|:1|*2|*3|$n1|:20|:3|*3|$_wl|:0|:2",
         {"*5|:100|:60|:7|:11|:1", "*6|:100|:60|:7|:11|:1|:2",

@@ -1174,7 +1174,7 @@ tr_result_close(const tr_call *k, bool *changed, tr_event_figures *fig)
 	if (!uint_at(k->reply, 0, &c) || !uint_at(k->reply, 1, &fig->total) ||
 	    !uint_at(k->reply, 2, &fig->pool) ||
 	    !uint_at(k->reply, 3, &fig->sold) ||
-	    !uint_at(k->reply, 4, &fig->held))
+	    !uint_at(k->reply, 4, &fig->held) || c > 1)
 		return TR_EPROTO;
 	*changed = c == 1;
 	return 0;
