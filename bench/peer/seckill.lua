@@ -54,6 +54,8 @@ local red = redis:new()
 red:set_timeout(1000) -- lua-nginx-redis 0.27 has no set_timeouts
 local ok, err = red:connect("127.0.0.1", tonumber(ngx.var.peer_redis_port))
 if not ok then
+  -- Logged, so that scripts/bench refuses a run where the peer failed.
+  ngx.log(ngx.ERR, "peer: redis connect: ", err)
   return fail(503, "unavailable", "redis: " .. tostring(err))
 end
 
@@ -66,6 +68,7 @@ if not res and err and err:find("NOSCRIPT", 1, true) then
 end
 if not res then
   red:close()
+  ngx.log(ngx.ERR, "peer: redis: ", err)
   return fail(503, "unavailable", "redis: " .. tostring(err))
 end
 red:set_keepalive(10000, 128)
