@@ -83,6 +83,34 @@ method_is(const char *m, size_t len, const char *want)
 	return len == strlen(want) && memcmp(m, want, len) == 0;
 }
 
+/* An event id from URL bytes into out->event_id; else a 400 naming what
+ * ("event id", "event"). */
+static int
+take_event_id(const char *s, size_t len, const char *what, tr_route *out,
+    tr_http_error *err)
+{
+	if (decode(s, len, out->event_id, sizeof(out->event_id)) &&
+	    tr_event_id_valid(out->event_id))
+		return 0;
+	tr_http_error_set(err, TR_API_INVALID,
+	    "%s must be 1-64 chars of [A-Za-z0-9._:-]", what);
+	return -1;
+}
+
+/* A reservation id from URL bytes into out->rid, out->node and
+ * out->event_id; else a 400 naming what ("reservation id", "order id"). */
+static int
+take_rid(const char *s, size_t len, const char *what, tr_route *out,
+    tr_http_error *err)
+{
+	if (decode(s, len, out->rid, sizeof(out->rid)) &&
+	    tr_rid_parse(out->rid, out->node, out->event_id))
+		return 0;
+	tr_http_error_set(err, TR_API_INVALID,
+	    "%s must be <node>.<16 hex digits>.<event>", what);
+	return -1;
+}
+
 /* The i-th path segment (0-based) of a path without query. */
 static bool
 segment(const char *path, size_t len, int i, const char **seg, size_t *slen)
@@ -217,13 +245,9 @@ parse_event_query(const char *q, size_t qlen, tr_route *out,
 		end = i++;
 		if (end - start < 6 || memcmp(q + start, "event=", 6) != 0)
 			continue;
-		if (!decode(q + start + 6, end - start - 6, out->event_id,
-		        sizeof(out->event_id)) ||
-		    !tr_event_id_valid(out->event_id)) {
+		if (take_event_id(q + start + 6, end - start - 6, "event", out,
+		        err) != 0) {
 			out->event_id[0] = '\0';
-			tr_http_error_set(err, TR_API_INVALID,
-			    "event must be "
-			    "1-64 chars of [A-Za-z0-9._:-]");
 			return -1;
 		}
 	}
@@ -260,14 +284,7 @@ parse_waitlist(const char *method, size_t mlen, const char *path, size_t plen,
 		if (get && parse_wait_query(q ? q : "", qlen, out, err) != 0)
 			return -1;
 	}
-	if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
-	    !tr_event_id_valid(out->event_id)) {
-		tr_http_error_set(err, TR_API_INVALID,
-		    "event id must be 1-64 "
-		    "chars of [A-Za-z0-9._:-]");
-		return -1;
-	}
-	return 0;
+	return take_event_id(s2, l2, "event id", out, err);
 }
 
 int
@@ -324,14 +341,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 		out->kind = TR_ROUTE_REFUND;
 		if (!post)
 			return wrong_method(err, "POST");
-		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
-		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
-			tr_http_error_set(err, TR_API_INVALID,
-			    "order id must "
-			    "be <node>.<16 hex digits>.<event>");
-			return -1;
-		}
-		return 0;
+		return take_rid(s2, l2, "order id", out, err);
 	}
 	if (seg_is(s1, l1, "events") && (nseg == 3 || nseg == 4)) {
 		if (nseg == 4 &&
@@ -343,14 +353,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 			return wrong_method(err, "GET");
 		if (nseg == 4 && !post)
 			return wrong_method(err, "POST");
-		if (!decode(s2, l2, out->event_id, sizeof(out->event_id)) ||
-		    !tr_event_id_valid(out->event_id)) {
-			tr_http_error_set(err, TR_API_INVALID,
-			    "event id must be 1-64 "
-			    "chars of [A-Za-z0-9._:-]");
-			return -1;
-		}
-		return 0;
+		return take_event_id(s2, l2, "event id", out, err);
 	}
 	if (seg_is(s1, l1, "reservations") && nseg == 4 &&
 	    segment(path, plen, 3, &s3, &l3) &&
@@ -359,14 +362,7 @@ tr_route_parse(const char *method, size_t mlen, const char *path, size_t plen,
 		                                      : TR_ROUTE_RELEASE;
 		if (!post)
 			return wrong_method(err, "POST");
-		if (!decode(s2, l2, out->rid, sizeof(out->rid)) ||
-		    !tr_rid_parse(out->rid, out->node, out->event_id)) {
-			tr_http_error_set(err, TR_API_INVALID,
-			    "reservation id must be "
-			    "<node>.<16 hex digits>.<event>");
-			return -1;
-		}
-		return 0;
+		return take_rid(s2, l2, "reservation id", out, err);
 	}
 no_route:
 	tr_http_error_set(err, TR_API_NO_ROUTE,
