@@ -111,15 +111,43 @@ local function req_key(u, r)
   return u .. ' ' .. r
 end
 
+-- A call that ends many holds keeps the counters they change in an
+-- accumulator and writes them once (acc_write): a redis.call costs more
+-- than the Lua around it. held: tickets out of `held`; nheld and lease:
+-- node -> tickets; pool: tickets to the pool; epochs: node -> epoch read;
+-- waiting: the line's length as last read (nil: read it again).
+local function acc_new()
+  return {held = 0, nheld = {}, lease = {}, pool = 0, epochs = {}}
+end
+
+local function acc_write(acc)
+  if acc.held ~= 0 then redis.call('DECRBY', K_HELD, acc.held) end
+  for node, q in pairs(acc.nheld) do
+    if redis.call('HINCRBY', K_NHELD, node, -q) <= 0 then
+      redis.call('HDEL', K_NHELD, node)
+    end
+  end
+  for node, q in pairs(acc.lease) do
+    redis.call('HINCRBY', K_LEASE, node, q)
+  end
+  if acc.pool ~= 0 then redis.call('INCRBY', K_POOL, acc.pool) end
+  acc.held, acc.nheld, acc.lease, acc.pool = 0, {}, {}, 0
+end
+
 -- Take a live hold out of the indexes (deadlines, the user's list, and
--- unless keep_req its request id) and out of `held`. Its ticket is the
--- caller's to place.
-local function hold_unindex(rid, h, keep_req)
+-- unless keep_req its request id) and out of `held` (now, or in acc).
+-- Its ticket is the caller's to place.
+local function hold_unindex(rid, h, keep_req, acc)
   redis.call('ZREM', K_DEADLINES, rid)
   user_holds_remove(h.u, rid)
   if not keep_req and h.r ~= '' and
      redis.call('HGET', K_REQS, req_key(h.u, h.r)) == rid then
     redis.call('HDEL', K_REQS, req_key(h.u, h.r))
+  end
+  if acc then
+    acc.held = acc.held + h.q
+    acc.nheld[h.n] = (acc.nheld[h.n] or 0) + h.q
+    return
   end
   redis.call('DECRBY', K_HELD, h.q)
   if redis.call('HINCRBY', K_NHELD, h.n, -h.q) <= 0 then
@@ -264,20 +292,51 @@ end
 -- hold was made under, still current; to the pool otherwise. An ended
 -- offer passes to the next in line. The record stays as ended until
 -- expire_due prunes it. Returns 1 if the ticket went to the caller's
--- lease, else 0.
-local function hold_end(rid, h, state, caller, caller_epoch, now)
+-- lease, else 0. With acc (acc_new), the counters are kept there until
+-- acc_write, which the caller runs before the script ends.
+local function hold_end(rid, h, state, caller, caller_epoch, now, acc)
   local to_lease = 0
-  hold_unindex(rid, h)
+  hold_unindex(rid, h, false, acc)
   h.s, h.t = state, now
   redis.call('HSET', K_HOLDS, rid, cjson.encode(h))
   redis.call('ZADD', K_ENDED, now, rid)
-  if h.w then line_offer_ended(h, state == 'X' and 'X' or 'L', now) end
-  if line_waiting() == 0 and caller == h.n and
-     tonumber(caller_epoch) == h.e and
-     num(redis.call('HGET', K_EPOCH, caller)) == h.e then
-    redis.call('HINCRBY', K_LEASE, caller, h.q)
-    to_lease = 1
+  if h.w then
+    if acc then acc.waiting = nil end
+    line_offer_ended(h, state == 'X' and 'X' or 'L', now)
+  end
+  local waiting
+  if acc then
+    if acc.waiting == nil then acc.waiting = line_waiting() end
+    waiting = acc.waiting
   else
+    waiting = line_waiting()
+  end
+  local epoch_now
+  if waiting == 0 and caller == h.n and tonumber(caller_epoch) == h.e then
+    if acc then
+      if acc.epochs[caller] == nil then
+        acc.epochs[caller] = num(redis.call('HGET', K_EPOCH, caller))
+      end
+      epoch_now = acc.epochs[caller]
+    else
+      epoch_now = num(redis.call('HGET', K_EPOCH, caller))
+    end
+  end
+  if epoch_now == h.e then
+    if acc then
+      acc.lease[caller] = (acc.lease[caller] or 0) + h.q
+    else
+      redis.call('HINCRBY', K_LEASE, caller, h.q)
+    end
+    to_lease = 1
+  elseif acc and waiting == 0 then
+    -- Nobody waits in the line: nothing to offer.
+    acc.pool = acc.pool + h.q
+  else
+    if acc then
+      acc_write(acc)
+      acc.waiting = nil
+    end
     redis.call('INCRBY', K_POOL, h.q)
     -- An expired hold's ticket came back at its deadline.
     feed_line(now, state == 'X' and h.x or now)
@@ -304,14 +363,16 @@ local function expire_overdue(now, grace, limit)
   local n = 0
   local due = redis.call('ZRANGEBYSCORE', K_DEADLINES, '-inf', now - grace,
     'LIMIT', 0, limit)
+  local acc = acc_new()
   for _, rid in ipairs(due) do
     local h = hold_get(rid)
     if h and h.s == 'H' then
-      hold_end(rid, h, 'X', '', 0, now)
+      hold_end(rid, h, 'X', '', 0, now, acc)
       n = n + 1
     else
       redis.call('ZREM', K_DEADLINES, rid) -- cannot happen; keep it clean
     end
   end
+  acc_write(acc)
   return n
 end

@@ -11,13 +11,14 @@ local node, epoch, count = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local now = now_ms()
 local out = {now}
 local wrote = false
+local acc = acc_new()
 for i = 1, count do
   local rid = ARGV[3 + i]
   local h = hold_get(rid)
   if h and h.s == 'H' and h.x > now then
     out[#out + 1] = {HELD, 0, h.x, ''}
   elseif h and h.s == 'H' then
-    local to_lease = hold_end(rid, h, 'X', node, epoch, now)
+    local to_lease = hold_end(rid, h, 'X', node, epoch, now, acc)
     wrote = true
     out[#out + 1] = {EXPIRED, to_lease, now, ''}
   elseif h then
@@ -31,5 +32,6 @@ for i = 1, count do
     end
   end
 end
+acc_write(acc)
 if wrote then check_conservation() end
 return out

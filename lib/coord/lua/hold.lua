@@ -29,6 +29,20 @@ local closed = num(m[5]) == 1
 local now = now_ms()
 local out = {now}
 local wrote = false
+-- The lease and the line are read once, and the counters written once per
+-- call (a redis.call costs more than the Lua around it): `lease` is what
+-- the node's lease has left, `taken` what this call's holds took of it so
+-- far, not yet written.
+local lease = num(redis.call('HGET', K_LEASE, node))
+local taken = 0
+local waiting = line_waiting()
+local function write_taken()
+  if taken == 0 then return end
+  redis.call('HINCRBY', K_LEASE, node, -taken)
+  redis.call('INCRBY', K_HELD, taken)
+  redis.call('HINCRBY', K_NHELD, node, taken)
+  taken = 0
+end
 for i = 0, count - 1 do
   local rid, u = ARGV[4 + i * 4], ARGV[5 + i * 4]
   local q, r = tonumber(ARGV[6 + i * 4]), ARGV[7 + i * 4]
@@ -63,19 +77,21 @@ for i = 0, count - 1 do
       end
     elseif opens > 0 and now < opens then
       res = {5, '', 0, 0, 0}
-    elseif num(redis.call('HGET', K_LEASE, node)) < q then
+    elseif lease < q then
       res = {6, '', 0, 0, 0}
-    elseif line_waiting() > 0 then
+    elseif waiting > 0 then
+      write_taken()
       redis.call('HINCRBY', K_LEASE, node, -q)
+      lease = lease - q
       redis.call('INCRBY', K_POOL, q)
       feed_line(now, now)
+      waiting = line_waiting()
       wrote = true
       res = {7, '', 0, 0, 0}
     else
       local x = now + hold_ms
-      redis.call('HINCRBY', K_LEASE, node, -q)
-      redis.call('INCRBY', K_HELD, q)
-      redis.call('HINCRBY', K_NHELD, node, q)
+      lease = lease - q
+      taken = taken + q
       redis.call('HSET', K_HOLDS, rid, cjson.encode({u = u, q = q, n = node,
         e = epoch, x = x, r = r, s = 'H', t = 0}))
       redis.call('ZADD', K_DEADLINES, x, rid)
@@ -88,5 +104,6 @@ for i = 0, count - 1 do
   end
   out[#out + 1] = res
 end
+write_taken()
 if wrote then check_conservation(tonumber(m[4])) end
 return out
