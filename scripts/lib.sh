@@ -141,3 +141,59 @@ tr_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; e
 
 # json_field FILE|STRING KEY: a number from a flat JSON object.
 tr_json_num() { printf '%s' "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: -f2; }
+
+# The confirm ceiling: redis-benchmark running EVALSHA of the very confirm
+# script the nodes load, on the Redis at port $1, over $2 live holds of a
+# fake node "bn" in event $3 (a new event id per call). The holds are
+# written directly (not published in tr:events, so no node sweeps them),
+# so that every EVALSHA runs the confirm script on a live hold: its
+# checks, its writes and the XADD. redis-benchmark's __rand_int__ names
+# the hold; it repeats some, which then take the cheaper path of a
+# repeated confirm: the ceiling is if anything too high. Every occurrence
+# of __rand_int__ draws its own number, so the holds share one buyer "u"
+# (limit out of reach) and none is indexed by user: the index costs a
+# real confirm one HGET and one HDEL more than these. Prints confirms per
+# second; fails if the calls failed (failing calls are fast: the ceiling
+# would be a lie).
+tr_confirm_ceiling() {
+	local port=$1 n=$2 ev=$3 from expires sha out orders
+	local rcli=(redis-cli -p "$port")
+	expires=$(( ($(date +%s) + 3600) * 1000 ))
+	"${rcli[@]}" HSET "tr:{$ev}:meta" total "$n" limit_per_user 100000000 \
+		hold_ms 3600000 opens_at_ms 0 broken 0 >/dev/null
+	"${rcli[@]}" MSET "tr:{$ev}:pool" 0 "tr:{$ev}:sold" 0 \
+		"tr:{$ev}:held" "$n" >/dev/null
+	"${rcli[@]}" HSET "tr:{$ev}:epoch" bn 1 >/dev/null
+	local make_holds='for i = tonumber(ARGV[1]), tonumber(ARGV[2]) do
+  local rid = string.format("bn.%012d", i)
+  redis.call("HSET", KEYS[1], rid, cjson.encode({u = "u", q = 1, n = "bn",
+    e = 1, x = tonumber(ARGV[3]), r = "", s = "H", t = 0}))
+  redis.call("ZADD", KEYS[2], ARGV[3], rid)
+end'
+	for from in $(seq 0 20000 $(( n - 1 ))); do
+		"${rcli[@]}" EVAL "$make_holds" 2 "tr:{$ev}:holds" \
+			"tr:{$ev}:deadlines" "$from" $(( from + 19999 )) "$expires" \
+			>/dev/null
+	done
+	# The script as the nodes load it: common.lua, then the event script
+	# (cmake/embed_lua.cmake joins them the same way).
+	local lua="$TR_ROOT/lib/coord/lua" keys=() k
+	sha=$("${rcli[@]}" SCRIPT LOAD "$(cat "$lua/common.lua" "$lua/confirm.lua")")
+	# Every key of an event, in common.lua's order.
+	for k in meta pool sold held lease epoch buyers orders stream holds \
+		deadlines uholds reqs ended nheld line lent lended llog; do
+		keys+=("tr:{$ev}:$k")
+	done
+	out=$(redis-benchmark -p "$port" -c 50 -P 16 -n "$n" -r "$n" -q \
+		EVALSHA "$sha" "${#keys[@]}" "${keys[@]}" bn "$ev" 1 \
+		bn.__rand_int__ u pay 2>&1 | tr '\r' '\n' |
+		grep -i 'requests per second' | tail -1) ||
+		tr_die "redis-benchmark of the confirm script failed"
+	# -r draws with repeats: about 63% of the holds get an order. Far
+	# fewer means the calls failed.
+	orders=$("${rcli[@]}" HLEN "tr:{$ev}:orders")
+	[ "$orders" -ge $(( n / 2 )) ] ||
+		tr_die "the confirm ceiling's calls failed: $orders orders of $n holds"
+	printf '%s\n' "$out" | grep -o '[0-9.]* requests per second' |
+		cut -d' ' -f1 | cut -d. -f1
+}
