@@ -52,6 +52,36 @@ th_cleanup(void)
 	dir_path[0] = '\0';
 }
 
+/* Whether port on 127.0.0.1 can be bound now. */
+static bool
+port_free(int port)
+{
+	struct sockaddr_in a = {0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	bool ok;
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((uint16_t)port);
+	ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A free port whose cluster bus port (10000 higher, which Redis binds
+ * too) is free and exists: Redis refuses a cluster port above 55535. */
+static int
+cluster_free_port(void)
+{
+	for (int tries = 0; tries < 200; tries++) {
+		int port = th_free_port();
+		if (port <= 55535 && port_free(port + 10000))
+			return port;
+	}
+	return -1;
+}
+
 int
 th_free_port(void)
 {
@@ -170,10 +200,17 @@ redis_launch(th_redis *r)
 	    "127.0.0.1", "--dir", r->dir, "--appendonly", "yes",
 	    "--appendfsync", "always", "--save", "", "--daemonize", "no",
 	    "--protected-mode", "yes", NULL};
+	/* A lone cluster node with no slots: enough for CLUSTER KEYSLOT. */
+	char *cluster_argv[] = {"/usr/bin/redis-server", "--port", port,
+	    "--bind", "127.0.0.1", "--dir", r->dir, "--cluster-enabled", "yes",
+	    "--cluster-config-file", "nodes.conf", "--appendonly", "no",
+	    "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+	    NULL};
 	int64_t deadline;
 
 	snprintf(port, sizeof(port), "%d", r->port);
-	if (th_spawn(&r->proc, "redis.log", argv) != 0)
+	if (th_spawn(&r->proc, "redis.log",
+	        r->cluster ? cluster_argv : argv) != 0)
 		return -1;
 	deadline = tr_mono_ms() + 5000;
 	while (tr_mono_ms() < deadline) {
@@ -192,17 +229,32 @@ redis_launch(th_redis *r)
 	return -1;
 }
 
-int
-th_redis_start(th_redis *r)
+static int
+redis_start(th_redis *r, bool cluster)
 {
 	memset(r, 0, sizeof(*r));
-	r->port = th_free_port();
+	r->cluster = cluster;
+	r->port = cluster ? cluster_free_port() : th_free_port();
+	if (r->port < 0)
+		return -1;
 	if ((size_t)snprintf(r->dir, sizeof(r->dir), "%s/redis-%d", th_dir(),
 	        r->port) >= sizeof(r->dir))
 		return -1;
 	mkdir(r->dir, 0755);
 	snprintf(r->addr, sizeof(r->addr), "127.0.0.1:%d", r->port);
 	return redis_launch(r);
+}
+
+int
+th_redis_start(th_redis *r)
+{
+	return redis_start(r, false);
+}
+
+int
+th_redis_start_cluster(th_redis *r)
+{
+	return redis_start(r, true);
 }
 
 int

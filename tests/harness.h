@@ -39,10 +39,15 @@ typedef struct th_redis {
 	int port;
 	char dir[256];
 	char addr[32]; /* "127.0.0.1:PORT" */
+	bool cluster;  /* started by th_redis_start_cluster */
 } th_redis;
 
 /* A private redis-server with AOF (appendfsync always). 0 or -1. */
 int th_redis_start(th_redis *r);
+/* A private redis-server with cluster-enabled yes (nodes.conf in its dir)
+ * and no persistence; it serves no slots, so only commands such as
+ * CLUSTER KEYSLOT work. 0 or -1. */
+int th_redis_start_cluster(th_redis *r);
 /* Stop (SIGTERM, or SIGKILL when hard) and start again on the same port
  * and dir, so the AOF is replayed. */
 int th_redis_restart(th_redis *r, bool hard);
