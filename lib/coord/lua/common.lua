@@ -114,10 +114,11 @@ end
 -- A call that ends many holds keeps the counters they change in an
 -- accumulator and writes them once (acc_write): a redis.call costs more
 -- than the Lua around it. held: tickets out of `held`; nheld and lease:
--- node -> tickets; pool: tickets to the pool; epochs: node -> epoch read;
+-- node -> tickets; pool: tickets to the pool; sold: tickets into `sold`;
+-- epochs: node -> epoch read;
 -- waiting: the line's length as last read (nil: read it again).
 local function acc_new()
-  return {held = 0, nheld = {}, lease = {}, pool = 0, epochs = {}}
+  return {held = 0, nheld = {}, lease = {}, pool = 0, sold = 0, epochs = {}}
 end
 
 local function acc_write(acc)
@@ -131,7 +132,8 @@ local function acc_write(acc)
     redis.call('HINCRBY', K_LEASE, node, q)
   end
   if acc.pool ~= 0 then redis.call('INCRBY', K_POOL, acc.pool) end
-  acc.held, acc.nheld, acc.lease, acc.pool = 0, {}, {}, 0
+  if acc.sold ~= 0 then redis.call('INCRBY', K_SOLD, acc.sold) end
+  acc.held, acc.nheld, acc.lease, acc.pool, acc.sold = 0, {}, {}, 0, 0
 end
 
 -- Take a live hold out of the indexes (deadlines, the user's list, and

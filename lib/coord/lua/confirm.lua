@@ -18,6 +18,8 @@ local limit, total = tonumber(m[1]), tonumber(m[2])
 local now = now_ms()
 local out = {now}
 local wrote = false
+-- held, nheld and sold are written once per call (acc_write).
+local acc = acc_new()
 
 local function order_answer(created, o)
   return {1, created, o.confirmed_at_ms, o.payment_ref, o.user, o.qty, o.node}
@@ -45,10 +47,10 @@ local function confirm_one(rid, u, ref)
   end
   -- The request id keeps naming this reservation, now the order, for a
   -- late retry of the reservation.
-  hold_unindex(rid, h, true)
+  hold_unindex(rid, h, true, acc)
   redis.call('HDEL', K_HOLDS, rid)
   if h.w then line_offer_ended(h, 'C', now) end
-  redis.call('INCRBY', K_SOLD, h.q)
+  acc.sold = acc.sold + h.q
   redis.call('HINCRBY', K_BUYERS, u, h.q)
   o = {order_id = rid, event = event, user = u, qty = h.q,
     payment_ref = ref, node = h.n, confirmed_at_ms = now, request_id = h.r}
@@ -64,5 +66,6 @@ for i = 0, count - 1 do
   out[#out + 1] = confirm_one(ARGV[4 + i * 3], ARGV[5 + i * 3],
     ARGV[6 + i * 3])
 end
+acc_write(acc)
 if wrote then check_conservation(total) end
 return out
