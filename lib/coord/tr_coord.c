@@ -242,8 +242,7 @@ call_init(tr_call *k, enum tr_script script)
 }
 
 static void
-call_begin(tr_call *k, enum tr_script script, const char *event_id,
-    const char *extra_key)
+call_begin(tr_call *k, enum tr_script script, const char *event_id)
 {
 	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
 	    "sold", "held", "lease", "epoch", "buyers", "orders", "stream",
@@ -251,11 +250,10 @@ call_begin(tr_call *k, enum tr_script script, const char *event_id,
 	    "lent", "lended", "llog"};
 
 	call_init(k, script);
-	call_pushf(k, "%d", TR_EVENT_KEY_COUNT + (extra_key != NULL));
+	/* Every key of an event script is the event's: one slot. */
+	call_pushf(k, "%d", TR_EVENT_KEY_COUNT);
 	for (int i = 0; i < TR_EVENT_KEY_COUNT; i++)
 		call_pushf(k, "tr:{%s}:%s", event_id, suffix[i]);
-	if (extra_key != NULL)
-		call_push(k, extra_key, strlen(extra_key));
 }
 
 static void
@@ -267,7 +265,7 @@ call_arg(tr_call *k, const char *s)
 static void
 alive_key(char *out, size_t cap, const char *node)
 {
-	snprintf(out, cap, "tr:node:%s:alive", node);
+	snprintf(out, cap, TR_KEY_NODE "%s:alive", node);
 }
 
 /* 128 random bits in hex: the secret of an event's offer ids. */
@@ -291,7 +289,7 @@ tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
     uint64_t waitlist_max, uint64_t offer_ms)
 {
-	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id);
 	call_pushf(k, "%" PRIu64, total);
 	call_pushf(k, "%" PRIu32, limit_per_user);
 	call_pushf(k, "%" PRIu64, hold_ms);
@@ -304,7 +302,7 @@ tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
 void
 tr_call_register(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_REGISTER, event_id, NULL);
+	call_begin(k, TR_SCRIPT_REGISTER, event_id);
 	call_arg(k, node);
 }
 
@@ -312,7 +310,7 @@ void
 tr_call_grant(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t want)
 {
-	call_begin(k, TR_SCRIPT_GRANT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_GRANT, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, want);
@@ -324,7 +322,7 @@ void
 tr_call_hold(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_HOLD, event_id, NULL);
+	call_begin(k, TR_SCRIPT_HOLD, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_push(k, "", 0); /* count */
@@ -348,7 +346,7 @@ tr_call_hold_item(tr_call *k, const char *rid, const char *user, uint32_t qty,
 void
 tr_call_confirm(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_CONFIRM, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CONFIRM, event_id);
 	call_arg(k, node);
 	call_arg(k, event_id);
 	call_push(k, "", 0); /* count */
@@ -371,7 +369,7 @@ void
 tr_call_release(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, const char *rid, const char *user)
 {
-	call_begin(k, TR_SCRIPT_RELEASE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_RELEASE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_arg(k, rid);
@@ -382,7 +380,7 @@ void
 tr_call_expire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_EXPIRE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_EXPIRE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_push(k, "", 0); /* count */
@@ -398,7 +396,7 @@ void
 tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
     uint32_t limit, uint64_t keep_ended_ms, uint32_t prune_limit)
 {
-	call_begin(k, TR_SCRIPT_EXPIRE_DUE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_EXPIRE_DUE, event_id);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
 	call_pushf(k, "%" PRIu64, keep_ended_ms);
@@ -409,7 +407,7 @@ void
 tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n)
 {
-	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id, NULL);
+	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, n);
@@ -417,21 +415,20 @@ tr_call_give_back(tr_call *k, const char *event_id, const char *node,
 
 void
 tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t grace_ms, uint32_t limit)
+    uint64_t epoch, uint64_t grace_ms, uint32_t limit)
 {
-	char key[64];
-	alive_key(key, sizeof(key), node);
-	call_begin(k, TR_SCRIPT_RECLAIM, event_id, key);
+	call_begin(k, TR_SCRIPT_RECLAIM, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
+	call_pushf(k, "%" PRIu64, epoch);
 }
 
 void
 tr_call_retire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_RETIRE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_RETIRE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 }
@@ -440,7 +437,7 @@ void
 tr_call_sync(tr_call *k, const char *event_id, const char *node,
     uint64_t grace_ms, uint32_t limit)
 {
-	call_begin(k, TR_SCRIPT_SYNC, event_id, NULL);
+	call_begin(k, TR_SCRIPT_SYNC, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
@@ -449,20 +446,20 @@ tr_call_sync(tr_call *k, const char *event_id, const char *node,
 void
 tr_call_audit(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_AUDIT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_AUDIT, event_id);
 }
 
 void
 tr_call_info(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_INFO, event_id, NULL);
+	call_begin(k, TR_SCRIPT_INFO, event_id);
 }
 
 void
 tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
     const char *request_id)
 {
-	call_begin(k, TR_SCRIPT_WL_JOIN, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_JOIN, event_id);
 	call_arg(k, user);
 	call_arg(k, request_id);
 	push_secret(k);
@@ -471,21 +468,21 @@ tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
 void
 tr_call_wl_get(tr_call *k, const char *event_id, const char *user)
 {
-	call_begin(k, TR_SCRIPT_WL_GET, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_GET, event_id);
 	call_arg(k, user);
 }
 
 void
 tr_call_wl_leave(tr_call *k, const char *event_id, const char *user)
 {
-	call_begin(k, TR_SCRIPT_WL_LEAVE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_LEAVE, event_id);
 	call_arg(k, user);
 }
 
 void
 tr_call_wl_show(tr_call *k, const char *event_id, uint32_t count)
 {
-	call_begin(k, TR_SCRIPT_WL_SHOW, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_SHOW, event_id);
 	call_pushf(k, "%" PRIu32, count);
 }
 
@@ -493,7 +490,7 @@ void
 tr_call_refund(tr_call *k, const char *event_id, const char *rid,
     const char *user)
 {
-	call_begin(k, TR_SCRIPT_REFUND, event_id, NULL);
+	call_begin(k, TR_SCRIPT_REFUND, event_id);
 	call_arg(k, rid);
 	call_arg(k, user);
 }
@@ -501,7 +498,7 @@ tr_call_refund(tr_call *k, const char *event_id, const char *rid,
 void
 tr_call_topup(tr_call *k, const char *event_id, uint64_t n, uint64_t max_total)
 {
-	call_begin(k, TR_SCRIPT_TOPUP, event_id, NULL);
+	call_begin(k, TR_SCRIPT_TOPUP, event_id);
 	call_pushf(k, "%" PRIu64, n);
 	call_pushf(k, "%" PRIu64, max_total);
 }
@@ -509,14 +506,14 @@ tr_call_topup(tr_call *k, const char *event_id, uint64_t n, uint64_t max_total)
 void
 tr_call_close(tr_call *k, const char *event_id, bool closed)
 {
-	call_begin(k, TR_SCRIPT_CLOSE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CLOSE, event_id);
 	call_arg(k, closed ? "1" : "0");
 }
 
 void
 tr_call_watch(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_WATCH, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WATCH, event_id);
 }
 
 void
@@ -528,7 +525,7 @@ tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
 	call_init(k, TR_SCRIPT_HEARTBEAT);
 	call_push(k, "2", 1);
 	call_arg(k, key);
-	call_arg(k, "tr:nodes");
+	call_arg(k, TR_KEY_NODES);
 	call_arg(k, instance);
 	call_pushf(k, "%" PRIu64, ttl_ms);
 	call_arg(k, node);
@@ -550,7 +547,7 @@ tr_call_sweeper(tr_call *k, const char *me, uint64_t px_ms)
 {
 	call_init(k, TR_SCRIPT_SWEEPER);
 	call_push(k, "1", 1);
-	call_arg(k, "tr:sweeper");
+	call_arg(k, TR_KEY_SWEEPER);
 	call_arg(k, me);
 	call_pushf(k, "%" PRIu64, px_ms);
 }
@@ -560,12 +557,12 @@ tr_call_unindex(tr_call *k, const char *node, const char *event_id)
 {
 	char key[64], idx[64];
 	alive_key(key, sizeof(key), node);
-	snprintf(idx, sizeof(idx), "tr:node:%s:events", node);
+	snprintf(idx, sizeof(idx), TR_KEY_NODE "%s:events", node);
 	call_init(k, TR_SCRIPT_UNINDEX);
 	call_push(k, "3", 1);
 	call_arg(k, key);
 	call_arg(k, idx);
-	call_arg(k, "tr:nodes");
+	call_arg(k, TR_KEY_NODES);
 	call_arg(k, node);
 	call_arg(k, event_id);
 }
@@ -1386,7 +1383,7 @@ plain(tr_coord *c, int argc, const char **argv, redisReply **out)
 int
 tr_coord_event_publish(tr_coord *c, const char *event_id)
 {
-	const char *argv[] = {"SADD", "tr:events", event_id};
+	const char *argv[] = {"SADD", TR_KEY_EVENTS, event_id};
 	redisReply *r;
 	int rv = plain(c, 3, argv, &r);
 	if (r)
@@ -1436,14 +1433,14 @@ int
 tr_coord_event_page(tr_coord *c, uint64_t *cursor,
     char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n)
 {
-	return set_page(c, "tr:events", cursor, (char *)ids,
+	return set_page(c, TR_KEY_EVENTS, cursor, (char *)ids,
 	    TR_EVENT_ID_MAX + 1, cap, n, tr_event_id_valid);
 }
 
 static void
 index_key(char *out, size_t cap, const char *node)
 {
-	snprintf(out, cap, "tr:node:%s:events", node);
+	snprintf(out, cap, TR_KEY_NODE "%s:events", node);
 }
 
 /* A command whose reply is not needed beyond success. */
@@ -1460,7 +1457,7 @@ plain_done(tr_coord *c, int argc, const char **argv)
 int
 tr_coord_node_join(tr_coord *c, const char *node)
 {
-	const char *argv[] = {"SADD", "tr:nodes", node};
+	const char *argv[] = {"SADD", TR_KEY_NODES, node};
 	return plain_done(c, 3, argv);
 }
 
@@ -1474,7 +1471,7 @@ tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap,
 	/* Node ids are few: page through the whole set. */
 	do {
 		size_t got = 0;
-		if ((rv = set_page(c, "tr:nodes", &cursor, (char *)nodes[*n],
+		if ((rv = set_page(c, TR_KEY_NODES, &cursor, (char *)nodes[*n],
 		         TR_NODE_ID_MAX + 1, cap - *n, &got,
 		         tr_node_id_valid)) != 0)
 			return rv;
@@ -1547,6 +1544,27 @@ tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
 	index_key(key, sizeof(key), node);
 	return set_page(c, key, cursor, (char *)ids, TR_EVENT_ID_MAX + 1, cap,
 	    n, tr_event_id_valid);
+}
+
+int
+tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
+    uint64_t *epoch)
+{
+	char key[TR_EVENT_ID_MAX + 16];
+	const char *argv[] = {"HGET", key, node};
+	redisReply *r;
+	int rv;
+
+	snprintf(key, sizeof(key), "tr:{%s}:epoch", event_id);
+	if ((rv = plain(c, 3, argv, &r)) != 0)
+		return rv;
+	*epoch = 0;
+	if (r->type == REDIS_REPLY_STRING)
+		*epoch = strtoull(r->str, NULL, 10);
+	else if (r->type != REDIS_REPLY_NIL)
+		rv = TR_EPROTO;
+	freeReplyObject(r);
+	return rv;
 }
 
 int

@@ -107,9 +107,12 @@ void tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
 void tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n);
 /* The sweeper: reclaim a dead node's lease of an event, and end the
- * event's holds overdue by grace_ms (any node's, at most limit). */
+ * event's holds overdue by grace_ms (any node's, at most limit). Only if
+ * the node's epoch there is still epoch: read it (tr_coord_epoch_of)
+ * before finding the node's liveness key gone (lib/coord/lua/reclaim.lua
+ * says why that is safe). */
 void tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t grace_ms, uint32_t limit);
+    uint64_t epoch, uint64_t grace_ms, uint32_t limit);
 void tr_call_retire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch);
 /* Sync an event a node is busy with; on the way, end the event's holds
@@ -245,7 +248,8 @@ int tr_result_expire_due(const tr_call *k, uint64_t *expired,
 int tr_result_give_back(const tr_call *k, uint64_t *lease_left,
     uint64_t *pool);
 /* *node_held: the dead node's tickets still in live holds there (the
- * event stays in its index until 0); -1 when the node was alive. */
+ * event stays in its index until 0); -1 when its epoch had moved (it came
+ * back). */
 int tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned,
     int64_t *node_held);
 int tr_result_sweeper(const tr_call *k, bool *mine);
@@ -373,6 +377,10 @@ int tr_coord_index_del(tr_coord *c, const char *node, const char *event_id);
 /* One page of a node's events (SSCAN), as tr_coord_event_page. */
 int tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
     char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n);
+
+/* A node's epoch in an event (0 if it has none). */
+int tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
+    uint64_t *epoch);
 
 /* Redis's own count of commands processed (INFO stats), for measuring. */
 int tr_coord_server_commands(tr_coord *c, uint64_t *out);
