@@ -366,7 +366,7 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	char user[32];
 	int64_t deadline;
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", redis.port, 2000};
+	tr_coord_opts o = {"127.0.0.1", redis.port, 2000, NULL, false};
 	tr_hold_result h;
 	(void)state;
 
@@ -548,7 +548,7 @@ static void
 scripts_refuse_what_would_break_the_ledger(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool, left;
@@ -769,7 +769,7 @@ static void
 expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	tr_hold_result h;
@@ -838,7 +838,7 @@ static void
 scripts_are_reloaded_after_redis_forgets_them(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	redisReply *r;
 	bool created;

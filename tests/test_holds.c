@@ -978,7 +978,7 @@ static void
 the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool;
@@ -1248,7 +1248,7 @@ static void
 opens_at_is_decided_by_the_coordinators_clock(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool;

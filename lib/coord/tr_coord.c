@@ -9,26 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "tr_cluster.h"
 #include "tr_err.h"
 #include "tr_log.h"
+#include "tr_parse.h"
+#include "tr_rconn.h"
+#include "tr_slot.h"
 
 struct tr_coord {
 	char host[256];
 	int port;
 	int timeout_ms;
-	redisContext *ctx; /* NULL while down */
+	redisContext *ctx; /* NULL while down (one Redis) */
+	tr_cluster *cl;    /* a Redis Cluster: routing (else NULL) */
 	char sha[TR_SCRIPT_COUNT][41];
 	uint64_t commands;
 };
-
-static struct timeval
-ms_to_tv(int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	return tv;
-}
 
 /* A context that reported an error is dead: free it, never reuse it. */
 static void
@@ -42,25 +39,17 @@ drop_ctx(tr_coord *c, const char *why)
 	c->ctx = NULL;
 }
 
+/* SCRIPT LOAD every script on ctx. 0, or TR_EUNAVAILABLE with *why (the
+ * context is then dead: the caller frees it). */
 static int
-io_error_code(const redisContext *ctx)
-{
-	/* hiredis reports a socket timeout as an I/O error with EAGAIN. */
-	if (ctx->err == REDIS_ERR_IO &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK))
-		return TR_ETIMEDOUT;
-	return TR_EIO;
-}
-
-static int
-load_scripts(tr_coord *c)
+load_scripts_on(tr_coord *c, redisContext *ctx, const char **why)
 {
 	for (int i = 0; i < TR_SCRIPT_COUNT; i++) {
 		const char *argv[3] = {"SCRIPT", "LOAD", tr_script_source[i]};
-		redisReply *r = redisCommandArgv(c->ctx, 3, argv, NULL);
+		redisReply *r = redisCommandArgv(ctx, 3, argv, NULL);
 		c->commands++;
 		if (r == NULL) {
-			drop_ctx(c, c->ctx->errstr);
+			*why = ctx->errstr;
 			return TR_EUNAVAILABLE;
 		}
 		if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -68,9 +57,10 @@ load_scripts(tr_coord *c)
 			    tr_script_name[i],
 			    r->type == REDIS_REPLY_ERROR ? r->str : "?");
 			freeReplyObject(r);
-			drop_ctx(c, "script load failed");
+			*why = "script load failed";
 			return TR_EUNAVAILABLE;
 		}
+		/* The SHA-1 of the source: the same on every server. */
 		memcpy(c->sha[i], r->str, 40);
 		c->sha[i][40] = '\0';
 		freeReplyObject(r);
@@ -78,27 +68,40 @@ load_scripts(tr_coord *c)
 	return 0;
 }
 
+static int
+load_scripts(tr_coord *c)
+{
+	const char *why = NULL;
+	int rv = load_scripts_on(c, c->ctx, &why);
+	if (rv != 0)
+		drop_ctx(c, why);
+	return rv;
+}
+
+/* A new connection to a cluster master: the scripts first. */
+static int
+cluster_hook(redisContext *ctx, void *arg)
+{
+	const char *why = NULL;
+	int rv = load_scripts_on(arg, ctx, &why);
+	if (rv != 0)
+		tr_warn("coordinator: cluster master: %s", why);
+	return rv;
+}
+
 int
 tr_coord_reconnect(tr_coord *c)
 {
 	redisContext *ctx;
 
+	if (c->cl != NULL) {
+		/* Masters are connected (and their scripts loaded) when a
+		 * call first needs them. */
+		return tr_cluster_refresh(c->cl) == 0 ? 0 : TR_EUNAVAILABLE;
+	}
 	drop_ctx(c, "reconnecting");
-	ctx =
-	    redisConnectWithTimeout(c->host, c->port, ms_to_tv(c->timeout_ms));
-	if (ctx == NULL)
+	if ((ctx = tr_rconn_open(c->host, c->port, c->timeout_ms)) == NULL)
 		return TR_EUNAVAILABLE;
-	if (ctx->err) {
-		tr_debug("coordinator %s:%d: %s", c->host, c->port,
-		    ctx->errstr);
-		redisFree(ctx);
-		return TR_EUNAVAILABLE;
-	}
-	if (redisSetTimeout(ctx, ms_to_tv(c->timeout_ms)) != REDIS_OK) {
-		redisFree(ctx);
-		return TR_EUNAVAILABLE;
-	}
-	(void)redisEnableKeepAlive(ctx);
 	c->ctx = ctx;
 	if (load_scripts(c) != 0)
 		return TR_EUNAVAILABLE;
@@ -107,22 +110,73 @@ tr_coord_reconnect(tr_coord *c)
 	return 0;
 }
 
+/* "host:port[,host:port...]" into seeds. The count, or TR_EINVALID. */
+static int
+parse_addrs(const char *s, tr_slot_master *seeds, size_t cap)
+{
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0')
+		return TR_EINVALID;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char one[TR_SLOT_HOST_MAX + 8];
+		if (n == cap || len == 0 || len >= sizeof(one))
+			return TR_EINVALID;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (tr_parse_hostport(one, seeds[n].host,
+		        (int)sizeof(seeds[n].host), &seeds[n].port) != 0)
+			return TR_EINVALID;
+		n++;
+		if (comma == NULL)
+			return (int)n;
+		s = comma + 1;
+	}
+}
+
+int
+tr_coord_addrs_count(const char *addrs)
+{
+	tr_slot_master seeds[TR_CLUSTER_SEEDS_MAX];
+	return parse_addrs(addrs, seeds, TR_CLUSTER_SEEDS_MAX);
+}
+
 int
 tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out)
 {
-	tr_coord *c = calloc(1, sizeof(*c));
-	int rv;
+	tr_slot_master seeds[TR_CLUSTER_SEEDS_MAX];
+	tr_coord *c;
+	int rv, nseeds = 0;
 
 	*out = NULL;
-	if (c == NULL)
+	if (o->addrs != NULL &&
+	    (nseeds = parse_addrs(o->addrs, seeds, TR_CLUSTER_SEEDS_MAX)) < 0)
+		return TR_EINVALID;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return TR_ENOMEM;
-	snprintf(c->host, sizeof(c->host), "%s",
-	    o->host ? o->host : "127.0.0.1");
-	c->port = o->port ? o->port : 6379;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 500;
+	if (nseeds > 1 || (nseeds == 1 && o->cluster)) {
+		rv = tr_cluster_new(seeds, (size_t)nseeds, c->timeout_ms,
+		    cluster_hook, c, &c->cl);
+		if (rv != 0) {
+			free(c);
+			return rv;
+		}
+		snprintf(c->host, sizeof(c->host), "%s", seeds[0].host);
+		c->port = seeds[0].port;
+	} else if (nseeds == 1) {
+		snprintf(c->host, sizeof(c->host), "%s", seeds[0].host);
+		c->port = seeds[0].port;
+	} else {
+		snprintf(c->host, sizeof(c->host), "%s",
+		    o->host ? o->host : "127.0.0.1");
+		c->port = o->port ? o->port : 6379;
+	}
 	rv = tr_coord_reconnect(c);
 	if (rv != 0 && !allow_down) {
-		free(c);
+		tr_coord_close(c);
 		return rv;
 	}
 	*out = c;
@@ -136,19 +190,39 @@ tr_coord_close(tr_coord *c)
 		return;
 	if (c->ctx)
 		redisFree(c->ctx);
+	tr_cluster_free(c->cl);
 	free(c);
 }
 
 bool
 tr_coord_connected(const tr_coord *c)
 {
-	return c->ctx != NULL;
+	return c->cl != NULL ? tr_cluster_up(c->cl) : c->ctx != NULL;
+}
+
+bool
+tr_coord_is_cluster(const tr_coord *c)
+{
+	return c->cl != NULL;
+}
+
+int
+tr_coord_cluster_stats(const tr_coord *c, tr_cluster_stats *out)
+{
+	if (c->cl == NULL)
+		return TR_EINVALID;
+	tr_cluster_stats_get(c->cl, out);
+	return 0;
 }
 
 uint64_t
 tr_coord_commands(const tr_coord *c)
 {
-	return c->commands;
+	tr_cluster_stats st = {0};
+
+	if (c->cl != NULL)
+		tr_cluster_stats_get(c->cl, &st);
+	return c->commands + st.commands;
 }
 
 /* ---- building calls ---------------------------------------------------- */
@@ -675,15 +749,17 @@ tr_call_answer(tr_call *k, redisReply *r)
 	return k->rv;
 }
 
-/* Append one call to the pipeline: the sha and, for calls with items, the
- * count and the items after the fixed arguments. */
+/* A call's whole argument vector: the sha and, for calls with items, the
+ * count (written in count, which must outlive the vector) and the items
+ * after the fixed arguments, in new arrays (free them with argv_free).
+ * 0 or TR_ENOMEM. */
 static int
-append_call(tr_coord *c, tr_call *k)
+call_argv(tr_coord *c, tr_call *k, char count[24], const char ***argvp,
+    size_t **argvlenp, int *argcp)
 {
 	const char **argv = k->argv;
 	size_t *argvlen = k->argvlen;
-	char count[24];
-	int argc = k->argc, rv;
+	int argc = k->argc;
 
 	k->argv[1] = c->sha[k->script];
 	k->argvlen[1] = 40;
@@ -700,20 +776,119 @@ append_call(tr_coord *c, tr_call *k)
 		memcpy(argvlen, k->argvlen,
 		    (size_t)k->argc * sizeof(*argvlen));
 		argvlen[k->argc - 1] =
-		    (size_t)snprintf(count, sizeof(count), "%zu", items_of(k));
+		    (size_t)snprintf(count, 24, "%zu", items_of(k));
 		argv[k->argc - 1] = count;
 		for (int i = 0; i < k->xargc; i++) {
 			argv[k->argc + i] = k->xbuf + k->xoff[i];
 			argvlen[k->argc + i] = k->xlen[i];
 		}
 	}
-	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK
-	    ? 0
-	    : TR_EUNAVAILABLE;
+	*argvp = argv;
+	*argvlenp = argvlen;
+	*argcp = argc;
+	return 0;
+}
+
+static void
+argv_free(const tr_call *k, const char **argv, size_t *argvlen)
+{
 	if (argv != k->argv) {
 		free(argv);
 		free(argvlen);
 	}
+}
+
+/* Append one call to the pipeline. */
+static int
+append_call(tr_coord *c, tr_call *k)
+{
+	const char **argv;
+	size_t *argvlen;
+	char count[24];
+	int argc, rv;
+
+	if (call_argv(c, k, count, &argv, &argvlen, &argc) != 0)
+		return TR_ENOMEM;
+	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK
+	    ? 0
+	    : TR_EUNAVAILABLE;
+	argv_free(k, argv, argvlen);
+	return rv;
+}
+
+/* ---- a Redis Cluster --------------------------------------------------- */
+
+/* One call routed by tr_cluster: its command and its argument space. */
+struct routed {
+	tr_cluster_cmd cmd;
+	char count[24];
+	size_t *argvlen;
+};
+
+/* Every call to the master of its event's slot (KEYS[1]'s: every key of
+ * a script shares its hash tag), one pipeline per master. A NOSCRIPT (a
+ * master restarted) reconnects every master, which loads the scripts, and
+ * sends the refused calls once more. */
+static int
+cluster_run(tr_coord *c, tr_call *const *calls, size_t n)
+{
+	struct routed *rt = calloc(n ? n : 1, sizeof(*rt));
+	tr_cluster_cmd **cmds = calloc(n ? n : 1, sizeof(*cmds));
+	size_t m = 0;
+	int rv = 0;
+
+	if (rt == NULL || cmds == NULL) {
+		for (size_t i = 0; i < n; i++)
+			calls[i]->rv = TR_ENOMEM;
+		free(rt);
+		free(cmds);
+		return 0;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool noscript = false;
+		m = 0;
+		for (size_t i = 0; i < n; i++) {
+			tr_call *k = calls[i];
+			struct routed *r = &rt[i];
+			if (attempt > 0 && k->rv != TR_EPENDING)
+				continue;
+			if (call_argv(c, k, r->count, &r->cmd.argv,
+			        &r->argvlen, &r->cmd.argc) != 0) {
+				k->rv = TR_ENOMEM; /* not sent */
+				continue;
+			}
+			r->cmd.argvlen = r->argvlen;
+			/* EVALSHA sha numkeys KEYS[1] ... */
+			r->cmd.slot =
+			    tr_slot_of_key(r->cmd.argv[3], r->cmd.argvlen[3]);
+			r->cmd.master = -1;
+			cmds[m++] = &r->cmd;
+		}
+		rv = tr_cluster_run(c->cl, cmds, m);
+		for (size_t i = 0, j = 0; i < n && j < m; i++) {
+			struct routed *r = &rt[i];
+			if (&r->cmd != cmds[j])
+				continue;
+			j++;
+			argv_free(calls[i], r->cmd.argv, r->argvlen);
+			if (r->cmd.rv != 0) {
+				calls[i]->rv = r->cmd.rv;
+				continue;
+			}
+			if (tr_call_answer(calls[i], r->cmd.reply) ==
+			    TR_EPENDING)
+				noscript = true;
+		}
+		if (!noscript || rv != 0)
+			break;
+		tr_warn("coordinator answered NOSCRIPT: reloading scripts");
+		tr_cluster_drop_connections(c->cl);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (calls[i]->rv == TR_EPENDING)
+			calls[i]->rv = TR_EUNAVAILABLE;
+	free(rt);
+	free(cmds);
 	return rv;
 }
 
@@ -749,7 +924,7 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 		    r == NULL) {
 			/* Sent but unanswered: the outcome of this call and of
 			 * every later one is unknown. */
-			int code = io_error_code(c->ctx);
+			int code = tr_rconn_error(c->ctx);
 			drop_ctx(c,
 			    c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
 			for (; i < n; i++)
@@ -769,6 +944,8 @@ tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n)
 	bool noscript;
 	int rv;
 
+	if (c->cl != NULL)
+		return cluster_run(c, calls, n);
 	if (c->ctx == NULL) {
 		for (size_t i = 0; i < n; i++)
 			calls[i]->rv = TR_EUNAVAILABLE;
@@ -1356,20 +1533,47 @@ tr_result_refund(const tr_call *k, tr_refund_info *out)
 
 /* ---- plain commands ---------------------------------------------------- */
 
+/* On a cluster: to master (>= 0), or to the master of argv[1]'s slot
+ * (every plain command here names its keys there, all of one slot). */
 static int
-plain(tr_coord *c, int argc, const char **argv, redisReply **out)
+cluster_plain(tr_coord *c, int master, int argc, const char **argv,
+    redisReply **out)
+{
+	tr_cluster_cmd cmd = {0}, *cp = &cmd;
+	int rv;
+
+	cmd.master = master;
+	cmd.slot = argc > 1 ? tr_slot_of_key(argv[1], strlen(argv[1])) : 0;
+	cmd.argc = argc;
+	cmd.argv = argv;
+	cmd.argvlen = NULL;
+	if ((rv = tr_cluster_run(c->cl, &cp, 1)) != 0 && cmd.rv == 0)
+		cmd.rv = rv;
+	*out = cmd.reply;
+	return cmd.rv;
+}
+
+static int
+plain_on(tr_coord *c, int master, int argc, const char **argv,
+    redisReply **out)
 {
 	redisReply *r;
+	int rv;
 
 	*out = NULL;
-	if (c->ctx == NULL)
-		return TR_EUNAVAILABLE;
-	c->commands++;
-	r = redisCommandArgv(c->ctx, argc, argv, NULL);
-	if (r == NULL) {
-		int code = io_error_code(c->ctx);
-		drop_ctx(c, c->ctx->errstr);
-		return code;
+	if (c->cl != NULL) {
+		if ((rv = cluster_plain(c, master, argc, argv, &r)) != 0)
+			return rv;
+	} else {
+		if (c->ctx == NULL)
+			return TR_EUNAVAILABLE;
+		c->commands++;
+		r = redisCommandArgv(c->ctx, argc, argv, NULL);
+		if (r == NULL) {
+			int code = tr_rconn_error(c->ctx);
+			drop_ctx(c, c->ctx->errstr);
+			return code;
+		}
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		tr_error("coordinator: %s: %s", argv[0], r->str);
@@ -1378,6 +1582,12 @@ plain(tr_coord *c, int argc, const char **argv, redisReply **out)
 	}
 	*out = r;
 	return 0;
+}
+
+static int
+plain(tr_coord *c, int argc, const char **argv, redisReply **out)
+{
+	return plain_on(c, -1, argc, argv, out);
 }
 
 int
@@ -1567,13 +1777,14 @@ tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
 	return rv;
 }
 
-int
-tr_coord_server_commands(tr_coord *c, uint64_t *out)
+/* One server's count of commands processed; master -1: the only one. */
+static int
+server_commands(tr_coord *c, int master, uint64_t *out)
 {
 	const char *argv[] = {"INFO", "stats"};
 	redisReply *r;
 	const char *p;
-	int rv = plain(c, 2, argv, &r);
+	int rv = plain_on(c, master, 2, argv, &r);
 	if (rv != 0)
 		return rv;
 	p = r->type == REDIS_REPLY_STRING
@@ -1585,5 +1796,23 @@ tr_coord_server_commands(tr_coord *c, uint64_t *out)
 	}
 	*out = strtoull(p + strlen("total_commands_processed:"), NULL, 10);
 	freeReplyObject(r);
+	return 0;
+}
+
+int
+tr_coord_server_commands(tr_coord *c, uint64_t *out)
+{
+	uint64_t sum = 0, one;
+	int rv;
+
+	if (c->cl == NULL)
+		return server_commands(c, -1, out);
+	/* A cluster: the sum over its masters. */
+	for (int m = 0; m < tr_cluster_masters(c->cl); m++) {
+		if ((rv = server_commands(c, m, &one)) != 0)
+			return rv;
+		sum += one;
+	}
+	*out = sum;
 	return 0;
 }

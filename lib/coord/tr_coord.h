@@ -1,6 +1,9 @@
 /* tr_coord: the Redis coordinator client (hiredis, synchronous, pipelined).
  *
- * One tr_coord is one connection, used by one thread at a time. Every
+ * One tr_coord is one connection, used by one thread at a time (or, on a
+ * Redis Cluster, one per master: tr_cluster.h routes each call to the
+ * master of its event's slot, and the failure model below is per
+ * master: any master's failure puts the whole client down). Every
  * change to an event's keys is a script call (tr_scripts.h): build calls
  * with tr_call_*, run one or many in a single round trip with
  * tr_coord_run, read each answer with tr_result_*, and release them with
@@ -19,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tr_cluster.h"
 #include "tr_ids.h"
 #include "tr_scripts.h"
 
@@ -29,7 +33,17 @@ typedef struct tr_coord_opts {
 	const char *host; /* e.g. "127.0.0.1" */
 	int port;
 	int timeout_ms; /* connect and each reply; default 500 */
+	/* Instead of host and port: "host:port[,host:port...]", at most
+	 * TR_CLUSTER_SEEDS_MAX. With more than one address, or with cluster
+	 * true, the client speaks to a Redis Cluster and these are its seeds
+	 * (it reads the masters from CLUSTER SLOTS); else to one Redis. */
+	const char *addrs;
+	bool cluster;
 } tr_coord_opts;
+
+/* How many addresses addrs names (1..TR_CLUSTER_SEEDS_MAX), or
+ * TR_EINVALID: for checking a --redis flag. */
+int tr_coord_addrs_count(const char *addrs);
 
 /* Connect and load the scripts. On failure returns TR_EUNAVAILABLE and
  * still gives a tr_coord in *out (disconnected) if allow_down is true, so
@@ -37,8 +51,14 @@ typedef struct tr_coord_opts {
 int tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out);
 void tr_coord_close(tr_coord *c);
 
-/* Whether the connection is up (as of the last call). */
+/* Whether the connection is up (as of the last call). On a cluster: the
+ * slot map was read and no master's connection failed since. */
 bool tr_coord_connected(const tr_coord *c);
+
+/* Whether c speaks to a Redis Cluster (tr_cluster.h routes its calls). */
+bool tr_coord_is_cluster(const tr_coord *c);
+/* The routing's counters; TR_EINVALID with one Redis. */
+int tr_coord_cluster_stats(const tr_coord *c, tr_cluster_stats *out);
 
 /* Drop any connection and connect again, loading the scripts. 0 or
  * TR_EUNAVAILABLE. */
@@ -382,7 +402,8 @@ int tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
 int tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
     uint64_t *epoch);
 
-/* Redis's own count of commands processed (INFO stats), for measuring. */
+/* Redis's own count of commands processed (INFO stats), for measuring; on
+ * a cluster the sum over its masters. */
 int tr_coord_server_commands(tr_coord *c, uint64_t *out);
 
 #endif
