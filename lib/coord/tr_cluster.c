@@ -467,7 +467,8 @@ tr_cluster_run(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n)
 			for (size_t i = 0; i < n; i++)
 				cmds[i]->ask = -1;
 		}
-		if (rd.pause && cl->up)
+		/* (None after the last round: nothing is sent again.) */
+		if (rd.pause && cl->up && round < TR_CLUSTER_REDIRECTS_MAX)
 			tr_sleep_ms(TR_CLUSTER_TRYAGAIN_MS * (round + 1));
 	}
 	for (size_t i = 0; i < n; i++)
