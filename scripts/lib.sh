@@ -145,7 +145,7 @@ tr_json_num() { printf '%s' "$1" | grep -o "\"$2\":[0-9.]*" | head -1 | cut -d: 
 # The confirm ceiling: redis-benchmark running EVALSHA of the very confirm
 # script the nodes load, on the Redis at port $1, over $2 live holds of a
 # fake node "bn" in event $3 (a new event id per call). The holds are
-# written directly (not published in tr:events, so no node sweeps them),
+# written directly (not published in tr:{#}:events, so no node sweeps them),
 # so that every EVALSHA runs the confirm script on a live hold: its
 # checks, its writes and the XADD. redis-benchmark's __rand_int__ names
 # the hold; it repeats some, which then take the cheaper path of a

@@ -334,14 +334,15 @@ out:
 /* One event of a dead node: its lease back to the pool, overdue holds
  * ended; the event leaves the node's index when nothing of it is left. */
 static void
-reap(tr_node *n, const char *node, const char *event_id)
+reap(tr_node *n, const char *node, const char *event_id, uint64_t epoch)
 {
 	tr_call k, *kp = &k;
 	bool reclaimed = false;
 	uint64_t returned = 0;
 	int64_t held = -1;
 
-	tr_call_reclaim(&k, event_id, node, EXPIRE_GRACE_MS, EXPIRE_DUE_MAX);
+	tr_call_reclaim(&k, event_id, node, epoch, EXPIRE_GRACE_MS,
+	    EXPIRE_DUE_MAX);
 	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
 	if (tr_result_reclaim(&k, &reclaimed, &returned, &held) == 0 &&
@@ -353,11 +354,37 @@ reap(tr_node *n, const char *node, const char *event_id)
 		    event_id, node, returned);
 	tr_call_done(&k);
 	if (held != 0)
-		return; /* alive again, or holds left to expire */
+		return; /* back (its epoch moved), or holds left to expire */
 	tr_call_unindex(&k, node, event_id);
 	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
 	tr_call_done(&k);
+}
+
+/* A page of a dead node's events: each event's epoch of the node first,
+ * then its liveness once more, then the reclaims, each only if that epoch
+ * is still current (lib/coord/lua/reclaim.lua: the liveness key is in
+ * another slot than the event's, so the script cannot read it; reading
+ * the epoch before the liveness makes the reclaim safe without it).
+ * Returns false when the node is back or Redis failed: stop there. */
+static bool
+reap_page(tr_node *n, char (*node)[TR_NODE_ID_MAX + 1],
+    char (*page)[TR_EVENT_ID_MAX + 1], uint64_t *epochs, size_t got)
+{
+	bool alive = true;
+
+	for (size_t e = 0; e < got; e++) {
+		if (tr_coord_epoch_of(n->coord, page[e], node[0],
+		        &epochs[e]) != 0)
+			return false;
+		atomic_fetch_add(&n->coord_calls, 1);
+	}
+	if (tr_coord_alive_many(n->coord, node, 1, &alive) != 0 || alive)
+		return false;
+	atomic_fetch_add(&n->coord_calls, 1);
+	for (size_t e = 0; e < got; e++)
+		reap(n, node[0], page[e], epochs[e]);
+	return true;
 }
 
 /* Every dead node's events, through its index: the cost follows dead
@@ -368,10 +395,11 @@ sweep_dead(tr_node *n)
 	char(*nodes)[TR_NODE_ID_MAX + 1] =
 	    malloc(SWEEP_NODES_MAX * sizeof(*nodes));
 	char(*page)[TR_EVENT_ID_MAX + 1] = malloc(SWEEP_PAGE * sizeof(*page));
+	uint64_t *epochs = malloc(SWEEP_PAGE * sizeof(*epochs));
 	bool *alive = malloc(SWEEP_NODES_MAX * sizeof(*alive));
 	size_t count = 0;
 
-	if (nodes == NULL || page == NULL || alive == NULL ||
+	if (nodes == NULL || page == NULL || epochs == NULL || alive == NULL ||
 	    tr_coord_node_list(n->coord, nodes, SWEEP_NODES_MAX, &count) !=
 	        0 ||
 	    tr_coord_alive_many(n->coord, nodes, count, alive) != 0)
@@ -388,14 +416,17 @@ sweep_dead(tr_node *n)
 			        page, SWEEP_PAGE, &got) != 0)
 				break;
 			atomic_fetch_add(&n->coord_calls, 1);
-			for (size_t e = 0; e < got; e++)
-				reap(n, nodes[i], page[e]);
+			if (got > 0 &&
+			    !reap_page(n, &nodes[i], page, epochs, got)) {
+				seen += got; /* not empty: it stays */
+				break;
+			}
 			seen += got;
 			if (cursor == 0)
 				break;
 		}
 		if (seen == 0 && cursor == 0) {
-			/* Nothing left: the node leaves tr:nodes. */
+			/* Nothing left: the node leaves tr:{#}:nodes. */
 			tr_call k, *kp = &k;
 			tr_call_unindex(&k, nodes[i], "");
 			tr_coord_run(n->coord, &kp, 1);
@@ -405,6 +436,7 @@ sweep_dead(tr_node *n)
 out:
 	free(nodes);
 	free(page);
+	free(epochs);
 	free(alive);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "node.h"
+#include "tr_coord.h"
 #include "tr_err.h"
 #include "tr_event.h"
 #include "tr_log.h"
@@ -35,7 +36,14 @@ usage(FILE *f)
 	    "  --admin URL           admin plane (default "
 	    "tcp://127.0.0.1:<data port+100>;\n"
 	    "                        keep it off public interfaces)\n"
-	    "  --redis HOST:PORT     coordinator (default 127.0.0.1:6379)\n"
+	    "  --redis HOST:PORT[,HOST:PORT...]\n"
+	    "                        coordinator (default 127.0.0.1:6379); "
+	    "several\n"
+	    "                        addresses: the seeds of a Redis "
+	    "Cluster\n"
+	    "  --redis-cluster       --redis names a Redis Cluster even with "
+	    "one\n"
+	    "                        address\n"
 	    "  --standalone          development mode without Redis: stock "
 	    "from\n"
 	    "                        --event, orders in memory only, NOT "
@@ -108,17 +116,17 @@ main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"node-id", 1, NULL, 'n'},
 	    {"listen", 1, NULL, 'l'}, {"admin", 1, NULL, 'a'},
-	    {"redis", 1, NULL, 'r'}, {"standalone", 0, NULL, 'S'},
-	    {"event", 1, NULL, 'e'}, {"contexts", 1, NULL, 'c'},
-	    {"batch-max", 1, NULL, 'b'}, {"liveness-ttl", 1, NULL, 'T'},
-	    {"redis-timeout", 1, NULL, 't'}, {"refill-min", 1, NULL, 'm'},
-	    {"refill-max", 1, NULL, 'M'}, {"lease-idle", 1, NULL, 'i'},
-	    {"wait-timeout", 1, NULL, 'w'}, {"waiters-max", 1, NULL, 'W'},
-	    {"sync", 1, NULL, 's'}, {"sweep", 1, NULL, 'x'},
-	    {"log-level", 1, NULL, 'L'}, {"coord-pipeline", 1, NULL, 'P'},
-	    {"coord-queue", 1, NULL, 'Q'}, {"help", 0, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
-	static char redis_host[256], admin_default[128];
+	    {"redis", 1, NULL, 'r'}, {"redis-cluster", 0, NULL, 'C'},
+	    {"standalone", 0, NULL, 'S'}, {"event", 1, NULL, 'e'},
+	    {"contexts", 1, NULL, 'c'}, {"batch-max", 1, NULL, 'b'},
+	    {"liveness-ttl", 1, NULL, 'T'}, {"redis-timeout", 1, NULL, 't'},
+	    {"refill-min", 1, NULL, 'm'}, {"refill-max", 1, NULL, 'M'},
+	    {"lease-idle", 1, NULL, 'i'}, {"wait-timeout", 1, NULL, 'w'},
+	    {"waiters-max", 1, NULL, 'W'}, {"sync", 1, NULL, 's'},
+	    {"sweep", 1, NULL, 'x'}, {"log-level", 1, NULL, 'L'},
+	    {"coord-pipeline", 1, NULL, 'P'}, {"coord-queue", 1, NULL, 'Q'},
+	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static char admin_default[128];
 	tr_event_conf events[64];
 	tr_node_conf conf;
 	tr_node *node;
@@ -144,11 +152,14 @@ main(int argc, char **argv)
 		case 'l': conf.data_url = optarg; break;
 		case 'a': conf.admin_url = optarg; break;
 		case 'r':
-			if (tr_parse_hostport(optarg, redis_host,
-			        sizeof(redis_host), &conf.redis_port) != 0)
-				tr_flag_die("--redis (HOST:PORT)", optarg);
-			conf.redis_host = redis_host;
+			if (tr_coord_addrs_count(optarg) < 0)
+				tr_flag_die(
+				    "--redis (HOST:PORT[,HOST:PORT...], "
+				    "at most 16)",
+				    optarg);
+			conf.redis_addrs = optarg;
 			break;
+		case 'C': conf.redis_cluster = true; break;
 		case 'S': conf.standalone = true; break;
 		case 'e':
 			if (conf.event_count == 64 ||

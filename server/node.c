@@ -151,15 +151,21 @@ node_new(const tr_node_conf *conf, bool offline, tr_node **out,
 		atomic_store(&n->lease_valid_until, INT64_MAX);
 	} else {
 		tr_coord_opts o = {conf->redis_host, conf->redis_port,
-		    conf->redis_timeout_ms};
+		    conf->redis_timeout_ms, conf->redis_addrs,
+		    conf->redis_cluster};
 		if (tr_coord_open(&o, true, &n->coord) != 0) {
 			if (n->coord == NULL) {
 				rv = TR_ENOMEM;
 				goto fail;
 			}
-			tr_warn("coordinator %s:%d is down; serving what we "
-			        "can and retrying",
-			    conf->redis_host, conf->redis_port);
+			if (conf->redis_addrs != NULL)
+				tr_warn("coordinator %s is down; serving what "
+				        "we can and retrying",
+				    conf->redis_addrs);
+			else
+				tr_warn("coordinator %s:%d is down; serving "
+				        "what we can and retrying",
+				    conf->redis_host, conf->redis_port);
 		}
 		atomic_store(&n->coord_up, tr_coord_connected(n->coord));
 	}

@@ -35,6 +35,10 @@ typedef struct tr_node_conf {
 	/* Coordinator (Redis) mode. */
 	const char *redis_host;
 	int redis_port;
+	/* Instead of host and port: "host:port[,host:port...]"; several, or
+	 * redis_cluster: a Redis Cluster (tr_coord_opts). */
+	const char *redis_addrs;
+	bool redis_cluster;
 	int redis_timeout_ms;      /* per reply; default 500 */
 	uint64_t liveness_ttl_ms;  /* default 10000 */
 	uint64_t sync_ms;          /* global figures refresh; default 200 */

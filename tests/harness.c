@@ -207,10 +207,14 @@ redis_launch(th_redis *r)
 	    "--save", "", "--daemonize", "no", "--protected-mode", "yes",
 	    NULL};
 	int64_t deadline;
+	char log_name[32];
 
 	snprintf(port, sizeof(port), "%d", r->port);
-	if (th_spawn(&r->proc, "redis.log",
-	        r->cluster ? cluster_argv : argv) != 0)
+	/* A cluster's nodes each log apart. */
+	snprintf(log_name, sizeof(log_name),
+	    r->cluster ? "redis-%d.log" : "redis.log", r->port);
+	if (th_spawn(&r->proc, log_name, r->cluster ? cluster_argv : argv) !=
+	    0)
 		return -1;
 	deadline = tr_mono_ms() + 5000;
 	while (tr_mono_ms() < deadline) {
@@ -312,6 +316,238 @@ th_redis_int(th_redis *r, const char *fmt, ...)
 	return v;
 }
 
+/* ---- a Redis Cluster ---------------------------------------------------- */
+
+/* Whether every node says cluster_state:ok and knows all n. */
+static bool
+cluster_ok(th_cluster *c)
+{
+	char known[40];
+
+	snprintf(known, sizeof(known), "cluster_known_nodes:%zu\r", c->n);
+	for (size_t i = 0; i < c->n; i++) {
+		redisReply *r = th_redis_cmd(&c->node[i], "CLUSTER INFO");
+		bool ok = r != NULL && r->type == REDIS_REPLY_STRING &&
+		    strstr(r->str, "cluster_state:ok") != NULL &&
+		    strstr(r->str, known) != NULL;
+		if (r)
+			freeReplyObject(r);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* A command that must answer +OK (or a string, for MYID). */
+static bool
+cluster_cmd_ok(th_redis *r, const char *fmt, ...)
+{
+	va_list ap;
+	redisReply *rep;
+	bool ok;
+
+	va_start(ap, fmt);
+	rep = redis_vcmd(r, fmt, ap);
+	va_end(ap);
+	ok = rep != NULL &&
+	    (rep->type == REDIS_REPLY_STATUS ||
+	        rep->type == REDIS_REPLY_STRING);
+	if (rep != NULL && !ok && rep->type == REDIS_REPLY_ERROR)
+		fprintf(stderr, "harness: cluster %d: %s\n", r->port,
+		    rep->str);
+	if (rep)
+		freeReplyObject(rep);
+	return ok;
+}
+
+int
+th_cluster_start(th_cluster *c, size_t n)
+{
+	size_t used = 0;
+	int64_t deadline;
+
+	memset(c, 0, sizeof(*c));
+	if (n < 1 || n > TH_CLUSTER_MAX)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int from = (int)(16384 * i / n),
+		    to = (int)(16384 * (i + 1) / n);
+		redisReply *r;
+		if (th_redis_start_cluster(&c->node[i]) != 0)
+			goto fail;
+		c->n = i + 1;
+		r = th_redis_cmd(&c->node[i], "CLUSTER MYID");
+		if (r == NULL || r->type != REDIS_REPLY_STRING ||
+		    r->len >= sizeof(c->id[i])) {
+			if (r)
+				freeReplyObject(r);
+			goto fail;
+		}
+		memcpy(c->id[i], r->str, r->len + 1);
+		freeReplyObject(r);
+		/* Distinct epochs, as redis-cli --cluster create sets them,
+		 * so no node has to resolve a collision first. */
+		if (!cluster_cmd_ok(&c->node[i], "CLUSTER SET-CONFIG-EPOCH %d",
+		        (int)i + 1) ||
+		    !cluster_cmd_ok(&c->node[i], "CLUSTER ADDSLOTSRANGE %d %d",
+		        from, to - 1))
+			goto fail;
+		used +=
+		    (size_t)snprintf(c->seeds + used, sizeof(c->seeds) - used,
+		        "%s%s", i ? "," : "", c->node[i].addr);
+	}
+	for (size_t i = 1; i < n; i++)
+		if (!cluster_cmd_ok(&c->node[0], "CLUSTER MEET 127.0.0.1 %d",
+		        c->node[i].port))
+			goto fail;
+	deadline = tr_mono_ms() + 10000;
+	while (!cluster_ok(c)) {
+		if (tr_mono_ms() > deadline)
+			goto fail;
+		tr_sleep_ms(50);
+	}
+	return 0;
+fail:
+	th_cluster_stop(c);
+	return -1;
+}
+
+void
+th_cluster_stop(th_cluster *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		th_redis_stop(&c->node[i]);
+	c->n = 0;
+}
+
+/* Whether the slot ranges after the 8th field of a CLUSTER NODES line
+ * ("0-5460 5462 [5461->-id]") hold slot. */
+static bool
+line_serves(const char *line, int slot)
+{
+	const char *p = line;
+
+	for (int field = 0; field < 8 && p != NULL; field++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
+	while (p != NULL && *p != '\0' && *p != '\n') {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+		if (*p == '[') {
+			/* a slot being moved: not served by this line */
+		} else if (end != p) {
+			if (*end == '-')
+				b = strtol(end + 1, &end, 10);
+			if (slot >= a && slot <= b)
+				return true;
+		}
+		p = strpbrk(p, " \n");
+		if (p != NULL && *p == ' ')
+			p++;
+		else
+			break;
+	}
+	return false;
+}
+
+int
+th_cluster_owner(th_cluster *c, int slot)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		redisReply *r = th_redis_cmd(&c->node[i], "CLUSTER NODES");
+		const char *me;
+		bool yes = false;
+		if (r != NULL && r->type == REDIS_REPLY_STRING &&
+		    (me = strstr(r->str, "myself")) != NULL) {
+			while (me > r->str && me[-1] != '\n')
+				me--;
+			yes = line_serves(me, slot);
+		}
+		if (r)
+			freeReplyObject(r);
+		if (yes)
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+th_cluster_migrate_begin(th_cluster *c, int slot, int from, int to)
+{
+	return cluster_cmd_ok(&c->node[to], "CLUSTER SETSLOT %d IMPORTING %s",
+	           slot, c->id[from]) &&
+	        cluster_cmd_ok(&c->node[from],
+	            "CLUSTER SETSLOT %d MIGRATING %s", slot, c->id[to])
+	    ? 0
+	    : -1;
+}
+
+int
+th_cluster_migrate_keys(th_cluster *c, int slot, int from, int to)
+{
+	/* Bounded: 100 rounds of 100 keys. */
+	for (int round = 0; round < 100; round++) {
+		redisReply *keys = th_redis_cmd(&c->node[from],
+		    "CLUSTER GETKEYSINSLOT %d 100", slot);
+		const char *argv[6 + 100];
+		char port[16];
+		size_t argc = 0;
+		bool ok;
+		if (keys == NULL || keys->type != REDIS_REPLY_ARRAY) {
+			if (keys)
+				freeReplyObject(keys);
+			return -1;
+		}
+		if (keys->elements == 0) {
+			freeReplyObject(keys);
+			return 0;
+		}
+		snprintf(port, sizeof(port), "%d", c->node[to].port);
+		argv[argc++] = "MIGRATE";
+		argv[argc++] = "127.0.0.1";
+		argv[argc++] = port;
+		argv[argc++] = "";
+		argv[argc++] = "0";
+		argv[argc++] = "5000";
+		argv[argc++] = "KEYS";
+		for (size_t i = 0; i < keys->elements && i < 93; i++)
+			argv[argc++] = keys->element[i]->str;
+		{
+			redisContext *rc = redis_connect(c->node[from].port);
+			redisReply *r = rc
+			    ? redisCommandArgv(rc, (int)argc, argv, NULL)
+			    : NULL;
+			ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+			if (r != NULL && !ok && r->type == REDIS_REPLY_ERROR)
+				fprintf(stderr, "harness: MIGRATE: %s\n",
+				    r->str);
+			if (r)
+				freeReplyObject(r);
+			if (rc)
+				redisFree(rc);
+		}
+		freeReplyObject(keys);
+		if (!ok)
+			return -1;
+	}
+	return -1;
+}
+
+int
+th_cluster_migrate_end(th_cluster *c, int slot, int to)
+{
+	/* The new owner first, as redis-cli does. */
+	if (!cluster_cmd_ok(&c->node[to], "CLUSTER SETSLOT %d NODE %s", slot,
+	        c->id[to]))
+		return -1;
+	for (size_t i = 0; i < c->n; i++)
+		if ((int)i != to &&
+		    !cluster_cmd_ok(&c->node[i], "CLUSTER SETSLOT %d NODE %s",
+		        slot, c->id[to]))
+			return -1;
+	return 0;
+}
+
 /* ---- stock nodes -------------------------------------------------------- */
 
 static int
@@ -329,7 +565,10 @@ stockd_launch(th_stockd *s)
 	argv[argc++] = s->data_url;
 	argv[argc++] = "--admin";
 	argv[argc++] = s->admin_url;
-	if (s->redis != NULL) {
+	if (s->seeds[0] != '\0') {
+		argv[argc++] = "--redis";
+		argv[argc++] = s->seeds;
+	} else if (s->redis != NULL) {
 		argv[argc++] = "--redis";
 		argv[argc++] = s->redis->addr;
 	} else {
@@ -359,9 +598,9 @@ stockd_launch(th_stockd *s)
 	return -1;
 }
 
-int
-th_stockd_start(th_stockd *s, const char *node, th_redis *r,
-    const char *const *extra)
+/* A node's ports and flags; how it reaches Redis is the caller's. */
+static void
+stockd_init(th_stockd *s, const char *node, const char *const *extra)
 {
 	memset(s, 0, sizeof(*s));
 	snprintf(s->node, sizeof(s->node), "%s", node);
@@ -371,11 +610,29 @@ th_stockd_start(th_stockd *s, const char *node, th_redis *r,
 	/* TCP, not ipc: see the --admin note in server/main.c. */
 	snprintf(s->admin_url, sizeof(s->admin_url), "tcp://127.0.0.1:%d",
 	    th_free_port());
-	s->redis = r;
 	for (int i = 0; extra && extra[i] && i < 24; i++) {
 		snprintf(s->extra[i], sizeof(s->extra[i]), "%s", extra[i]);
 		s->nextra++;
 	}
+}
+
+int
+th_stockd_start(th_stockd *s, const char *node, th_redis *r,
+    const char *const *extra)
+{
+	stockd_init(s, node, extra);
+	s->redis = r;
+	return stockd_launch(s);
+}
+
+int
+th_stockd_start_seeds(th_stockd *s, const char *node, const char *seeds,
+    const char *const *extra)
+{
+	stockd_init(s, node, extra);
+	if ((size_t)snprintf(s->seeds, sizeof(s->seeds), "%s", seeds) >=
+	    sizeof(s->seeds))
+		return -1;
 	return stockd_launch(s);
 }
 

@@ -48,6 +48,35 @@ int th_redis_start(th_redis *r);
  * and no persistence; it serves no slots, so only commands such as
  * CLUSTER KEYSLOT work. 0 or -1. */
 int th_redis_start_cluster(th_redis *r);
+
+/* A Redis Cluster of n masters and no replicas on loopback: cluster-enabled
+ * redis-servers (th_redis_start_cluster), the 16384 slots shared in equal
+ * ranges (CLUSTER ADDSLOTSRANGE), each its own config epoch, met through
+ * CLUSTER MEET. */
+#define TH_CLUSTER_MAX 6
+typedef struct th_cluster {
+	th_redis node[TH_CLUSTER_MAX];
+	size_t n;
+	char id[TH_CLUSTER_MAX][41];     /* CLUSTER MYID */
+	char seeds[TH_CLUSTER_MAX * 24]; /* "127.0.0.1:P1,127.0.0.1:P2,..." */
+} th_cluster;
+
+/* Start n (1..TH_CLUSTER_MAX) masters and wait (10 s) until every one
+ * says cluster_state:ok and knows the n. 0, or -1 with nothing left
+ * running. */
+int th_cluster_start(th_cluster *c, size_t n);
+void th_cluster_stop(th_cluster *c);
+/* The index of the node that serves slot by its own CLUSTER NODES line
+ * ("myself"), or -1. */
+int th_cluster_owner(th_cluster *c, int slot);
+/* Move slot from node `from` to node `to` in redis-cli's steps, so a test
+ * can act between them: begin (SETSLOT IMPORTING on `to`, MIGRATING on
+ * `from`), keys (MIGRATE every key of the slot, GETKEYSINSLOT until
+ * none), end (SETSLOT NODE `to` on every node). Each 0 or -1. */
+int th_cluster_migrate_begin(th_cluster *c, int slot, int from, int to);
+int th_cluster_migrate_keys(th_cluster *c, int slot, int from, int to);
+int th_cluster_migrate_end(th_cluster *c, int slot, int to);
+
 /* Stop (SIGTERM, or SIGKILL when hard) and start again on the same port
  * and dir, so the AOF is replayed. */
 int th_redis_restart(th_redis *r, bool hard);
@@ -66,6 +95,7 @@ typedef struct th_stockd {
 	char admin_url[300];
 	/* How it was started, for th_stockd_restart. */
 	th_redis *redis;
+	char seeds[TH_CLUSTER_MAX * 24]; /* --redis of a cluster, or "" */
 	char extra[24][160];
 	int nextra;
 } th_stockd;
@@ -74,6 +104,10 @@ typedef struct th_stockd {
  * --event flags in extra). extra: NULL-terminated extra flags or NULL.
  * Waits until its admin socket answers (5 s). 0 or -1. */
 int th_stockd_start(th_stockd *s, const char *node, th_redis *r,
+    const char *const *extra);
+/* Start stockd against a Redis Cluster: --redis seeds. As
+ * th_stockd_start. */
+int th_stockd_start_seeds(th_stockd *s, const char *node, const char *seeds,
     const char *const *extra);
 /* Start again with the same node id, port and flags. */
 int th_stockd_restart(th_stockd *s);

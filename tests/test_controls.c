@@ -339,7 +339,7 @@ a_closed_sale_refuses_new_holds_and_still_confirms_old_ones(void **state)
 static void
 the_hold_script_refuses_a_closed_sale_whatever_the_node_knows(void **state)
 {
-	tr_coord_opts o = {"127.0.0.1", redis.port, 3000};
+	tr_coord_opts o = {"127.0.0.1", redis.port, 3000, NULL, false};
 	tr_event_figures fig;
 	tr_hold_result h;
 	uint64_t returned, hold_ms, granted, pool;

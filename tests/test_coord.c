@@ -366,7 +366,7 @@ killed_node_lease_is_reclaimed_and_its_old_epoch_is_refused(void **state)
 	char user[32];
 	int64_t deadline;
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", redis.port, 2000};
+	tr_coord_opts o = {"127.0.0.1", redis.port, 2000, NULL, false};
 	tr_hold_result h;
 	(void)state;
 
@@ -548,7 +548,7 @@ static void
 scripts_refuse_what_would_break_the_ledger(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool, left;
@@ -558,7 +558,6 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	int st;
 	tr_order_info a, b;
 	tr_hold_result h;
-	redisReply *r;
 	(void)state;
 
 	o.port = redis.port;
@@ -731,21 +730,20 @@ scripts_refuse_what_would_break_the_ledger(void **state)
 	                     "x1.00000000000000d0.EDGE", "y", 1, "", &h),
 	    TR_HOLDCALL_NO_LEASE);
 
-	/* A live node is not reclaimed; once its key is gone it is, and its
-	 * lease entry goes. */
-	r = th_redis_cmd(&redis, "SET tr:node:x1:alive i PX 60000");
-	freeReplyObject(r);
-	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
+	/* A reclaim under an epoch that is no longer the node's (it came
+	 * back and registered after the sweeper read the epoch) is refused;
+	 * under the current one the lease goes, and its entry. */
+	tr_call_reclaim(&k, "EDGE", "x1", fig.epoch + 7, 1000, 100);
 	RUN();
 	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
 	                     &node_held),
 	    0);
 	assert_false(reclaimed);
-	assert_int_equal(node_held, -1); /* alive */
+	assert_int_equal(node_held, -1); /* its epoch moved: back */
 	tr_call_done(&k);
-	r = th_redis_cmd(&redis, "DEL tr:node:x1:alive");
-	freeReplyObject(r);
-	tr_call_reclaim(&k, "EDGE", "x1", 1000, 100);
+	assert_int_equal(th_redis_int(&redis, "HEXISTS tr:{EDGE}:lease x1"),
+	    1);
+	tr_call_reclaim(&k, "EDGE", "x1", fig.epoch, 1000, 100);
 	RUN();
 	assert_int_equal(tr_result_reclaim(&k, &reclaimed, &returned,
 	                     &node_held),
@@ -771,7 +769,7 @@ static void
 expired_holds_come_back_and_the_sweep_prunes_old_records(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	tr_hold_result h;
@@ -840,7 +838,7 @@ static void
 scripts_are_reloaded_after_redis_forgets_them(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	redisReply *r;
 	bool created;

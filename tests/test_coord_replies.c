@@ -314,14 +314,14 @@ sweeping_and_giving_back_answers_are_read(void **state)
 	tr_call_done(&k);
 
 	/* {reclaimed, returned, node_held}; -1 held: the node is alive. */
-	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
+	tr_call_reclaim(&k, EV, "n2", 0, 1000, 1000);
 	assert_int_equal(answer(&k, "*3|:1|:6|:2"), 0);
 	assert_int_equal(tr_result_reclaim(&k, &yes, &a, &node_held), 0);
 	assert_true(yes);
 	assert_int_equal(a, 6);
 	assert_int_equal(node_held, 2);
 	tr_call_done(&k);
-	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
+	tr_call_reclaim(&k, EV, "n2", 0, 1000, 1000);
 	assert_int_equal(answer(&k, "*3|:0|:0|:-1"), 0);
 	assert_int_equal(tr_result_reclaim(&k, &yes, &a, &node_held), 0);
 	assert_false(yes);
@@ -627,7 +627,7 @@ read_give_back(const tr_call *k)
 static void
 build_reclaim(tr_call *k)
 {
-	tr_call_reclaim(k, EV, "n2", 1000, 1000);
+	tr_call_reclaim(k, EV, "n2", 0, 1000, 1000);
 }
 
 static int

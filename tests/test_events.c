@@ -55,7 +55,7 @@ static void
 create_events(int n)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 5000};
+	tr_coord_opts o = {"127.0.0.1", 0, 5000, NULL, false};
 	tr_call *calls = calloc(500, sizeof(*calls));
 	tr_call **ptrs = calloc(500, sizeof(*ptrs));
 	char id[32];

@@ -978,7 +978,7 @@ static void
 the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool;
@@ -994,8 +994,8 @@ the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 	tr_coord_run(coord, &kp, 1);
 	tr_call_done(&k);
 	assert_int_equal(tr_coord_event_publish(coord, "MANY"), 0);
-	/* 100 nodes that registered (as nodes do: in tr:nodes, the event in
-	 * their index first), took 3 tickets each, and died. */
+	/* 100 nodes that registered (as nodes do: in tr:{#}:nodes, the event
+	 * in their index first), took 3 tickets each, and died. */
 	for (int i = 0; i < 100; i++) {
 		snprintf(dead, sizeof(dead), "dead%03d", i);
 		assert_int_equal(tr_coord_node_join(coord, dead), 0);
@@ -1025,9 +1025,10 @@ the_sweep_reclaims_dead_nodes_past_the_first_64(void **state)
 	 * lease entry of its own; every dead one is gone. */
 	assert_int_equal(rint_("HLEN tr:{%s}:lease", "MANY"), 0);
 	assert_int_equal(rint_("GET tr:{%s}:pool", "MANY"), 1000);
-	/* Their indexes and their places in tr:nodes went with them. */
-	assert_int_equal(th_redis_int(&redis, "SCARD tr:nodes"), 1);
-	assert_int_equal(th_redis_int(&redis, "EXISTS tr:node:dead042:events"),
+	/* Their indexes and their places in tr:{#}:nodes went with them. */
+	assert_int_equal(th_redis_int(&redis, "SCARD tr:{#}:nodes"), 1);
+	assert_int_equal(th_redis_int(&redis,
+	                     "EXISTS tr:{#}:node:dead042:events"),
 	    0);
 	assert_audit_passes("MANY");
 	stop_nodes(&node, 1);
@@ -1238,7 +1239,8 @@ stop_gives_back_what_redis_says_the_node_holds(void **state)
 	assert_int_equal(rint_("GET tr:{%s}:pool", "STOP"), 99);
 	assert_int_equal(rint_("GET tr:{%s}:held", "STOP"), 1);
 	/* A clean stop drops the liveness claim. */
-	assert_int_equal(th_redis_int(&redis, "EXISTS tr:node:n1:alive"), 0);
+	assert_int_equal(th_redis_int(&redis, "EXISTS tr:{#}:node:n1:alive"),
+	    0);
 	assert_audit_passes("STOP");
 }
 
@@ -1246,7 +1248,7 @@ static void
 opens_at_is_decided_by_the_coordinators_clock(void **state)
 {
 	tr_coord *coord;
-	tr_coord_opts o = {"127.0.0.1", 0, 2000};
+	tr_coord_opts o = {"127.0.0.1", 0, 2000, NULL, false};
 	tr_call k, *kp = &k;
 	tr_event_figures fig;
 	uint64_t returned, hold, granted, pool;

@@ -12,7 +12,7 @@
  *       same node right after. --raw skips reading replies (for a fair
  *       comparison with the echo server). Prints one JSON line.
  *
- *   trbench create-events --redis HOST:PORT --count N [--prefix P]
+ *   trbench create-events --redis HOST:PORT[,...] --count N [--prefix P]
  *       [--total T]
  *       create N events P0..P(N-1) of T tickets (default 100) with the
  *       create_event script and publish them, 500 per pipeline: the
@@ -481,10 +481,9 @@ run(int argc, char **argv)
 static int
 create_events(int argc, char **argv)
 {
-	char host[256] = "127.0.0.1", prefix[32] = "Q";
-	int port = 6379;
+	char prefix[32] = "Q";
 	uint64_t count = 0, total = 100;
-	tr_coord_opts o = {host, 0, 5000};
+	tr_coord_opts o = {"127.0.0.1", 6379, 5000, NULL, false};
 	tr_call *calls = calloc(500, sizeof(*calls));
 	tr_call **ptrs = calloc(500, sizeof(*ptrs));
 	tr_coord *coord;
@@ -493,9 +492,10 @@ create_events(int argc, char **argv)
 
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--redis") == 0) {
-			if (tr_parse_hostport(argv[i + 1], host, sizeof(host),
-			        &port) != 0)
+			/* HOST:PORT, or a Redis Cluster's seeds */
+			if (tr_coord_addrs_count(argv[i + 1]) < 0)
 				return 2;
+			o.addrs = argv[i + 1];
 		} else if (strcmp(argv[i], "--count") == 0) {
 			if (tr_parse_u64(argv[i + 1], 1, 1000000, &count))
 				return 2;
@@ -508,7 +508,6 @@ create_events(int argc, char **argv)
 			return 2;
 		}
 	}
-	o.port = port;
 	if (count == 0 || calls == NULL || ptrs == NULL ||
 	    tr_coord_open(&o, false, &coord) != 0) {
 		fprintf(stderr,

@@ -15,7 +15,7 @@
 /* Events one watch shows at most when none is named: the first ones of
  * the event set (as `event all` pages it), by id. */
 #define CTL_WATCH_EVENTS_MAX 20
-/* Nodes of tr:nodes it looks at at most. */
+/* Nodes of tr:{#}:nodes it looks at at most. */
 #define CTL_WATCH_NODES_MAX 256
 
 typedef struct ctl_watch_opts {

@@ -25,6 +25,7 @@
 static const char *data_url = "tcp://127.0.0.1:7001";
 static const char *admin_url = "tcp://127.0.0.1:7101";
 static const char *redis_addr = "127.0.0.1:6379";
+static bool redis_cluster;
 static int timeout_ms = 3000;
 static bool json;
 
@@ -108,9 +109,14 @@ usage(FILE *f)
 	    "commands\n"
 	    "                    tcp://127.0.0.1:7001, admin commands\n"
 	    "                    tcp://127.0.0.1:7101)\n"
-	    "  --redis HOST:PORT Redis for audit, event all and watch "
+	    "  --redis HOST:PORT[,HOST:PORT...]\n"
+	    "                    Redis for audit, event all and watch "
 	    "(default\n"
-	    "                    127.0.0.1:6379)\n"
+	    "                    127.0.0.1:6379); several addresses: the "
+	    "seeds of a\n"
+	    "                    Redis Cluster\n"
+	    "  --redis-cluster   --redis names a Redis Cluster even with one "
+	    "address\n"
 	    "  --timeout DUR     per call (default 3s)\n"
 	    "  --json            print JSON (also for errors)\n"
 	    "  -h, --help\n"
@@ -317,13 +323,11 @@ call_reopen(tr_client *c, Ticketrush__Reply **out, void *arg)
 static int
 open_redis(tr_coord **coord)
 {
-	char host[256];
-	int port;
-	tr_coord_opts o = {host, 0, timeout_ms};
+	tr_coord_opts o = {NULL, 0, timeout_ms, redis_addr, redis_cluster};
 
-	if (tr_parse_hostport(redis_addr, host, sizeof(host), &port) != 0)
-		return fail_usage("bad --redis (HOST:PORT)", redis_addr);
-	o.port = port;
+	if (tr_coord_addrs_count(redis_addr) < 0)
+		return fail_usage("bad --redis (HOST:PORT[,HOST:PORT...])",
+		    redis_addr);
 	if (tr_coord_open(&o, false, coord) != 0) {
 		fprintf(stderr, "ticketctl: cannot reach Redis at %s\n",
 		    redis_addr);
@@ -418,9 +422,7 @@ out:
 static int
 cmd_audit(const char *event_id)
 {
-	char host[256];
-	int port, rv, failed, count;
-	tr_coord_opts o = {host, 0, timeout_ms};
+	int rv, failed, count;
 	tr_coord *coord = NULL;
 	tr_call k, *kp = &k;
 	tr_audit a;
@@ -428,14 +430,8 @@ cmd_audit(const char *event_id)
 
 	if (!tr_event_id_valid(event_id))
 		return fail_usage("bad event id", event_id);
-	if (tr_parse_hostport(redis_addr, host, sizeof(host), &port) != 0)
-		return fail_usage("bad --redis (HOST:PORT)", redis_addr);
-	o.port = port;
-	if (tr_coord_open(&o, false, &coord) != 0) {
-		fprintf(stderr, "ticketctl: cannot reach Redis at %s\n",
-		    redis_addr);
-		return EXIT_UNREACHABLE;
-	}
+	if ((rv = open_redis(&coord)) != 0)
+		return rv;
 	tr_call_audit(&k, event_id);
 	tr_coord_run(coord, &kp, 1);
 	rv = tr_result_audit(&k, &a);
@@ -687,9 +683,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {{"url", 1, NULL, 'u'},
-	    {"redis", 1, NULL, 'r'}, {"timeout", 1, NULL, 't'},
-	    {"json", 0, NULL, 'j'}, {"help", 0, NULL, 'h'},
-	    {NULL, 0, NULL, 0}};
+	    {"redis", 1, NULL, 'r'}, {"redis-cluster", 0, NULL, 'C'},
+	    {"timeout", 1, NULL, 't'}, {"json", 0, NULL, 'j'},
+	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct args a = {0};
 	const char *pos[3] = {NULL, NULL, NULL};
 	const char *cmd;
@@ -702,6 +698,7 @@ main(int argc, char **argv)
 		switch (opt) {
 		case 'u': data_url = admin_url = optarg; break;
 		case 'r': redis_addr = optarg; break;
+		case 'C': redis_cluster = true; break;
 		case 't':
 			if (tr_parse_duration_ms(optarg, 600000, &v) || v == 0)
 				return fail_usage("bad --timeout", optarg);

@@ -9,26 +9,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
+#include "tr_cluster.h"
 #include "tr_err.h"
 #include "tr_log.h"
+#include "tr_parse.h"
+#include "tr_rconn.h"
+#include "tr_slot.h"
 
 struct tr_coord {
 	char host[256];
 	int port;
 	int timeout_ms;
-	redisContext *ctx; /* NULL while down */
+	redisContext *ctx; /* NULL while down (one Redis) */
+	tr_cluster *cl;    /* a Redis Cluster: routing (else NULL) */
 	char sha[TR_SCRIPT_COUNT][41];
 	uint64_t commands;
 };
-
-static struct timeval
-ms_to_tv(int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	return tv;
-}
 
 /* A context that reported an error is dead: free it, never reuse it. */
 static void
@@ -42,25 +39,17 @@ drop_ctx(tr_coord *c, const char *why)
 	c->ctx = NULL;
 }
 
+/* SCRIPT LOAD every script on ctx. 0, or TR_EUNAVAILABLE with *why (the
+ * context is then dead: the caller frees it). */
 static int
-io_error_code(const redisContext *ctx)
-{
-	/* hiredis reports a socket timeout as an I/O error with EAGAIN. */
-	if (ctx->err == REDIS_ERR_IO &&
-	    (errno == EAGAIN || errno == EWOULDBLOCK))
-		return TR_ETIMEDOUT;
-	return TR_EIO;
-}
-
-static int
-load_scripts(tr_coord *c)
+load_scripts_on(tr_coord *c, redisContext *ctx, const char **why)
 {
 	for (int i = 0; i < TR_SCRIPT_COUNT; i++) {
 		const char *argv[3] = {"SCRIPT", "LOAD", tr_script_source[i]};
-		redisReply *r = redisCommandArgv(c->ctx, 3, argv, NULL);
+		redisReply *r = redisCommandArgv(ctx, 3, argv, NULL);
 		c->commands++;
 		if (r == NULL) {
-			drop_ctx(c, c->ctx->errstr);
+			*why = ctx->errstr;
 			return TR_EUNAVAILABLE;
 		}
 		if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -68,9 +57,10 @@ load_scripts(tr_coord *c)
 			    tr_script_name[i],
 			    r->type == REDIS_REPLY_ERROR ? r->str : "?");
 			freeReplyObject(r);
-			drop_ctx(c, "script load failed");
+			*why = "script load failed";
 			return TR_EUNAVAILABLE;
 		}
+		/* The SHA-1 of the source: the same on every server. */
 		memcpy(c->sha[i], r->str, 40);
 		c->sha[i][40] = '\0';
 		freeReplyObject(r);
@@ -78,27 +68,40 @@ load_scripts(tr_coord *c)
 	return 0;
 }
 
+static int
+load_scripts(tr_coord *c)
+{
+	const char *why = NULL;
+	int rv = load_scripts_on(c, c->ctx, &why);
+	if (rv != 0)
+		drop_ctx(c, why);
+	return rv;
+}
+
+/* A new connection to a cluster master: the scripts first. */
+static int
+cluster_hook(redisContext *ctx, void *arg)
+{
+	const char *why = NULL;
+	int rv = load_scripts_on(arg, ctx, &why);
+	if (rv != 0)
+		tr_warn("coordinator: cluster master: %s", why);
+	return rv;
+}
+
 int
 tr_coord_reconnect(tr_coord *c)
 {
 	redisContext *ctx;
 
+	if (c->cl != NULL) {
+		/* Masters are connected (and their scripts loaded) when a
+		 * call first needs them. */
+		return tr_cluster_refresh(c->cl) == 0 ? 0 : TR_EUNAVAILABLE;
+	}
 	drop_ctx(c, "reconnecting");
-	ctx =
-	    redisConnectWithTimeout(c->host, c->port, ms_to_tv(c->timeout_ms));
-	if (ctx == NULL)
+	if ((ctx = tr_rconn_open(c->host, c->port, c->timeout_ms)) == NULL)
 		return TR_EUNAVAILABLE;
-	if (ctx->err) {
-		tr_debug("coordinator %s:%d: %s", c->host, c->port,
-		    ctx->errstr);
-		redisFree(ctx);
-		return TR_EUNAVAILABLE;
-	}
-	if (redisSetTimeout(ctx, ms_to_tv(c->timeout_ms)) != REDIS_OK) {
-		redisFree(ctx);
-		return TR_EUNAVAILABLE;
-	}
-	(void)redisEnableKeepAlive(ctx);
 	c->ctx = ctx;
 	if (load_scripts(c) != 0)
 		return TR_EUNAVAILABLE;
@@ -107,22 +110,73 @@ tr_coord_reconnect(tr_coord *c)
 	return 0;
 }
 
+/* "host:port[,host:port...]" into seeds. The count, or TR_EINVALID. */
+static int
+parse_addrs(const char *s, tr_slot_master *seeds, size_t cap)
+{
+	size_t n = 0;
+
+	if (s == NULL || *s == '\0')
+		return TR_EINVALID;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		char one[TR_SLOT_HOST_MAX + 8];
+		if (n == cap || len == 0 || len >= sizeof(one))
+			return TR_EINVALID;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (tr_parse_hostport(one, seeds[n].host,
+		        (int)sizeof(seeds[n].host), &seeds[n].port) != 0)
+			return TR_EINVALID;
+		n++;
+		if (comma == NULL)
+			return (int)n;
+		s = comma + 1;
+	}
+}
+
+int
+tr_coord_addrs_count(const char *addrs)
+{
+	tr_slot_master seeds[TR_CLUSTER_SEEDS_MAX];
+	return parse_addrs(addrs, seeds, TR_CLUSTER_SEEDS_MAX);
+}
+
 int
 tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out)
 {
-	tr_coord *c = calloc(1, sizeof(*c));
-	int rv;
+	tr_slot_master seeds[TR_CLUSTER_SEEDS_MAX];
+	tr_coord *c;
+	int rv, nseeds = 0;
 
 	*out = NULL;
-	if (c == NULL)
+	if (o->addrs != NULL &&
+	    (nseeds = parse_addrs(o->addrs, seeds, TR_CLUSTER_SEEDS_MAX)) < 0)
+		return TR_EINVALID;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return TR_ENOMEM;
-	snprintf(c->host, sizeof(c->host), "%s",
-	    o->host ? o->host : "127.0.0.1");
-	c->port = o->port ? o->port : 6379;
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 500;
+	if (nseeds > 1 || (nseeds == 1 && o->cluster)) {
+		rv = tr_cluster_new(seeds, (size_t)nseeds, c->timeout_ms,
+		    cluster_hook, c, &c->cl);
+		if (rv != 0) {
+			free(c);
+			return rv;
+		}
+		snprintf(c->host, sizeof(c->host), "%s", seeds[0].host);
+		c->port = seeds[0].port;
+	} else if (nseeds == 1) {
+		snprintf(c->host, sizeof(c->host), "%s", seeds[0].host);
+		c->port = seeds[0].port;
+	} else {
+		snprintf(c->host, sizeof(c->host), "%s",
+		    o->host ? o->host : "127.0.0.1");
+		c->port = o->port ? o->port : 6379;
+	}
 	rv = tr_coord_reconnect(c);
 	if (rv != 0 && !allow_down) {
-		free(c);
+		tr_coord_close(c);
 		return rv;
 	}
 	*out = c;
@@ -136,19 +190,39 @@ tr_coord_close(tr_coord *c)
 		return;
 	if (c->ctx)
 		redisFree(c->ctx);
+	tr_cluster_free(c->cl);
 	free(c);
 }
 
 bool
 tr_coord_connected(const tr_coord *c)
 {
-	return c->ctx != NULL;
+	return c->cl != NULL ? tr_cluster_up(c->cl) : c->ctx != NULL;
+}
+
+bool
+tr_coord_is_cluster(const tr_coord *c)
+{
+	return c->cl != NULL;
+}
+
+int
+tr_coord_cluster_stats(const tr_coord *c, tr_cluster_stats *out)
+{
+	if (c->cl == NULL)
+		return TR_EINVALID;
+	tr_cluster_stats_get(c->cl, out);
+	return 0;
 }
 
 uint64_t
 tr_coord_commands(const tr_coord *c)
 {
-	return c->commands;
+	tr_cluster_stats st = {0};
+
+	if (c->cl != NULL)
+		tr_cluster_stats_get(c->cl, &st);
+	return c->commands + st.commands;
 }
 
 /* ---- building calls ---------------------------------------------------- */
@@ -242,8 +316,7 @@ call_init(tr_call *k, enum tr_script script)
 }
 
 static void
-call_begin(tr_call *k, enum tr_script script, const char *event_id,
-    const char *extra_key)
+call_begin(tr_call *k, enum tr_script script, const char *event_id)
 {
 	static const char *suffix[TR_EVENT_KEY_COUNT] = {"meta", "pool",
 	    "sold", "held", "lease", "epoch", "buyers", "orders", "stream",
@@ -251,11 +324,10 @@ call_begin(tr_call *k, enum tr_script script, const char *event_id,
 	    "lent", "lended", "llog"};
 
 	call_init(k, script);
-	call_pushf(k, "%d", TR_EVENT_KEY_COUNT + (extra_key != NULL));
+	/* Every key of an event script is the event's: one slot. */
+	call_pushf(k, "%d", TR_EVENT_KEY_COUNT);
 	for (int i = 0; i < TR_EVENT_KEY_COUNT; i++)
 		call_pushf(k, "tr:{%s}:%s", event_id, suffix[i]);
-	if (extra_key != NULL)
-		call_push(k, extra_key, strlen(extra_key));
 }
 
 static void
@@ -267,7 +339,7 @@ call_arg(tr_call *k, const char *s)
 static void
 alive_key(char *out, size_t cap, const char *node)
 {
-	snprintf(out, cap, "tr:node:%s:alive", node);
+	snprintf(out, cap, TR_KEY_NODE "%s:alive", node);
 }
 
 /* 128 random bits in hex: the secret of an event's offer ids. */
@@ -291,7 +363,7 @@ tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
     uint32_t limit_per_user, uint64_t hold_ms, int64_t opens_at_ms,
     uint64_t waitlist_max, uint64_t offer_ms)
 {
-	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CREATE_EVENT, event_id);
 	call_pushf(k, "%" PRIu64, total);
 	call_pushf(k, "%" PRIu32, limit_per_user);
 	call_pushf(k, "%" PRIu64, hold_ms);
@@ -304,7 +376,7 @@ tr_call_create_event_wl(tr_call *k, const char *event_id, uint64_t total,
 void
 tr_call_register(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_REGISTER, event_id, NULL);
+	call_begin(k, TR_SCRIPT_REGISTER, event_id);
 	call_arg(k, node);
 }
 
@@ -312,7 +384,7 @@ void
 tr_call_grant(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t want)
 {
-	call_begin(k, TR_SCRIPT_GRANT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_GRANT, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, want);
@@ -324,7 +396,7 @@ void
 tr_call_hold(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_HOLD, event_id, NULL);
+	call_begin(k, TR_SCRIPT_HOLD, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_push(k, "", 0); /* count */
@@ -348,7 +420,7 @@ tr_call_hold_item(tr_call *k, const char *rid, const char *user, uint32_t qty,
 void
 tr_call_confirm(tr_call *k, const char *event_id, const char *node)
 {
-	call_begin(k, TR_SCRIPT_CONFIRM, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CONFIRM, event_id);
 	call_arg(k, node);
 	call_arg(k, event_id);
 	call_push(k, "", 0); /* count */
@@ -371,7 +443,7 @@ void
 tr_call_release(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, const char *rid, const char *user)
 {
-	call_begin(k, TR_SCRIPT_RELEASE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_RELEASE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_arg(k, rid);
@@ -382,7 +454,7 @@ void
 tr_call_expire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_EXPIRE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_EXPIRE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_push(k, "", 0); /* count */
@@ -398,7 +470,7 @@ void
 tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
     uint32_t limit, uint64_t keep_ended_ms, uint32_t prune_limit)
 {
-	call_begin(k, TR_SCRIPT_EXPIRE_DUE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_EXPIRE_DUE, event_id);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
 	call_pushf(k, "%" PRIu64, keep_ended_ms);
@@ -409,7 +481,7 @@ void
 tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n)
 {
-	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id, NULL);
+	call_begin(k, TR_SCRIPT_GIVE_BACK, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 	call_pushf(k, "%" PRIu64, n);
@@ -417,21 +489,20 @@ tr_call_give_back(tr_call *k, const char *event_id, const char *node,
 
 void
 tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t grace_ms, uint32_t limit)
+    uint64_t epoch, uint64_t grace_ms, uint32_t limit)
 {
-	char key[64];
-	alive_key(key, sizeof(key), node);
-	call_begin(k, TR_SCRIPT_RECLAIM, event_id, key);
+	call_begin(k, TR_SCRIPT_RECLAIM, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
+	call_pushf(k, "%" PRIu64, epoch);
 }
 
 void
 tr_call_retire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch)
 {
-	call_begin(k, TR_SCRIPT_RETIRE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_RETIRE, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, epoch);
 }
@@ -440,7 +511,7 @@ void
 tr_call_sync(tr_call *k, const char *event_id, const char *node,
     uint64_t grace_ms, uint32_t limit)
 {
-	call_begin(k, TR_SCRIPT_SYNC, event_id, NULL);
+	call_begin(k, TR_SCRIPT_SYNC, event_id);
 	call_arg(k, node);
 	call_pushf(k, "%" PRIu64, grace_ms);
 	call_pushf(k, "%" PRIu32, limit);
@@ -449,20 +520,20 @@ tr_call_sync(tr_call *k, const char *event_id, const char *node,
 void
 tr_call_audit(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_AUDIT, event_id, NULL);
+	call_begin(k, TR_SCRIPT_AUDIT, event_id);
 }
 
 void
 tr_call_info(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_INFO, event_id, NULL);
+	call_begin(k, TR_SCRIPT_INFO, event_id);
 }
 
 void
 tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
     const char *request_id)
 {
-	call_begin(k, TR_SCRIPT_WL_JOIN, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_JOIN, event_id);
 	call_arg(k, user);
 	call_arg(k, request_id);
 	push_secret(k);
@@ -471,21 +542,21 @@ tr_call_wl_join(tr_call *k, const char *event_id, const char *user,
 void
 tr_call_wl_get(tr_call *k, const char *event_id, const char *user)
 {
-	call_begin(k, TR_SCRIPT_WL_GET, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_GET, event_id);
 	call_arg(k, user);
 }
 
 void
 tr_call_wl_leave(tr_call *k, const char *event_id, const char *user)
 {
-	call_begin(k, TR_SCRIPT_WL_LEAVE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_LEAVE, event_id);
 	call_arg(k, user);
 }
 
 void
 tr_call_wl_show(tr_call *k, const char *event_id, uint32_t count)
 {
-	call_begin(k, TR_SCRIPT_WL_SHOW, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WL_SHOW, event_id);
 	call_pushf(k, "%" PRIu32, count);
 }
 
@@ -493,7 +564,7 @@ void
 tr_call_refund(tr_call *k, const char *event_id, const char *rid,
     const char *user)
 {
-	call_begin(k, TR_SCRIPT_REFUND, event_id, NULL);
+	call_begin(k, TR_SCRIPT_REFUND, event_id);
 	call_arg(k, rid);
 	call_arg(k, user);
 }
@@ -501,7 +572,7 @@ tr_call_refund(tr_call *k, const char *event_id, const char *rid,
 void
 tr_call_topup(tr_call *k, const char *event_id, uint64_t n, uint64_t max_total)
 {
-	call_begin(k, TR_SCRIPT_TOPUP, event_id, NULL);
+	call_begin(k, TR_SCRIPT_TOPUP, event_id);
 	call_pushf(k, "%" PRIu64, n);
 	call_pushf(k, "%" PRIu64, max_total);
 }
@@ -509,14 +580,14 @@ tr_call_topup(tr_call *k, const char *event_id, uint64_t n, uint64_t max_total)
 void
 tr_call_close(tr_call *k, const char *event_id, bool closed)
 {
-	call_begin(k, TR_SCRIPT_CLOSE, event_id, NULL);
+	call_begin(k, TR_SCRIPT_CLOSE, event_id);
 	call_arg(k, closed ? "1" : "0");
 }
 
 void
 tr_call_watch(tr_call *k, const char *event_id)
 {
-	call_begin(k, TR_SCRIPT_WATCH, event_id, NULL);
+	call_begin(k, TR_SCRIPT_WATCH, event_id);
 }
 
 void
@@ -528,7 +599,7 @@ tr_call_heartbeat(tr_call *k, const char *node, const char *instance,
 	call_init(k, TR_SCRIPT_HEARTBEAT);
 	call_push(k, "2", 1);
 	call_arg(k, key);
-	call_arg(k, "tr:nodes");
+	call_arg(k, TR_KEY_NODES);
 	call_arg(k, instance);
 	call_pushf(k, "%" PRIu64, ttl_ms);
 	call_arg(k, node);
@@ -550,7 +621,7 @@ tr_call_sweeper(tr_call *k, const char *me, uint64_t px_ms)
 {
 	call_init(k, TR_SCRIPT_SWEEPER);
 	call_push(k, "1", 1);
-	call_arg(k, "tr:sweeper");
+	call_arg(k, TR_KEY_SWEEPER);
 	call_arg(k, me);
 	call_pushf(k, "%" PRIu64, px_ms);
 }
@@ -560,12 +631,12 @@ tr_call_unindex(tr_call *k, const char *node, const char *event_id)
 {
 	char key[64], idx[64];
 	alive_key(key, sizeof(key), node);
-	snprintf(idx, sizeof(idx), "tr:node:%s:events", node);
+	snprintf(idx, sizeof(idx), TR_KEY_NODE "%s:events", node);
 	call_init(k, TR_SCRIPT_UNINDEX);
 	call_push(k, "3", 1);
 	call_arg(k, key);
 	call_arg(k, idx);
-	call_arg(k, "tr:nodes");
+	call_arg(k, TR_KEY_NODES);
 	call_arg(k, node);
 	call_arg(k, event_id);
 }
@@ -678,15 +749,17 @@ tr_call_answer(tr_call *k, redisReply *r)
 	return k->rv;
 }
 
-/* Append one call to the pipeline: the sha and, for calls with items, the
- * count and the items after the fixed arguments. */
+/* A call's whole argument vector: the sha and, for calls with items, the
+ * count (written in count, which must outlive the vector) and the items
+ * after the fixed arguments, in new arrays (free them with argv_free).
+ * 0 or TR_ENOMEM. */
 static int
-append_call(tr_coord *c, tr_call *k)
+call_argv(tr_coord *c, tr_call *k, char count[24], const char ***argvp,
+    size_t **argvlenp, int *argcp)
 {
 	const char **argv = k->argv;
 	size_t *argvlen = k->argvlen;
-	char count[24];
-	int argc = k->argc, rv;
+	int argc = k->argc;
 
 	k->argv[1] = c->sha[k->script];
 	k->argvlen[1] = 40;
@@ -703,20 +776,119 @@ append_call(tr_coord *c, tr_call *k)
 		memcpy(argvlen, k->argvlen,
 		    (size_t)k->argc * sizeof(*argvlen));
 		argvlen[k->argc - 1] =
-		    (size_t)snprintf(count, sizeof(count), "%zu", items_of(k));
+		    (size_t)snprintf(count, 24, "%zu", items_of(k));
 		argv[k->argc - 1] = count;
 		for (int i = 0; i < k->xargc; i++) {
 			argv[k->argc + i] = k->xbuf + k->xoff[i];
 			argvlen[k->argc + i] = k->xlen[i];
 		}
 	}
-	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK
-	    ? 0
-	    : TR_EUNAVAILABLE;
+	*argvp = argv;
+	*argvlenp = argvlen;
+	*argcp = argc;
+	return 0;
+}
+
+static void
+argv_free(const tr_call *k, const char **argv, size_t *argvlen)
+{
 	if (argv != k->argv) {
 		free(argv);
 		free(argvlen);
 	}
+}
+
+/* Append one call to the pipeline. */
+static int
+append_call(tr_coord *c, tr_call *k)
+{
+	const char **argv;
+	size_t *argvlen;
+	char count[24];
+	int argc, rv;
+
+	if (call_argv(c, k, count, &argv, &argvlen, &argc) != 0)
+		return TR_ENOMEM;
+	rv = redisAppendCommandArgv(c->ctx, argc, argv, argvlen) == REDIS_OK
+	    ? 0
+	    : TR_EUNAVAILABLE;
+	argv_free(k, argv, argvlen);
+	return rv;
+}
+
+/* ---- a Redis Cluster --------------------------------------------------- */
+
+/* One call routed by tr_cluster: its command and its argument space. */
+struct routed {
+	tr_cluster_cmd cmd;
+	char count[24];
+	size_t *argvlen;
+};
+
+/* Every call to the master of its event's slot (KEYS[1]'s: every key of
+ * a script shares its hash tag), one pipeline per master. A NOSCRIPT (a
+ * master restarted) reconnects every master, which loads the scripts, and
+ * sends the refused calls once more. */
+static int
+cluster_run(tr_coord *c, tr_call *const *calls, size_t n)
+{
+	struct routed *rt = calloc(n ? n : 1, sizeof(*rt));
+	tr_cluster_cmd **cmds = calloc(n ? n : 1, sizeof(*cmds));
+	size_t m = 0;
+	int rv = 0;
+
+	if (rt == NULL || cmds == NULL) {
+		for (size_t i = 0; i < n; i++)
+			calls[i]->rv = TR_ENOMEM;
+		free(rt);
+		free(cmds);
+		return 0;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool noscript = false;
+		m = 0;
+		for (size_t i = 0; i < n; i++) {
+			tr_call *k = calls[i];
+			struct routed *r = &rt[i];
+			if (attempt > 0 && k->rv != TR_EPENDING)
+				continue;
+			if (call_argv(c, k, r->count, &r->cmd.argv,
+			        &r->argvlen, &r->cmd.argc) != 0) {
+				k->rv = TR_ENOMEM; /* not sent */
+				continue;
+			}
+			r->cmd.argvlen = r->argvlen;
+			/* EVALSHA sha numkeys KEYS[1] ... */
+			r->cmd.slot =
+			    tr_slot_of_key(r->cmd.argv[3], r->cmd.argvlen[3]);
+			r->cmd.master = -1;
+			cmds[m++] = &r->cmd;
+		}
+		rv = tr_cluster_run(c->cl, cmds, m);
+		for (size_t i = 0, j = 0; i < n && j < m; i++) {
+			struct routed *r = &rt[i];
+			if (&r->cmd != cmds[j])
+				continue;
+			j++;
+			argv_free(calls[i], r->cmd.argv, r->argvlen);
+			if (r->cmd.rv != 0) {
+				calls[i]->rv = r->cmd.rv;
+				continue;
+			}
+			if (tr_call_answer(calls[i], r->cmd.reply) ==
+			    TR_EPENDING)
+				noscript = true;
+		}
+		if (!noscript || rv != 0)
+			break;
+		tr_warn("coordinator answered NOSCRIPT: reloading scripts");
+		tr_cluster_drop_connections(c->cl);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (calls[i]->rv == TR_EPENDING)
+			calls[i]->rv = TR_EUNAVAILABLE;
+	free(rt);
+	free(cmds);
 	return rv;
 }
 
@@ -752,7 +924,7 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 		    r == NULL) {
 			/* Sent but unanswered: the outcome of this call and of
 			 * every later one is unknown. */
-			int code = io_error_code(c->ctx);
+			int code = tr_rconn_error(c->ctx);
 			drop_ctx(c,
 			    c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
 			for (; i < n; i++)
@@ -772,6 +944,8 @@ tr_coord_run(tr_coord *c, tr_call *const *calls, size_t n)
 	bool noscript;
 	int rv;
 
+	if (c->cl != NULL)
+		return cluster_run(c, calls, n);
 	if (c->ctx == NULL) {
 		for (size_t i = 0; i < n; i++)
 			calls[i]->rv = TR_EUNAVAILABLE;
@@ -1359,20 +1533,47 @@ tr_result_refund(const tr_call *k, tr_refund_info *out)
 
 /* ---- plain commands ---------------------------------------------------- */
 
+/* On a cluster: to master (>= 0), or to the master of argv[1]'s slot
+ * (every plain command here names its keys there, all of one slot). */
 static int
-plain(tr_coord *c, int argc, const char **argv, redisReply **out)
+cluster_plain(tr_coord *c, int master, int argc, const char **argv,
+    redisReply **out)
+{
+	tr_cluster_cmd cmd = {0}, *cp = &cmd;
+	int rv;
+
+	cmd.master = master;
+	cmd.slot = argc > 1 ? tr_slot_of_key(argv[1], strlen(argv[1])) : 0;
+	cmd.argc = argc;
+	cmd.argv = argv;
+	cmd.argvlen = NULL;
+	if ((rv = tr_cluster_run(c->cl, &cp, 1)) != 0 && cmd.rv == 0)
+		cmd.rv = rv;
+	*out = cmd.reply;
+	return cmd.rv;
+}
+
+static int
+plain_on(tr_coord *c, int master, int argc, const char **argv,
+    redisReply **out)
 {
 	redisReply *r;
+	int rv;
 
 	*out = NULL;
-	if (c->ctx == NULL)
-		return TR_EUNAVAILABLE;
-	c->commands++;
-	r = redisCommandArgv(c->ctx, argc, argv, NULL);
-	if (r == NULL) {
-		int code = io_error_code(c->ctx);
-		drop_ctx(c, c->ctx->errstr);
-		return code;
+	if (c->cl != NULL) {
+		if ((rv = cluster_plain(c, master, argc, argv, &r)) != 0)
+			return rv;
+	} else {
+		if (c->ctx == NULL)
+			return TR_EUNAVAILABLE;
+		c->commands++;
+		r = redisCommandArgv(c->ctx, argc, argv, NULL);
+		if (r == NULL) {
+			int code = tr_rconn_error(c->ctx);
+			drop_ctx(c, c->ctx->errstr);
+			return code;
+		}
 	}
 	if (r->type == REDIS_REPLY_ERROR) {
 		tr_error("coordinator: %s: %s", argv[0], r->str);
@@ -1383,10 +1584,16 @@ plain(tr_coord *c, int argc, const char **argv, redisReply **out)
 	return 0;
 }
 
+static int
+plain(tr_coord *c, int argc, const char **argv, redisReply **out)
+{
+	return plain_on(c, -1, argc, argv, out);
+}
+
 int
 tr_coord_event_publish(tr_coord *c, const char *event_id)
 {
-	const char *argv[] = {"SADD", "tr:events", event_id};
+	const char *argv[] = {"SADD", TR_KEY_EVENTS, event_id};
 	redisReply *r;
 	int rv = plain(c, 3, argv, &r);
 	if (r)
@@ -1436,14 +1643,14 @@ int
 tr_coord_event_page(tr_coord *c, uint64_t *cursor,
     char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n)
 {
-	return set_page(c, "tr:events", cursor, (char *)ids,
+	return set_page(c, TR_KEY_EVENTS, cursor, (char *)ids,
 	    TR_EVENT_ID_MAX + 1, cap, n, tr_event_id_valid);
 }
 
 static void
 index_key(char *out, size_t cap, const char *node)
 {
-	snprintf(out, cap, "tr:node:%s:events", node);
+	snprintf(out, cap, TR_KEY_NODE "%s:events", node);
 }
 
 /* A command whose reply is not needed beyond success. */
@@ -1460,7 +1667,7 @@ plain_done(tr_coord *c, int argc, const char **argv)
 int
 tr_coord_node_join(tr_coord *c, const char *node)
 {
-	const char *argv[] = {"SADD", "tr:nodes", node};
+	const char *argv[] = {"SADD", TR_KEY_NODES, node};
 	return plain_done(c, 3, argv);
 }
 
@@ -1474,7 +1681,7 @@ tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1], size_t cap,
 	/* Node ids are few: page through the whole set. */
 	do {
 		size_t got = 0;
-		if ((rv = set_page(c, "tr:nodes", &cursor, (char *)nodes[*n],
+		if ((rv = set_page(c, TR_KEY_NODES, &cursor, (char *)nodes[*n],
 		         TR_NODE_ID_MAX + 1, cap - *n, &got,
 		         tr_node_id_valid)) != 0)
 			return rv;
@@ -1550,12 +1757,34 @@ tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
 }
 
 int
-tr_coord_server_commands(tr_coord *c, uint64_t *out)
+tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
+    uint64_t *epoch)
+{
+	char key[TR_EVENT_ID_MAX + 16];
+	const char *argv[] = {"HGET", key, node};
+	redisReply *r;
+	int rv;
+
+	snprintf(key, sizeof(key), "tr:{%s}:epoch", event_id);
+	if ((rv = plain(c, 3, argv, &r)) != 0)
+		return rv;
+	*epoch = 0;
+	if (r->type == REDIS_REPLY_STRING)
+		*epoch = strtoull(r->str, NULL, 10);
+	else if (r->type != REDIS_REPLY_NIL)
+		rv = TR_EPROTO;
+	freeReplyObject(r);
+	return rv;
+}
+
+/* One server's count of commands processed; master -1: the only one. */
+static int
+server_commands(tr_coord *c, int master, uint64_t *out)
 {
 	const char *argv[] = {"INFO", "stats"};
 	redisReply *r;
 	const char *p;
-	int rv = plain(c, 2, argv, &r);
+	int rv = plain_on(c, master, 2, argv, &r);
 	if (rv != 0)
 		return rv;
 	p = r->type == REDIS_REPLY_STRING
@@ -1567,5 +1796,23 @@ tr_coord_server_commands(tr_coord *c, uint64_t *out)
 	}
 	*out = strtoull(p + strlen("total_commands_processed:"), NULL, 10);
 	freeReplyObject(r);
+	return 0;
+}
+
+int
+tr_coord_server_commands(tr_coord *c, uint64_t *out)
+{
+	uint64_t sum = 0, one;
+	int rv;
+
+	if (c->cl == NULL)
+		return server_commands(c, -1, out);
+	/* A cluster: the sum over its masters. */
+	for (int m = 0; m < tr_cluster_masters(c->cl); m++) {
+		if ((rv = server_commands(c, m, &one)) != 0)
+			return rv;
+		sum += one;
+	}
+	*out = sum;
 	return 0;
 }

@@ -1,6 +1,9 @@
 /* tr_coord: the Redis coordinator client (hiredis, synchronous, pipelined).
  *
- * One tr_coord is one connection, used by one thread at a time. Every
+ * One tr_coord is one connection, used by one thread at a time (or, on a
+ * Redis Cluster, one per master: tr_cluster.h routes each call to the
+ * master of its event's slot, and the failure model below is per
+ * master: any master's failure puts the whole client down). Every
  * change to an event's keys is a script call (tr_scripts.h): build calls
  * with tr_call_*, run one or many in a single round trip with
  * tr_coord_run, read each answer with tr_result_*, and release them with
@@ -19,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tr_cluster.h"
 #include "tr_ids.h"
 #include "tr_scripts.h"
 
@@ -29,7 +33,17 @@ typedef struct tr_coord_opts {
 	const char *host; /* e.g. "127.0.0.1" */
 	int port;
 	int timeout_ms; /* connect and each reply; default 500 */
+	/* Instead of host and port: "host:port[,host:port...]", at most
+	 * TR_CLUSTER_SEEDS_MAX. With more than one address, or with cluster
+	 * true, the client speaks to a Redis Cluster and these are its seeds
+	 * (it reads the masters from CLUSTER SLOTS); else to one Redis. */
+	const char *addrs;
+	bool cluster;
 } tr_coord_opts;
+
+/* How many addresses addrs names (1..TR_CLUSTER_SEEDS_MAX), or
+ * TR_EINVALID: for checking a --redis flag. */
+int tr_coord_addrs_count(const char *addrs);
 
 /* Connect and load the scripts. On failure returns TR_EUNAVAILABLE and
  * still gives a tr_coord in *out (disconnected) if allow_down is true, so
@@ -37,8 +51,14 @@ typedef struct tr_coord_opts {
 int tr_coord_open(const tr_coord_opts *o, bool allow_down, tr_coord **out);
 void tr_coord_close(tr_coord *c);
 
-/* Whether the connection is up (as of the last call). */
+/* Whether the connection is up (as of the last call). On a cluster: the
+ * slot map was read and no master's connection failed since. */
 bool tr_coord_connected(const tr_coord *c);
+
+/* Whether c speaks to a Redis Cluster (tr_cluster.h routes its calls). */
+bool tr_coord_is_cluster(const tr_coord *c);
+/* The routing's counters; TR_EINVALID with one Redis. */
+int tr_coord_cluster_stats(const tr_coord *c, tr_cluster_stats *out);
 
 /* Drop any connection and connect again, loading the scripts. 0 or
  * TR_EUNAVAILABLE. */
@@ -107,9 +127,12 @@ void tr_call_expire_due(tr_call *k, const char *event_id, uint64_t grace_ms,
 void tr_call_give_back(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch, uint64_t n);
 /* The sweeper: reclaim a dead node's lease of an event, and end the
- * event's holds overdue by grace_ms (any node's, at most limit). */
+ * event's holds overdue by grace_ms (any node's, at most limit). Only if
+ * the node's epoch there is still epoch: read it (tr_coord_epoch_of)
+ * before finding the node's liveness key gone (lib/coord/lua/reclaim.lua
+ * says why that is safe). */
 void tr_call_reclaim(tr_call *k, const char *event_id, const char *node,
-    uint64_t grace_ms, uint32_t limit);
+    uint64_t epoch, uint64_t grace_ms, uint32_t limit);
 void tr_call_retire(tr_call *k, const char *event_id, const char *node,
     uint64_t epoch);
 /* Sync an event a node is busy with; on the way, end the event's holds
@@ -245,7 +268,8 @@ int tr_result_expire_due(const tr_call *k, uint64_t *expired,
 int tr_result_give_back(const tr_call *k, uint64_t *lease_left,
     uint64_t *pool);
 /* *node_held: the dead node's tickets still in live holds there (the
- * event stays in its index until 0); -1 when the node was alive. */
+ * event stays in its index until 0); -1 when its epoch had moved (it came
+ * back). */
 int tr_result_reclaim(const tr_call *k, bool *reclaimed, uint64_t *returned,
     int64_t *node_held);
 int tr_result_sweeper(const tr_call *k, bool *mine);
@@ -374,7 +398,12 @@ int tr_coord_index_del(tr_coord *c, const char *node, const char *event_id);
 int tr_coord_index_page(tr_coord *c, const char *node, uint64_t *cursor,
     char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n);
 
-/* Redis's own count of commands processed (INFO stats), for measuring. */
+/* A node's epoch in an event (0 if it has none). */
+int tr_coord_epoch_of(tr_coord *c, const char *event_id, const char *node,
+    uint64_t *epoch);
+
+/* Redis's own count of commands processed (INFO stats), for measuring; on
+ * a cluster the sum over its masters. */
 int tr_coord_server_commands(tr_coord *c, uint64_t *out);
 
 #endif

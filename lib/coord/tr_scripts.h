@@ -9,11 +9,15 @@
  * slot): tr:{E}:meta, pool, sold, held, lease, epoch, buyers, orders,
  * stream, holds, deadlines, uholds, reqs, ended, nheld. Every event script
  * receives these fifteen as KEYS[1..15], in this order.
- * Outside any event: tr:events (set of event ids), tr:node:<node>:alive
- * (liveness, with a TTL; its value is the claiming process's instance id),
- * tr:nodes (set of node ids that ever claimed), tr:node:<node>:events (the
- * events a node registered in: a superset, written before the register)
- * and tr:sweeper (which node sweeps, with a TTL).
+ * Outside any event, all under the one hash tag {#} (no event id can be
+ * "#", so no event shares their slot; on a Redis Cluster they live on the
+ * master of that slot, and a script may touch several of them at once):
+ * tr:{#}:events (set of event ids), tr:{#}:node:<node>:alive (liveness,
+ * with a TTL; its value is the claiming process's instance id),
+ * tr:{#}:nodes (set of node ids that ever claimed),
+ * tr:{#}:node:<node>:events (the events a node registered in: a superset,
+ * written before the register) and tr:{#}:sweeper (which node sweeps, with
+ * a TTL). The same names with one Redis.
  */
 #ifndef TR_SCRIPTS_H
 #define TR_SCRIPTS_H
@@ -57,6 +61,12 @@ enum tr_script {
 };
 
 #define TR_EVENT_KEY_COUNT 19
+
+/* The keys outside any event (above). */
+#define TR_KEY_EVENTS "tr:{#}:events"
+#define TR_KEY_NODES "tr:{#}:nodes"
+#define TR_KEY_SWEEPER "tr:{#}:sweeper"
+#define TR_KEY_NODE "tr:{#}:node:" /* then "<node>:alive", "<node>:events" */
 
 extern const char *const tr_script_source[TR_SCRIPT_COUNT];
 extern const char *const tr_script_name[TR_SCRIPT_COUNT];

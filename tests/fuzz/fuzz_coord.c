@@ -100,7 +100,7 @@ build(tr_call *k, enum tr_script s, size_t items)
 		tr_call_give_back(k, EVENT, NODE, 3, 10);
 		break;
 	case TR_SCRIPT_RECLAIM:
-		tr_call_reclaim(k, EVENT, "n2", 1000, 1000);
+		tr_call_reclaim(k, EVENT, "n2", 0, 1000, 1000);
 		break;
 	case TR_SCRIPT_RETIRE: tr_call_retire(k, EVENT, NODE, 3); break;
 	case TR_SCRIPT_SYNC: tr_call_sync(k, EVENT, NODE, 1000, 1000); break;

@@ -44,9 +44,6 @@ local K_STREAM, K_HOLDS, K_DEADLINES = KEYS[9], KEYS[10], KEYS[11]
 local K_UHOLDS, K_REQS, K_ENDED = KEYS[12], KEYS[13], KEYS[14]
 local K_NHELD = KEYS[15]
 local K_LINE, K_LENT, K_LENDED, K_LLOG = KEYS[16], KEYS[17], KEYS[18], KEYS[19]
--- A script's own extra key (reclaim: the node's liveness key).
-local K_EXTRA = KEYS[20]
-
 -- The node that makes offers to the waitlist: no stock node can have this
 -- id (node ids starting with '_' are refused).
 local LINE_NODE = '_wl'

@@ -210,16 +210,16 @@ main(int argc, char **argv)
 	run(c, &k, "give_back-too-many");
 	tr_call_done(&k);
 	/* n2 never claimed its liveness: its lease is reclaimable. */
-	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
+	tr_call_reclaim(&k, EV, "n2", 0, 1000, 1000);
 	run(c, &k, "reclaim");
 	tr_call_done(&k);
-	tr_call_reclaim(&k, EV, "n2", 1000, 1000);
+	tr_call_reclaim(&k, EV, "n2", 0, 1000, 1000);
 	run(c, &k, "reclaim-again");
 	tr_call_done(&k);
 	tr_call_sync(&k, EV, "n1", 1000, 1000);
 	run(c, &k, "sync");
 	tr_call_done(&k);
-	tr_call_sync(&k, EV, "n2", 1000, 1000);
+	tr_call_sync(&k, EV, "n2", 0, 1000, 1000);
 	run(c, &k, "sync-fenced-node");
 	tr_call_done(&k);
 	tr_call_info(&k, EV);
