@@ -174,7 +174,7 @@ void tr_call_leave(tr_call *k, const char *node, const char *instance);
 /* Take or keep the sweeper role for px_ms (me: "<node>:<instance>"). */
 void tr_call_sweeper(tr_call *k, const char *me, uint64_t px_ms);
 /* The sweeper found nothing left of dead node in event: drop the event
- * from its index (and the node from tr:nodes when none is left), unless
+ * from its index (and the node from tr:{#}:nodes when none is left), unless
  * the node is alive again. */
 void tr_call_unindex(tr_call *k, const char *node, const char *event_id);
 
@@ -378,13 +378,13 @@ int tr_result_watch(const tr_call *k, tr_watch *out);
 
 /* Add an event id to the set of events. */
 int tr_coord_event_publish(tr_coord *c, const char *event_id);
-/* One page of event ids (SSCAN of tr:events): pass cursor 0 first, then
+/* One page of event ids (SSCAN of tr:{#}:events): pass cursor 0 first, then
  * the *cursor returned, until it is 0 again. At most cap ids. */
 int tr_coord_event_page(tr_coord *c, uint64_t *cursor,
     char (*ids)[TR_EVENT_ID_MAX + 1], size_t cap, size_t *n);
 
-/* Nodes and their events (for the sweeper). tr:nodes holds every node id
- * that claimed; tr:node:<node>:events the events it registered in. */
+/* Nodes and their events (for the sweeper). tr:{#}:nodes holds every node id
+ * that claimed; tr:{#}:node:<node>:events the events it registered in. */
 int tr_coord_node_join(tr_coord *c, const char *node);
 /* At most cap node ids into nodes. */
 int tr_coord_node_list(tr_coord *c, char (*nodes)[TR_NODE_ID_MAX + 1],

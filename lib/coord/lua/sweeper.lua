@@ -1,4 +1,4 @@
--- sweeper: KEYS[1] tr:sweeper ; ARGV me px
+-- sweeper: KEYS[1] tr:{#}:sweeper ; ARGV me px
 -- (Not an event script.) One node at a time sweeps for dead nodes: the
 -- role is a lease that its holder renews every sweep; when the holder dies
 -- the key lapses and the next node to ask takes it.

@@ -1,8 +1,8 @@
 -- unindex: KEYS[1] the node's liveness key, KEYS[2] its event index,
--- KEYS[3] tr:nodes ; ARGV node event
+-- KEYS[3] tr:{#}:nodes ; ARGV node event
 -- (Not an event script.) The sweeper found nothing left of a dead node in
 -- an event (no lease entry, no live hold): the event leaves the node's
--- index, and a node with an empty index leaves tr:nodes. Never while the
+-- index, and a node with an empty index leaves tr:{#}:nodes. Never while the
 -- node is alive: a node that came back writes its index before it
 -- registers, and must not lose that entry to a sweeper that looked a
 -- moment before.
