@@ -425,7 +425,7 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 	    "--lease-idle", "0"
 
 /* Reserve and confirm one ticket for user through the node, asking again
- * while the node answers UNAVAILABLE (a slot in flight), 40 times at
+ * while the node answers UNAVAILABLE (a slot in flight), 100 times at
  * most. Returns the final status of the confirm. */
 static int
 buy(const char *url, const char *event, const char *user)
@@ -436,7 +436,7 @@ buy(const char *url, const char *event, const char *user)
 	int rv = TR_EUNAVAILABLE;
 
 	assert_int_equal(tr_client_open(url, 3000, &c), 0);
-	for (int i = 0; i < 40 && rv == TR_EUNAVAILABLE; i++) {
+	for (int i = 0; i < 100 && rv == TR_EUNAVAILABLE; i++) {
 		tr_reply_free(rep);
 		rep = NULL;
 		/* The same request id: a retry makes no second hold. */
@@ -453,7 +453,7 @@ buy(const char *url, const char *event, const char *user)
 		return rv;
 	}
 	rv = TR_EUNAVAILABLE;
-	for (int i = 0; i < 40 && rv == TR_EUNAVAILABLE; i++) {
+	for (int i = 0; i < 100 && rv == TR_EUNAVAILABLE; i++) {
 		tr_reply_free(rep);
 		rep = NULL;
 		rv = tr_client_confirm(c, rid, user, "pay", &rep);
@@ -516,7 +516,10 @@ stockd_sells_on_the_cluster_across_a_slot_move_and_the_audit_passes(
 	 * it every 100 ms): its calls meet ASK, then MOVED. */
 	assert_int_equal(th_cluster_migrate_begin(&cl, slot, from, to), 0);
 	assert_int_equal(th_cluster_migrate_keys(&cl, slot, from, to), 0);
-	tr_sleep_ms(400);
+	/* Until the node's sync has met the ASK (a loaded machine may take
+	 * longer than a sync period or two), at most 10 s. */
+	for (int t = 0; t < 100 && errorstat(from, "ASK") <= asked; t++)
+		tr_sleep_ms(100);
 	assert_int_equal(th_cluster_migrate_end(&cl, slot, to), 0);
 	for (int i = 0; i < 10; i++) {
 		snprintf(user, sizeof(user), "b%d", i);
