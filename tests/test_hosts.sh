@@ -97,7 +97,7 @@ if [ "$mode" = demo ]; then
 fi
 
 up_args=(--bin "$bin" --liveness-ttl 2s)
-[ "$mode" = gateways ] && up_args+=(--weights1 1,2,3,4 --weights2 4,3,2,1)
+[ "$mode" = gateways ] && up_args+=(--weights1 "1,2,3,4" --weights2 "4,3,2,1")
 "$H" up "${up_args[@]}" || fail "scripts/hosts up"
 redis_seeds=$("$H" seeds)
 
