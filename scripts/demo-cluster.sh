@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154  # sourced by scripts/demo: its flags
 # scripts/demo-cluster.sh: the rush of `scripts/demo --cluster`, sourced by
 # scripts/demo after its flags (users, tickets, weights, ... are its
 # variables). On the hosts of scripts/hosts (network namespaces: a Redis
