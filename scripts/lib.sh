@@ -197,3 +197,125 @@ end'
 	printf '%s\n' "$out" | grep -o '[0-9.]* requests per second' |
 		cut -d' ' -f1 | cut -d. -f1
 }
+
+# The waitlist as Redis recorded it, for event $2, into folder $1: every
+# offer in the order made (the llog stream: join number, when the ticket
+# came back, when it was offered) and every entry (the lent hash), checked
+# by trload line-check ($3: the binaries): order violations,
+# return-to-offer times. The caller defines tr_redis, redis-cli pointed at
+# the event's Redis (or cluster). Writes line-log.json, line-check.json.
+tr_rush_line() {
+	local out=$1 event=$2 bin=$3
+	tr_redis --json XRANGE "tr:{$event}:llog" - + >"$out/llog.json"
+	tr_redis --json HGETALL "tr:{$event}:lent" >"$out/lent.json"
+	jq -n --slurpfile l "$out/llog.json" --slurpfile e "$out/lent.json" '{
+		offers: ($l[0] | map(.[1] | [range(0; length; 2) as $i |
+			{(.[$i]): .[$i + 1]}] | add | {seq: (.seq | tonumber),
+			ret_ms: (.ret_ms | tonumber), offer_ms: (.offer_ms | tonumber)})),
+		entries: ($e[0] | to_entries | map(.value | fromjson |
+			{seq: .q, state: .s, offer: (.o // ""), t_ms: .t}))}' \
+		>"$out/line-log.json" || tr_die "cannot read the waitlist from Redis"
+	"$bin/trload" line-check --log "$out/line-log.json" >"$out/line-check.json" ||
+		tr_die "trload line-check failed"
+}
+
+# The rush's verdict, as scripts/demo prints it, from the files a run left
+# in $1: trload.json, audit.json (ticketctl --json audit), waitlist.json
+# (ticketctl --json waitlist show) and line-check.json (trload
+# line-check). $2 tickets, $3 Redis commands the nodes sent, $4 users with
+# two tickets (from Redis), $5 the weights, $6 refunds (Redis), $7 sales per
+# node (space-separated), $8 seconds at which a node was killed, or "".
+# Writes $1/verdict.json; .pass says whether every invariant held.
+tr_rush_verdict() {
+	local out=$1 tickets=$2 calls=$3 redis_buyers_over=$4 weights=$5
+	local refunded=$6 sales=$7 kill_at=$8
+	jq -n \
+		--slurpfile load "$out/trload.json" \
+		--slurpfile audit "$out/audit.json" \
+		--argjson tickets "$tickets" --argjson calls "$calls" \
+		--argjson over "$redis_buyers_over" --arg weights "$weights" \
+		--slurpfile wl "$out/waitlist.json" --slurpfile lc "$out/line-check.json" \
+		--argjson refunded "$refunded" \
+		--arg sales "$sales" --arg killed "$kill_at" '
+		($load[0]) as $l | ($audit[0]) as $a |
+		($wl[0].waitlist // {}) as $w | ($lc[0]) as $c | ($l.line // {}) as $t |
+		($l.verdict.attempts) as $att |
+		{
+		  scenario: {users: $l.config.users, tickets: $tickets,
+		             weights: ($weights | split(",") | map(tonumber)),
+		             concurrency: $l.config.concurrency, abandon: $l.config.abandon,
+		             waitlist_share: $l.config.waitlist_share,
+		             waiters: $l.config.waiters, lapse: $l.config.lapse,
+		             refund_share: $l.config.refund_share,
+		             killed_node_at_s: (if $killed == "" then null else ($killed | tonumber) end)},
+		  attempts: $att,
+		  wall_seconds: $l.wall_seconds,
+		  attempts_per_s: $l.verdict.attempts_per_s,
+		  reserve_latency_us: ($l.ops.reserve.latency_us | {p50, p99, p99_9}),
+		  confirm_latency_us: ($l.ops.confirm.latency_us | {p50, p99, p99_9}),
+		  tickets_sold: $a.sold,
+		  oversell: ([$a.sold - $tickets, 0] | max),
+		  users_with_two_tickets: $over,
+		  unsold_while_demand_remained: $l.verdict.tickets_left_unsold_while_demand_remained,
+		  sales_per_node: ($sales | split(" ")),
+		  load_confirmed: (($l.verdict.confirmed + ($t.confirmed // 0)) -
+		                   ($t.refunded // 0)),
+		  waitlist: {
+		    joined: ($w.joined // 0), offered: ($w.offered // 0),
+		    confirmed: ($w.confirmed // 0), expired: ($w.expired // 0),
+		    left: ($w.left // 0), skipped: ($w.skipped // 0),
+		    waiting_at_end: ($w.waiting // 0), offers_live: ($w.offers_live // 0),
+		    refunded: $refunded,
+		    order_violations: $c.order_violations,
+		    first_violation: $c.first_violation,
+		    order_violations_seen_by_load: $t.order_violations,
+		    unsold_while_waiting: ([($t.unsold_while_waiting // 0),
+		      (if ($w.waiting // 0) > 0 then $a.pool + $a.leases else 0 end)]
+		      | max),
+		    return_to_offer_ms: $c.return_to_offer_ms,
+		    load: {joined: ($t.joined // 0), offers_seen: ($t.offered // 0),
+		           confirmed: ($t.confirmed // 0), lapsed: ($t.lapsed // 0),
+		           left: ($t.left // 0), refunded: ($t.refunded // 0),
+		           line_stopped_by: ($t.stopped_by // "")}
+		  },
+		  redis_commands_sent: $calls,
+		  redis_commands_per_attempt: (if $att > 0 then ($calls / $att) else null end),
+		  audit_ok: $a.ok,
+		  audit_checks: $a.checks
+		} | . + {pass: (.oversell == 0 and .users_with_two_tickets == 0 and
+		               .unsold_while_demand_remained == 0 and .audit_ok == true and
+		               .tickets_sold == $tickets and .load_confirmed == .tickets_sold and
+		               .waitlist.order_violations == 0 and
+		               .waitlist.order_violations_seen_by_load == 0 and
+		               .waitlist.unsold_while_waiting == 0)}
+		' >"$out/verdict.json"
+}
+
+# Print the verdict in $1 (tr_rush_verdict's JSON) as the demo does.
+tr_rush_print() {
+	jq -r '
+		def us: if . == null then "-" elif . >= 1000 then "\(. / 1000 * 100 | round / 100) ms" else "\(.) us" end;
+		"",
+		"the rush: \(.scenario.users) users, \(.scenario.tickets) tickets, weights \(.scenario.weights | map(tostring) | join(","))",
+		"  attempts                      \(.attempts) in \(.wall_seconds * 100 | round / 100) s",
+		"  attempts/s (main phase)       \(.attempts_per_s | round)",
+		"  reserve p50/p99/p99.9         \(.reserve_latency_us.p50 | us) / \(.reserve_latency_us.p99 | us) / \(.reserve_latency_us.p99_9 | us)",
+		"  confirm p50/p99/p99.9         \(.confirm_latency_us.p50 | us) / \(.confirm_latency_us.p99 | us) / \(.confirm_latency_us.p99_9 | us)",
+		"  tickets sold                  \(.tickets_sold) of \(.scenario.tickets)",
+		"  oversell                      \(.oversell)",
+		"  users with two tickets        \(.users_with_two_tickets)",
+		"  unsold while demand remained  \(.unsold_while_demand_remained)",
+		"  load confirmed / Redis sold   \(.load_confirmed) / \(.tickets_sold) (refunds netted)",
+		(if .scenario.waitlist_share > 0 or .scenario.refund_share > 0 then
+		"  waitlist: buyers who joined   \(.waitlist.joined)",
+		"  offers made / confirmed       \(.waitlist.offered) / \(.waitlist.confirmed) (\(.waitlist.expired) expired, \(.waitlist.refunded) refunds fed the line)",
+		"  order violations              \(.waitlist.order_violations)",
+		"  unsold while line not empty   \(.waitlist.unsold_while_waiting)",
+		"  return → offer p50 / p99      \(if .waitlist.return_to_offer_ms.count > 0 then "\(.waitlist.return_to_offer_ms.p50) ms / \(.waitlist.return_to_offer_ms.p99) ms" else "- (no offers)" end)"
+		else "  waitlist                      off (--no-waitlist)" end),
+		"  sales per node                \(.sales_per_node | join(" / "))",
+		"  Redis commands per attempt    \(.redis_commands_per_attempt * 10000 | round / 10000)",
+		"  audit                         \(if .audit_ok then "passed" else "FAILED" end)",
+		"  verdict                       \(if .pass then "PASS" else "FAIL" end)"
+		' "$1"
+}

@@ -39,6 +39,7 @@
 #define CONCURRENCY_MAX 10000
 #define USERS_MAX 1000000000ULL
 #define PREFIX_MAX 32
+#define TARGETS_MAX 8
 /* After a transport error a connection pauses before its next attempt, so
  * a dead target costs a few attempts per connection per 10 ms, not a spin
  * through every user. */
@@ -61,7 +62,11 @@
 enum { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF };
 
 struct config {
-	struct sockaddr_in addr;
+	/* The gateways: connection i of a worker uses addr[i % ntargets];
+	 * the poll and the waitlist's buyers use the first. */
+	struct sockaddr_in addr[TARGETS_MAX];
+	int ntargets;
+	bool allow_private; /* RFC 1918 targets too (scripts/hosts) */
 	char target[64];
 	char event[TR_EVENT_ID_MAX + 1];
 	char prefix[PREFIX_MAX + 1];
@@ -397,7 +402,9 @@ conn_send(struct worker *w, struct conn *c, int64_t now)
 	c->sent_us = now;
 	c->deadline_us = now + w->ctl->cfg->timeout_ms * 1000;
 	if (c->h.state == TL_HTTPC_CLOSED &&
-	    tl_httpc_connect(&c->h, &w->ctl->cfg->addr) != 0) {
+	    tl_httpc_connect(&c->h,
+	        &w->ctl->cfg->addr[(c - w->conns) % w->ctl->cfg->ntargets]) !=
+	        0) {
 		on_transport_error(w, c, now);
 		return;
 	}
@@ -714,7 +721,7 @@ poll_send(struct control *ctl, int64_t now)
 	ctl->next_us = now + (int64_t)ctl->cfg->poll_ms * 1000;
 	memcpy(buf, ctl->tpl->poll, ctl->tpl->poll_len);
 	if (ctl->h.state == TL_HTTPC_CLOSED &&
-	    tl_httpc_connect(&ctl->h, &ctl->cfg->addr) != 0) {
+	    tl_httpc_connect(&ctl->h, &ctl->cfg->addr[0]) != 0) {
 		ctl->poll_errors++;
 		return;
 	}
@@ -1034,7 +1041,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: trload --target 127.0.0.1:PORT --event ID [options]\n"
+	    "usage: trload --target 127.0.0.1:PORT[,...] --event ID "
+	    "[options]\n"
 	    "       trload report --json IN.json --html OUT.html [--extra "
 	    "EXTRA.json]\n"
 	    "       trload line-check --log LOG.json\n"
@@ -1050,8 +1058,15 @@ usage(FILE *f)
 	    "See\n"
 	    "docs/LOADTOOL.md.\n"
 	    "\n"
-	    "  --target HOST:PORT     the gateway; loopback only "
-	    "(127.0.0.0/8, localhost)\n"
+	    "  --target HOST:PORT[,HOST:PORT...]\n"
+	    "                         the gateways (at most 8; connections "
+	    "take them in\n"
+	    "                         turn); loopback only (127.0.0.0/8, "
+	    "localhost)\n"
+	    "  --allow-private        a private address too (10/8, "
+	    "172.16/12, 192.168/16):\n"
+	    "                         network namespaces on this machine "
+	    "(scripts/hosts)\n"
 	    "  --event ID             the event to buy\n"
 	    "  --users N              distinct users in the main phase "
 	    "(default 1000000)\n"
@@ -1129,26 +1144,69 @@ prefix_valid(const char *p)
 	return tr_user_id_valid(probe);
 }
 
+/* Whether a (host order) IPv4 address is private (RFC 1918). */
+static bool
+addr_private(uint32_t a)
+{
+	return (a >> 24) == 10 || (a >> 20) == ((172u << 4) | 1) ||
+	    (a >> 16) == ((192u << 8) | 168);
+}
+
+/* One gateway, HOST:PORT, appended to cfg->addr. */
+static int
+parse_one_target(const char *s, struct config *cfg)
+{
+	char host[40]; /* an IPv4 address or "localhost" */
+	struct sockaddr_in *sa;
+	uint32_t a;
+	int port;
+
+	if (cfg->ntargets >= TARGETS_MAX)
+		return TR_EINVALID;
+	if (tr_parse_hostport(s, host, sizeof(host), &port) != 0)
+		return TR_EINVALID;
+	sa = &cfg->addr[cfg->ntargets];
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return TR_EINVALID;
+	/* Load tests here must never leave the machine: loopback, or with
+	 * --allow-private a private address, which is what the network
+	 * namespaces of scripts/hosts use on this box. */
+	a = ntohl(sa->sin_addr.s_addr);
+	if ((a >> 24) != 127 && !(cfg->allow_private && addr_private(a)))
+		return TR_EFORBIDDEN;
+	if (cfg->ntargets == 0)
+		snprintf(cfg->target, sizeof(cfg->target), "%s:%d", host,
+		    port);
+	cfg->ntargets++;
+	return 0;
+}
+
+/* HOST:PORT[,HOST:PORT...]: the gateways, at most TARGETS_MAX. */
 static int
 parse_target(const char *s, struct config *cfg)
 {
-	char host[40]; /* an IPv4 address or "localhost" */
-	int port;
+	char one[64];
+	int rv;
 
-	if (tr_parse_hostport(s, host, sizeof(host), &port) != 0)
-		return TR_EINVALID;
-	memset(&cfg->addr, 0, sizeof(cfg->addr));
-	cfg->addr.sin_family = AF_INET;
-	cfg->addr.sin_port = htons((uint16_t)port);
-	if (strcmp(host, "localhost") == 0)
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if (inet_pton(AF_INET, host, &cfg->addr.sin_addr) != 1)
-		return TR_EINVALID;
-	/* Load tests here must never leave the machine. */
-	if ((ntohl(cfg->addr.sin_addr.s_addr) >> 24) != 127)
-		return TR_EFORBIDDEN;
-	snprintf(cfg->target, sizeof(cfg->target), "%s:%d", host, port);
-	return 0;
+	cfg->ntargets = 0;
+	while (*s != '\0') {
+		size_t n = strcspn(s, ",");
+		if (n == 0 || n >= sizeof(one))
+			return TR_EINVALID;
+		memcpy(one, s, n);
+		one[n] = '\0';
+		if ((rv = parse_one_target(one, cfg)) != 0)
+			return rv;
+		s += n;
+		if (*s == ',' && *++s == '\0')
+			return TR_EINVALID;
+	}
+	return cfg->ntargets > 0 ? 0 : TR_EINVALID;
 }
 
 enum {
@@ -1178,6 +1236,7 @@ enum {
 	OPT_RMAX,
 	OPT_RAFTER,
 	OPT_LINES,
+	OPT_PRIVATE,
 };
 
 static const struct option long_opts[] = {
@@ -1206,6 +1265,7 @@ static const struct option long_opts[] = {
     {"refunds-max", required_argument, NULL, OPT_RMAX},
     {"refund-after", required_argument, NULL, OPT_RAFTER},
     {"line-seconds", required_argument, NULL, OPT_LINES},
+    {"allow-private", no_argument, NULL, OPT_PRIVATE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -1229,6 +1289,7 @@ static int
 parse_flags(int argc, char **argv, struct config *cfg)
 {
 	bool have_target = false, have_event = false;
+	const char *target_arg = NULL;
 	uint64_t v;
 	int opt;
 
@@ -1255,19 +1316,12 @@ parse_flags(int argc, char **argv, struct config *cfg)
 
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_TARGET: {
-			int rv = parse_target(optarg, cfg);
-			if (rv == TR_EFORBIDDEN)
-				return fail_usage("refusing a non-loopback "
-				                  "target (127.0.0.0/8 only)",
-				    optarg);
-			if (rv != 0)
-				return fail_usage("--target wants "
-				                  "127.0.0.1:PORT",
-				    optarg);
+		case OPT_TARGET:
+			/* Parsed after the loop: --allow-private may follow.
+			 */
+			target_arg = optarg;
 			have_target = true;
 			break;
-		}
 		case OPT_EVENT:
 			if (!tr_event_id_valid(optarg))
 				return fail_usage("bad event id", optarg);
@@ -1340,6 +1394,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 				    optarg);
 			cfg->refund_after_ms = (int64_t)v;
 			break;
+		case OPT_PRIVATE: cfg->allow_private = true; break;
 		case OPT_LINES:
 			if (tr_parse_u64(optarg, 1, 3600, &v))
 				return fail_usage("--line-seconds wants "
@@ -1428,6 +1483,18 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		return fail_usage("unexpected argument", argv[optind]);
 	if (!have_target)
 		return fail_usage("--target is required", NULL);
+	switch (parse_target(target_arg, cfg)) {
+	case 0: break;
+	case TR_EFORBIDDEN:
+		return fail_usage("refusing a target that is not loopback "
+		                  "(127.0.0.0/8; with --allow-private also "
+		                  "10/8, 172.16/12, 192.168/16)",
+		    target_arg);
+	default:
+		return fail_usage("--target wants 127.0.0.1:PORT[,...] (at "
+		                  "most 8)",
+		    target_arg);
+	}
 	if (!have_event)
 		return fail_usage("--event is required", NULL);
 	if (cfg->threads > cfg->concurrency)
@@ -1770,7 +1837,7 @@ main(int argc, char **argv)
 	/* The waitlist's buyers and the refunders, beside the main phase. */
 	if (cfg.wl_share > 0 || cfg.refund_share > 0) {
 		tl_linebuyers_conf lc = {
-		    .addr = cfg.addr,
+		    .addr = cfg.addr[0],
 		    .target = cfg.target,
 		    .event = cfg.event,
 		    .prefix = cfg.prefix,
