@@ -31,6 +31,7 @@ fill_status(tr_node *n, struct srv_ctx *c)
 	st->reserves_ok = atomic_load(&n->reserves_ok);
 	st->reserves_rejected = atomic_load(&n->reserves_rejected);
 	st->confirms_ok = atomic_load(&n->confirms_ok);
+	st->confirms_unreplicated = atomic_load(&n->confirms_unreplicated);
 	st->holds_active = tr_ledger_active_holds(n->ledger);
 	st->coordinator_calls = atomic_load(&n->coord_calls);
 	st->version = VERSION_STRING;

@@ -266,6 +266,7 @@ heartbeat(tr_node *n, struct loop_state *ls)
 	tr_coord_run(n->coord, &kp, 1);
 	atomic_fetch_add(&n->coord_calls, 1);
 	if (k.rv == 0) {
+		ls->reconnect_backoff = RECONNECT_MIN_MS;
 		if (!atomic_load(&n->claimed))
 			tr_info("node %s: liveness claimed (instance %s)",
 			    n->conf.node_id, n->instance);
@@ -555,16 +556,20 @@ periodic(tr_node *n, struct loop_state *ls, struct ev_list *evs)
 	int64_t next;
 
 	if (!tr_coord_connected(n->coord) && now >= ls->next_reconnect) {
+		/* The back-off grows even when the reconnect succeeds, and
+		 * a heartbeat that goes through ends it: on a cluster a map
+		 * read from a live master can still name a dead one (before
+		 * its replica takes over), and the first call then fails at
+		 * once; without this the node would read the map in a busy
+		 * loop. */
 		if (tr_coord_reconnect(n->coord) == 0) {
-			ls->reconnect_backoff = RECONNECT_MIN_MS;
 			ls->next_heartbeat = now;
 			ls->next_sync = ls->next_sweep = now;
 			ls->connected_at = now;
-		} else {
-			ls->next_reconnect = now + ls->reconnect_backoff;
-			if (ls->reconnect_backoff < RECONNECT_MAX_MS)
-				ls->reconnect_backoff *= 2;
 		}
+		ls->next_reconnect = now + ls->reconnect_backoff;
+		if (ls->reconnect_backoff < RECONNECT_MAX_MS)
+			ls->reconnect_backoff *= 2;
 	}
 	if (!tr_coord_connected(n->coord)) {
 		/* Every epoch must be checked again before selling. */

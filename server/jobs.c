@@ -573,11 +573,23 @@ seal_confirm(tr_node *n, struct job *j)
 		es->confirm_job = NULL;
 	j->sealed = true;
 	tr_call_confirm(&j->call, ev->conf.id, n->conf.node_id);
+	if (n->conf.confirm_replicas > 0)
+		tr_call_wait(&j->call, n->conf.confirm_replicas,
+		    n->conf.confirm_wait_ms);
 	for (size_t i = 0; i < j->nitems; i++)
 		items[i].sent = tr_call_confirm_item(&j->call, items[i].rid,
 		                    items[i].user, items[i].payment_ref) == 0
 		    ? sent++
 		    : -1;
+}
+
+/* Whether the confirm call reached the replicas --confirm-replicas asks
+ * for (always, without the flag). */
+static bool
+replicated_enough(const tr_node *n, const struct job *j)
+{
+	return n->conf.confirm_replicas == 0 ||
+	    j->call.replicas >= n->conf.confirm_replicas;
 }
 
 static void
@@ -595,6 +607,19 @@ done_confirm_item(tr_node *n, struct job *j, struct confirm_item *it,
 
 	switch (rv) {
 	case 0:
+		if (!replicated_enough(n, j) &&
+		    strcmp(info.payment_ref, it->payment_ref) == 0) {
+			/* The order is on the master, but a failover now
+			 * could lose it: not acknowledged, and not cached as
+			 * paid, so the retry asks Redis (and WAITs) again. */
+			answer(s, TR_EUNAVAILABLE,
+			    "order recorded, but on %lld of %d replicas "
+			    "within %d ms: retry confirm (it is idempotent)",
+			    j->call.replicas < 0 ? 0 : j->call.replicas,
+			    n->conf.confirm_replicas, n->conf.confirm_wait_ms);
+			atomic_fetch_add(&n->confirms_unreplicated, 1);
+			break;
+		}
 		if (h != NULL && strcmp(h->user_id, info.user) == 0)
 			tr_ledger_hold_confirmed(n->ledger, h,
 			    info.payment_ref, info.confirmed_at_ms);

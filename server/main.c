@@ -72,6 +72,15 @@ usage(FILE *f)
 	    "512)\n"
 	    "  --coord-queue N       Redis calls queued at most (default "
 	    "65536)\n"
+	    "  --confirm-replicas N  answer a confirm OK only once N replicas "
+	    "of the\n"
+	    "                        Redis that ran it have the order (WAIT); "
+	    "else\n"
+	    "                        UNAVAILABLE, retry with the same id "
+	    "(default 0)\n"
+	    "  --confirm-wait DUR    how long a confirm waits for them "
+	    "(100ms; at most\n"
+	    "                        half of --redis-timeout)\n"
 	    "  --log-level LEVEL     debug, info, warn, error (default info)\n"
 	    "  -h, --help\n"
 	    "DUR is a number with ms, s, m or h (e.g. 250ms, 15m).\n");
@@ -125,6 +134,7 @@ main(int argc, char **argv)
 	    {"waiters-max", 1, NULL, 'W'}, {"sync", 1, NULL, 's'},
 	    {"sweep", 1, NULL, 'x'}, {"log-level", 1, NULL, 'L'},
 	    {"coord-pipeline", 1, NULL, 'P'}, {"coord-queue", 1, NULL, 'Q'},
+	    {"confirm-replicas", 1, NULL, 'R'}, {"confirm-wait", 1, NULL, 'V'},
 	    {"help", 0, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	static char admin_default[128];
 	tr_event_conf events[64];
@@ -223,6 +233,16 @@ main(int argc, char **argv)
 		case 'Q':
 			conf.coord_queue_max =
 			    tr_flag_u64("--coord-queue", optarg, 1, 1000000);
+			break;
+		case 'R':
+			conf.confirm_replicas =
+			    (int)tr_flag_u64("--confirm-replicas", optarg, 0,
+			        TR_NODE_CONFIRM_REPLICAS_MAX);
+			break;
+		case 'V':
+			conf.confirm_wait_ms =
+			    (int)tr_flag_duration("--confirm-wait", optarg, 1,
+			        60000);
 			break;
 		case 'L':
 			if ((level = tr_log_level_parse(optarg)) < 0)

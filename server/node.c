@@ -36,6 +36,7 @@ tr_node_conf_defaults(tr_node_conf *c)
 	c->wait_timeout_ms = 1000;
 	c->coord_queue_max = 65536;
 	c->coord_pipeline_max = 512;
+	c->confirm_wait_ms = 100;
 	c->tombstones_max = 65536;
 }
 
@@ -56,6 +57,15 @@ conf_check(const tr_node_conf *c, bool offline)
 		return "admin contexts must be 1..64";
 	if (c->batch_max < 1 || c->batch_max > TR_BATCH_MAX_LIMIT)
 		return "batch-max must be 1..1024";
+	if (c->confirm_replicas < 0 ||
+	    c->confirm_replicas > TR_NODE_CONFIRM_REPLICAS_MAX)
+		return "confirm-replicas must be 0..16";
+	if (c->confirm_replicas > 0 &&
+	    (c->confirm_wait_ms < 1 ||
+	        c->confirm_wait_ms > c->redis_timeout_ms / 2))
+		return "confirm-wait must be 1ms .. half of redis-timeout";
+	if (c->standalone && c->confirm_replicas > 0)
+		return "confirm-replicas needs Redis (not --standalone)";
 	if (c->standalone && c->event_count == 0)
 		return "standalone mode needs at least one --event";
 	if (!c->standalone && c->liveness_ttl_ms < 1000)

@@ -16,6 +16,9 @@
  * sweep. */
 #define TR_SWEEPER_LEASE_SWEEPS 3
 
+/* Replicas a confirm can wait for (--confirm-replicas). */
+#define TR_NODE_CONFIRM_REPLICAS_MAX 16
+
 typedef struct tr_node tr_node;
 
 typedef struct tr_node_conf {
@@ -52,6 +55,15 @@ typedef struct tr_node_conf {
 	int64_t wait_timeout_ms;   /* how long one waits; default 1000 */
 	size_t coord_queue_max; /* coordinator calls queued; default 65536 */
 	size_t coord_pipeline_max; /* calls per round trip; default 512 */
+	/* A confirm is answered OK only once this many replicas of the
+	 * Redis that ran it have the order (WAIT); else UNAVAILABLE, and a
+	 * retry with the same id is answered once they have it. 0: no WAIT
+	 * (default). At most TR_NODE_CONFIRM_REPLICAS_MAX. */
+	int confirm_replicas;
+	/* How long a confirm waits for them: 1 ms .. half of
+	 * redis_timeout_ms (the WAIT must not outlast the reply timeout);
+	 * default 100. */
+	int confirm_wait_ms;
 
 	size_t tombstones_max; /* default 65536 */
 } tr_node_conf;

@@ -302,6 +302,9 @@ struct tr_node {
 	atomic_int busy; /* requests being answered */
 
 	atomic_ullong reserves_ok, reserves_rejected, confirms_ok;
+	/* Confirms recorded but answered UNAVAILABLE: fewer replicas than
+	 * --confirm-replicas acknowledged within --confirm-wait. */
+	atomic_ullong confirms_unreplicated;
 	atomic_ullong coord_calls;
 };
 

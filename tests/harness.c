@@ -200,16 +200,21 @@ redis_launch(th_redis *r)
 	    "127.0.0.1", "--dir", r->dir, "--appendonly", "yes",
 	    "--appendfsync", "always", "--save", "", "--daemonize", "no",
 	    "--protected-mode", "yes", NULL};
-	/* A lone cluster node with no slots: enough for CLUSTER KEYSLOT. */
+	/* A lone cluster node with no slots: enough for CLUSTER KEYSLOT.
+	 * For failover tests: AOF and a short node timeout. */
+	char timeout[16];
 	char *cluster_argv[] = {"/usr/bin/redis-server", "--port", port,
 	    "--bind", "127.0.0.1", "--dir", r->dir, "--cluster-enabled", "yes",
-	    "--cluster-config-file", "nodes.conf", "--appendonly", "no",
-	    "--save", "", "--daemonize", "no", "--protected-mode", "yes",
+	    "--cluster-config-file", "nodes.conf", "--appendonly",
+	    r->aof ? "yes" : "no", "--appendfsync", "always", "--save", "",
+	    "--daemonize", "no", "--protected-mode", "yes",
+	    r->node_timeout_ms > 0 ? "--cluster-node-timeout" : NULL, timeout,
 	    NULL};
 	int64_t deadline;
 	char log_name[32];
 
 	snprintf(port, sizeof(port), "%d", r->port);
+	snprintf(timeout, sizeof(timeout), "%d", r->node_timeout_ms);
 	/* A cluster's nodes each log apart. */
 	snprintf(log_name, sizeof(log_name),
 	    r->cluster ? "redis-%d.log" : "redis.log", r->port);
@@ -234,10 +239,12 @@ redis_launch(th_redis *r)
 }
 
 static int
-redis_start(th_redis *r, bool cluster)
+redis_start_as(th_redis *r, bool cluster, bool aof, int node_timeout_ms)
 {
 	memset(r, 0, sizeof(*r));
 	r->cluster = cluster;
+	r->aof = aof;
+	r->node_timeout_ms = node_timeout_ms;
 	r->port = cluster ? cluster_free_port() : th_free_port();
 	if (r->port < 0)
 		return -1;
@@ -252,13 +259,13 @@ redis_start(th_redis *r, bool cluster)
 int
 th_redis_start(th_redis *r)
 {
-	return redis_start(r, false);
+	return redis_start_as(r, false, true, 0);
 }
 
 int
 th_redis_start_cluster(th_redis *r)
 {
-	return redis_start(r, true);
+	return redis_start_as(r, true, false, 0);
 }
 
 int
@@ -318,7 +325,7 @@ th_redis_int(th_redis *r, const char *fmt, ...)
 
 /* ---- a Redis Cluster ---------------------------------------------------- */
 
-/* Whether every node says cluster_state:ok and knows all n. */
+/* Whether every live node says cluster_state:ok and knows all n. */
 static bool
 cluster_ok(th_cluster *c)
 {
@@ -326,7 +333,10 @@ cluster_ok(th_cluster *c)
 
 	snprintf(known, sizeof(known), "cluster_known_nodes:%zu\r", c->n);
 	for (size_t i = 0; i < c->n; i++) {
-		redisReply *r = th_redis_cmd(&c->node[i], "CLUSTER INFO");
+		redisReply *r;
+		if (!th_alive(&c->node[i].proc))
+			continue; /* killed by the test */
+		r = th_redis_cmd(&c->node[i], "CLUSTER INFO");
 		bool ok = r != NULL && r->type == REDIS_REPLY_STRING &&
 		    strstr(r->str, "cluster_state:ok") != NULL &&
 		    strstr(r->str, known) != NULL;
@@ -360,38 +370,45 @@ cluster_cmd_ok(th_redis *r, const char *fmt, ...)
 	return ok;
 }
 
-int
-th_cluster_start(th_cluster *c, size_t n)
+/* Start n cluster nodes (AOF and node timeout as asked), the first
+ * `masters` each owning an equal range of the slots with its own config
+ * epoch, all met through node 0; wait (15 s) until every one says
+ * cluster_state:ok and knows the n. */
+static int
+cluster_build(th_cluster *c, size_t n, size_t masters, bool aof,
+    int node_timeout_ms)
 {
 	size_t used = 0;
 	int64_t deadline;
 
 	memset(c, 0, sizeof(*c));
-	if (n < 1 || n > TH_CLUSTER_MAX)
+	if (masters < 1 || n < masters || n > TH_CLUSTER_MAX)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int from = (int)(16384 * i / n),
-		    to = (int)(16384 * (i + 1) / n);
 		redisReply *r;
-		if (th_redis_start_cluster(&c->node[i]) != 0)
-			goto fail;
+		if (redis_start_as(&c->node[i], true, aof, node_timeout_ms) !=
+		    0)
+			return -1;
 		c->n = i + 1;
 		r = th_redis_cmd(&c->node[i], "CLUSTER MYID");
 		if (r == NULL || r->type != REDIS_REPLY_STRING ||
 		    r->len >= sizeof(c->id[i])) {
 			if (r)
 				freeReplyObject(r);
-			goto fail;
+			return -1;
 		}
 		memcpy(c->id[i], r->str, r->len + 1);
 		freeReplyObject(r);
 		/* Distinct epochs, as redis-cli --cluster create sets them,
 		 * so no node has to resolve a collision first. */
-		if (!cluster_cmd_ok(&c->node[i], "CLUSTER SET-CONFIG-EPOCH %d",
-		        (int)i + 1) ||
-		    !cluster_cmd_ok(&c->node[i], "CLUSTER ADDSLOTSRANGE %d %d",
-		        from, to - 1))
-			goto fail;
+		if (i < masters &&
+		    (!cluster_cmd_ok(&c->node[i],
+		         "CLUSTER SET-CONFIG-EPOCH %d", (int)i + 1) ||
+		        !cluster_cmd_ok(&c->node[i],
+		            "CLUSTER ADDSLOTSRANGE %d %d",
+		            (int)(16384 * i / masters),
+		            (int)(16384 * (i + 1) / masters) - 1)))
+			return -1;
 		used +=
 		    (size_t)snprintf(c->seeds + used, sizeof(c->seeds) - used,
 		        "%s%s", i ? "," : "", c->node[i].addr);
@@ -399,9 +416,128 @@ th_cluster_start(th_cluster *c, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (!cluster_cmd_ok(&c->node[0], "CLUSTER MEET 127.0.0.1 %d",
 		        c->node[i].port))
-			goto fail;
-	deadline = tr_mono_ms() + 10000;
+			return -1;
+	deadline = tr_mono_ms() + 15000;
 	while (!cluster_ok(c)) {
+		if (tr_mono_ms() > deadline)
+			return -1;
+		tr_sleep_ms(50);
+	}
+	return 0;
+}
+
+int
+th_cluster_start(th_cluster *c, size_t n)
+{
+	if (cluster_build(c, n, n, false, 0) != 0) {
+		th_cluster_stop(c);
+		return -1;
+	}
+	return 0;
+}
+
+/* A string field of INFO <section> on node r, e.g. "role:", into out;
+ * false if absent. */
+static bool
+info_field(th_redis *r, const char *section, const char *field, char *out,
+    size_t cap)
+{
+	redisReply *rep = th_redis_cmd(r, "INFO %s", section);
+	const char *p;
+	bool ok = false;
+
+	if (rep != NULL && rep->type == REDIS_REPLY_STRING &&
+	    (p = strstr(rep->str, field)) != NULL) {
+		size_t len;
+		p += strlen(field);
+		len = strcspn(p, "\r\n");
+		if (len < cap) {
+			memcpy(out, p, len);
+			out[len] = '\0';
+			ok = true;
+		}
+	}
+	if (rep)
+		freeReplyObject(rep);
+	return ok;
+}
+
+int
+th_redis_replicate(th_redis *r, th_redis *master)
+{
+	int64_t deadline = tr_mono_ms() + 10000;
+	char st[16];
+
+	if (!cluster_cmd_ok(r, "REPLICAOF 127.0.0.1 %d", master->port))
+		return -1;
+	while (!info_field(r, "replication", "master_link_status:", st,
+	           sizeof(st)) ||
+	    strcmp(st, "up") != 0) {
+		if (tr_mono_ms() > deadline)
+			return -1;
+		tr_sleep_ms(20);
+	}
+	return 0;
+}
+
+bool
+th_cluster_is_master(th_cluster *c, size_t i)
+{
+	char role[16];
+	return info_field(&c->node[i], "replication", "role:", role,
+	           sizeof(role)) &&
+	    strcmp(role, "master") == 0;
+}
+
+int
+th_cluster_wait_replica(th_cluster *c, size_t i, int timeout_ms)
+{
+	int64_t deadline = tr_mono_ms() + timeout_ms;
+	char role[16], st[16];
+
+	while (!info_field(&c->node[i], "replication", "role:", role,
+	           sizeof(role)) ||
+	    strcmp(role, "slave") != 0 ||
+	    !info_field(&c->node[i], "replication", "master_link_status:", st,
+	        sizeof(st)) ||
+	    strcmp(st, "up") != 0) {
+		if (tr_mono_ms() > deadline)
+			return -1;
+		tr_sleep_ms(50);
+	}
+	return 0;
+}
+
+/* Every replica's link to its master is up. */
+static bool
+replicas_linked(th_cluster *c)
+{
+	for (size_t i = c->masters; i < c->n; i++) {
+		char st[16];
+		if (!info_field(&c->node[i], "replication",
+		        "master_link_status:", st, sizeof(st)) ||
+		    strcmp(st, "up") != 0)
+			return false;
+	}
+	return true;
+}
+
+int
+th_cluster_start_replicas(th_cluster *c, size_t masters, int node_timeout_ms)
+{
+	int64_t deadline;
+
+	if (cluster_build(c, masters * 2, masters, true, node_timeout_ms) != 0)
+		goto fail;
+	c->masters = masters;
+	/* Each replica knows its master now (the cluster is ok with every
+	 * node known), so it can follow it. */
+	for (size_t i = masters; i < c->n; i++)
+		if (!cluster_cmd_ok(&c->node[i], "CLUSTER REPLICATE %s",
+		        c->id[i - masters]))
+			goto fail;
+	deadline = tr_mono_ms() + 15000;
+	while (!cluster_ok(c) || !replicas_linked(c)) {
 		if (tr_mono_ms() > deadline)
 			goto fail;
 		tr_sleep_ms(50);
@@ -412,12 +548,40 @@ fail:
 	return -1;
 }
 
+int
+th_cluster_failover_wait(th_cluster *c, size_t m, int timeout_ms,
+    bool *took_over)
+{
+	size_t rep = m + c->masters;
+	int64_t deadline = tr_mono_ms() + timeout_ms;
+
+	*took_over = false;
+	if (c->masters == 0 || m >= c->masters)
+		return -1;
+	for (;;) {
+		if (th_cluster_is_master(c, rep) && cluster_ok(c))
+			return (int)rep;
+		if (tr_mono_ms() > deadline) {
+			if (*took_over)
+				return -1;
+			/* The cluster did not elect it in time: the test says
+			 * so and forces it. */
+			*took_over = true;
+			(void)cluster_cmd_ok(&c->node[rep],
+			    "CLUSTER FAILOVER TAKEOVER");
+			deadline = tr_mono_ms() + timeout_ms;
+		}
+		tr_sleep_ms(20);
+	}
+}
+
 void
 th_cluster_stop(th_cluster *c)
 {
 	for (size_t i = 0; i < c->n; i++)
 		th_redis_stop(&c->node[i]);
 	c->n = 0;
+	c->masters = 0;
 }
 
 /* Whether the slot ranges after the 8th field of a CLUSTER NODES line
@@ -884,4 +1048,21 @@ th_run(const char *cmdline, char *out, size_t cap)
 	}
 	status = pclose(f);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int
+th_ctl(const char *fmt, ...)
+{
+	char args[512], cmd[1024], out[8192];
+	va_list ap;
+	int rv;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "%s %s", th_bin("ticketctl"), args);
+	rv = th_run(cmd, out, sizeof(out));
+	if (rv != 0)
+		fprintf(stderr, "ticketctl %s: exit %d\n%s\n", args, rv, out);
+	return rv;
 }

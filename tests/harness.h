@@ -40,6 +40,10 @@ typedef struct th_redis {
 	char dir[256];
 	char addr[32]; /* "127.0.0.1:PORT" */
 	bool cluster;  /* started by th_redis_start_cluster */
+	/* A cluster node with AOF (appendfsync always) and this
+	 * cluster-node-timeout (0: Redis's default), for failover tests. */
+	bool aof;
+	int node_timeout_ms;
 } th_redis;
 
 /* A private redis-server with AOF (appendfsync always). 0 or -1. */
@@ -57,15 +61,40 @@ int th_redis_start_cluster(th_redis *r);
 typedef struct th_cluster {
 	th_redis node[TH_CLUSTER_MAX];
 	size_t n;
+	/* With replicas (th_cluster_start_replicas): node[0..masters-1]
+	 * start as masters, node[masters + i] as the replica of node[i].
+	 * 0: every node is a master. */
+	size_t masters;
 	char id[TH_CLUSTER_MAX][41];     /* CLUSTER MYID */
 	char seeds[TH_CLUSTER_MAX * 24]; /* "127.0.0.1:P1,127.0.0.1:P2,..." */
 } th_cluster;
 
-/* Start n (1..TH_CLUSTER_MAX) masters and wait (10 s) until every one
+/* Start n (1..TH_CLUSTER_MAX) masters and wait (15 s) until every one
  * says cluster_state:ok and knows the n. 0, or -1 with nothing left
  * running. */
 int th_cluster_start(th_cluster *c, size_t n);
 void th_cluster_stop(th_cluster *c);
+/* A Redis Cluster of `masters` masters (1..TH_CLUSTER_MAX / 2), each with
+ * one replica, for failover: every node with AOF (appendfsync always) and
+ * cluster-node-timeout node_timeout_ms, so that a dead master's replica
+ * takes over within a few seconds. Waits (15 s) until every node says
+ * cluster_state:ok and every replica's master_link_status:up. seeds
+ * names every node, masters first. 0, or -1 with nothing left running. */
+int th_cluster_start_replicas(th_cluster *c, size_t masters,
+    int node_timeout_ms);
+/* Wait until node i says role:slave and master_link_status:up (a master
+ * restarted after its replica took over rejoins as its replica), within
+ * timeout_ms. 0 or -1. */
+int th_cluster_wait_replica(th_cluster *c, size_t i, int timeout_ms);
+/* Whether node i says role:master (INFO replication). */
+bool th_cluster_is_master(th_cluster *c, size_t i);
+/* After master m was killed: wait until its replica says role:master and
+ * every live node says cluster_state:ok, within timeout_ms; if the
+ * cluster did not fail over by then, send CLUSTER FAILOVER TAKEOVER to
+ * the replica (*took_over true) and wait as long again. The replica's
+ * index, or -1. */
+int th_cluster_failover_wait(th_cluster *c, size_t m, int timeout_ms,
+    bool *took_over);
 /* The index of the node that serves slot by its own CLUSTER NODES line
  * ("myself"), or -1. */
 int th_cluster_owner(th_cluster *c, int slot);
@@ -76,6 +105,10 @@ int th_cluster_owner(th_cluster *c, int slot);
 int th_cluster_migrate_begin(th_cluster *c, int slot, int from, int to);
 int th_cluster_migrate_keys(th_cluster *c, int slot, int from, int to);
 int th_cluster_migrate_end(th_cluster *c, int slot, int to);
+
+/* Make r (a lone Redis) a replica of master (REPLICAOF) and wait (10 s)
+ * until its master_link_status is up. 0 or -1. */
+int th_redis_replicate(th_redis *r, th_redis *master);
 
 /* Stop (SIGTERM, or SIGKILL when hard) and start again on the same port
  * and dir, so the AOF is replayed. */
@@ -149,5 +182,9 @@ void th_conn_close(th_conn *c);
 /* Run a shell command line; returns its exit status (0..255) and leaves
  * its stdout in out (cut to cap). */
 int th_run(const char *cmdline, char *out, size_t cap);
+
+/* Run ticketctl with these arguments (printf-style); its exit status.
+ * On a failure its output goes to stderr, for the test's log. */
+int th_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -465,23 +465,6 @@ buy(const char *url, const char *event, const char *user)
 	return rv;
 }
 
-static int
-ctl(const char *fmt, ...)
-{
-	char args[512], cmd[1024], out[8192];
-	va_list ap;
-	int rv;
-
-	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
-	va_end(ap);
-	snprintf(cmd, sizeof(cmd), "%s %s", th_bin("ticketctl"), args);
-	rv = th_run(cmd, out, sizeof(out));
-	if (rv != 0)
-		print_message("ticketctl %s: exit %d\n%s\n", args, rv, out);
-	return rv;
-}
-
 static void
 stockd_sells_on_the_cluster_across_a_slot_move_and_the_audit_passes(
     void **state)
@@ -537,11 +520,11 @@ stockd_sells_on_the_cluster_across_a_slot_move_and_the_audit_passes(
 	/* The audit through the seeds, through one seed named a cluster,
 	 * and not through one seed taken for a lone Redis (which does not
 	 * serve the event's slot). */
-	assert_int_equal(ctl("--redis %s audit %s", cl.seeds, ev), 0);
-	assert_int_equal(ctl("--redis-cluster --redis %s audit %s",
+	assert_int_equal(th_ctl("--redis %s audit %s", cl.seeds, ev), 0);
+	assert_int_equal(th_ctl("--redis-cluster --redis %s audit %s",
 	                     cl.node[from == 0 ? 1 : 0].addr, ev),
 	    0);
-	assert_int_not_equal(ctl("--redis %s audit %s",
+	assert_int_not_equal(th_ctl("--redis %s audit %s",
 	                         cl.node[to == 0 ? 1 : 0].addr, ev),
 	    0);
 }

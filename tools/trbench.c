@@ -10,7 +10,11 @@
  *       distinct users (B per Batch message; B = 1 sends plain Reserves);
  *       with --confirm every successful reservation is confirmed on the
  *       same node right after. --raw skips reading replies (for a fair
- *       comparison with the echo server). Prints one JSON line.
+ *       comparison with the echo server). --acked FILE writes every
+ *       acknowledged reservation ("H <id>", a hold answered OK) and order
+ *       ("C <id>", a confirm answered OK) to FILE, one a line, for
+ *       checking what a failover lost (scripts/bench-failover). Prints
+ *       one JSON line.
  *
  *   trbench create-events --redis HOST:PORT[,...] --count N [--prefix P]
  *       [--total T]
@@ -130,6 +134,7 @@ struct slot {
 	char rids[TR_BATCH_MAX_LIMIT][TR_RID_MAX + 1];
 	char users[TR_BATCH_MAX_LIMIT][TR_USER_ID_MAX + 1];
 	size_t n_rids;
+	size_t n_confirming; /* rids sent in the confirm in flight */
 };
 
 struct bench {
@@ -139,6 +144,7 @@ struct bench {
 	const char *prefix;
 	int batch;
 	bool confirm, raw;
+	FILE *acked;           /* --acked: what was acknowledged, or NULL */
 	uint64_t attempts_max; /* 0: by time */
 	int64_t stop_at_ms;
 	atomic_ullong next_user;
@@ -218,6 +224,7 @@ build_confirms(struct slot *s, nng_msg **out)
 	req.body_case = TICKETRUSH__REQUEST__BODY_BATCH;
 	req.batch = &batch;
 	atomic_fetch_add(&s->b->confirms, s->n_rids);
+	s->n_confirming = s->n_rids;
 	return tr_msg_pack(&req.base, out);
 }
 
@@ -277,10 +284,15 @@ count_reply(struct slot *s, nng_msg *msg)
 			atomic_fetch_add(ok ? &b->confirm_ok
 			                    : &b->confirm_failed,
 			    1);
+			if (ok && b->acked != NULL && i < s->n_confirming)
+				fprintf(b->acked, "C %s\n", s->rids[i]);
 			continue;
 		}
 		if (ok) {
 			atomic_fetch_add(&b->ok, 1);
+			if (b->acked != NULL && r->hold != NULL)
+				fprintf(b->acked, "H %s\n",
+				    r->hold->reservation_id);
 			if (b->confirm && r->hold &&
 			    s->n_rids < TR_BATCH_MAX_LIMIT) {
 				snprintf(s->rids[s->n_rids], TR_RID_MAX + 1,
@@ -352,7 +364,7 @@ usage(FILE *f)
 	    "S |\n"
 	    "               --attempts N] [--inflight K] [--batch B] "
 	    "[--confirm]\n"
-	    "               [--raw] [--user-prefix P]\n"
+	    "               [--raw] [--user-prefix P] [--acked FILE]\n"
 	    "       trbench create-events --redis HOST:PORT --count N "
 	    "[--prefix P]\n"
 	    "               [--total T]\n"
@@ -368,7 +380,7 @@ run(int argc, char **argv)
 	    {"attempts", 1, NULL, 'a'}, {"inflight", 1, NULL, 'i'},
 	    {"batch", 1, NULL, 'b'}, {"confirm", 0, NULL, 'c'},
 	    {"raw", 0, NULL, 'r'}, {"user-prefix", 1, NULL, 'p'},
-	    {NULL, 0, NULL, 0}};
+	    {"acked", 1, NULL, 'k'}, {NULL, 0, NULL, 0}};
 	static struct bench b;
 	const char *urls[URLS_MAX];
 	uint64_t v, seconds = 5, inflight = 128;
@@ -410,6 +422,12 @@ run(int argc, char **argv)
 		case 'c': b.confirm = true; break;
 		case 'r': b.raw = true; break;
 		case 'p': b.prefix = optarg; break;
+		case 'k':
+			if ((b.acked = fopen(optarg, "w")) == NULL) {
+				perror(optarg);
+				return 2;
+			}
+			break;
 		default: usage(stderr); return 2;
 		}
 	}
@@ -475,6 +493,10 @@ run(int argc, char **argv)
 	    b.messages ? (double)b.lat_sum_us / (double)b.messages : 0.0,
 	    inflight, b.batch);
 	free(slots);
+	if (b.acked != NULL && fclose(b.acked) != 0) {
+		perror("--acked");
+		return 1;
+	}
 	return 0;
 }
 

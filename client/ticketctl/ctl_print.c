@@ -97,6 +97,8 @@ node_json(const Ticketrush__NodeStatus *s)
 	cJSON_AddNumberToObject(o, "reserves_rejected",
 	    (double)s->reserves_rejected);
 	cJSON_AddNumberToObject(o, "confirms_ok", (double)s->confirms_ok);
+	cJSON_AddNumberToObject(o, "confirms_unreplicated",
+	    (double)s->confirms_unreplicated);
 	cJSON_AddNumberToObject(o, "holds_active", (double)s->holds_active);
 	cJSON_AddNumberToObject(o, "coordinator_calls",
 	    (double)s->coordinator_calls);
@@ -287,6 +289,11 @@ ctl_reply_print(FILE *f, const Ticketrush__Reply *r)
 		    ", coordinator calls %" PRIu64 "\n",
 		    s->reserves_ok, s->reserves_rejected, s->confirms_ok,
 		    s->holds_active, s->coordinator_calls);
+		if (s->confirms_unreplicated > 0)
+			fprintf(f,
+			    "  confirms short of --confirm-replicas "
+			    "(answered unavailable) %" PRIu64 "\n",
+			    s->confirms_unreplicated);
 	}
 }
 

@@ -317,15 +317,45 @@ answer(tr_cluster *cl, tr_cluster_cmd *k, int m, redisReply *r,
 	k->rv = 0;
 }
 
-/* Send every pending command routed to master m, in order. Returns false
- * when the connection failed (master_failed was called). */
+/* Append WAIT after master m's pending commands when any asked for it:
+ * the largest count and timeout asked. Returns whether one was appended
+ * (false also when appending failed: the commands then read as not
+ * replicated). */
+static bool
+append_wait(tr_cluster *cl, redisContext *ctx, tr_cluster_cmd *const *cmds,
+    size_t n, int m)
+{
+	int replicas = 0, ms = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const tr_cluster_cmd *k = cmds[i];
+		if (k->rv != TR_EPENDING || k->to != m ||
+		    k->wait_replicas <= 0)
+			continue;
+		if (k->wait_replicas > replicas)
+			replicas = k->wait_replicas;
+		if (k->wait_ms > ms)
+			ms = k->wait_ms;
+	}
+	if (replicas == 0 ||
+	    tr_rconn_wait_append(ctx, replicas, ms, cl->timeout_ms) != 0)
+		return false;
+	cl->stats.commands++;
+	return true;
+}
+
+/* Send every pending command routed to master m, in order, and a WAIT
+ * after them if one asked (*wait). Returns false when the connection
+ * failed (master_failed was called). */
 static bool
 send_to(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
-    int *worst)
+    bool *wait, int *worst)
 {
 	static const char *asking[] = {"ASKING"};
 	redisContext *ctx = conn_of(cl, m);
 	int done = 0;
+
+	*wait = false;
 
 	if (ctx == NULL) {
 		master_failed(cl, cmds, n, m, TR_EUNAVAILABLE, worst);
@@ -348,6 +378,7 @@ send_to(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
 		}
 		cl->stats.commands += k->ask >= 0 ? 2 : 1;
 	}
+	*wait = append_wait(cl, ctx, cmds, n, m);
 	/* Write it all now, so that every master works while we read. */
 	while (!done) {
 		if (redisBufferWrite(ctx, &done) != REDIS_OK) {
@@ -367,10 +398,32 @@ send_to(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
 	return true;
 }
 
-/* Read master m's answers, in the order send_to wrote them. */
+/* WAIT's answer on master m: the replicas of every command it covers
+ * (answered in this round and asking), -1 when it is not a count. */
+static void
+read_wait(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
+    int *worst)
+{
+	redisContext *ctx = cl->conn[m];
+	long long got;
+	int code;
+
+	if ((code = tr_rconn_wait_read(ctx, &got)) != 0) {
+		drop(cl, m, ctx->errstr[0] ? ctx->errstr : "no reply to WAIT");
+		master_failed(cl, cmds, n, m, code, worst);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cmds[i]->waiting && cmds[i]->to == m) {
+			cmds[i]->replicas = got;
+			cmds[i]->waiting = false;
+		}
+}
+
+/* Read master m's answers, in the order send_to wrote them, then the
+ * WAIT's if one was sent. */
 static void
 read_from(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
-    struct round *rd, int *worst)
+    bool wait, struct round *rd, int *worst)
 {
 	redisContext *ctx = cl->conn[m];
 
@@ -395,14 +448,20 @@ read_from(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n, int m,
 		answer(cl, k, m, r, rd);
 		if (k->rv == TR_EPENDING)
 			k->hops++;
+		else if (k->rv == 0 && wait && k->wait_replicas > 0)
+			k->waiting = true;
 		continue;
 	failed : {
 		int code = tr_rconn_error(ctx);
 		drop(cl, m, ctx->errstr[0] ? ctx->errstr : "no reply");
 		master_failed(cl, cmds, n, m, code, worst);
+		for (size_t j = 0; j < n; j++)
+			cmds[j]->waiting = false;
 		return;
 	}
 	}
+	if (wait)
+		read_wait(cl, cmds, n, m, worst);
 }
 
 int
@@ -417,12 +476,15 @@ tr_cluster_run(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n)
 		cmds[i]->ask = -1;
 		cmds[i]->hops = 0;
 		cmds[i]->to = -1;
+		cmds[i]->replicas = -1;
+		cmds[i]->waiting = false;
 	}
 	if (!cl->up)
 		return TR_EUNAVAILABLE;
 	for (int round = 0; round <= TR_CLUSTER_REDIRECTS_MAX && cl->up;
 	     round++) {
 		bool used[TR_SLOT_MASTERS_MAX] = {false};
+		bool wait[TR_SLOT_MASTERS_MAX] = {false};
 		struct round rd = {false, false};
 		bool any = false;
 
@@ -453,11 +515,13 @@ tr_cluster_run(tr_cluster *cl, tr_cluster_cmd *const *cmds, size_t n)
 		if (!any)
 			break;
 		for (int m = 0; m < cl->map.nmasters; m++)
-			if (used[m] && !send_to(cl, cmds, n, m, &worst))
+			if (used[m] &&
+			    !send_to(cl, cmds, n, m, &wait[m], &worst))
 				used[m] = false;
 		for (int m = 0; m < cl->map.nmasters; m++)
 			if (used[m] && cl->conn[m] != NULL)
-				read_from(cl, cmds, n, m, &rd, &worst);
+				read_from(cl, cmds, n, m, wait[m], &rd,
+				    &worst);
 		if (rd.refresh && !refreshed && cl->up) {
 			/* Bounded: once a run. */
 			refreshed = true;

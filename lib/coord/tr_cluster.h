@@ -81,6 +81,17 @@ typedef struct tr_cluster_cmd {
 	int argc;
 	const char **argv;
 	const size_t *argvlen;
+	/* > 0: after the command, wait until this many replicas of the
+	 * master that ran it have its write (WAIT wait_replicas wait_ms, on
+	 * the same connection, at the end of that master's pipeline; one
+	 * WAIT covers every command of the pipeline, so it takes the
+	 * largest count and timeout asked there; wait_ms kept within
+	 * tr_rconn_wait_ms's bounds). */
+	int wait_replicas;
+	int wait_ms;
+	/* After tr_cluster_run: with wait_replicas, the replicas that
+	 * acknowledged (WAIT's answer), or -1 (no answer, or not run). */
+	long long replicas;
 	/* After tr_cluster_run: rv 0 and the answer in reply (the caller
 	 * frees it; an error reply other than a redirection is an answer),
 	 * or rv TR_EUNAVAILABLE (not run: not sent, no master for the slot,
@@ -90,7 +101,7 @@ typedef struct tr_cluster_cmd {
 	int rv;
 	/* The module's own, while running. */
 	int to, ask, hops;
-	bool sent;
+	bool sent, waiting;
 } tr_cluster_cmd;
 
 /* Run n commands: one pipeline per master, then the redirected ones again,

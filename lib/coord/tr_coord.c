@@ -310,6 +310,8 @@ call_init(tr_call *k, enum tr_script script)
 	k->rv = 0;
 	k->detail[0] = '\0';
 	k->fenced_epoch = 0;
+	k->wait_replicas = k->wait_ms = 0;
+	k->replicas = -1;
 	k->script = script;
 	call_push(k, "EVALSHA", 7);
 	call_push(k, "", 0); /* sha: filled in at run time */
@@ -642,6 +644,13 @@ tr_call_unindex(tr_call *k, const char *node, const char *event_id)
 }
 
 void
+tr_call_wait(tr_call *k, int replicas, int wait_ms)
+{
+	k->wait_replicas = replicas > 0 ? replicas : 0;
+	k->wait_ms = wait_ms;
+}
+
+void
 tr_call_done(tr_call *k)
 {
 	if (k->reply != NULL) {
@@ -862,6 +871,8 @@ cluster_run(tr_coord *c, tr_call *const *calls, size_t n)
 			r->cmd.slot =
 			    tr_slot_of_key(r->cmd.argv[3], r->cmd.argvlen[3]);
 			r->cmd.master = -1;
+			r->cmd.wait_replicas = k->wait_replicas;
+			r->cmd.wait_ms = k->wait_ms;
 			cmds[m++] = &r->cmd;
 		}
 		rv = tr_cluster_run(c->cl, cmds, m);
@@ -871,6 +882,7 @@ cluster_run(tr_coord *c, tr_call *const *calls, size_t n)
 				continue;
 			j++;
 			argv_free(calls[i], r->cmd.argv, r->argvlen);
+			calls[i]->replicas = r->cmd.replicas;
 			if (r->cmd.rv != 0) {
 				calls[i]->rv = r->cmd.rv;
 				continue;
@@ -892,9 +904,51 @@ cluster_run(tr_coord *c, tr_call *const *calls, size_t n)
 	return rv;
 }
 
+/* Append WAIT after a pipeline when a call of it asked (tr_call_wait):
+ * the largest count and timeout asked. Whether one was appended. */
+static bool
+append_wait(tr_coord *c, tr_call *const *calls, size_t n)
+{
+	int replicas = 0, ms = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (calls[i]->rv != TR_EPENDING)
+			continue;
+		if (calls[i]->wait_replicas > replicas)
+			replicas = calls[i]->wait_replicas;
+		if (calls[i]->wait_ms > ms)
+			ms = calls[i]->wait_ms;
+	}
+	if (replicas == 0 ||
+	    tr_rconn_wait_append(c->ctx, replicas, ms, c->timeout_ms) != 0)
+		return false;
+	c->commands++;
+	return true;
+}
+
+/* WAIT's answer: the replicas of every answered call that asked. */
+static int
+read_wait(tr_coord *c, tr_call *const *calls, size_t n)
+{
+	long long got;
+	int code;
+
+	if ((code = tr_rconn_wait_read(c->ctx, &got)) != 0) {
+		/* The calls were answered; only the count is unknown. */
+		drop_ctx(c,
+		    c->ctx->errstr[0] ? c->ctx->errstr : "no reply to WAIT");
+		return code;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (calls[i]->wait_replicas > 0 && calls[i]->reply != NULL)
+			calls[i]->replicas = got;
+	return 0;
+}
+
 static int
 run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 {
+	bool wait;
 	size_t i;
 
 	*noscript = false;
@@ -915,6 +969,7 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 		calls[i]->rv = TR_EPENDING;
 	}
 	c->commands += n;
+	wait = append_wait(c, calls, n);
 	for (i = 0; i < n; i++) {
 		tr_call *k = calls[i];
 		redisReply *r = NULL;
@@ -935,7 +990,7 @@ run_once(tr_coord *c, tr_call *const *calls, size_t n, bool *noscript)
 		if (tr_call_answer(k, r) == TR_EPENDING)
 			*noscript = true; /* retried by tr_coord_run */
 	}
-	return 0;
+	return wait ? read_wait(c, calls, n) : 0;
 }
 
 int

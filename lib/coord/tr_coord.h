@@ -95,7 +95,22 @@ typedef struct tr_call {
 	char detail[160];      /* the script's error message, if any */
 	uint64_t fenced_epoch; /* with TR_EFENCED: the coordinator's epoch */
 	struct redisReply *reply;
+	/* Set with tr_call_wait; after tr_coord_run, replicas: how many
+	 * replicas acknowledged the write, or -1 (not asked, not answered). */
+	int wait_replicas, wait_ms;
+	long long replicas;
 } tr_call;
+
+/* Ask that the call, once Redis ran it, waits until `replicas` replicas
+ * of the server that ran it have its writes, at most wait_ms (WAIT
+ * replicas wait_ms, sent right after the call on the same connection, in
+ * the same pipeline: one WAIT covers every call of that pipeline, with
+ * the largest count and timeout asked). wait_ms is kept within 1 ms and
+ * half the reply timeout (tr_rconn_wait_ms). The call's answer is read
+ * as usual; k->replicas says how many acknowledged: fewer than asked
+ * means the write is on the master (it ran) but a failover now may lose
+ * it. Call after the builder (which clears it). */
+void tr_call_wait(tr_call *k, int replicas, int wait_ms);
 
 /* Builders. Ids must be valid (callers check input first). Each starts a
  * fresh call: a call that was run must be released with tr_call_done

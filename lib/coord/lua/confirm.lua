@@ -5,8 +5,9 @@
 -- decides: it must be the user's, live, and not past its deadline by
 -- Redis' clock. Its tickets move from `held` to `sold`; the order is
 -- written and appended to the stream. No epoch is needed: a held ticket is
--- in no node's lease. Repeated: the existing order, created 0; the caller
--- compares payment_ref (another one is a double payment).
+-- in no node's lease. Repeated: the existing order, created 0 (its record
+-- written again unchanged, see below); the caller compares payment_ref
+-- (another one is a double payment).
 -- -> {now_ms, item...}: item {1, created (1|0), confirmed_at_ms,
 --    payment_ref, user, qty, node} or {0, 'TR_<code> message'} with code
 --    NOTFOUND, NOT_OWNER, EXPIRED, RELEASED, LIMIT. TR_NOEVENT for the
@@ -31,6 +32,12 @@ local function confirm_one(rid, u, ref)
     if o.user ~= u then
       return {0, 'TR_NOT_OWNER reservation belongs to another user'}
     end
+    -- Written again as it is: a write, so that a WAIT after this call (a
+    -- confirm retried until replicas have it, --confirm-replicas) waits
+    -- for the order's replication even on a new connection, whose own
+    -- replication offset starts at 0 (a WAIT after no write returns at
+    -- once).
+    redis.call('HSET', K_ORDERS, rid, redis.call('HGET', K_ORDERS, rid))
     return order_answer(0, o)
   end
   local h = hold_get(rid)
