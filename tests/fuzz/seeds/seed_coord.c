@@ -219,7 +219,7 @@ main(int argc, char **argv)
 	tr_call_sync(&k, EV, "n1", 1000, 1000);
 	run(c, &k, "sync");
 	tr_call_done(&k);
-	tr_call_sync(&k, EV, "n2", 0, 1000, 1000);
+	tr_call_sync(&k, EV, "n2", 1000, 1000);
 	run(c, &k, "sync-fenced-node");
 	tr_call_done(&k);
 	tr_call_info(&k, EV);
