@@ -1094,6 +1094,18 @@ check(const tr_call *k, enum tr_script script, size_t min_elements)
 	return 0;
 }
 
+/* A script's answer of two non-negative counts, {a, b}. */
+static int
+two_counts(const tr_call *k, enum tr_script script, uint64_t *a, uint64_t *b)
+{
+	int rv = check(k, script, 2);
+	if (rv != 0)
+		return rv;
+	if (!uint_at(k->reply, 0, a) || !uint_at(k->reply, 1, b))
+		return TR_EPROTO;
+	return 0;
+}
+
 int
 tr_result_create_event(const tr_call *k, bool *created)
 {
@@ -1136,12 +1148,7 @@ tr_result_register(const tr_call *k, tr_event_figures *fig, uint64_t *returned,
 int
 tr_result_grant(const tr_call *k, uint64_t *granted, uint64_t *pool)
 {
-	int rv = check(k, TR_SCRIPT_GRANT, 2);
-	if (rv != 0)
-		return rv;
-	if (!uint_at(k->reply, 0, granted) || !uint_at(k->reply, 1, pool))
-		return TR_EPROTO;
-	return 0;
+	return two_counts(k, TR_SCRIPT_GRANT, granted, pool);
 }
 
 /* Calls with items answer {now, item...}: as many items as were sent. */
@@ -1281,23 +1288,13 @@ tr_result_expire_item(const tr_call *k, size_t i, int *state, bool *to_lease,
 int
 tr_result_expire_due(const tr_call *k, uint64_t *expired, uint64_t *pruned)
 {
-	int rv = check(k, TR_SCRIPT_EXPIRE_DUE, 2);
-	if (rv != 0)
-		return rv;
-	if (!uint_at(k->reply, 0, expired) || !uint_at(k->reply, 1, pruned))
-		return TR_EPROTO;
-	return 0;
+	return two_counts(k, TR_SCRIPT_EXPIRE_DUE, expired, pruned);
 }
 
 int
 tr_result_give_back(const tr_call *k, uint64_t *lease_left, uint64_t *pool)
 {
-	int rv = check(k, TR_SCRIPT_GIVE_BACK, 2);
-	if (rv != 0)
-		return rv;
-	if (!uint_at(k->reply, 0, lease_left) || !uint_at(k->reply, 1, pool))
-		return TR_EPROTO;
-	return 0;
+	return two_counts(k, TR_SCRIPT_GIVE_BACK, lease_left, pool);
 }
 
 int
@@ -1384,12 +1381,7 @@ tr_result_info(const tr_call *k, tr_event_info *out)
 int
 tr_result_topup(const tr_call *k, uint64_t *total, uint64_t *pool)
 {
-	int rv = check(k, TR_SCRIPT_TOPUP, 2);
-	if (rv != 0)
-		return rv;
-	if (!uint_at(k->reply, 0, total) || !uint_at(k->reply, 1, pool))
-		return TR_EPROTO;
-	return 0;
+	return two_counts(k, TR_SCRIPT_TOPUP, total, pool);
 }
 
 int
