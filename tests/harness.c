@@ -21,6 +21,8 @@
 
 #include "tr_client.h"
 #include "tr_clock.h"
+#include "tr_coord.h"
+#include "tr_err.h"
 
 #ifndef TH_BIN_DIR
 #error "TH_BIN_DIR must name the build directory"
@@ -1064,5 +1066,50 @@ th_ctl(const char *fmt, ...)
 	rv = th_run(cmd, out, sizeof(out));
 	if (rv != 0)
 		fprintf(stderr, "ticketctl %s: exit %d\n%s\n", args, rv, out);
+	return rv;
+}
+
+int
+th_coord_call(tr_coord *c, tr_call *k)
+{
+	tr_call *kp = k;
+	int rv = tr_coord_run(c, &kp, 1);
+	if (rv == 0)
+		rv = k->rv;
+	if (rv != 0)
+		fprintf(stderr, "%s: %s %s\n", tr_script_name[k->script],
+		    tr_strerror(rv), k->detail);
+	return rv;
+}
+
+int
+th_coord_lease(tr_coord *c, const char *ev, uint64_t total, uint32_t limit,
+    uint64_t hold_ms, const char *node, uint64_t grant, uint64_t *epoch)
+{
+	tr_call k;
+	tr_event_figures fig;
+	uint64_t returned, hold, granted, pool;
+	int64_t opens;
+	uint32_t lim;
+	int rv;
+
+	tr_call_create_event(&k, ev, total, limit, hold_ms, 0);
+	rv = th_coord_call(c, &k);
+	tr_call_done(&k);
+	if (rv != 0)
+		return rv;
+	tr_call_register(&k, ev, node);
+	if ((rv = th_coord_call(c, &k)) == 0)
+		rv = tr_result_register(&k, &fig, &returned, &lim, &hold,
+		    &opens);
+	tr_call_done(&k);
+	if (rv != 0)
+		return rv;
+	tr_call_grant(&k, ev, node, fig.epoch, grant);
+	if ((rv = th_coord_call(c, &k)) == 0)
+		rv = tr_result_grant(&k, &granted, &pool);
+	tr_call_done(&k);
+	if (rv == 0)
+		*epoch = fig.epoch;
 	return rv;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct redisReply;
@@ -186,5 +187,18 @@ int th_run(const char *cmdline, char *out, size_t cap);
 /* Run ticketctl with these arguments (printf-style); its exit status.
  * On a failure its output goes to stderr, for the test's log. */
 int th_ctl(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Run one coordinator call on c: 0, or its error (also its script's name
+ * and detail on stderr, for the test's log). */
+struct tr_coord;
+struct tr_call;
+int th_coord_call(struct tr_coord *c, struct tr_call *k);
+
+/* Through c, as a node would: create event ev (total tickets, limit per
+ * user, hold_ms), register node in it and grant it `grant` tickets; the
+ * node's epoch in *epoch. 0, or the first call's error. */
+int th_coord_lease(struct tr_coord *c, const char *ev, uint64_t total,
+    uint32_t limit, uint64_t hold_ms, const char *node, uint64_t grant,
+    uint64_t *epoch);
 
 #endif

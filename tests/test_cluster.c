@@ -101,11 +101,7 @@ open_coord(void)
 static void
 run1(tr_coord *c, tr_call *k)
 {
-	tr_call *kp = k;
-	assert_int_equal(tr_coord_run(c, &kp, 1), 0);
-	if (k->rv != 0)
-		fail_msg("%s: %s %s", tr_script_name[k->script],
-		    tr_strerror(k->rv), k->detail);
+	assert_int_equal(th_coord_call(c, k), 0);
 }
 
 /* An event id whose slot node `want` serves (names E<prefix><n>). */
@@ -329,12 +325,8 @@ static void
 a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 {
 	char ev[16];
-	tr_call k;
-	tr_event_figures fig;
 	tr_cluster_stats st0, st;
-	uint64_t returned, granted, pool, hold;
-	int64_t opens;
-	uint32_t limit;
+	uint64_t epoch;
 	struct mover mv;
 	pthread_t th;
 	int from = 0, to = 1, third = 2;
@@ -345,20 +337,10 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 	mv.slot = slot_of(ev);
 	mv.from = from;
 	mv.to = to;
-	tr_call_create_event(&k, ev, 50, 50, 60000, 0);
-	run1(c, &k);
-	tr_call_done(&k);
-	tr_call_register(&k, ev, "n1");
-	run1(c, &k);
-	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit, &hold,
-	                     &opens),
+	assert_int_equal(th_coord_lease(c, ev, 50, 50, 60000, "n1", 20,
+	                     &epoch),
 	    0);
-	tr_call_done(&k);
-	tr_call_grant(&k, ev, "n1", fig.epoch, 20);
-	run1(c, &k);
-	assert_int_equal(tr_result_grant(&k, &granted, &pool), 0);
-	tr_call_done(&k);
-	assert_int_equal(hold_one(c, ev, fig.epoch, "n1.0000000000000001.M",
+	assert_int_equal(hold_one(c, ev, epoch, "n1.0000000000000001.M",
 	                     "before"),
 	    0);
 
@@ -373,7 +355,7 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 	assert_int_equal(pthread_create(&th, NULL, end_migration_when_asked,
 	                     &mv),
 	    0);
-	assert_int_equal(hold_one(c, ev, fig.epoch, "n1.0000000000000002.M",
+	assert_int_equal(hold_one(c, ev, epoch, "n1.0000000000000002.M",
 	                     "during"),
 	    0);
 	pthread_join(th, NULL);
@@ -388,7 +370,7 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 
 	/* The map still names the old master: it answers MOVED, the map
 	 * learns, the call goes on. */
-	assert_int_equal(hold_one(c, ev, fig.epoch, "n1.0000000000000003.M",
+	assert_int_equal(hold_one(c, ev, epoch, "n1.0000000000000003.M",
 	                     "after"),
 	    0);
 	tr_coord_cluster_stats(c, &st0);
@@ -402,7 +384,7 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 	 * stays up; once the slot is handed over it goes through. */
 	assert_int_equal(th_cluster_migrate_begin(&cl, mv.slot, to, third), 0);
 	assert_int_equal(th_cluster_migrate_keys(&cl, mv.slot, to, third), 0);
-	assert_int_equal(hold_one(c, ev, fig.epoch, "n1.0000000000000004.M",
+	assert_int_equal(hold_one(c, ev, epoch, "n1.0000000000000004.M",
 	                     "stuck"),
 	    TR_EUNAVAILABLE);
 	assert_true(tr_coord_connected(c));
@@ -410,7 +392,7 @@ a_call_follows_ask_tryagain_and_moved_while_its_slot_moves(void **state)
 	/* It was not run: nothing more held. */
 	assert_int_equal(th_redis_int(&cl.node[third], "GET tr:{%s}:held", ev),
 	    3);
-	assert_int_equal(hold_one(c, ev, fig.epoch, "n1.0000000000000004.M",
+	assert_int_equal(hold_one(c, ev, epoch, "n1.0000000000000004.M",
 	                     "stuck"),
 	    0);
 	assert_int_equal(th_redis_int(&cl.node[third], "GET tr:{%s}:held", ev),

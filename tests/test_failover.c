@@ -77,11 +77,7 @@ setup_cluster(void **state)
 static void
 run1(tr_coord *c, tr_call *k)
 {
-	tr_call *kp = k;
-	assert_int_equal(tr_coord_run(c, &kp, 1), 0);
-	if (k->rv != 0)
-		fail_msg("%s: %s %s", tr_script_name[k->script],
-		    tr_strerror(k->rv), k->detail);
+	assert_int_equal(th_coord_call(c, k), 0);
 }
 
 /* Create ev (10 tickets), register n1, grant it 10 and hold rid for u. */
@@ -89,34 +85,21 @@ static uint64_t
 hold_through(tr_coord *c, const char *ev, const char *rid, const char *u)
 {
 	tr_call k;
-	tr_event_figures fig;
 	tr_hold_result h;
-	uint64_t returned, hold, granted, pool;
-	int64_t opens, now;
-	uint32_t limit;
+	uint64_t epoch;
+	int64_t now;
 	size_t count;
 
-	tr_call_create_event(&k, ev, 10, 4, 60000, 0);
-	run1(c, &k);
-	tr_call_done(&k);
-	tr_call_register(&k, ev, "n1");
-	run1(c, &k);
-	assert_int_equal(tr_result_register(&k, &fig, &returned, &limit, &hold,
-	                     &opens),
+	assert_int_equal(th_coord_lease(c, ev, 10, 4, 60000, "n1", 10, &epoch),
 	    0);
-	tr_call_done(&k);
-	tr_call_grant(&k, ev, "n1", fig.epoch, 10);
-	run1(c, &k);
-	assert_int_equal(tr_result_grant(&k, &granted, &pool), 0);
-	tr_call_done(&k);
-	tr_call_hold(&k, ev, "n1", fig.epoch);
+	tr_call_hold(&k, ev, "n1", epoch);
 	assert_int_equal(tr_call_hold_item(&k, rid, u, 1, "q1"), 0);
 	run1(c, &k);
 	assert_int_equal(tr_result_hold(&k, &now, &count), 0);
 	assert_int_equal(tr_result_hold_item(&k, 0, &h), 0);
 	assert_int_equal(h.outcome, TR_HOLDCALL_CREATED);
 	tr_call_done(&k);
-	return fig.epoch;
+	return epoch;
 }
 
 /* Confirm rid (one item), asking WAIT replicas ms if replicas > 0. The
